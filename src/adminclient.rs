@@ -1,0 +1,191 @@
+//! The CLI side of the admin socket: a small HTTP/1.1 client over a Unix socket
+//! (one request per connection, chunked or sized bodies).
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+/// Why talking to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No server is listening.
+    #[error("cannot reach the sealdrop server at {path}: {source}")]
+    Connect {
+        /// The socket.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The exchange broke off.
+    #[error("the server's answer broke off: {0}")]
+    Io(#[from] io::Error),
+    /// The server answered with an error.
+    #[error("{message} ({code})")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code.
+        code: String,
+        /// Human message.
+        message: String,
+    },
+}
+
+impl AdminError {
+    /// What to do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            AdminError::Connect { .. } => Some(
+                "start the server with `sealdrop serve --config FILE`, and pass the same --config \
+                 here (admin commands talk to the running server through server.admin_socket)"
+                    .into(),
+            ),
+            AdminError::Server { status: 404, .. } => {
+                Some("`sealdrop admin list` shows the case numbers".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A response whose body is still to be read.
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    body: Body,
+}
+
+enum Body {
+    Sized(io::Take<BufReader<UnixStream>>),
+    Chunked(Chunked),
+    ToEnd(BufReader<UnixStream>),
+}
+
+impl Read for Response {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.body {
+            Body::Sized(r) => r.read(buf),
+            Body::Chunked(r) => r.read(buf),
+            Body::ToEnd(r) => r.read(buf),
+        }
+    }
+}
+
+/// Sends `GET path` to the socket and reads the response head.
+pub fn get(socket: &Path, path: &str) -> Result<Response, AdminError> {
+    let mut stream = UnixStream::connect(socket).map_err(|source| AdminError::Connect {
+        path: socket.to_owned(),
+        source,
+    })?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| io::Error::other("not an HTTP response"))?;
+    let (mut length, mut chunked) = (None, false);
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "headers cut off").into());
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = l.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            if name == "content-length" {
+                length = value.parse::<u64>().ok();
+            } else if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
+                chunked = true;
+            }
+        }
+    }
+    let body = if chunked {
+        Body::Chunked(Chunked {
+            inner: reader,
+            left: 0,
+            done: false,
+        })
+    } else if let Some(n) = length {
+        Body::Sized(reader.take(n))
+    } else {
+        Body::ToEnd(reader)
+    };
+    Ok(Response { status, body })
+}
+
+/// `GET path`, expecting JSON; a non-2xx answer becomes `AdminError::Server`.
+pub fn get_json(socket: &Path, path: &str) -> Result<serde_json::Value, AdminError> {
+    let mut resp = get(socket, path)?;
+    let mut body = Vec::new();
+    resp.read_to_end(&mut body)?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| io::Error::other(format!("the server sent invalid JSON: {e}")))?;
+    if !(200..300).contains(&resp.status) {
+        return Err(server_error(resp.status, &value));
+    }
+    Ok(value)
+}
+
+/// Turns an error body into `AdminError::Server`.
+pub fn server_error(status: u16, value: &serde_json::Value) -> AdminError {
+    let field = |k: &str| value["error"][k].as_str().unwrap_or("unknown").to_owned();
+    AdminError::Server {
+        status,
+        code: field("code"),
+        message: field("message"),
+    }
+}
+
+struct Chunked {
+    inner: BufReader<UnixStream>,
+    left: u64,
+    done: bool,
+}
+
+impl Read for Chunked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut line = String::new();
+            self.inner.read_line(&mut line)?;
+            if line.trim().is_empty() {
+                line.clear();
+                self.inner.read_line(&mut line)?;
+            }
+            let size = line.trim().split(';').next().unwrap_or_default();
+            if size.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server stopped before the end of the data",
+                ));
+            }
+            self.left =
+                u64::from_str_radix(size, 16).map_err(|_| io::Error::other("bad chunk size"))?;
+            if self.left == 0 {
+                self.done = true;
+                return Ok(0);
+            }
+        }
+        let want = buf.len().min(self.left as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server stopped before the end of the data",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}

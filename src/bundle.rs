@@ -1,0 +1,187 @@
+//! The export bundle: a tar of `index.json`, `manifest.age` and `NNN.age`. Writes bundles and
+//! reads them as hostile input. The only module that uses `tar`.
+
+use crate::digest::HashingReader;
+use crate::keys::KeyId;
+use crate::record::{Category, Record};
+use serde::{Deserialize, Serialize};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// The bundle format tag.
+pub const FORMAT: &str = "sealdrop-bundle/1";
+/// Largest `index.json` a reader accepts.
+pub const MAX_INDEX_BYTES: u64 = 1 << 20;
+
+/// One ciphertext file in the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexFile {
+    /// Position in the submission.
+    pub index: u32,
+    /// Entry name in the tar.
+    pub name: String,
+    /// Ciphertext bytes.
+    pub size: u64,
+    /// Ciphertext SHA-256, hex.
+    pub sha256: String,
+}
+
+/// `index.json`: only what the server's record already holds in the clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Submission id.
+    pub id: String,
+    /// Case number.
+    pub case: String,
+    /// Kind of report.
+    pub category: Category,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// Keys that can read it.
+    pub key_ids: Vec<KeyId>,
+    /// The encrypted manifest.
+    pub manifest: IndexFile,
+    /// The encrypted files.
+    pub files: Vec<IndexFile>,
+}
+
+impl Index {
+    /// The index of a stored record.
+    pub fn of(record: &Record) -> Index {
+        Index {
+            format: FORMAT.into(),
+            id: record.id.clone(),
+            case: record.case.clone(),
+            category: record.category,
+            received_at: record.received_at.clone(),
+            key_ids: record.key_ids.clone(),
+            manifest: IndexFile {
+                index: 0,
+                name: "manifest.age".into(),
+                size: record.manifest.size,
+                sha256: record.manifest.sha256.clone(),
+            },
+            files: record
+                .files
+                .iter()
+                .map(|f| IndexFile {
+                    index: f.index,
+                    name: f.blob_name(),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn header(size: u64) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_size(size);
+    h.set_mode(0o600);
+    h.set_mtime(0);
+    h.set_entry_type(tar::EntryType::Regular);
+    h
+}
+
+/// Writes the bundle of `record`, whose files are in `dir`, re-checking every ciphertext hash
+/// on the way out (a corrupt blob fails the export instead of travelling on).
+pub fn write(record: &Record, dir: &Path, out: impl Write) -> io::Result<()> {
+    let index = Index::of(record);
+    let json = serde_json::to_vec_pretty(&index).map_err(io::Error::other)?;
+    let mut tar = tar::Builder::new(out);
+    tar.append_data(
+        &mut header(json.len() as u64),
+        "index.json",
+        json.as_slice(),
+    )?;
+    for f in std::iter::once(&index.manifest).chain(&index.files) {
+        let file = std::fs::File::open(dir.join(&f.name))?;
+        let len = file.metadata()?.len();
+        if len != f.size {
+            return Err(io::Error::other(format!(
+                "{} is {len} bytes on disk but the record says {}",
+                f.name, f.size
+            )));
+        }
+        let mut hashing = HashingReader::new(file.take(f.size));
+        tar.append_data(&mut header(f.size), &f.name, &mut hashing)?;
+        let (digest, _) = hashing.finish()?;
+        if digest != f.sha256 {
+            return Err(io::Error::other(format!(
+                "{} does not match its recorded SHA-256",
+                f.name
+            )));
+        }
+    }
+    tar.into_inner()?.flush()
+}
+
+/// What a bundle entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// `index.json`
+    Index,
+    /// `manifest.age`
+    Manifest,
+    /// `NNN.age`
+    File(u32),
+}
+
+/// Reads the entries of a (possibly hostile) bundle in order. Anything but a regular file with
+/// one of the three expected names is an error; `f` gets each entry's kind, size and bytes.
+pub fn read<R: Read, E: From<String>>(
+    input: R,
+    mut f: impl FnMut(Part, u64, &mut dyn Read) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut archive = tar::Archive::new(input);
+    let entries = archive
+        .entries()
+        .map_err(|e| E::from(format!("not a tar archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| E::from(format!("damaged tar archive: {e}")))?;
+        let kind = entry.header().entry_type();
+        let raw = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw).into_owned();
+        let shown: String = name
+            .chars()
+            .take(80)
+            .flat_map(char::escape_default)
+            .collect();
+        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            return Err(E::from(format!(
+                "bundle entry \"{shown}\" is not a regular file (links and folders are refused)"
+            )));
+        }
+        let part = match name.as_str() {
+            "index.json" => Part::Index,
+            "manifest.age" => Part::Manifest,
+            n => match n.strip_suffix(".age") {
+                Some(digits)
+                    if digits.len() >= 3
+                        && digits.len() <= 6
+                        && digits.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    Part::File(
+                        digits
+                            .parse()
+                            .map_err(|_| E::from("bad file entry".to_string()))?,
+                    )
+                }
+                _ => {
+                    return Err(E::from(format!(
+                        "unexpected bundle entry \"{shown}\" (a bundle holds only index.json, \
+                         manifest.age and NNN.age)"
+                    )));
+                }
+            },
+        };
+        let size = entry.size();
+        f(part, size, &mut entry)?;
+    }
+    Ok(())
+}

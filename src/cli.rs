@@ -1,0 +1,93 @@
+//! Command-line interface (clap derive).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// sealdrop: the file-drop portal for security reports.
+#[derive(Debug, Parser)]
+#[command(name = "sealdrop", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal.
+    Serve {
+        /// The TOML configuration file.
+        #[arg(long, short, env = "SEALDROP_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Try sealdrop in one command: a throwaway folder with an identity, recipients, a
+    /// self-signed certificate and a config, then the portal. Never for real reports.
+    Demo {
+        /// Where to create the demo folder (default: a new folder in the system temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        /// Create the folder and print the commands, but do not start the portal.
+        #[arg(long)]
+        setup_only: bool,
+    },
+    /// Write a new age identity (private key) to FILE and print its recipient (public key).
+    Keygen {
+        /// The identity file to create (mode 0600; never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Team commands, through the running server's admin socket.
+    Admin {
+        /// The server's configuration file (for server.admin_socket).
+        #[arg(long, short, env = "SEALDROP_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        /// The admin socket, instead of reading it from the configuration.
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+        /// The admin command.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Verify and decrypt an exported bundle, offline.
+    Open {
+        /// The bundle (.tar) from `sealdrop admin export`.
+        bundle: PathBuf,
+        /// Identity file(s) able to decrypt it.
+        #[arg(short, long = "identity", required = true)]
+        identities: Vec<PathBuf>,
+        /// Output folder (must be new or empty).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// Admin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// List submissions.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one submission's record.
+    Show {
+        /// Case number, e.g. 2026-0042.
+        case: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export one submission's ciphertext bundle for offline decryption.
+    Export {
+        /// Case number.
+        case: String,
+        /// The .tar file to write (never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}

@@ -1,0 +1,654 @@
+//! The one `Config`: built-in defaults < TOML file < `SEALDROP_<SECTION>_<KEY>` environment
+//! variables, validated once at start-up.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML (or an environment override) did not fit the schema.
+    #[error("invalid configuration in {origin}: {message}")]
+    Parse {
+        /// The file name, or "environment".
+        origin: String,
+        /// What the parser said (it names the key).
+        message: String,
+    },
+    /// A value is out of range or inconsistent with another.
+    #[error("invalid configuration: {key} {problem}")]
+    Invalid {
+        /// The offending key, `section.key`.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[server]`
+    pub server: Server,
+    /// `[storage]`
+    pub storage: Storage,
+    /// `[keys]`
+    pub keys: Keys,
+    /// `[limits]`
+    pub limits: Limits,
+    /// `[org]`
+    pub org: Org,
+    /// `[sla]`
+    pub sla: Sla,
+    /// `[retention]`
+    pub retention: Retention,
+    /// `[log]`
+    pub log: Log,
+}
+
+/// `[server]`: listeners.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Server {
+    /// Public listen address. Plain HTTP is allowed only on a loopback address.
+    pub listen: String,
+    /// PEM certificate chain; empty for plain HTTP on loopback.
+    pub tls_cert: PathBuf,
+    /// PEM private key; empty for plain HTTP on loopback.
+    pub tls_key: PathBuf,
+    /// The admin Unix socket (mode 0600).
+    pub admin_socket: PathBuf,
+    /// Number of HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8443".into(),
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
+            admin_socket: "data/admin.sock".into(),
+            workers: 0,
+        }
+    }
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Root of the sled database, blobs and temporary uploads.
+    pub data_dir: PathBuf,
+    /// Uploads are refused (507) when less than this would remain free.
+    pub min_free_bytes: ByteSize,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self {
+            data_dir: "data".into(),
+            min_free_bytes: ByteSize(1 << 30),
+        }
+    }
+}
+
+/// `[keys]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Keys {
+    /// The age recipients file (public keys only).
+    pub recipients_file: PathBuf,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self {
+            recipients_file: "keys/recipients.txt".into(),
+        }
+    }
+}
+
+/// `[limits]`: every bound on what one request may cost.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest single file (plaintext bytes).
+    pub max_file_size: ByteSize,
+    /// Largest sum of file sizes in one submission.
+    pub max_submission_size: ByteSize,
+    /// Most files in one submission.
+    pub max_files: usize,
+    /// Longest message, in bytes of UTF-8.
+    pub max_message_bytes: usize,
+    /// Longest contact field, in bytes of UTF-8.
+    pub max_contact_bytes: usize,
+    /// Largest multipart part header block (also the parser's buffer size).
+    pub max_part_header_bytes: ByteSize,
+    /// Uploads processed at once; more get 503 with `Retry-After`.
+    pub max_concurrent_uploads: usize,
+    /// An upload whose body sends nothing for this long is cut off with 408.
+    pub body_idle_timeout: HumanDuration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_size: ByteSize(10 << 30),
+            max_submission_size: ByteSize(20 << 30),
+            max_files: 100,
+            max_message_bytes: 65536,
+            max_contact_bytes: 1024,
+            max_part_header_bytes: ByteSize(64 << 10),
+            max_concurrent_uploads: 64,
+            body_idle_timeout: HumanDuration(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// `[org]`: who runs this portal.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Org {
+    /// Shown on every page.
+    pub name: String,
+    /// Where reporters send their e-mail quoting the reference.
+    pub contact_email: String,
+    /// The disclosure policy's address.
+    pub policy_url: String,
+    /// Page languages, the first is the default.
+    pub languages: Vec<String>,
+}
+
+impl Default for Org {
+    fn default() -> Self {
+        Self {
+            name: "Example Organisation".into(),
+            contact_email: "security@example.org".into(),
+            policy_url: "/policy".into(),
+            languages: vec!["nl".into(), "en".into()],
+        }
+    }
+}
+
+/// `[sla]`: the promises of the disclosure policy.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sla {
+    /// Acknowledge within this many working days.
+    pub acknowledge_working_days: u32,
+    /// First assessment within this many working days.
+    pub assess_working_days: u32,
+    /// Resolution within this many calendar days.
+    pub resolve_days: u32,
+    /// Data breaches: hours until the supervisory authority must be notified.
+    pub data_breach_notify_hours: u32,
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Self {
+            acknowledge_working_days: 1,
+            assess_working_days: 3,
+            resolve_days: 90,
+            data_breach_notify_hours: 72,
+        }
+    }
+}
+
+/// `[retention]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Submissions become due for deletion this many days after receipt.
+    pub delete_after_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            delete_after_days: 365,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `sealdrop=debug`.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+const SECTIONS: [&str; 8] = [
+    "server",
+    "storage",
+    "keys",
+    "limits",
+    "org",
+    "sla",
+    "retention",
+    "log",
+];
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then `SEALDROP_*` variables from `env`, resolves
+    /// relative paths against the file's folder (or the working directory), and validates.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (mut table, origin, base) = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    origin: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let base = path.parent().map(Path::to_owned).unwrap_or_default();
+                (table, path.display().to_string(), base)
+            }
+            None => (
+                toml::Table::new(),
+                "built-in defaults".to_owned(),
+                PathBuf::new(),
+            ),
+        };
+        let overridden = apply_env(&mut table, env)?;
+        let origin = if overridden.is_empty() {
+            origin
+        } else {
+            format!(
+                "{origin} with environment overrides {}",
+                overridden.join(", ")
+            )
+        };
+        let mut config: Config =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    origin,
+                    message: e.to_string(),
+                })?;
+        config.resolve_paths(&base);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if !p.as_os_str().is_empty() && p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.server.tls_cert);
+        join(&mut self.server.tls_key);
+        join(&mut self.server.admin_socket);
+        join(&mut self.storage.data_dir);
+        join(&mut self.keys.recipients_file);
+    }
+
+    /// The parsed public listen address.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .listen
+            .parse()
+            .map_err(|_| ConfigError::Invalid {
+                key: "server.listen",
+                problem: format!(
+                    "{:?} is not an IP address with a port, such as 127.0.0.1:8443",
+                    self.server.listen
+                ),
+            })
+    }
+
+    /// True when TLS files are configured.
+    pub fn tls_enabled(&self) -> bool {
+        !self.server.tls_cert.as_os_str().is_empty()
+    }
+
+    /// Checks ranges and combinations; errors name the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        let addr = self.listen_addr()?;
+        let cert = !self.server.tls_cert.as_os_str().is_empty();
+        let key = !self.server.tls_key.as_os_str().is_empty();
+        if cert != key {
+            return invalid(
+                "server.tls_cert",
+                "and server.tls_key must be set together (both PEM files) or both left empty",
+            );
+        }
+        if !cert && !addr.ip().is_loopback() {
+            return invalid(
+                "server.listen",
+                "is not a loopback address, so TLS is required: set server.tls_cert and \
+                 server.tls_key, or listen on 127.0.0.1 behind a reverse proxy",
+            );
+        }
+        if self.server.admin_socket.as_os_str().is_empty() {
+            return invalid("server.admin_socket", "must be a path");
+        }
+        let l = &self.limits;
+        if l.max_file_size.0 == 0 || l.max_submission_size.0 == 0 {
+            return invalid(
+                "limits.max_file_size",
+                "and max_submission_size must be > 0",
+            );
+        }
+        if l.max_files == 0 {
+            return invalid("limits.max_files", "must be at least 1");
+        }
+        if l.max_concurrent_uploads == 0 {
+            return invalid("limits.max_concurrent_uploads", "must be at least 1");
+        }
+        if l.max_part_header_bytes.0 < 1024 || l.max_part_header_bytes.0 > (16 << 20) {
+            return invalid(
+                "limits.max_part_header_bytes",
+                "must be between 1KiB and 16MiB",
+            );
+        }
+        if l.body_idle_timeout.0.is_zero() {
+            return invalid("limits.body_idle_timeout", "must be longer than 0s");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return invalid("log.format", "must be \"text\" or \"json\"");
+        }
+        if self.org.languages.is_empty() {
+            return invalid("org.languages", "must name at least one language");
+        }
+        Ok(())
+    }
+}
+
+/// Applies `SEALDROP_<SECTION>_<KEY>` variables to `table`; returns the names applied.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut applied = Vec::new();
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("SEALDROP_") else {
+            continue;
+        };
+        if rest == "CONFIG" {
+            continue;
+        }
+        let lower = rest.to_ascii_lowercase();
+        let Some((section, key)) = SECTIONS.iter().find_map(|s| {
+            lower
+                .strip_prefix(s)
+                .and_then(|k| k.strip_prefix('_'))
+                .map(|k| (*s, k.to_owned()))
+        }) else {
+            return Err(ConfigError::Parse {
+                origin: "environment".into(),
+                message: format!(
+                    "{name} names no known section; use SEALDROP_<SECTION>_<KEY> with a section \
+                     of {}",
+                    SECTIONS.join(", ")
+                ),
+            });
+        };
+        let entry = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(ConfigError::Parse {
+                origin: "environment".into(),
+                message: format!("[{section}] is not a table"),
+            });
+        };
+        section_table.insert(key, env_value(&value));
+        applied.push(name);
+    }
+    applied.sort();
+    Ok(applied)
+}
+
+/// An environment value is TOML when it parses as TOML (numbers, booleans, arrays), else a string.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+/// A byte count written as `65536`, `"64KiB"`, `"10GiB"` or `"1.5GB"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// Parses `"10GiB"`-style text.
+    pub fn parse(text: &str) -> Result<ByteSize, String> {
+        let t = text.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let unit = unit.trim();
+        let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1000,
+            "kib" => 1 << 10,
+            "m" | "mb" => 1_000_000,
+            "mib" => 1 << 20,
+            "g" | "gb" => 1_000_000_000,
+            "gib" => 1 << 30,
+            "t" | "tb" => 1_000_000_000_000,
+            "tib" => 1 << 40,
+            _ => {
+                return Err(format!(
+                    "unknown size unit {unit:?} in {text:?} (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
+                ));
+            }
+        };
+        if num.contains('.') {
+            let v: f64 = num.parse().map_err(|_| format!("bad size {text:?}"))?;
+            let bytes = v * mult as f64;
+            if !(0.0..1.8e19).contains(&bytes) {
+                return Err(format!("size {text:?} is out of range"));
+            }
+            Ok(ByteSize(bytes as u64))
+        } else {
+            let v: u64 = num.parse().map_err(|_| format!("bad size {text:?}"))?;
+            v.checked_mul(mult)
+                .map(ByteSize)
+                .ok_or_else(|| format!("size {text:?} is out of range"))
+        }
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 4] = [
+            ("TiB", 1 << 40),
+            ("GiB", 1 << 30),
+            ("MiB", 1 << 20),
+            ("KiB", 1 << 10),
+        ];
+        for (name, size) in UNITS {
+            if self.0 >= size {
+                return if self.0.is_multiple_of(size) {
+                    write!(f, "{} {name}", self.0 / size)
+                } else {
+                    write!(f, "{:.1} {name}", self.0 as f64 / size as f64)
+                };
+            }
+        }
+        write!(f, "{} bytes", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => ByteSize::parse(&t).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+/// A duration written as `"60s"`, `"500ms"`, `"5m"`, `"2h"` or `"7d"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl HumanDuration {
+    /// Parses `"60s"`-style text.
+    pub fn parse(text: &str) -> Result<HumanDuration, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("bad duration {text:?} (use e.g. 500ms, 60s, 5m, 2h, 7d)"))?;
+        let ms = match unit.trim() {
+            "ms" => n,
+            "s" | "" => n.saturating_mul(1000),
+            "m" | "min" => n.saturating_mul(60_000),
+            "h" => n.saturating_mul(3_600_000),
+            "d" => n.saturating_mul(86_400_000),
+            u => {
+                return Err(format!(
+                    "unknown duration unit {u:?} in {text:?} (use ms, s, m, h, d)"
+                ));
+            }
+        };
+        Ok(HumanDuration(Duration::from_millis(ms)))
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = String::deserialize(d)?;
+        HumanDuration::parse(&t).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}ms", self.0.as_millis()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(ByteSize::parse("10GiB"), Ok(ByteSize(10 << 30)));
+        assert_eq!(ByteSize::parse("1KB"), Ok(ByteSize(1000)));
+        assert_eq!(ByteSize::parse("1.5 KiB"), Ok(ByteSize(1536)));
+        assert_eq!(ByteSize::parse("42"), Ok(ByteSize(42)));
+        assert!(ByteSize::parse("10 parsecs").is_err());
+        assert!(ByteSize::parse("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(
+            HumanDuration::parse("60s").unwrap().0,
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            HumanDuration::parse("250ms").unwrap().0,
+            Duration::from_millis(250)
+        );
+        assert!(HumanDuration::parse("soon").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:8443");
+        assert_eq!(c.limits.max_file_size, ByteSize(10 << 30));
+        assert_eq!(c.limits.max_files, 100);
+        assert_eq!(c.sla.data_breach_notify_hours, 72);
+    }
+
+    #[test]
+    fn environment_overrides_file_values_and_types() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("SEALDROP_LIMITS_MAX_FILES", "7"),
+                ("SEALDROP_LIMITS_MAX_FILE_SIZE", "1MiB"),
+                ("SEALDROP_SERVER_LISTEN", "127.0.0.1:0"),
+                ("SEALDROP_ORG_LANGUAGES", "[\"en\"]"),
+                ("SEALDROP_CONFIG", "ignored.toml"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.limits.max_files, 7);
+        assert_eq!(c.limits.max_file_size, ByteSize(1 << 20));
+        assert_eq!(c.server.listen, "127.0.0.1:0");
+        assert_eq!(c.org.languages, vec!["en".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_key() {
+        let err = Config::load(None, env(&[("SEALDROP_LIMITS_MAX_FILEZ", "3")])).unwrap_err();
+        assert!(err.to_string().contains("max_filez"), "{err}");
+        let err = Config::load(None, env(&[("SEALDROP_NOPE_X", "3")])).unwrap_err();
+        assert!(err.to_string().contains("SEALDROP_NOPE_X"), "{err}");
+    }
+
+    #[test]
+    fn public_listen_without_tls_is_refused() {
+        let err =
+            Config::load(None, env(&[("SEALDROP_SERVER_LISTEN", "0.0.0.0:443")])).unwrap_err();
+        assert!(err.to_string().contains("server.listen"), "{err}");
+    }
+}

@@ -1,0 +1,120 @@
+//! `sealdrop demo`: a throwaway folder with everything needed to try the portal locally.
+
+use crate::keys;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Why the demo folder could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A file could not be written.
+    #[error("cannot prepare demo folder {path}: {problem}")]
+    Setup {
+        /// Where.
+        path: PathBuf,
+        /// What failed.
+        problem: String,
+    },
+}
+
+/// The prepared demo.
+pub struct Demo {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Its configuration file.
+    pub config: PathBuf,
+    /// The identity (private key) kept in the folder.
+    pub identity: PathBuf,
+    /// The URL the portal will serve.
+    pub url: String,
+}
+
+/// Creates the demo folder (which must be new or empty).
+pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "sealdrop-demo-{}",
+            jiff::Timestamp::now().as_second()
+        ))
+    });
+    let fail = |path: &Path, problem: String| DemoError::Setup {
+        path: path.to_owned(),
+        problem,
+    };
+    if dir.exists()
+        && fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(fail(&dir, "it exists and is not empty".into()));
+    }
+    fs::create_dir_all(dir.join("keys")).map_err(|e| fail(&dir, e.to_string()))?;
+    let dir = dir.canonicalize().map_err(|e| fail(&dir, e.to_string()))?;
+    let identity = dir.join("identity.txt");
+    let recipient = keys::keygen(&identity).map_err(|e| fail(&identity, e.to_string()))?;
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        fs::write(&p, text).map_err(|e| fail(&p, e.to_string()))
+    };
+    write(
+        "keys/recipients.txt",
+        &format!(
+            "# DEMO key: its identity lies beside the server in identity.txt.\n\
+             # Never use a demo for real reports.\n{recipient}\n"
+        ),
+    )?;
+    let host = listen
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or("127.0.0.1");
+    let cert = rcgen::generate_simple_self_signed(vec![
+        "localhost".to_owned(),
+        host.trim_matches(['[', ']']).to_owned(),
+    ])
+    .map_err(|e| fail(&dir, e.to_string()))?;
+    write("cert.pem", &cert.cert.pem())?;
+    write("key.pem", &cert.signing_key.serialize_pem())?;
+    write(
+        "sealdrop.toml",
+        &format!(
+            "# sealdrop demo configuration (paths are relative to this file)\n\
+             [server]\nlisten = \"{listen}\"\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n\
+             admin_socket = \"data/admin.sock\"\n\n\
+             [storage]\ndata_dir = \"data\"\nmin_free_bytes = \"100MiB\"\n\n\
+             [keys]\nrecipients_file = \"keys/recipients.txt\"\n\n\
+             [org]\nname = \"sealdrop demo\"\ncontact_email = \"security@example.org\"\n"
+        ),
+    )?;
+    Ok(Demo {
+        config: dir.join("sealdrop.toml"),
+        identity,
+        url: format!("https://{listen}/"),
+        dir,
+    })
+}
+
+/// The banner printed before the demo starts.
+pub fn banner(demo: &Demo, exe: &str) -> String {
+    let cfg = demo.config.display();
+    format!(
+        "\n\
+         ==========================================================================\n\
+         \x20 SEALDROP DEMO: NOT FOR REAL REPORTS\n\
+         \x20 The private key (identity) lies beside the server in {dir}.\n\
+         \x20 Anyone with this folder can read every upload.\n\
+         ==========================================================================\n\n\
+         Portal:   {url}   (self-signed certificate: your browser will warn)\n\
+         Folder:   {dir}\n\n\
+         Upload from a shell:\n\
+         \x20 curl -k -F category=vulnerability -F message='hello' -F contact=me@example.org \\\n\
+         \x20      -F file=@/etc/hostname {url}api/v1/submissions\n\n\
+         Then, in another shell, list, export and decrypt:\n\
+         \x20 {exe} admin --config {cfg} list\n\
+         \x20 {exe} admin --config {cfg} export CASE -o case.tar\n\
+         \x20 {exe} open case.tar -i {id} -o case/\n\n\
+         Stop with Ctrl-C.\n",
+        dir = demo.dir.display(),
+        url = demo.url,
+        id = demo.identity.display(),
+    )
+}

@@ -1,0 +1,208 @@
+//! Errors a client can see: each variant has one HTTP status, one stable kebab-case code and a
+//! message that says what to do next. Internal detail goes to the log, never to the client.
+
+use crate::config::ByteSize;
+
+/// A request failed for a reason the client is told about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not `multipart/form-data`.
+    #[error("Send the form as multipart/form-data (for example with curl -F).")]
+    NotMultipart,
+    /// The multipart body could not be parsed.
+    #[error("The upload was not a well-formed multipart form. Please try again.")]
+    MalformedMultipart,
+    /// A part's header block is too large.
+    #[error("A form part's headers are larger than {0}.")]
+    PartHeaderTooLarge(ByteSize),
+    /// A form field the portal does not know.
+    #[error(
+        "The form has a field this portal does not accept. Use category, message, contact and file."
+    )]
+    UnknownField,
+    /// A text field was sent twice.
+    #[error("A form field was sent more than once. Send category, message and contact once each.")]
+    DuplicateField,
+    /// No category.
+    #[error("Choose a category: vulnerability, data-breach or incident.")]
+    MissingCategory,
+    /// An unknown category.
+    #[error("Unknown category. Choose vulnerability, data-breach or incident.")]
+    InvalidCategory,
+    /// Neither a message nor a file.
+    #[error("The submission is empty. Add a message or at least one file.")]
+    EmptySubmission,
+    /// The message is too long.
+    #[error("The message is longer than {0}. Shorten it, or attach the text as a file.")]
+    MessageTooLong(ByteSize),
+    /// The contact field is too long.
+    #[error("The contact details are longer than {0}.")]
+    ContactTooLong(ByteSize),
+    /// A text field is not UTF-8.
+    #[error("Text fields must be UTF-8 text.")]
+    InvalidText,
+    /// One file exceeds `max_file_size`.
+    #[error(
+        "A file is larger than the limit of {0} per file. Split it or compress it, then try again."
+    )]
+    FileTooLarge(ByteSize),
+    /// All files together exceed `max_submission_size`.
+    #[error(
+        "The files together are larger than the limit of {0}. Send them in several submissions."
+    )]
+    SubmissionTooLarge(ByteSize),
+    /// More files than `max_files`.
+    #[error(
+        "Too many files: at most {0} per submission. Put them in an archive, or send several submissions."
+    )]
+    TooManyFiles(usize),
+    /// More form parts than the form can have.
+    #[error("Too many form parts: at most {0}.")]
+    TooManyParts(usize),
+    /// The body stalled longer than `body_idle_timeout`.
+    #[error("The upload stalled and was stopped. Check your connection and try again.")]
+    BodyTimeout,
+    /// The client's connection broke mid-upload.
+    #[error("The upload was interrupted before it finished. Nothing was stored; please try again.")]
+    Incomplete,
+    /// `max_concurrent_uploads` reached.
+    #[error("The portal is busy with other uploads. Please try again in a minute.")]
+    Busy,
+    /// Less than `min_free_bytes` would remain.
+    #[error(
+        "The portal has no room for this upload right now. Nothing was stored; please try again later or contact us by e-mail."
+    )]
+    InsufficientStorage,
+    /// A `Content-Encoding` the portal refuses to inflate.
+    #[error("Compressed request bodies are not accepted. Send the form without Content-Encoding.")]
+    ContentEncoding,
+    /// A form posted from another site.
+    #[error("This form can only be sent from this portal's own page.")]
+    CrossSite,
+    /// No such page or resource.
+    #[error("Not found.")]
+    NotFound,
+    /// Wrong HTTP method.
+    #[error("This address does not accept that method.")]
+    MethodNotAllowed,
+    /// Anything else; details are in the server log.
+    #[error("Something went wrong on our side. Nothing was stored; please try again later.")]
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        use ApiError::*;
+        match self {
+            NotMultipart | ContentEncoding => 415,
+            MalformedMultipart | UnknownField | DuplicateField | MissingCategory
+            | InvalidCategory | EmptySubmission | InvalidText | Incomplete => 400,
+            PartHeaderTooLarge(_)
+            | MessageTooLong(_)
+            | ContactTooLong(_)
+            | FileTooLarge(_)
+            | SubmissionTooLarge(_)
+            | TooManyFiles(_)
+            | TooManyParts(_) => 413,
+            BodyTimeout => 408,
+            Busy => 503,
+            InsufficientStorage => 507,
+            CrossSite => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            Internal => 500,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            NotMultipart => "not-multipart",
+            MalformedMultipart => "malformed-multipart",
+            PartHeaderTooLarge(_) => "part-header-too-large",
+            UnknownField => "unknown-field",
+            DuplicateField => "duplicate-field",
+            MissingCategory => "missing-category",
+            InvalidCategory => "invalid-category",
+            EmptySubmission => "empty-submission",
+            MessageTooLong(_) => "message-too-long",
+            ContactTooLong(_) => "contact-too-long",
+            InvalidText => "invalid-text",
+            FileTooLarge(_) => "file-too-large",
+            SubmissionTooLarge(_) => "submission-too-large",
+            TooManyFiles(_) => "too-many-files",
+            TooManyParts(_) => "too-many-parts",
+            BodyTimeout => "body-timeout",
+            Incomplete => "upload-incomplete",
+            Busy => "busy",
+            InsufficientStorage => "insufficient-storage",
+            ContentEncoding => "content-encoding-not-supported",
+            CrossSite => "cross-site-request",
+            NotFound => "not-found",
+            MethodNotAllowed => "method-not-allowed",
+            Internal => "internal-error",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, where that helps.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            ApiError::Busy => Some(30),
+            ApiError::InsufficientStorage => Some(600),
+            _ => None,
+        }
+    }
+
+    /// Logs an internal failure (which must not contain reporter data) and hides it.
+    pub fn internal(context: &str, detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(context, error = %detail, "internal error");
+        ApiError::Internal
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        if e.is_disk_full() {
+            tracing::warn!(error = %e, "disk full during upload");
+            ApiError::InsufficientStorage
+        } else {
+            ApiError::internal("storage", e)
+        }
+    }
+}
+
+impl From<crate::seal::SealError> for ApiError {
+    fn from(e: crate::seal::SealError) -> Self {
+        match &e {
+            crate::seal::SealError::Io(io) if io.raw_os_error() == Some(28) => {
+                tracing::warn!("disk full during upload");
+                ApiError::InsufficientStorage
+            }
+            _ => ApiError::internal("seal", e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_kebab_case_and_every_status_is_an_error() {
+        let all = [
+            ApiError::NotMultipart,
+            ApiError::FileTooLarge(ByteSize(1)),
+            ApiError::Busy,
+            ApiError::InsufficientStorage,
+            ApiError::Internal,
+            ApiError::BodyTimeout,
+        ];
+        for e in all {
+            assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(e.status() >= 400);
+            assert!(e.to_string().ends_with('.'));
+        }
+    }
+}

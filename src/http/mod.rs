@@ -1,0 +1,229 @@
+//! The HTTP surface: every route in one place, the public listener (HTTPS, or plain HTTP on
+//! loopback), the admin Unix socket, security headers and request logging. The only module
+//! that uses actix.
+
+pub mod admin;
+pub mod pages;
+pub mod respond;
+pub mod tls;
+pub mod upload;
+
+use crate::portal::Portal;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpServer, web};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// TLS files are unusable.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {what}: {source}")]
+    Bind {
+        /// Which listener.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server stopped: {0}")]
+    Run(std::io::Error),
+}
+
+/// The Content-Security-Policy of every response: no inline script or style, nothing foreign.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                       connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Registers every public route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .route(web::get().to(pages::index))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/submissions")
+            .route(web::post().to(upload::submit))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/static/style.css")
+            .route(web::get().to(pages::stylesheet))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/healthz")
+            .route(web::get().to(pages::healthz))
+            .default_service(web::to(respond::method_not_allowed)),
+    );
+}
+
+/// Registers every admin route (served only on the Unix socket).
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/submissions", web::get().to(admin::list))
+        .route("/v1/submissions/{case}", web::get().to(admin::show))
+        .route(
+            "/v1/submissions/{case}/export",
+            web::get().to(admin::export),
+        );
+}
+
+fn security_headers(hsts: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CSP))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
+        .add((header::CACHE_CONTROL, "no-store"));
+    if hsts {
+        headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ))
+    } else {
+        headers
+    }
+}
+
+/// Logs one line per request: id, method, route pattern (never the raw path), status, declared
+/// request size and duration. Never the client's address, never anything the reporter wrote.
+fn log_request<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<
+            actix_web::dev::ServiceRequest,
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    let started = Instant::now();
+    let id = request_id();
+    let method = req.method().clone();
+    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
+    let bytes_in: u64 = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0);
+    let fut = srv.call(req);
+    async move {
+        let mut res = fut.await?;
+        let status = res.status().as_u16();
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            res.headers_mut()
+                .insert(header::HeaderName::from_static("x-request-id"), v);
+        }
+        tracing::info!(
+            request_id = %id,
+            %method,
+            route = %route,
+            status,
+            bytes_in,
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        Ok(res)
+    }
+}
+
+fn request_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    crate::digest::hex(&b)
+}
+
+/// Starts the public and admin listeners and runs until a shutdown signal.
+pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
+    let config = portal.config.clone();
+    let addr = config.listen_addr().map_err(|e| ServeError::Bind {
+        what: "server.listen".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let tls = config.tls_enabled();
+    let buffer = config.limits.max_part_header_bytes.0 as usize;
+    let public_portal = Arc::clone(&portal);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::from(Arc::clone(&public_portal)))
+            .app_data(actix_multipart::MultipartConfig::default().buffer_limit(buffer))
+            .wrap(security_headers(tls))
+            .wrap_fn(log_request)
+            .configure(routes)
+            .default_service(web::to(respond::not_found))
+    })
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(5))
+    .shutdown_timeout(10);
+    let server = if config.server.workers > 0 {
+        server.workers(config.server.workers)
+    } else {
+        server
+    };
+    let bind_err = |source| ServeError::Bind {
+        what: addr.to_string(),
+        source,
+    };
+    let server = if tls {
+        let rustls_config = tls::server_config(&config.server.tls_cert, &config.server.tls_key)?;
+        server
+            .bind_rustls_0_23(addr, rustls_config)
+            .map_err(bind_err)?
+    } else {
+        server.bind(addr).map_err(bind_err)?
+    };
+    let scheme = if tls { "https" } else { "http" };
+    let bound = server.addrs();
+
+    let socket = config.server.admin_socket.clone();
+    if let Some(parent) = socket.parent() {
+        crate::store::blobs::create_private_dir(parent).map_err(|e| ServeError::Bind {
+            what: socket.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
+    let admin_portal = Arc::clone(&portal);
+    let admin = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::from(Arc::clone(&admin_portal)))
+            .wrap_fn(log_request)
+            .configure(admin_routes)
+            .default_service(web::to(respond::not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .bind_uds(&socket)
+    .map_err(|source| ServeError::Bind {
+        what: socket.display().to_string(),
+        source,
+    })?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(
+        |source| ServeError::Bind {
+            what: socket.display().to_string(),
+            source,
+        },
+    )?;
+
+    for a in &bound {
+        tracing::info!(url = %format!("{scheme}://{a}/"), "listening");
+        println!("sealdrop: listening on {scheme}://{a}/");
+    }
+    println!("sealdrop: admin socket {}", socket.display());
+    let (public, admin) = futures_util::future::join(server.run(), admin.run()).await;
+    let _ = std::fs::remove_file(&socket);
+    public.and(admin).map_err(ServeError::Run)
+}

@@ -1,0 +1,284 @@
+//! `POST /api/v1/submissions`: checks the request, walks the multipart parts and hands every
+//! byte to the domain's `Intake`. Reads with an idle timeout and never trusts a part's size.
+
+use super::respond;
+use crate::config::{ByteSize, Limits};
+use crate::error::ApiError;
+use crate::intake::{Fields, Intake, Receipt};
+use crate::portal::Portal;
+use crate::record::Category;
+use actix_multipart::{Field, Multipart, MultipartError};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use std::future::Future;
+use std::time::Duration;
+
+/// After a refusal, read at most this much more of the body so the client sees the answer
+/// instead of a reset connection.
+const DRAIN_MAX: u64 = 8 << 20;
+/// How long draining may take.
+const DRAIN_TIME: Duration = Duration::from_secs(3);
+/// Longest content type kept from a part header.
+const MAX_CONTENT_TYPE: usize = 255;
+
+/// The handler: one domain call, one response.
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    match receive(&req, payload, portal.into_inner()).await {
+        Ok(receipt) => {
+            tracing::info!(files = receipt.files.len(), category = %receipt.category, "submission stored");
+            respond::receipt(&req, &receipt)
+        }
+        Err(e) => {
+            tracing::info!(code = e.code(), "submission refused");
+            respond::error(&req, &e)
+        }
+    }
+}
+
+async fn receive(
+    req: &HttpRequest,
+    payload: web::Payload,
+    portal: std::sync::Arc<Portal>,
+) -> Result<Receipt, ApiError> {
+    let limits = portal.config.limits.clone();
+    let declared = check_request(req, &limits)?;
+    let mut intake = portal.begin_upload(declared)?;
+    let mut multipart = Multipart::new(req.headers(), payload);
+    let mut fields = Fields::default();
+    let walked = walk(&mut multipart, &mut intake, &mut fields, &limits).await;
+    match walked {
+        Ok(()) => intake.commit(fields).await,
+        Err(e) => {
+            drop(intake);
+            if e.status() == 413 || e.status() == 400 && e != ApiError::Incomplete {
+                drain(&mut multipart, declared).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Refuses before reading the body: compressed bodies, cross-site posts, non-multipart bodies,
+/// and a declared length that cannot fit the limits. Returns the declared length.
+fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiError> {
+    let h = req.headers();
+    if let Some(enc) = h.get(header::CONTENT_ENCODING)
+        && !enc.as_bytes().eq_ignore_ascii_case(b"identity")
+    {
+        return Err(ApiError::ContentEncoding);
+    }
+    if h.get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return Err(ApiError::CrossSite);
+    }
+    if let Some(origin) = h.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("null");
+        let host = req.connection_info().host().to_owned();
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or("null");
+        if origin_host != host {
+            return Err(ApiError::CrossSite);
+        }
+    }
+    let is_multipart = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !is_multipart {
+        return Err(ApiError::NotMultipart);
+    }
+    let declared: Option<u64> = h
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    if let Some(len) = declared {
+        let framing = (limits.max_files as u64 + 4) * limits.max_part_header_bytes.0;
+        let ceiling = limits
+            .max_submission_size
+            .0
+            .saturating_add(limits.max_message_bytes as u64)
+            .saturating_add(limits.max_contact_bytes as u64)
+            .saturating_add(framing);
+        if len > ceiling {
+            return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
+        }
+    }
+    Ok(declared)
+}
+
+/// Reads every part into `intake` (files) or `fields` (text).
+async fn walk(
+    multipart: &mut Multipart,
+    intake: &mut Intake,
+    fields: &mut Fields,
+    limits: &Limits,
+) -> Result<(), ApiError> {
+    let idle = limits.body_idle_timeout.0;
+    let max_parts = limits.max_files + 4;
+    let header_limit = limits.max_part_header_bytes;
+    let mut parts = 0usize;
+    let (mut seen_category, mut seen_message, mut seen_contact) = (false, false, false);
+    while let Some(field) = within(idle, multipart.next()).await? {
+        let mut field = field.map_err(|e| multipart_error(e, header_limit))?;
+        parts += 1;
+        if parts > max_parts {
+            return Err(ApiError::TooManyParts(max_parts));
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" => {
+                let filename = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut content_type = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                content_type.truncate(MAX_CONTENT_TYPE);
+                let first = next_chunk(&mut field, idle, header_limit).await?;
+                // A browser sends an empty, unnamed part for a file input left empty.
+                if filename.is_empty() && first.is_none() {
+                    continue;
+                }
+                intake.start_file(&filename, &content_type)?;
+                if let Some(chunk) = first {
+                    intake.push(chunk).await?;
+                }
+                while let Some(chunk) = next_chunk(&mut field, idle, header_limit).await? {
+                    intake.push(chunk).await?;
+                }
+                intake.end_file().await?;
+            }
+            "category" => {
+                once(&mut seen_category)?;
+                let text = read_text(&mut field, 64, idle, header_limit)
+                    .await?
+                    .ok_or(ApiError::InvalidCategory)?;
+                let text = text.trim();
+                fields.category = if text.is_empty() {
+                    None
+                } else {
+                    Some(
+                        text.parse::<Category>()
+                            .map_err(|()| ApiError::InvalidCategory)?,
+                    )
+                };
+            }
+            "message" => {
+                once(&mut seen_message)?;
+                fields.message =
+                    read_text(&mut field, limits.max_message_bytes, idle, header_limit)
+                        .await?
+                        .ok_or(ApiError::MessageTooLong(ByteSize(
+                            limits.max_message_bytes as u64,
+                        )))?;
+            }
+            "contact" => {
+                once(&mut seen_contact)?;
+                fields.contact =
+                    read_text(&mut field, limits.max_contact_bytes, idle, header_limit)
+                        .await?
+                        .ok_or(ApiError::ContactTooLong(ByteSize(
+                            limits.max_contact_bytes as u64,
+                        )))?;
+            }
+            _ => return Err(ApiError::UnknownField),
+        }
+    }
+    Ok(())
+}
+
+fn once(seen: &mut bool) -> Result<(), ApiError> {
+    if std::mem::replace(seen, true) {
+        Err(ApiError::DuplicateField)
+    } else {
+        Ok(())
+    }
+}
+
+/// Awaits `fut`, failing with 408 if the body sends nothing for `idle`.
+async fn within<T>(idle: Duration, fut: impl Future<Output = T>) -> Result<T, ApiError> {
+    tokio::time::timeout(idle, fut)
+        .await
+        .map_err(|_| ApiError::BodyTimeout)
+}
+
+async fn next_chunk(
+    field: &mut Field,
+    idle: Duration,
+    header_limit: ByteSize,
+) -> Result<Option<Bytes>, ApiError> {
+    match within(idle, field.next()).await? {
+        None => Ok(None),
+        Some(Ok(b)) => Ok(Some(b)),
+        Some(Err(e)) => Err(multipart_error(e, header_limit)),
+    }
+}
+
+/// Reads a text field; `None` when it exceeds `max` bytes.
+async fn read_text(
+    field: &mut Field,
+    max: usize,
+    idle: Duration,
+    header_limit: ByteSize,
+) -> Result<Option<String>, ApiError> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = next_chunk(field, idle, header_limit).await? {
+        if buf.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf.to_vec())
+        .map(Some)
+        .map_err(|_| ApiError::InvalidText)
+}
+
+fn multipart_error(e: MultipartError, header_limit: ByteSize) -> ApiError {
+    use actix_web::error::PayloadError;
+    match e {
+        MultipartError::Payload(PayloadError::Overflow) => {
+            ApiError::PartHeaderTooLarge(header_limit)
+        }
+        MultipartError::Payload(_) | MultipartError::Incomplete => ApiError::Incomplete,
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible
+        | MultipartError::BoundaryMissing => ApiError::NotMultipart,
+        _ => ApiError::MalformedMultipart,
+    }
+}
+
+/// Reads and discards a bounded rest of the body so a refusal reaches the client.
+async fn drain(multipart: &mut Multipart, declared: Option<u64>) {
+    if declared.is_some_and(|d| d > DRAIN_MAX * 4) {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
+    let mut read = 0u64;
+    let _ = tokio::time::timeout_at(deadline, async {
+        while let Some(Ok(mut field)) = multipart.next().await {
+            while let Some(Ok(chunk)) = field.next().await {
+                read += chunk.len() as u64;
+                if read > DRAIN_MAX {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+}

@@ -1,0 +1,341 @@
+//! One upload in progress: enforces the limits, feeds each file to a blocking `Sealer` through a
+//! bounded channel, and commits in the durable order (files fsynced → manifest → rename →
+//! record flushed). Dropped before `commit`, it leaves no trace.
+
+use crate::error::ApiError;
+use crate::keys::KeyRing;
+use crate::portal::Portal;
+use crate::record::{
+    Category, MANIFEST_FORMAT, Manifest, ManifestFile, Record, Status, StoredFile,
+};
+use crate::reference::{self, Reference};
+use crate::seal::{self, SealError, Sealed, Sealer};
+use bytes::Bytes;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::task::JoinHandle;
+
+/// Chunks in flight between the network and one file's encrypting thread. This bound (with the
+/// multipart parser's buffer) is what keeps memory constant.
+const CHANNEL_CHUNKS: usize = 8;
+/// How often (in bytes written) free space is checked again during an upload.
+const SPACE_CHECK_EVERY: u64 = 64 << 20;
+
+enum Feed {
+    Data(Bytes),
+    End,
+}
+
+struct FileSink {
+    tx: mpsc::Sender<Feed>,
+    task: JoinHandle<Result<Sealed, SealError>>,
+    name: String,
+    content_type: String,
+    size: u64,
+}
+
+/// The text fields of a submission.
+#[derive(Debug, Default)]
+pub struct Fields {
+    /// Kind of report.
+    pub category: Option<Category>,
+    /// The reporter's message.
+    pub message: String,
+    /// The reporter's contact details.
+    pub contact: String,
+}
+
+/// One file as the receipt shows it to the reporter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptFile {
+    /// Position in the submission.
+    pub index: u32,
+    /// The name the reporter's client sent (shown back to the reporter only).
+    pub name: String,
+    /// Plaintext bytes received.
+    pub size: u64,
+    /// Bytes stored after encryption.
+    pub ciphertext_size: u64,
+    /// SHA-256 of the stored ciphertext, hex.
+    pub ciphertext_sha256: String,
+}
+
+/// What the reporter gets back after a durable commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    /// The secret reference, shown once.
+    pub reference: String,
+    /// The case number.
+    pub case: String,
+    /// Kind of report.
+    pub category: Category,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// The stored files.
+    pub files: Vec<ReceiptFile>,
+    /// The keys that can read this submission.
+    pub key_ids: Vec<crate::keys::KeyId>,
+}
+
+/// An upload between its first byte and its commit.
+pub struct Intake {
+    portal: Arc<Portal>,
+    id: String,
+    dir: PathBuf,
+    ring: Arc<KeyRing>,
+    _permit: OwnedSemaphorePermit,
+    files: Vec<(ManifestFile, Sealed)>,
+    current: Option<FileSink>,
+    total: u64,
+    unchecked: u64,
+    committed: bool,
+}
+
+impl Intake {
+    pub(crate) fn new(
+        portal: Arc<Portal>,
+        permit: OwnedSemaphorePermit,
+        id: String,
+        dir: PathBuf,
+    ) -> Intake {
+        let ring = portal.keys.current();
+        Intake {
+            portal,
+            id,
+            dir,
+            ring,
+            _permit: permit,
+            files: Vec::new(),
+            current: None,
+            total: 0,
+            unchecked: 0,
+            committed: false,
+        }
+    }
+
+    /// Starts the next file; its bytes follow through `push`.
+    pub fn start_file(&mut self, name: &str, content_type: &str) -> Result<(), ApiError> {
+        let max = self.portal.config.limits.max_files;
+        if self.files.len() >= max {
+            return Err(ApiError::TooManyFiles(max));
+        }
+        if self.current.is_some() {
+            return Err(ApiError::internal(
+                "intake",
+                "start_file while a file is open",
+            ));
+        }
+        let index = self.files.len() as u32;
+        let path = self.dir.join(format!("{index:03}.age"));
+        let ring = Arc::clone(&self.ring);
+        let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CHUNKS);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut sealer = Sealer::create(&ring, &path)?;
+            while let Some(feed) = rx.blocking_recv() {
+                match feed {
+                    Feed::Data(chunk) => sealer.write(&chunk)?,
+                    Feed::End => return sealer.finish(),
+                }
+            }
+            Err(SealError::Io(std::io::Error::other("upload aborted")))
+        });
+        self.current = Some(FileSink {
+            tx,
+            task,
+            name: name.to_owned(),
+            content_type: content_type.to_owned(),
+            size: 0,
+        });
+        Ok(())
+    }
+
+    /// Adds bytes to the current file, enforcing the size limits and free space.
+    pub async fn push(&mut self, chunk: Bytes) -> Result<(), ApiError> {
+        let limits = &self.portal.config.limits;
+        let len = chunk.len() as u64;
+        let Some(sink) = self.current.as_mut() else {
+            return Err(ApiError::internal("intake", "push without an open file"));
+        };
+        if sink.size + len > limits.max_file_size.0 {
+            return Err(ApiError::FileTooLarge(limits.max_file_size));
+        }
+        if self.total + len > limits.max_submission_size.0 {
+            return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
+        }
+        sink.size += len;
+        self.total += len;
+        self.unchecked += len;
+        if self.unchecked >= SPACE_CHECK_EVERY {
+            self.unchecked = 0;
+            self.portal.check_free_space(0)?;
+        }
+        if sink.tx.send(Feed::Data(chunk)).await.is_err() {
+            // The sealing thread stopped early: report its error.
+            let sink = self.current.take().ok_or(ApiError::Internal)?;
+            return Err(match sink.task.await {
+                Ok(Err(e)) => e.into(),
+                Ok(Ok(_)) => ApiError::internal("intake", "sealer ended early"),
+                Err(e) => ApiError::internal("intake", e),
+            });
+        }
+        Ok(())
+    }
+
+    /// Finishes the current file: age finish, flush, fsync.
+    pub async fn end_file(&mut self) -> Result<(), ApiError> {
+        let sink = self
+            .current
+            .take()
+            .ok_or_else(|| ApiError::internal("intake", "end_file without an open file"))?;
+        let _ = sink.tx.send(Feed::End).await;
+        let sealed = sink
+            .task
+            .await
+            .map_err(|e| ApiError::internal("intake", e))??;
+        let entry = ManifestFile {
+            index: self.files.len() as u32,
+            name: sink.name,
+            content_type: sink.content_type,
+            size: sealed.plaintext_size,
+            sha256: sealed.plaintext_sha256.clone(),
+        };
+        self.files.push((entry, sealed));
+        Ok(())
+    }
+
+    /// Seals the manifest, commits the blobs, writes and flushes the record: after this returns
+    /// `Ok`, the submission survives a crash.
+    pub async fn commit(mut self, fields: Fields) -> Result<Receipt, ApiError> {
+        if self.current.is_some() {
+            return Err(ApiError::internal("intake", "commit with an open file"));
+        }
+        let category = fields.category.ok_or(ApiError::MissingCategory)?;
+        if self.files.is_empty() && fields.message.trim().is_empty() {
+            return Err(ApiError::EmptySubmission);
+        }
+        let now = jiff::Timestamp::now();
+        let received_at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let year = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
+        let seq = self
+            .portal
+            .db
+            .call(move |db| db.next_case_seq(year))
+            .await?;
+        let case = reference::case_number(year, seq);
+
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT.into(),
+            id: self.id.clone(),
+            case: case.clone(),
+            category,
+            received_at: received_at.clone(),
+            message: fields.message,
+            contact: fields.contact,
+            files: self.files.iter().map(|(m, _)| m.clone()).collect(),
+        };
+        let manifest_json =
+            serde_json::to_vec(&manifest).map_err(|e| ApiError::internal("manifest", e))?;
+        let (ring, path) = (Arc::clone(&self.ring), self.dir.join("manifest.age"));
+        let sealed_manifest =
+            tokio::task::spawn_blocking(move || seal::seal_bytes(&ring, &manifest_json, &path))
+                .await
+                .map_err(|e| ApiError::internal("manifest", e))??;
+
+        let blobs = self.portal.blobs.clone();
+        let id = self.id.clone();
+        tokio::task::spawn_blocking(move || blobs.commit(&id))
+            .await
+            .map_err(|e| ApiError::internal("commit", e))??;
+
+        let delete_after = now
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+            .checked_add(
+                jiff::Span::new().days(i64::from(self.portal.config.retention.delete_after_days)),
+            )
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let record = Record {
+            version: 1,
+            id: self.id.clone(),
+            case: case.clone(),
+            category,
+            received_at: received_at.clone(),
+            status: Status::Received,
+            manifest: StoredFile {
+                index: 0,
+                size: sealed_manifest.ciphertext_size,
+                sha256: sealed_manifest.ciphertext_sha256,
+            },
+            files: self
+                .files
+                .iter()
+                .map(|(m, s)| StoredFile {
+                    index: m.index,
+                    size: s.ciphertext_size,
+                    sha256: s.ciphertext_sha256.clone(),
+                })
+                .collect(),
+            key_ids: self.ring.ids(),
+            delete_after,
+        };
+        let reference = Reference::generate();
+        let ref_hash = reference.hash();
+        let stored = record.clone();
+        if let Err(e) = self
+            .portal
+            .db
+            .call(move |db| db.insert_durable(&stored, &ref_hash))
+            .await
+        {
+            self.portal.blobs.discard_committed(&self.id);
+            self.committed = true;
+            return Err(e.into());
+        }
+        self.committed = true;
+        Ok(Receipt {
+            reference: reference.to_string(),
+            case,
+            category,
+            received_at,
+            files: self
+                .files
+                .drain(..)
+                .map(|(m, s)| ReceiptFile {
+                    index: m.index,
+                    name: m.name,
+                    size: s.plaintext_size,
+                    ciphertext_size: s.ciphertext_size,
+                    ciphertext_sha256: s.ciphertext_sha256,
+                })
+                .collect(),
+            key_ids: record.key_ids,
+        })
+    }
+}
+
+impl Drop for Intake {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let blobs = self.portal.blobs.clone();
+        let id = std::mem::take(&mut self.id);
+        let sink = self.current.take();
+        // Remove the folder only after the sealing thread has let go of its file.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Some(sink) = sink {
+                        drop(sink.tx);
+                        let _ = sink.task.await;
+                    }
+                    let _ = tokio::task::spawn_blocking(move || blobs.discard_tmp(&id)).await;
+                });
+            }
+            Err(_) => blobs.discard_tmp(&id),
+        }
+    }
+}

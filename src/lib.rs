@@ -1,0 +1,52 @@
+//! sealdrop: a file-drop portal for security reports, where nobody but the security team can read
+//! what was dropped.
+//!
+//! # Data flow
+//! ```text
+//! browser / curl ──HTTPS──▶ http::upload ──Bytes──▶ intake::Intake ──▶ seal::Sealer (blocking thread)
+//!   multipart fields         (walks parts,    bounded   (limits, tmp dir,   age STREAM + SHA-256 of the
+//!                              counts bytes)   channel   commit order)       ciphertext, fsync
+//!                                                           │
+//!                                                           ├▶ store::Blobs  tmp/<id> → fsync → rename → blobs/<id>
+//!                                                           └▶ store::Db     sled record + sha256(reference), flush
+//! reporter ◀── 201 receipt: reference (shown once), case number, ciphertext SHA-256 per file
+//!
+//! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
+//! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
+//! ```
+//!
+//! # Invariants
+//! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message and
+//!    contact live only inside the encrypted manifest.
+//! 2. The server holds only age recipients (public keys).
+//! 3. Acknowledged means durable: 201 only after every ciphertext file is fsynced, its folder
+//!    renamed into place (parent fsynced) and the sled record flushed.
+//! 4. Not acknowledged means no trace: aborted or rejected uploads are removed at once; a crash
+//!    leaves only `tmp/` entries and unrecorded blob folders, which start-up recovery deletes.
+//! 5. Constant memory: bounded channels and a bounded number of concurrent uploads.
+//! 6. Standard formats: every `.age` file decrypts with the stock `age` CLI.
+//!
+//! # Modules
+//! Each module owns one concern; each external crate is used by one module
+//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls: `http::tls`,
+//! sha2: `digest`).
+
+#![forbid(unsafe_code)]
+
+pub mod adminclient;
+pub mod bundle;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod digest;
+pub mod error;
+pub mod http;
+pub mod intake;
+pub mod keys;
+pub mod logging;
+pub mod open;
+pub mod portal;
+pub mod record;
+pub mod reference;
+pub mod seal;
+pub mod store;

@@ -1,0 +1,582 @@
+//! Offline opening of an export bundle: verify ciphertext hashes, decrypt the manifest and files,
+//! verify plaintext hashes, write files under safe names (never overwriting), plus a report.
+//! The bundle is treated as hostile input.
+
+use crate::bundle::{self, Index, Part};
+use crate::digest::{Hasher, HashingReader};
+use crate::keys::Identities;
+use crate::record::{MANIFEST_FORMAT, Manifest};
+use serde::Serialize;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// Largest encrypted manifest accepted.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+/// Most files a bundle may list.
+const MAX_FILES: usize = 100_000;
+/// Longest output file name, in bytes.
+const MAX_NAME_BYTES: usize = 200;
+
+/// Why a bundle could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The bundle is malformed or inconsistent.
+    #[error("{0}")]
+    Bundle(String),
+    /// Hashes do not match: the bundle was altered or damaged.
+    #[error("verification failed: {0}")]
+    Tampered(String),
+    /// None of the identities can decrypt it.
+    #[error("cannot decrypt {what}: {problem}")]
+    Decrypt {
+        /// Which part.
+        what: String,
+        /// What age said.
+        problem: String,
+    },
+    /// The output folder is not empty.
+    #[error("output folder {0} is not empty")]
+    OutputNotEmpty(PathBuf),
+    /// Reading or writing files failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<String> for OpenError {
+    fn from(s: String) -> Self {
+        OpenError::Bundle(s)
+    }
+}
+
+impl OpenError {
+    /// What to do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            OpenError::Bundle(_) => {
+                Some("export the case again with `sealdrop admin export`".into())
+            }
+            OpenError::Tampered(_) => Some(
+                "do not trust this bundle; export the case again and compare the SHA-256 values \
+                 with `sealdrop admin show`"
+                    .into(),
+            ),
+            OpenError::Decrypt { .. } => Some(
+                "pass the identity of a key this case was encrypted to (its index.json lists the \
+                 key ids; `sealdrop keys list` maps them)"
+                    .into(),
+            ),
+            OpenError::OutputNotEmpty(_) => {
+                Some("choose a new folder with -o; open never overwrites".into())
+            }
+            OpenError::Io(_) => None,
+        }
+    }
+}
+
+/// One opened file.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenedFile {
+    /// Position in the submission.
+    pub index: u32,
+    /// The name as sent (untrusted; may be hostile).
+    pub original_name: String,
+    /// Where it was written, relative to the output folder.
+    pub path: String,
+    /// Content type as sent (untrusted).
+    pub content_type: String,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// Verified plaintext SHA-256.
+    pub sha256: String,
+}
+
+/// What `open` produced, also written as `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Case number.
+    pub case: String,
+    /// Submission id.
+    pub id: String,
+    /// Kind of report.
+    pub category: String,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// Keys it was encrypted to.
+    pub key_ids: Vec<String>,
+    /// The reporter's message.
+    pub message: String,
+    /// The reporter's contact details.
+    pub contact: String,
+    /// The files, all verified.
+    pub files: Vec<OpenedFile>,
+}
+
+fn io_err(context: &str) -> impl Fn(io::Error) -> OpenError + '_ {
+    move |e| OpenError::Io(format!("{context}: {e}"))
+}
+
+/// Opens `bundle` with `identities` into the empty or new folder `out`.
+pub fn open(bundle_path: &Path, identities: &Identities, out: &Path) -> Result<Report, OpenError> {
+    prepare_output(out)?;
+    let files_dir = out.join("files");
+    let input = fs::File::open(bundle_path).map_err(io_err(&bundle_path.display().to_string()))?;
+    let mut state = State::default();
+    let result = bundle::read(io::BufReader::new(input), |part, size, reader| {
+        state.take(part, size, reader, identities, &files_dir)
+    })
+    .and_then(|()| state.finish());
+    match result {
+        Ok(report) => {
+            write_new(
+                &out.join("report.json"),
+                &serde_json::to_vec_pretty(&report).map_err(|e| OpenError::Io(e.to_string()))?,
+            )?;
+            write_new(&out.join("report.txt"), render_text(&report).as_bytes())?;
+            Ok(report)
+        }
+        Err(e) => {
+            for f in &state.written {
+                let _ = fs::remove_file(f);
+            }
+            let _ = fs::remove_dir(&files_dir);
+            Err(e)
+        }
+    }
+}
+
+fn prepare_output(out: &Path) -> Result<(), OpenError> {
+    match fs::read_dir(out) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(OpenError::OutputNotEmpty(out.to_owned()));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(out)
+                .map_err(io_err(&out.display().to_string()))?;
+        }
+        Err(e) => return Err(io_err(&out.display().to_string())(e)),
+    }
+    Ok(())
+}
+
+fn write_new(path: &Path, data: &[u8]) -> Result<(), OpenError> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(&path.display().to_string()))?;
+    f.write_all(data)
+        .map_err(io_err(&path.display().to_string()))
+}
+
+#[derive(Default)]
+struct State {
+    index: Option<Index>,
+    manifest: Option<Manifest>,
+    opened: Vec<OpenedFile>,
+    written: Vec<PathBuf>,
+}
+
+impl State {
+    fn take(
+        &mut self,
+        part: Part,
+        size: u64,
+        reader: &mut dyn Read,
+        ids: &Identities,
+        files_dir: &Path,
+    ) -> Result<(), OpenError> {
+        match (part, &self.index, &self.manifest) {
+            (Part::Index, None, None) => {
+                if size > bundle::MAX_INDEX_BYTES {
+                    return Err(OpenError::Bundle("index.json is implausibly large".into()));
+                }
+                let mut buf = Vec::new();
+                reader
+                    .take(size)
+                    .read_to_end(&mut buf)
+                    .map_err(io_err("index.json"))?;
+                let index: Index = serde_json::from_slice(&buf).map_err(|e| {
+                    OpenError::Bundle(format!("index.json is not a sealdrop index: {e}"))
+                })?;
+                check_index(&index)?;
+                self.index = Some(index);
+                Ok(())
+            }
+            (Part::Manifest, Some(index), None) => {
+                if size != index.manifest.size || size > MAX_MANIFEST_BYTES {
+                    return Err(OpenError::Tampered(
+                        "manifest.age has the wrong size".into(),
+                    ));
+                }
+                let mut buf = Vec::new();
+                let mut hashing = HashingReader::new(reader.take(size));
+                hashing
+                    .read_to_end(&mut buf)
+                    .map_err(io_err("manifest.age"))?;
+                let (digest, _) = hashing.finish().map_err(io_err("manifest.age"))?;
+                if digest != index.manifest.sha256 {
+                    return Err(OpenError::Tampered(
+                        "manifest.age does not match its SHA-256".into(),
+                    ));
+                }
+                let manifest = decrypt_manifest(&buf, ids)?;
+                check_manifest(index, &manifest)?;
+                self.manifest = Some(manifest);
+                Ok(())
+            }
+            (Part::File(i), Some(index), Some(manifest)) => {
+                let expected = self.opened.len();
+                let (Some(entry), Some(meta)) =
+                    (index.files.get(expected), manifest.files.get(expected))
+                else {
+                    return Err(OpenError::Bundle(format!(
+                        "unexpected extra file {i:03}.age"
+                    )));
+                };
+                if i as usize != expected || entry.index != i {
+                    return Err(OpenError::Bundle(format!(
+                        "file {i:03}.age is out of order"
+                    )));
+                }
+                if size != entry.size {
+                    return Err(OpenError::Tampered(format!(
+                        "{i:03}.age has the wrong size"
+                    )));
+                }
+                let path = files_dir.join(format!(".partial-{i:03}"));
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(files_dir)
+                    .map_err(io_err("files folder"))?;
+                self.written.push(path.clone());
+                let (ct, pt, len) = decrypt_file(reader.take(size), ids, &path, i)?;
+                if ct != entry.sha256 {
+                    return Err(OpenError::Tampered(format!(
+                        "{i:03}.age does not match its SHA-256"
+                    )));
+                }
+                if pt != meta.sha256 || len != meta.size {
+                    return Err(OpenError::Tampered(format!(
+                        "file {i} decrypted, but its content does not match the manifest"
+                    )));
+                }
+                let final_path = link_unique(&path, files_dir, &safe_name(&meta.name, i))?;
+                self.written.push(final_path.clone());
+                let _ = fs::remove_file(&path);
+                self.opened.push(OpenedFile {
+                    index: i,
+                    original_name: meta.name.clone(),
+                    path: format!(
+                        "files/{}",
+                        final_path
+                            .file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default()
+                    ),
+                    content_type: meta.content_type.clone(),
+                    size: len,
+                    sha256: pt,
+                });
+                Ok(())
+            }
+            (part, _, _) => Err(OpenError::Bundle(format!(
+                "bundle entries are out of order or repeated (at {part:?})"
+            ))),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Report, OpenError> {
+        let (Some(index), Some(manifest)) = (self.index.take(), self.manifest.take()) else {
+            return Err(OpenError::Bundle(
+                "the bundle is incomplete (no index or manifest)".into(),
+            ));
+        };
+        if self.opened.len() != index.files.len() {
+            return Err(OpenError::Bundle(format!(
+                "the bundle is truncated: {} of {} files present",
+                self.opened.len(),
+                index.files.len()
+            )));
+        }
+        Ok(Report {
+            case: index.case,
+            id: index.id,
+            category: manifest.category.to_string(),
+            received_at: manifest.received_at,
+            key_ids: index.key_ids.iter().map(|k| k.0.clone()).collect(),
+            message: manifest.message,
+            contact: manifest.contact,
+            files: std::mem::take(&mut self.opened),
+        })
+    }
+}
+
+fn check_index(index: &Index) -> Result<(), OpenError> {
+    if index.format != bundle::FORMAT {
+        return Err(OpenError::Bundle(format!(
+            "unknown bundle format {:?}",
+            index.format
+        )));
+    }
+    if index.files.len() > MAX_FILES {
+        return Err(OpenError::Bundle("the index lists too many files".into()));
+    }
+    for (n, f) in index.files.iter().enumerate() {
+        if f.index as usize != n || f.name != format!("{n:03}.age") {
+            return Err(OpenError::Bundle(
+                "the index's file list is inconsistent".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenError> {
+    if m.format != MANIFEST_FORMAT || m.id != index.id || m.case != index.case {
+        return Err(OpenError::Tampered(
+            "the manifest belongs to another submission".into(),
+        ));
+    }
+    if m.files.len() != index.files.len()
+        || m.files
+            .iter()
+            .enumerate()
+            .any(|(n, f)| f.index as usize != n)
+    {
+        return Err(OpenError::Tampered(
+            "the manifest and the index list different files".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn decrypt_manifest(ciphertext: &[u8], ids: &Identities) -> Result<Manifest, OpenError> {
+    let fail = |problem: String| OpenError::Decrypt {
+        what: "manifest.age".into(),
+        problem,
+    };
+    let dec = age::Decryptor::new_buffered(ciphertext).map_err(|e| fail(e.to_string()))?;
+    let reader = dec.decrypt(ids.iter()).map_err(|e| fail(e.to_string()))?;
+    let mut plain = Vec::new();
+    reader
+        .take(MAX_MANIFEST_BYTES)
+        .read_to_end(&mut plain)
+        .map_err(|e| fail(e.to_string()))?;
+    serde_json::from_slice(&plain)
+        .map_err(|e| OpenError::Bundle(format!("the manifest is malformed: {e}")))
+}
+
+/// Decrypts one entry into `path`; returns (ciphertext sha256, plaintext sha256, plaintext size).
+fn decrypt_file(
+    input: impl Read,
+    ids: &Identities,
+    path: &Path,
+    i: u32,
+) -> Result<(String, String, u64), OpenError> {
+    let what = format!("{i:03}.age");
+    let fail = |problem: String| OpenError::Decrypt {
+        what: what.clone(),
+        problem,
+    };
+    let mut hashing = HashingReader::new(input);
+    let mut plain = Hasher::default();
+    {
+        let dec = age::Decryptor::new(io::BufReader::with_capacity(256 << 10, &mut hashing))
+            .map_err(|e| fail(e.to_string()))?;
+        let mut reader = dec.decrypt(ids.iter()).map_err(|e| fail(e.to_string()))?;
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io_err(&path.display().to_string()))?;
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(OpenError::Tampered(format!(
+                        "{what} is damaged or truncated: {e}"
+                    )));
+                }
+            };
+            plain.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(io_err(&path.display().to_string()))?;
+        }
+        out.sync_all()
+            .map_err(io_err(&path.display().to_string()))?;
+    }
+    let (ct, _) = hashing.finish().map_err(io_err(&what))?;
+    let (pt, len) = plain.finish();
+    Ok((ct, pt, len))
+}
+
+/// Hard-links `tmp` to a free name in `dir` (adding " (2)", " (3)", … before the extension),
+/// so no existing file is ever replaced.
+fn link_unique(tmp: &Path, dir: &Path, name: &str) -> Result<PathBuf, OpenError> {
+    let (stem, ext) = match name.rfind('.') {
+        Some(p) if p > 0 => (&name[..p], &name[p..]),
+        _ => (name, ""),
+    };
+    for n in 1..10_000 {
+        let candidate = if n == 1 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        match fs::hard_link(tmp, &candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_err(&candidate.display().to_string())(e)),
+        }
+    }
+    Err(OpenError::Io(format!("no free name for {name}")))
+}
+
+/// True for characters that must not appear in an output file name or a terminal report:
+/// controls and the bidirectional/invisible formatting characters that disguise names.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
+}
+
+/// A file name that is safe to create inside the output folder: last path component only, no
+/// controls or bidi overrides, no leading dots, bounded length, never empty or reserved.
+pub fn safe_name(original: &str, index: u32) -> String {
+    let last = original.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !is_unsafe_char(*c))
+        .map(|c| {
+            if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let mut name = if trimmed.is_empty() {
+        format!("file-{index:03}")
+    } else {
+        trimmed.to_owned()
+    };
+    if name.len() > MAX_NAME_BYTES {
+        let ext: String = match name.rfind('.') {
+            Some(p) if name.len() - p <= 16 => name[p..].to_owned(),
+            _ => String::new(),
+        };
+        let mut cut = MAX_NAME_BYTES - ext.len();
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name = format!("{}{ext}", &name[..cut]);
+    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let reserved = [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "LPT1", "LPT2", "LPT3",
+    ];
+    if reserved.contains(&stem.as_str()) {
+        name = format!("_{name}");
+    }
+    name
+}
+
+/// Reporter text made safe for a terminal: controls (but newline and tab) and bidi overrides
+/// become U+FFFD.
+fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c != '\n' && c != '\t' && is_unsafe_char(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn render_text(r: &Report) -> String {
+    let indent = |t: &str| {
+        let t = terminal_safe(t);
+        if t.trim().is_empty() {
+            "  (none)\n".to_owned()
+        } else {
+            t.lines().map(|l| format!("  {l}\n")).collect()
+        }
+    };
+    let mut s = format!(
+        "sealdrop report, case {}\n\nCategory:   {}\nReceived:   {}\nSubmission: {}\nKey ids:    {}\n\nContact:\n{}\nMessage:\n{}\nFiles ({}; ciphertext and plaintext SHA-256 verified):\n",
+        r.case,
+        r.category,
+        r.received_at,
+        r.id,
+        r.key_ids.join(", "),
+        indent(&r.contact),
+        indent(&r.message),
+        r.files.len()
+    );
+    for f in &r.files {
+        s.push_str(&format!(
+            "  [{:03}] {}\n        {} bytes, {}, sha256 {}\n        sent as {:?}\n",
+            f.index,
+            f.path,
+            f.size,
+            terminal_safe(&f.content_type),
+            f.sha256,
+            f.original_name
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_and_absolute_names_keep_only_their_last_component() {
+        assert_eq!(safe_name("../../x", 0), "x");
+        assert_eq!(safe_name("/etc/passwd", 0), "passwd");
+        assert_eq!(safe_name("..\\..\\win.ini", 0), "win.ini");
+        assert_eq!(safe_name("..", 3), "file-003");
+        assert_eq!(safe_name("", 1), "file-001");
+        assert_eq!(safe_name(".bashrc", 1), "bashrc");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_removed() {
+        assert_eq!(safe_name("invoice\u{202E}fdp.exe", 0), "invoicefdp.exe");
+        assert_eq!(safe_name("a\u{0}b\nc", 0), "abc");
+        assert_eq!(safe_name("CON.txt", 0), "_CON.txt");
+    }
+
+    #[test]
+    fn long_names_are_cut_keeping_the_extension() {
+        let long = format!("{}.pdf", "é".repeat(300));
+        let s = safe_name(&long, 0);
+        assert!(s.len() <= MAX_NAME_BYTES);
+        assert!(s.ends_with(".pdf"));
+    }
+
+    #[test]
+    fn terminal_text_loses_escape_sequences_but_keeps_lines() {
+        assert_eq!(terminal_safe("a\u{1b}[31mb\nc\td"), "a\u{FFFD}[31mb\nc\td");
+    }
+}

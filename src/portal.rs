@@ -1,0 +1,158 @@
+//! The running portal's shared state and its domain operations: start-up (keys, database,
+//! recovery), admission of uploads, and the team's read operations.
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::intake::Intake;
+use crate::keys::{KeyError, KeyRing, KeyRingHandle};
+use crate::record::Record;
+use crate::store::{Blobs, Db, StoreError, blobs};
+use std::io::Write;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Why the portal could not start or an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// Keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No such case.
+    #[error("no submission with case number {0}")]
+    NoSuchCase(String),
+    /// Writing an export failed.
+    #[error("export failed: {0}")]
+    Export(String),
+}
+
+impl PortalError {
+    /// What to do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PortalError::Keys(k) => k.hint(),
+            PortalError::Store(StoreError::Db(m)) if m.contains("cannot open") => Some(
+                "is another sealdrop process using this data_dir? Stop it, or use `sealdrop admin` \
+                 to talk to it"
+                    .into(),
+            ),
+            PortalError::Store(_) => Some("check that storage.data_dir exists and is writable".into()),
+            PortalError::NoSuchCase(_) => Some("`sealdrop admin list` shows the case numbers".into()),
+            PortalError::Export(_) => None,
+        }
+    }
+}
+
+/// The shared state of a running portal.
+pub struct Portal {
+    /// The validated configuration.
+    pub config: Config,
+    /// The current key ring.
+    pub keys: KeyRingHandle,
+    /// Records.
+    pub db: Db,
+    /// Ciphertext files.
+    pub blobs: Blobs,
+    uploads: Arc<Semaphore>,
+}
+
+impl Portal {
+    /// Loads keys, opens storage and runs start-up recovery.
+    pub fn open(config: Config) -> Result<Portal, PortalError> {
+        let ring = KeyRing::load(&config.keys.recipients_file)?;
+        blobs::create_private_dir(&config.storage.data_dir)?;
+        let db = Db::open(&config.storage.data_dir.join("db"))?;
+        let blobs = Blobs::open(&config.storage.data_dir)?;
+        let expected: Vec<(String, Vec<String>)> = db
+            .list()?
+            .into_iter()
+            .map(|r| {
+                let mut names: Vec<String> = r.files.iter().map(|f| f.blob_name()).collect();
+                names.push("manifest.age".into());
+                (r.id, names)
+            })
+            .collect();
+        let report = blobs.recover(|id| db.contains(id), &expected)?;
+        if report.tmp_removed + report.orphans_removed > 0 {
+            tracing::info!(
+                unfinished_uploads_removed = report.tmp_removed,
+                unacknowledged_blobs_removed = report.orphans_removed,
+                "start-up recovery cleaned up"
+            );
+        }
+        for id in &report.missing {
+            tracing::error!(
+                submission = %id,
+                "RECORD WITHOUT ITS FILES: this submission's ciphertext is missing from the data \
+                 directory; restore it from backup"
+            );
+        }
+        tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
+        let permits = config.limits.max_concurrent_uploads;
+        Ok(Portal {
+            keys: KeyRingHandle::new(ring),
+            db,
+            blobs,
+            uploads: Arc::new(Semaphore::new(permits)),
+            config,
+        })
+    }
+
+    /// Refuses with 507 when less than `min_free_bytes` would remain after `incoming` bytes.
+    pub fn check_free_space(&self, incoming: u64) -> Result<(), ApiError> {
+        let free = self.blobs.free_bytes()?;
+        if free
+            < self
+                .config
+                .storage
+                .min_free_bytes
+                .0
+                .saturating_add(incoming)
+        {
+            tracing::warn!(free_bytes = free, "upload refused: low disk space");
+            return Err(ApiError::InsufficientStorage);
+        }
+        Ok(())
+    }
+
+    /// Admits a new upload (503 when too many run, 507 when space is short).
+    pub fn begin_upload(self: &Arc<Self>, declared_len: Option<u64>) -> Result<Intake, ApiError> {
+        let permit = Arc::clone(&self.uploads)
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy)?;
+        self.check_free_space(declared_len.unwrap_or(0))?;
+        let id = new_id();
+        let dir = self.blobs.begin(&id)?;
+        Ok(Intake::new(Arc::clone(self), permit, id, dir))
+    }
+
+    /// Every record.
+    pub async fn list(&self) -> Result<Vec<Record>, PortalError> {
+        Ok(self.db.call(|db| db.list()).await?)
+    }
+
+    /// One record by case number.
+    pub async fn show(&self, case: &str) -> Result<Record, PortalError> {
+        let key = case.to_owned();
+        self.db
+            .call(move |db| db.by_case(&key))
+            .await?
+            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
+    }
+
+    /// Writes the export bundle of `record` (blocking).
+    pub fn export_blocking(&self, record: &Record, out: impl Write) -> Result<(), PortalError> {
+        crate::bundle::write(record, &self.blobs.dir(&record.id), out)
+            .map_err(|e| PortalError::Export(e.to_string()))
+    }
+}
+
+/// A random submission id: 128 bits, hex. Never derived from user input.
+fn new_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    crate::digest::hex(&b)
+}

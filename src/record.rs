@@ -1,0 +1,143 @@
+//! What sealdrop keeps in the clear about a submission, and the encrypted manifest's shape.
+
+use crate::keys::KeyId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Kinds of report the portal takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// A security weakness (responsible disclosure).
+    Vulnerability,
+    /// Personal data that reached the wrong person.
+    DataBreach,
+    /// Something went wrong, without personal data.
+    Incident,
+}
+
+impl Category {
+    /// All categories, in display order.
+    pub const ALL: [Category; 3] = [
+        Category::Vulnerability,
+        Category::DataBreach,
+        Category::Incident,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Vulnerability => "vulnerability",
+            Category::DataBreach => "data-breach",
+            Category::Incident => "incident",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Category {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// Where a submission stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Stored, nobody has looked yet.
+    Received,
+}
+
+/// One stored ciphertext file, as the record knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Position in the submission (file `NNN.age`).
+    pub index: u32,
+    /// Ciphertext bytes on disk.
+    pub size: u64,
+    /// SHA-256 of the ciphertext, hex.
+    pub sha256: String,
+}
+
+impl StoredFile {
+    /// The blob's file name.
+    pub fn blob_name(&self) -> String {
+        format!("{:03}.age", self.index)
+    }
+}
+
+/// The clear-text record of a submission in sled. Never holds names, message, contact, IP
+/// addresses or plaintext hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Schema version.
+    pub version: u32,
+    /// Random id (also the blob folder name).
+    pub id: String,
+    /// Sequential case number, `YYYY-NNNN`.
+    pub case: String,
+    /// Kind of report.
+    pub category: Category,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// Current status.
+    pub status: Status,
+    /// The encrypted manifest.
+    pub manifest: StoredFile,
+    /// The encrypted files.
+    pub files: Vec<StoredFile>,
+    /// Ids of the keys every file was encrypted to.
+    pub key_ids: Vec<KeyId>,
+    /// Date after which the submission is due for deletion (RFC 3339 date).
+    pub delete_after: String,
+}
+
+/// One file's entry in the encrypted manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    /// Position, matching `NNN.age`.
+    pub index: u32,
+    /// The name the reporter's client gave (untrusted).
+    pub name: String,
+    /// The content type the client gave (untrusted).
+    pub content_type: String,
+    /// Plaintext size.
+    pub size: u64,
+    /// Plaintext SHA-256, hex.
+    pub sha256: String,
+}
+
+/// The encrypted manifest: everything the reporter wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `sealdrop-manifest/1`.
+    pub format: String,
+    /// Submission id (binds the manifest to its record).
+    pub id: String,
+    /// Case number.
+    pub case: String,
+    /// Kind of report.
+    pub category: Category,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// The reporter's message.
+    pub message: String,
+    /// The reporter's contact details.
+    pub contact: String,
+    /// The files.
+    pub files: Vec<ManifestFile>,
+}
+
+/// The manifest format tag.
+pub const MANIFEST_FORMAT: &str = "sealdrop-manifest/1";

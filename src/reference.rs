@@ -1,0 +1,198 @@
+//! Reporter references (80 random bits, Crockford base32 with a check symbol) and case numbers.
+
+use crate::digest;
+use rand::RngCore;
+use std::fmt;
+
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Crockford's check symbols: the 32 digits plus five extra symbols for values 32–36.
+const CHECK: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
+const BITS: u32 = 80;
+const SYMBOLS: usize = 16;
+
+/// A reporter's secret reference, e.g. `K7QD-M2XP-9FHT-3WZA-Q`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Reference(u128);
+
+impl fmt::Debug for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reference(…)")
+    }
+}
+
+/// Why text is not a reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// Wrong number of symbols.
+    #[error("a reference has 16 characters plus a check character")]
+    Length,
+    /// A character outside the alphabet.
+    #[error("a reference contains only letters and digits")]
+    Symbol,
+    /// The check symbol does not match (a typo).
+    #[error("the reference has a typo (its check character does not match)")]
+    Check,
+}
+
+impl Reference {
+    /// A new random reference from the OS random source.
+    pub fn generate() -> Reference {
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes[6..]);
+        Reference(u128::from_be_bytes(bytes))
+    }
+
+    /// Parses what a person typed: ignores case, dashes and spaces; reads O as 0 and I/L as 1.
+    pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
+        let mut syms = Vec::with_capacity(SYMBOLS + 1);
+        for c in text.chars() {
+            if c == '-' || c.is_whitespace() {
+                continue;
+            }
+            if syms.len() > SYMBOLS {
+                return Err(ReferenceError::Length);
+            }
+            syms.push(c.to_ascii_uppercase());
+        }
+        if syms.len() != SYMBOLS + 1 {
+            return Err(ReferenceError::Length);
+        }
+        let mut value: u128 = 0;
+        for &c in &syms[..SYMBOLS] {
+            value = (value << 5) | u128::from(digit(c).ok_or(ReferenceError::Symbol)?);
+        }
+        let check = syms[SYMBOLS];
+        let expected = CHECK[(value % 37) as usize] as char;
+        let given = match check {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if given != expected {
+            return Err(
+                if CHECK.contains(&(given as u8)) || given.is_ascii_alphanumeric() {
+                    ReferenceError::Check
+                } else {
+                    ReferenceError::Symbol
+                },
+            );
+        }
+        Ok(Reference(value))
+    }
+
+    /// The canonical 16 symbols without separators or check symbol.
+    fn canonical(&self) -> String {
+        (0..SYMBOLS)
+            .map(|i| {
+                let shift = BITS - 5 * (i as u32 + 1);
+                ALPHABET[((self.0 >> shift) & 31) as usize] as char
+            })
+            .collect()
+    }
+
+    /// SHA-256 of the canonical form: the only thing the server stores.
+    pub fn hash(&self) -> [u8; 32] {
+        digest::sha256(self.canonical().as_bytes())
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.canonical();
+        write!(
+            f,
+            "{}-{}-{}-{}-{}",
+            &c[0..4],
+            &c[4..8],
+            &c[8..12],
+            &c[12..16],
+            CHECK[(self.0 % 37) as usize] as char
+        )
+    }
+}
+
+fn digit(c: char) -> Option<u8> {
+    let c = match c {
+        'O' => '0',
+        'I' | 'L' => '1',
+        c => c,
+    };
+    ALPHABET
+        .iter()
+        .position(|&a| a as char == c)
+        .map(|p| p as u8)
+}
+
+/// A case number: `YYYY-NNNN`, sequential per year, not secret.
+pub fn case_number(year: i16, seq: u64) -> String {
+    format!("{year}-{seq:04}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_references_round_trip_through_their_text() {
+        for _ in 0..200 {
+            let r = Reference::generate();
+            let text = r.to_string();
+            assert_eq!(text.len(), 21);
+            assert_eq!(Reference::parse(&text), Ok(r.clone()));
+        }
+    }
+
+    #[test]
+    fn parsing_ignores_case_dashes_spaces_and_confusable_letters() {
+        let r = Reference(0x00_0123_4567_89ab_cdef_1011);
+        let text = r.to_string();
+        let sloppy = text
+            .to_lowercase()
+            .replace('-', " ")
+            .replace('0', "o")
+            .replace('1', "l");
+        assert_eq!(Reference::parse(&sloppy), Ok(r));
+    }
+
+    #[test]
+    fn a_single_typo_is_caught_by_the_check_symbol() {
+        let r = Reference::generate();
+        let text = r.to_string();
+        let mut caught = 0;
+        for pos in [0usize, 5, 10, 15] {
+            let mut chars: Vec<char> = text.chars().collect();
+            chars[pos] = if chars[pos] == 'X' { 'Y' } else { 'X' };
+            let typo: String = chars.into_iter().collect();
+            if Reference::parse(&typo).is_err() {
+                caught += 1;
+            }
+        }
+        assert_eq!(caught, 4);
+    }
+
+    #[test]
+    fn wrong_lengths_and_symbols_are_rejected() {
+        assert_eq!(Reference::parse("ABCD"), Err(ReferenceError::Length));
+        assert_eq!(
+            Reference::parse("ABCD-EFGH-JKMN-PQRS-TV"),
+            Err(ReferenceError::Length)
+        );
+        assert_eq!(
+            Reference::parse("ABCD-EFGH-JKMN-PQR!-0"),
+            Err(ReferenceError::Symbol)
+        );
+    }
+
+    #[test]
+    fn hashes_do_not_depend_on_how_the_reference_was_typed() {
+        let r = Reference::generate();
+        let again = Reference::parse(&r.to_string().to_lowercase()).unwrap();
+        assert_eq!(r.hash(), again.hash());
+    }
+
+    #[test]
+    fn case_numbers_are_zero_padded() {
+        assert_eq!(case_number(2026, 42), "2026-0042");
+        assert_eq!(case_number(2026, 12345), "2026-12345");
+    }
+}

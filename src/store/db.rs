@@ -1,0 +1,124 @@
+//! The sled database: typed trees, and the one helper that runs every sled call off the async
+//! threads. The only module that uses sled.
+
+use super::StoreError;
+use crate::record::Record;
+use sled::Transactional;
+use std::path::Path;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    db: sled::Db,
+    submissions: sled::Tree,
+    refs: sled::Tree,
+    cases: sled::Tree,
+    meta: sled::Tree,
+}
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+impl Db {
+    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
+    pub fn open(dir: &Path) -> Result<Db, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| StoreError::Db(format!("cannot open {}: {e}", dir.display())))?;
+        Ok(Db {
+            submissions: db.open_tree("submissions").map_err(db_err)?,
+            refs: db.open_tree("refs").map_err(db_err)?,
+            cases: db.open_tree("cases").map_err(db_err)?,
+            meta: db.open_tree("meta").map_err(db_err)?,
+            db,
+        })
+    }
+
+    /// Runs blocking database work on the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| StoreError::Db(format!("database task failed: {e}")))?
+    }
+
+    /// Allocates the next case sequence number of `year` (gaps are possible, repeats are not).
+    pub fn next_case_seq(&self, year: i16) -> Result<u64, StoreError> {
+        let key = format!("case-seq/{year}");
+        let v = self
+            .meta
+            .update_and_fetch(key.as_bytes(), |old| {
+                let n = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some((n + 1).to_be_bytes().to_vec())
+            })
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::Db("case counter vanished".into()))?;
+        let bytes = <[u8; 8]>::try_from(v.as_ref()).map_err(db_err)?;
+        Ok(u64::from_be_bytes(bytes))
+    }
+
+    /// Inserts a record with its reference hash in one transaction, then flushes to disk.
+    pub fn insert_durable(&self, record: &Record, ref_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(record).map_err(db_err)?;
+        (&self.submissions, &self.refs, &self.cases)
+            .transaction(|(s, r, c)| {
+                s.insert(record.id.as_bytes(), value.as_slice())?;
+                r.insert(&ref_hash[..], record.id.as_bytes())?;
+                c.insert(record.case.as_bytes(), record.id.as_bytes())?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Db(format!("{e:?}")))?;
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The record of case `case`.
+    pub fn by_case(&self, case: &str) -> Result<Option<Record>, StoreError> {
+        match self.cases.get(case.as_bytes()).map_err(db_err)? {
+            Some(id) => self.by_id(&String::from_utf8_lossy(&id)),
+            None => Ok(None),
+        }
+    }
+
+    /// The record with id `id`.
+    pub fn by_id(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        self.submissions
+            .get(id.as_bytes())
+            .map_err(db_err)?
+            .map(|v| decode(id, &v))
+            .transpose()
+    }
+
+    /// Every record, oldest case first.
+    pub fn list(&self) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.submissions.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            out.push(decode(&String::from_utf8_lossy(&k), &v)?);
+        }
+        out.sort_by(|a, b| (&a.received_at, &a.case).cmp(&(&b.received_at, &b.case)));
+        Ok(out)
+    }
+
+    /// True when a record with this id exists.
+    pub fn contains(&self, id: &str) -> Result<bool, StoreError> {
+        self.submissions.contains_key(id.as_bytes()).map_err(db_err)
+    }
+}
+
+fn decode(key: &str, bytes: &[u8]) -> Result<Record, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_owned(),
+        problem: e.to_string(),
+    })
+}

@@ -1,0 +1,40 @@
+//! Durable storage: `db` (sled records) and `blobs` (ciphertext files and their folders).
+
+pub mod blobs;
+pub mod db;
+
+pub use blobs::Blobs;
+pub use db::Db;
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file system operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was attempted.
+        op: &'static str,
+        /// On what.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record {key}: {problem}")]
+    Corrupt {
+        /// Which record.
+        key: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl StoreError {
+    /// True when the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Io { source, .. } if source.raw_os_error() == Some(28))
+    }
+}
