@@ -651,4 +651,26 @@ mod tests {
             Config::load(None, env(&[("SEALDROP_SERVER_LISTEN", "0.0.0.0:443")])).unwrap_err();
         assert!(err.to_string().contains("server.listen"), "{err}");
     }
+
+    #[test]
+    fn the_example_config_parses_and_documents_every_key_with_its_env_name() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/sealdrop.example.toml");
+        Config::load(Some(&path), env(&[])).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        for (section, keys) in &defaults {
+            assert!(
+                text.contains(&format!("[{section}]")),
+                "[{section}] undocumented"
+            );
+            for key in keys.as_table().unwrap().keys() {
+                assert!(
+                    text.contains(&format!("\n{key} = ")),
+                    "{section}.{key} undocumented"
+                );
+                let env = format!("SEALDROP_{}_{}", section, key).to_ascii_uppercase();
+                assert!(text.contains(&env), "{env} undocumented");
+            }
+        }
+    }
 }

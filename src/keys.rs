@@ -219,14 +219,14 @@ fn parse_recipient(line: &str) -> Result<(String, Box<dyn age::Recipient + Send 
         };
     }
     let word = line.split_whitespace().next().unwrap_or_default();
-    if word.len() != line.len() {
-        return Err(
-            "unexpected text after the recipient (put comments on their own # line)".into(),
-        );
-    }
     let lower = word.to_ascii_lowercase();
     if lower.starts_with("age1") {
         if let Ok(r) = age::x25519::Recipient::from_str(word) {
+            if word.len() != line.len() {
+                return Err(
+                    "unexpected text after the recipient (put comments on their own # line)".into(),
+                );
+            }
             return Ok((r.to_string(), Box::new(r)));
         }
         // Native X25519 recipients are bech32 with the prefix "age"; anything longer before the

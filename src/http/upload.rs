@@ -26,10 +26,10 @@ const MAX_CONTENT_TYPE: usize = 255;
 /// The handler: one domain call, one response.
 pub async fn submit(
     req: HttpRequest,
-    payload: web::Payload,
+    multipart: Multipart,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    match receive(&req, payload, portal.into_inner()).await {
+    match receive(&req, multipart, portal.into_inner()).await {
         Ok(receipt) => {
             tracing::info!(files = receipt.files.len(), category = %receipt.category, "submission stored");
             respond::receipt(&req, &receipt)
@@ -41,15 +41,16 @@ pub async fn submit(
     }
 }
 
+/// `multipart` comes from the extractor so that `MultipartConfig` (the part-header bound)
+/// applies; it reads nothing until polled.
 async fn receive(
     req: &HttpRequest,
-    payload: web::Payload,
+    mut multipart: Multipart,
     portal: std::sync::Arc<Portal>,
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config.limits.clone();
     let declared = check_request(req, &limits)?;
     let mut intake = portal.begin_upload(declared)?;
-    let mut multipart = Multipart::new(req.headers(), payload);
     let mut fields = Fields::default();
     let walked = walk(&mut multipart, &mut intake, &mut fields, &limits).await;
     match walked {
@@ -155,11 +156,12 @@ async fn walk(
                     continue;
                 }
                 intake.start_file(&filename, &content_type)?;
+                // A field must not be polled again after it ended (actix-multipart panics).
                 if let Some(chunk) = first {
                     intake.push(chunk).await?;
-                }
-                while let Some(chunk) = next_chunk(&mut field, idle, header_limit).await? {
-                    intake.push(chunk).await?;
+                    while let Some(chunk) = next_chunk(&mut field, idle, header_limit).await? {
+                        intake.push(chunk).await?;
+                    }
                 }
                 intake.end_file().await?;
             }

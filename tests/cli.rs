@@ -1,0 +1,304 @@
+//! The command line: keygen, start-up errors that say what to do next, and `open` on hostile
+//! bundles.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn keygen_writes_a_private_identity_and_refuses_to_overwrite() {
+    let dir = TempDir::new("keygen");
+    let id = dir.path().join("id.txt");
+    let recipient = keygen(&id);
+    assert!(
+        recipient.starts_with("age1") && recipient.len() == 62,
+        "{recipient}"
+    );
+    let text = std::fs::read_to_string(&id).unwrap();
+    assert!(text.contains("AGE-SECRET-KEY-1") && text.contains(&recipient));
+    assert_eq!(
+        std::fs::metadata(&id).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let again = run(&["keygen", "-o", id.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).starts_with("error: "), "{}", stderr(&again));
+    assert!(stderr(&again).contains("hint: "), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read_to_string(&id).unwrap(),
+        text,
+        "keygen overwrote an identity"
+    );
+}
+
+fn serve_error(setup: &Setup) -> String {
+    match Server::try_start(setup, &[]) {
+        Ok(_) => panic!("the server started with a bad configuration"),
+        Err(log) => log,
+    }
+}
+
+#[test]
+fn bad_recipients_files_are_refused_with_file_line_and_hint() {
+    let cases = [
+        (
+            "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t\n",
+            "recipients.txt:1:",
+            "plugin",
+        ),
+        (
+            "# team key\nage1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n\nnot a key\n",
+            "recipients.txt:4:",
+            "not an age recipient",
+        ),
+        ("", "holds no recipients", "add at least one recipient"),
+        (
+            "# only comments\n\n",
+            "holds no recipients",
+            "sealdrop keygen",
+        ),
+    ];
+    for (content, place, words) in cases {
+        let setup = Setup::new(1, "");
+        std::fs::write(setup.dir.path().join("keys/recipients.txt"), content).unwrap();
+        let log = serve_error(&setup);
+        assert!(log.contains("error: ") && log.contains(place), "{log}");
+        assert!(log.contains("hint: "), "{log}");
+        assert!(log.contains(words), "{log}");
+    }
+}
+
+#[test]
+fn unknown_config_keys_are_refused_naming_the_key() {
+    let setup = Setup::new(1, "[limits]\nmax_file_sise = 5\n");
+    let log = serve_error(&setup);
+    assert!(
+        log.contains("max_file_sise") && log.contains("sealdrop.toml"),
+        "{log}"
+    );
+    assert!(log.contains("hint: "), "{log}");
+}
+
+#[test]
+fn admin_commands_without_a_server_say_how_to_start_one() {
+    let setup = Setup::new(1, "");
+    let o = setup.admin(&["list"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot reach the sealdrop server"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("hint: start the server"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn open_writes_hostile_names_only_inside_the_output_folder() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let names = [
+        "../../escaped.txt",
+        "/tmp/sealdrop-absolute.txt",
+        "invoice\u{202E}fdp.exe",
+        "..",
+        "same.txt",
+        "same.txt",
+    ];
+    let files = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| file(n, bytes(100 + i, i as u64)))
+        .collect();
+    let resp = post_form(server.addr, &form(files), "");
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let bundle = setup.export(resp.json()["case"].as_str().unwrap());
+
+    let root = setup.dir.path().join("deep/a/b");
+    std::fs::create_dir_all(&root).unwrap();
+    let out = root.join("out");
+    let o = open(&bundle, &[&setup.identities[0]], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!setup.dir.path().join("deep/escaped.txt").exists());
+    assert!(!root.join("escaped.txt").exists());
+    assert!(!Path::new("/tmp/sealdrop-absolute.txt").exists());
+    let mut written: Vec<String> = std::fs::read_dir(out.join("files"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "escaped.txt",
+            "file-003",
+            "invoicefdp.exe",
+            "same (2).txt",
+            "same.txt",
+            "sealdrop-absolute.txt"
+        ]
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["files"][0]["original_name"], "../../escaped.txt");
+    let txt = std::fs::read_to_string(out.join("report.txt")).unwrap();
+    assert!(
+        !txt.contains('\u{202E}'),
+        "a bidi override reached report.txt"
+    );
+
+    // open never overwrites: a second run into the same folder is refused.
+    let again = open(&bundle, &[&setup.identities[0]], &out);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("not empty") && stderr(&again).contains("hint: "));
+}
+
+#[test]
+fn open_with_the_wrong_identity_explains_which_keys_are_needed() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let resp = post_form(server.addr, &form(vec![file("a", bytes(10, 1))]), "");
+    let bundle = setup.export(resp.json()["case"].as_str().unwrap());
+    let other = setup.dir.path().join("other.txt");
+    keygen(&other);
+    let out = setup.dir.path().join("out");
+    let o = open(&bundle, &[&other], &out);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot decrypt manifest.age"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("hint: "), "{}", stderr(&o));
+}
+
+/// A ustar header block for `name` (written raw, so tests can craft what a tar library refuses).
+fn tar_entry(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..107].copy_from_slice(b"0000644");
+    h[108..115].copy_from_slice(b"0000000");
+    h[116..123].copy_from_slice(b"0000000");
+    h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = kind;
+    h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    let mut out = h.to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out
+}
+
+#[test]
+fn open_refuses_crafted_bundles_and_writes_nothing_outside() {
+    let dir = TempDir::new("hostile");
+    let id = dir.path().join("id.txt");
+    keygen(&id);
+    let crafted: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "traversal",
+            tar_entry("../escaped.age", b'0', "", b"x"),
+            "unexpected bundle entry",
+        ),
+        (
+            "symlink",
+            tar_entry("index.json", b'2', "/etc/passwd", b""),
+            "not a regular file",
+        ),
+        (
+            "garbage index",
+            tar_entry("index.json", b'0', "", b"{\"format\": 1"),
+            "not a sealdrop index",
+        ),
+        (
+            "huge index",
+            tar_entry("index.json", b'0', "", &vec![b' '; 2 << 20]),
+            "implausibly large",
+        ),
+        (
+            "not a tar",
+            b"hello, I am not a tar file at all".repeat(40),
+            "bundle",
+        ),
+    ];
+    for (what, mut tar, expected) in crafted {
+        tar.extend_from_slice(&[0u8; 1024]);
+        let bundle = dir.path().join(format!("{}.tar", what.replace(' ', "-")));
+        std::fs::write(&bundle, &tar).unwrap();
+        let out = dir.path().join(format!("out-{}", what.replace(' ', "-")));
+        let o = open(&bundle, &[&id], &out);
+        assert!(
+            !o.status.success(),
+            "{what}: open accepted a crafted bundle"
+        );
+        assert!(
+            stderr(&o).contains(expected) || what == "not a tar",
+            "{what}: {}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).starts_with("error: "), "{what}: {}", stderr(&o));
+        assert!(!dir.path().join("escaped.age").exists());
+        assert_eq!(
+            all_files(&out).len(),
+            0,
+            "{what}: files were left in the output folder"
+        );
+    }
+}
+
+#[test]
+fn open_detects_a_truncated_or_altered_bundle() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let resp = post_form(
+        server.addr,
+        &form(vec![file("a", bytes(200_000, 1)), file("b", bytes(10, 2))]),
+        "",
+    );
+    let bundle = setup.export(resp.json()["case"].as_str().unwrap());
+    let good = std::fs::read(&bundle).unwrap();
+
+    let truncated = setup.dir.path().join("truncated.tar");
+    std::fs::write(&truncated, &good[..good.len() - 2048]).unwrap();
+    let o = open(
+        &truncated,
+        &[&setup.identities[0]],
+        &setup.dir.path().join("o1"),
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+    assert_eq!(all_files(&setup.dir.path().join("o1")).len(), 0);
+
+    let mut altered = good.clone();
+    let at = altered.len() / 2;
+    altered[at] ^= 0x55;
+    let altered_path = setup.dir.path().join("altered.tar");
+    std::fs::write(&altered_path, &altered).unwrap();
+    let o = open(
+        &altered_path,
+        &[&setup.identities[0]],
+        &setup.dir.path().join("o2"),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("damaged") || stderr(&o).contains("verification failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(all_files(&setup.dir.path().join("o2")).len(), 0);
+}

@@ -1,0 +1,509 @@
+//! Test harness: temp folders, identities, the real `sealdrop` binary on 127.0.0.1:0, and a
+//! small raw HTTP/1.1 client that can also misbehave (stall, abort, send odd headers).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sealdrop")
+}
+
+/// A folder removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let p = std::env::temp_dir().join(format!(
+            "sealdrop-test-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the binary with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+/// `sealdrop keygen -o path`, returning the recipient.
+pub fn keygen(path: &Path) -> String {
+    let out = run(&["keygen", "-o", path.to_str().unwrap()]);
+    assert!(out.status.success(), "keygen failed: {out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A data folder, identities and a config for one server.
+pub struct Setup {
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub identities: Vec<PathBuf>,
+    pub recipients: Vec<String>,
+}
+
+impl Setup {
+    /// `keys` identities; `extra` is appended to the config (e.g. a `[limits]` section).
+    pub fn new(keys: usize, extra: &str) -> Setup {
+        let dir = TempDir::new("srv");
+        let mut identities = Vec::new();
+        let mut recipients = Vec::new();
+        for i in 0..keys {
+            let id = dir.path().join(format!("identity{i}.txt"));
+            recipients.push(keygen(&id));
+            identities.push(id);
+        }
+        std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+        std::fs::write(
+            dir.path().join("keys/recipients.txt"),
+            recipients.join("\n") + "\n",
+        )
+        .unwrap();
+        let config = dir.path().join("sealdrop.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\nadmin_socket = \"data/admin.sock\"\n\n\
+                 [storage]\ndata_dir = \"data\"\nmin_free_bytes = \"1MiB\"\n\n\
+                 [keys]\nrecipients_file = \"keys/recipients.txt\"\n\n{extra}\n"
+            ),
+        )
+        .unwrap();
+        Setup {
+            dir,
+            config,
+            identities,
+            recipients,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn start(&self) -> Server {
+        Server::start(self, &[])
+    }
+
+    /// Runs `sealdrop admin --config … args`.
+    pub fn admin(&self, args: &[&str]) -> Output {
+        let mut all = vec!["admin", "--config", self.config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run(&all)
+    }
+
+    /// Exports `case` to a new bundle file.
+    pub fn export(&self, case: &str) -> PathBuf {
+        let out = self.dir.path().join(format!(
+            "export-{case}-{}.tar",
+            Instant::now().elapsed().as_nanos()
+        ));
+        let o = self.admin(&["export", case, "-o", out.to_str().unwrap()]);
+        assert!(
+            o.status.success(),
+            "export failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    }
+
+    /// Number of committed blob folders.
+    pub fn blob_count(&self) -> usize {
+        std::fs::read_dir(self.data().join("blobs"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// Number of entries in tmp/.
+    pub fn tmp_count(&self) -> usize {
+        std::fs::read_dir(self.data().join("tmp"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// Number of records, through the admin socket.
+    pub fn record_count(&self) -> usize {
+        let o = self.admin(&["list", "--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_array().unwrap().len()
+    }
+
+    /// Waits until tmp/ is empty (cleanup of a refused upload runs just after the answer).
+    pub fn assert_no_trace(&self, blobs_before: usize, records_before: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.tmp_count() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(self.tmp_count(), 0, "tmp/ still holds an upload");
+        assert_eq!(
+            self.blob_count(),
+            blobs_before,
+            "a blob folder was left behind"
+        );
+        assert_eq!(
+            self.record_count(),
+            records_before,
+            "a record was left behind"
+        );
+    }
+}
+
+/// The real server process.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub url: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `sealdrop serve` with extra environment variables and waits for its address.
+    pub fn start(setup: &Setup, env: &[(&str, &str)]) -> Server {
+        Self::try_start(setup, env).unwrap_or_else(|log| panic!("server did not start:\n{log}"))
+    }
+
+    /// Like `start`, but returns the log if the server exits instead of listening.
+    pub fn try_start(setup: &Setup, env: &[(&str, &str)]) -> Result<Server, String> {
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--config", setup.config.to_str().unwrap()])
+            .env_remove("SEALDROP_CONFIG")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let l2 = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                l2.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let l3 = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("sealdrop: listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+                l3.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => {
+                let hostport = url.split("://").nth(1).unwrap().trim_end_matches('/');
+                Ok(Server {
+                    child,
+                    addr: hostport.parse().unwrap(),
+                    url,
+                    log,
+                })
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                Err(log.lock().unwrap().clone())
+            }
+        }
+    }
+
+    /// Everything the server printed so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// SIGKILL, no shutdown at all.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait.
+    pub fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        self.log()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One multipart part.
+#[derive(Clone)]
+pub struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub data: Vec<u8>,
+}
+
+pub fn text(name: &str, value: &str) -> Part {
+    Part {
+        name: name.into(),
+        filename: None,
+        data: value.as_bytes().to_vec(),
+    }
+}
+
+pub fn file(filename: &str, data: Vec<u8>) -> Part {
+    Part {
+        name: "file".into(),
+        filename: Some(filename.into()),
+        data,
+    }
+}
+
+pub const BOUNDARY: &str = "----sealdrop-test-boundary-7MA4YWxkTrZu0gW";
+
+pub fn multipart_body(parts: &[Part]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match &p.filename {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    p.name, f
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", p.name).as_bytes(),
+            ),
+        }
+        body.extend_from_slice(&p.data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+/// Writes the request head and body on one thread (ignoring write errors: the server may answer
+/// and close early) and reads the response on this one.
+pub fn request(addr: SocketAddr, head: &str, body: Vec<u8>) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let head = head.to_owned();
+    let w = std::thread::spawn(move || {
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(&body);
+    });
+    let resp = read_response(&mut stream);
+    let _ = w.join();
+    resp
+}
+
+pub fn read_response(stream: &mut TcpStream) -> Response {
+    let mut raw = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut raw) {
+        eprintln!("reading the response failed after {} bytes: {e}", raw.len());
+    }
+    parse_response(&raw)
+}
+
+pub fn parse_response(raw: &[u8]) -> Response {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+    out
+}
+
+/// POSTs a multipart form to `/api/v1/submissions` with extra header lines.
+pub fn post_form(addr: SocketAddr, parts: &[Part], extra_headers: &str) -> Response {
+    let body = multipart_body(parts);
+    let head = format!(
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n",
+        body.len()
+    );
+    request(addr, &head, body)
+}
+
+/// A plain GET.
+pub fn get(addr: SocketAddr, path: &str, extra_headers: &str) -> Response {
+    request(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n"),
+        Vec::new(),
+    )
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A basic valid form with the given files.
+pub fn form(files: Vec<Part>) -> Vec<Part> {
+    let mut parts = vec![
+        text("category", "vulnerability"),
+        text("message", "test message"),
+        text("contact", "tester@example.org"),
+    ];
+    parts.extend(files);
+    parts
+}
+
+/// `sealdrop open bundle -i … -o out`.
+pub fn open(bundle: &Path, identities: &[&Path], out: &Path) -> Output {
+    let mut args = vec!["open".to_owned(), bundle.display().to_string()];
+    for i in identities {
+        args.push("-i".into());
+        args.push(i.display().to_string());
+    }
+    args.push("-o".into());
+    args.push(out.display().to_string());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs)
+}
+
+/// Decrypts a file with the stock `age` CLI.
+pub fn age_decrypt(identity: &Path, file: &Path) -> Vec<u8> {
+    let out = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(identity)
+        .arg(file)
+        .output()
+        .expect("the stock `age` CLI is needed for interop tests (Debian package `age`)");
+    assert!(
+        out.status.success(),
+        "age -d failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Every file below `dir`, recursively.
+pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
