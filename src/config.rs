@@ -141,6 +141,8 @@ pub struct Limits {
     pub max_concurrent_uploads: usize,
     /// An upload whose body sends nothing for this long is cut off with 408.
     pub body_idle_timeout: HumanDuration,
+    /// A client must send its request line and headers within this time (else 408).
+    pub request_header_timeout: HumanDuration,
 }
 
 impl Default for Limits {
@@ -154,6 +156,7 @@ impl Default for Limits {
             max_part_header_bytes: ByteSize(64 << 10),
             max_concurrent_uploads: 64,
             body_idle_timeout: HumanDuration(Duration::from_secs(60)),
+            request_header_timeout: HumanDuration(Duration::from_secs(10)),
         }
     }
 }
@@ -381,6 +384,9 @@ impl Config {
         }
         if l.body_idle_timeout.0.is_zero() {
             return invalid("limits.body_idle_timeout", "must be longer than 0s");
+        }
+        if l.request_header_timeout.0.is_zero() {
+            return invalid("limits.request_header_timeout", "must be longer than 0s");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", "must be \"text\" or \"json\"");

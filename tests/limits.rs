@@ -286,3 +286,16 @@ fn low_disk_space_answers_507_and_stores_nothing() {
     assert_eq!(get(server.addr, "/healthz", "").status, 503);
     setup.assert_no_trace(0, 0);
 }
+
+#[test]
+fn slow_request_headers_get_408() {
+    let setup = Setup::new(1, "[limits]\nrequest_header_timeout = \"1s\"\n");
+    let server = setup.start();
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = std::time::Instant::now();
+    let resp = read_response(&mut s);
+    assert_eq!(resp.status, 408);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}

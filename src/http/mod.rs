@@ -119,8 +119,9 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
-    let fut = srv.call(req);
-    async move {
+    let span = tracing::info_span!("request", request_id = %id);
+    let fut = tracing::Instrument::instrument(srv.call(req), span.clone());
+    let done = async move {
         let mut res = fut.await?;
         let status = res.status().as_u16();
         if let Ok(v) = HeaderValue::from_str(&id) {
@@ -128,7 +129,6 @@ where
                 .insert(header::HeaderName::from_static("x-request-id"), v);
         }
         tracing::info!(
-            request_id = %id,
             %method,
             route = %route,
             status,
@@ -137,7 +137,8 @@ where
             "request"
         );
         Ok(res)
-    }
+    };
+    tracing::Instrument::instrument(done, span)
 }
 
 fn request_id() -> String {
@@ -166,7 +167,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
             .configure(routes)
             .default_service(web::to(respond::not_found))
     })
-    .client_request_timeout(Duration::from_secs(10))
+    .client_request_timeout(config.limits.request_header_timeout.0)
     .client_disconnect_timeout(Duration::from_secs(5))
     .shutdown_timeout(10);
     let server = if config.server.workers > 0 {
