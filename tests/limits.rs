@@ -292,7 +292,8 @@ fn slow_request_headers_get_408() {
     let setup = Setup::new(1, "[limits]\nrequest_header_timeout = \"1s\"\n");
     let server = setup.start();
     let mut s = TcpStream::connect(server.addr).unwrap();
-    s.write_all(b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    s.write_all(b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let started = std::time::Instant::now();
     let resp = read_response(&mut s);
