@@ -28,6 +28,8 @@ pub enum AdminError {
         code: String,
         /// Human message.
         message: String,
+        /// What to do next, when the server says.
+        hint: Option<String>,
     },
 }
 
@@ -40,6 +42,7 @@ impl AdminError {
                  here (admin commands talk to the running server through server.admin_socket)"
                     .into(),
             ),
+            AdminError::Server { hint: Some(h), .. } => Some(h.clone()),
             AdminError::Server { status: 404, .. } => {
                 Some("`sealdrop admin list` shows the case numbers".into())
             }
@@ -73,14 +76,44 @@ impl Read for Response {
 
 /// Sends `GET path` to the socket and reads the response head.
 pub fn get(socket: &Path, path: &str) -> Result<Response, AdminError> {
+    send(socket, "GET", path, None)
+}
+
+/// A request body: content type, length and the bytes.
+pub type RequestBody<'a> = (&'a str, u64, &'a mut dyn Read);
+
+/// Sends a request (with an optional body) and reads the response head.
+pub fn send(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Option<RequestBody<'_>>,
+) -> Result<Response, AdminError> {
     let mut stream = UnixStream::connect(socket).map_err(|source| AdminError::Connect {
         path: socket.to_owned(),
         source,
     })?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     )?;
+    match body {
+        Some((content_type, len, reader)) => {
+            write!(
+                stream,
+                "Content-Type: {content_type}\r\nContent-Length: {len}\r\n\r\n"
+            )?;
+            let sent = io::copy(&mut reader.take(len), &mut stream)?;
+            if sent != len {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file changed while it was sent",
+                )
+                .into());
+            }
+        }
+        None => write!(stream, "\r\n")?,
+    }
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -124,7 +157,27 @@ pub fn get(socket: &Path, path: &str) -> Result<Response, AdminError> {
 
 /// `GET path`, expecting JSON; a non-2xx answer becomes `AdminError::Server`.
 pub fn get_json(socket: &Path, path: &str) -> Result<serde_json::Value, AdminError> {
-    let mut resp = get(socket, path)?;
+    json_response(get(socket, path)?)
+}
+
+/// `POST path` with a JSON body, expecting JSON.
+pub fn post_json(
+    socket: &Path,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, AdminError> {
+    let bytes = serde_json::to_vec(body).map_err(io::Error::other)?;
+    let len = bytes.len() as u64;
+    json_response(send(
+        socket,
+        "POST",
+        path,
+        Some(("application/json", len, &mut bytes.as_slice())),
+    )?)
+}
+
+/// Reads a JSON response; a non-2xx answer becomes `AdminError::Server`.
+pub fn json_response(mut resp: Response) -> Result<serde_json::Value, AdminError> {
     let mut body = Vec::new();
     resp.read_to_end(&mut body)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
@@ -142,6 +195,7 @@ pub fn server_error(status: u16, value: &serde_json::Value) -> AdminError {
         status,
         code: field("code"),
         message: field("message"),
+        hint: value["error"]["hint"].as_str().map(str::to_owned),
     }
 }
 

@@ -91,8 +91,12 @@ fn header(size: u64) -> tar::Header {
 /// Writes the bundle of `record`, whose files are in `dir`, re-checking every ciphertext hash
 /// on the way out (a corrupt blob fails the export instead of travelling on).
 pub fn write(record: &Record, dir: &Path, out: impl Write) -> io::Result<()> {
-    let index = Index::of(record);
-    let json = serde_json::to_vec_pretty(&index).map_err(io::Error::other)?;
+    write_index(&Index::of(record), dir, out)
+}
+
+/// Writes a bundle of `index` whose files are in `dir`, checking every file's size and SHA-256.
+pub fn write_index(index: &Index, dir: &Path, out: impl Write) -> io::Result<()> {
+    let json = serde_json::to_vec_pretty(index).map_err(io::Error::other)?;
     let mut tar = tar::Builder::new(out);
     tar.append_data(
         &mut header(json.len() as u64),
@@ -184,4 +188,32 @@ pub fn read<R: Read, E: From<String>>(
         f(part, size, &mut entry)?;
     }
     Ok(())
+}
+
+/// Reads just the index of a bundle file (for commands that need its case number).
+pub fn read_index(path: &Path) -> Result<Index, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut index = None;
+    let result = read(io::BufReader::new(file), |part, size, reader| {
+        if part != Part::Index || size > MAX_INDEX_BYTES {
+            return Err("the bundle does not start with its index.json".to_string());
+        }
+        let mut buf = Vec::new();
+        reader
+            .take(size)
+            .read_to_end(&mut buf)
+            .map_err(|e| e.to_string())?;
+        index = Some(
+            serde_json::from_slice::<Index>(&buf)
+                .map_err(|e| format!("index.json is not a sealdrop index: {e}"))?,
+        );
+        // Stop after the first entry.
+        Err(String::new())
+    });
+    match (index, result) {
+        (Some(i), _) => Ok(i),
+        (None, Err(e)) if !e.is_empty() => Err(e),
+        _ => Err("the bundle is empty".into()),
+    }
 }

@@ -52,6 +52,35 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Key rotation, through the running server's admin socket.
+    Keys {
+        /// The server's configuration file (for server.admin_socket).
+        #[arg(long, short, env = "SEALDROP_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        /// The admin socket, instead of reading it from the configuration.
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+        /// The keys command.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Offline: re-encrypt an exported bundle to new recipients (then `admin import` it).
+    Rekey {
+        /// The bundle (.tar) from `sealdrop admin export`.
+        bundle: PathBuf,
+        /// Identity file(s) able to decrypt it (the old key).
+        #[arg(short, long = "identity", required = true)]
+        identities: Vec<PathBuf>,
+        /// New recipient(s): age1… or an SSH public key.
+        #[arg(short, long = "recipient")]
+        recipients: Vec<String>,
+        /// A recipients file with the new keys.
+        #[arg(short = 'R', long = "recipients-file")]
+        recipients_file: Option<PathBuf>,
+        /// The new bundle to write (never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Verify and decrypt an exported bundle, offline.
     Open {
         /// The bundle (.tar) from `sealdrop admin export`.
@@ -70,6 +99,9 @@ pub enum Command {
 pub enum AdminCommand {
     /// List submissions.
     List {
+        /// Only those encrypted to this key id.
+        #[arg(long)]
+        key: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -89,5 +121,48 @@ pub enum AdminCommand {
         /// The .tar file to write (never overwritten).
         #[arg(short, long)]
         output: PathBuf,
+    },
+    /// Replace a submission's ciphertext with a bundle re-keyed by `sealdrop rekey`.
+    Import {
+        /// The re-keyed bundle.
+        bundle: PathBuf,
+        /// The case it must belong to (default: the case named in the bundle).
+        #[arg(long)]
+        case: Option<String>,
+    },
+    /// Show the audit trail of key events.
+    Audit {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Keys subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-read the recipients file and the TLS certificate (like SIGHUP).
+    Reload,
+    /// Validate a recipient, append it to the recipients file and reload.
+    Add {
+        /// age1… or an SSH public key (quote it).
+        recipient: String,
+        /// Who holds the identity, e.g. "alice, offline laptop".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Comment a key out of the recipients file (with date and reason) and reload.
+    Retire {
+        /// The key id (`sealdrop keys list`).
+        key_id: String,
+        /// Why, for the file and the audit trail.
+        #[arg(long, default_value = "retired")]
+        reason: String,
+    },
+    /// Every key ever used, with how many submissions it can read, alone or at all.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -280,6 +280,7 @@ impl Intake {
                 .collect(),
             key_ids: self.ring.ids(),
             delete_after,
+            blob_dir: None,
         };
         let reference = Reference::generate();
         let ref_hash = reference.hash();

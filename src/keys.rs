@@ -47,6 +47,9 @@ pub enum KeyError {
         /// The cause.
         source: std::io::Error,
     },
+    /// An edit of the recipients file was refused.
+    #[error("{0}")]
+    Refused(String),
     /// An identity file could not be read.
     #[error("cannot use identity file {path}: {problem}")]
     Identity {
@@ -77,7 +80,12 @@ impl KeyError {
                     .into(),
             ),
             KeyError::Exists(_) => Some("choose another file name; keygen never overwrites".into()),
-            KeyError::Write { .. } => None,
+            KeyError::Write { .. } => Some(
+                "the server needs write access to the recipients file for `keys add` and \
+                 `keys retire`; otherwise edit it by hand and run `sealdrop keys reload`"
+                    .into(),
+            ),
+            KeyError::Refused(_) => Some("`sealdrop keys list` shows the keys and their ids".into()),
             KeyError::Identity { .. } => Some(
                 "pass an age identity file (AGE-SECRET-KEY-1…) or an unencrypted SSH private key \
                  with -i"
@@ -255,6 +263,110 @@ pub fn key_id(recipient: &str) -> KeyId {
     KeyId(digest::hex(&digest::sha256(recipient.as_bytes())[..6]))
 }
 
+/// The recipients-file text with `recipient` appended under a `# label` line.
+/// Refuses invalid recipients and keys already present.
+pub fn append_recipient(
+    text: &str,
+    recipient: &str,
+    label: &str,
+) -> Result<(String, KeyId), KeyError> {
+    let line = recipient.trim();
+    let (canonical, _) = parse_recipient(line).map_err(|problem| KeyError::BadLine {
+        path: "the new recipient".into(),
+        line: 1,
+        problem,
+    })?;
+    let id = key_id(&canonical);
+    if let Ok(ring) = KeyRing::parse(text, "recipients file")
+        && ring.keys().iter().any(|k| k.id == id)
+    {
+        return Err(KeyError::Refused(format!("key {id} is already active")));
+    }
+    let label: String = label.chars().filter(|c| !c.is_control()).collect();
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push('\n');
+    if !label.trim().is_empty() {
+        out.push_str(&format!("# {}\n", label.trim()));
+    }
+    out.push_str(line);
+    out.push('\n');
+    Ok((out, id))
+}
+
+/// The recipients-file text with key `id` commented out as retired on `date` for `reason`.
+/// Refuses unknown ids and retiring the last active key.
+pub fn retire_recipient(
+    text: &str,
+    id: &KeyId,
+    date: &str,
+    reason: &str,
+) -> Result<String, KeyError> {
+    let ring = KeyRing::parse(text, "recipients file")?;
+    if !ring.keys().iter().any(|k| &k.id == id) {
+        return Err(KeyError::Refused(format!("no active key with id {id}")));
+    }
+    if ring.keys().len() == 1 {
+        return Err(KeyError::Refused(format!(
+            "key {id} is the last active key; add its successor first (`sealdrop keys add`)"
+        )));
+    }
+    let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
+    let mut out = String::with_capacity(text.len() + 64);
+    for raw in text.lines() {
+        let line = raw.trim();
+        let matches = !line.is_empty()
+            && !line.starts_with('#')
+            && parse_recipient(line).is_ok_and(|(canonical, _)| &key_id(&canonical) == id);
+        if matches {
+            out.push_str(&format!("# retired {date} ({}): {line}\n", reason.trim()));
+        } else {
+            out.push_str(raw);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces `path` with `text` atomically: temporary file, fsync, rename, fsync folder.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), KeyError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let werr = |source| KeyError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let mode = std::fs::metadata(path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()))
+        .unwrap_or(0o644);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode & 0o777)
+        .open(&tmp)
+        .map_err(werr)?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(werr)?;
+    std::fs::rename(&tmp, path).map_err(werr)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(werr)?;
+    Ok(())
+}
+
 /// A ring that can be replaced while uploads run: each upload takes an `Arc` snapshot and
 /// finishes with it.
 #[derive(Debug)]
@@ -427,5 +539,28 @@ mod tests {
     fn key_ids_are_stable_and_distinct() {
         assert_eq!(key_id(X1), key_id(X1));
         assert_ne!(key_id(X1), key_id("ssh-ed25519 AAAA"));
+    }
+
+    const X2: &str = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+
+    #[test]
+    fn appending_validates_and_labels_the_new_key() {
+        let (text, id) = append_recipient(&format!("{X1}\n"), X2, "bob laptop").unwrap();
+        let ring = KeyRing::parse(&text, "r").unwrap();
+        assert_eq!(ring.ids(), vec![key_id(X1), id]);
+        assert_eq!(ring.keys()[1].label.as_deref(), Some("bob laptop"));
+        assert!(append_recipient(&text, X2, "again").is_err());
+        assert!(append_recipient(&text, "age1nope", "x").is_err());
+    }
+
+    #[test]
+    fn retiring_comments_the_key_out_and_never_the_last_one() {
+        let text = format!("# alice\n{X1}\n# bob\n{X2}\n");
+        let out = retire_recipient(&text, &key_id(X1), "2026-11-28", "laptop lost").unwrap();
+        assert!(out.contains(&format!("# retired 2026-11-28 (laptop lost): {X1}")));
+        let ring = KeyRing::parse(&out, "r").unwrap();
+        assert_eq!(ring.ids(), vec![key_id(X2)]);
+        assert!(retire_recipient(&out, &key_id(X2), "2026-11-28", "x").is_err());
+        assert!(retire_recipient(&out, &KeyId("000000000000".into()), "d", "x").is_err());
     }
 }

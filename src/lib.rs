@@ -13,6 +13,12 @@
 //!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
+//!
+//! rotation: keys/recipients.txt ◀── rotation (keys add / retire edit it atomically)
+//!           SIGHUP or `keys reload` ──▶ rotation::reload ──▶ KeyRingHandle swap (+ http::tls::CertStore)
+//!           every record lists its key ids; `keys list` counts what each key reads, alone or at all
+//! re-key:   admin export ──▶ offline `sealdrop rekey` (rekey.rs: decrypt + re-seal, verified)
+//!           ──▶ admin import (import.rs: new folder → record flushed → old folder removed)
 //! ```
 //!
 //! # Invariants
@@ -41,6 +47,7 @@ pub mod demo;
 pub mod digest;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod intake;
 pub mod keys;
 pub mod logging;
@@ -48,5 +55,7 @@ pub mod open;
 pub mod portal;
 pub mod record;
 pub mod reference;
+pub mod rekey;
+pub mod rotation;
 pub mod seal;
 pub mod store;

@@ -3,9 +3,9 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use sealdrop::cli::{AdminCommand, Cli, Command};
+use sealdrop::cli::{AdminCommand, Cli, Command, KeysCommand};
 use sealdrop::config::Config;
-use sealdrop::{adminclient, demo, keys, open, portal};
+use sealdrop::{adminclient, demo, keys, open, portal, rekey};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -131,6 +131,57 @@ fn run(command: Command) -> Result<(), Failure> {
             };
             admin(&socket, command)
         }
+        Command::Keys {
+            config,
+            socket,
+            command,
+        } => {
+            let socket = match socket {
+                Some(s) => s,
+                None => load_config(config.as_deref())?.server.admin_socket,
+            };
+            keys_command(&socket, command)
+        }
+        Command::Rekey {
+            bundle,
+            identities,
+            recipients,
+            recipients_file,
+            output,
+        } => {
+            let ids = keys::Identities::load(&identities)?;
+            let mut text = recipients.join("\n");
+            if let Some(file) = recipients_file {
+                let more = std::fs::read_to_string(&file).map_err(|e| {
+                    fail(
+                        format!("cannot read {}: {e}", file.display()),
+                        "pass an age recipients file",
+                    )
+                })?;
+                text.push('\n');
+                text.push_str(&more);
+            }
+            if text.trim().is_empty() {
+                return Err(fail(
+                    "no new recipient given",
+                    "pass -r age1… (repeatable) or -R recipients.txt",
+                ));
+            }
+            let ring = keys::KeyRing::parse(&text, "the new recipients")?;
+            let done = rekey::rekey(&bundle, &ids, &ring, &output)?;
+            println!(
+                "Re-keyed case {}: manifest and {} file(s) now encrypted to {}; written to {}",
+                done.case,
+                done.files,
+                done.key_ids.join(", "),
+                output.display()
+            );
+            println!(
+                "Install it on the server: sealdrop admin import {}",
+                output.display()
+            );
+            Ok(())
+        }
         Command::Open {
             bundle,
             identities,
@@ -159,8 +210,12 @@ fn serve(config: Config) -> Result<(), Failure> {
 
 fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
     match command {
-        AdminCommand::List { json } => {
-            let value = adminclient::get_json(socket, "/v1/submissions")?;
+        AdminCommand::List { key, json } => {
+            let path = match key {
+                Some(k) => format!("/v1/submissions?key={}", path_segment(&k)?),
+                None => "/v1/submissions".to_owned(),
+            };
+            let value = adminclient::get_json(socket, &path)?;
             if json {
                 println!(
                     "{}",
@@ -234,7 +289,110 @@ fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Export { case, output } => export(socket, &case, &output),
+        AdminCommand::Import { bundle, case } => {
+            let index = sealdrop::bundle::read_index(&bundle)
+                .map_err(|e| fail(e, "import a bundle written by `sealdrop rekey`"))?;
+            let case = case.unwrap_or_else(|| index.case.clone());
+            let mut file = std::fs::File::open(&bundle).map_err(|e| {
+                fail(
+                    format!("cannot read {}: {e}", bundle.display()),
+                    "check the path",
+                )
+            })?;
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let resp = adminclient::send(
+                socket,
+                "POST",
+                &format!("/v1/submissions/{}/import", path_segment(&case)?),
+                Some(("application/x-tar", len, &mut file)),
+            )?;
+            let record = adminclient::json_response(resp)?;
+            println!(
+                "Case {case} re-keyed: now readable with key(s) {}",
+                record["key_ids"]
+            );
+            Ok(())
+        }
+        AdminCommand::Audit { json } => {
+            let value = adminclient::get_json(socket, "/v1/audit")?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
+                return Ok(());
+            }
+            for e in value.as_array().cloned().unwrap_or_default() {
+                println!(
+                    "{}  {:<19} {:<13} {:<10} {}",
+                    e["at"].as_str().unwrap_or("?"),
+                    e["event"].as_str().unwrap_or("?"),
+                    e["key_id"].as_str().unwrap_or("-"),
+                    e["case"].as_str().unwrap_or("-"),
+                    e["detail"].as_str().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
     }
+}
+
+fn keys_command(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
+    let print =
+        |v: &serde_json::Value| println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    match command {
+        KeysCommand::Reload => {
+            let v = adminclient::post_json(socket, "/v1/reload", &serde_json::json!({}))?;
+            println!("Reloaded. Active keys: {}", v["keys"]["active"]);
+        }
+        KeysCommand::Add { recipient, label } => {
+            let v = adminclient::post_json(
+                socket,
+                "/v1/keys",
+                &serde_json::json!({ "recipient": recipient, "label": label }),
+            )?;
+            println!("Added {}. Active keys: {}", v["added"], v["active"]);
+        }
+        KeysCommand::Retire { key_id, reason } => {
+            let v = adminclient::post_json(
+                socket,
+                &format!("/v1/keys/{}/retire", path_segment(&key_id)?),
+                &serde_json::json!({ "reason": reason }),
+            )?;
+            println!("Retired {key_id}. Active keys: {}", v["active"]);
+            println!(
+                "Keep its identity until `sealdrop keys list` shows 0 submissions readable only with it."
+            );
+        }
+        KeysCommand::List { json } => {
+            let v = adminclient::get_json(socket, "/v1/keys")?;
+            if json {
+                print(&v);
+                return Ok(());
+            }
+            println!(
+                "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} label",
+                "key id", "state", "readable", "only", "first seen", "retired"
+            );
+            for k in v.as_array().cloned().unwrap_or_default() {
+                println!(
+                    "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} {}",
+                    k["id"].as_str().unwrap_or("?"),
+                    if k["active"].as_bool() == Some(true) {
+                        "active"
+                    } else {
+                        "retired"
+                    },
+                    k["readable"],
+                    k["sole"],
+                    k["first_seen"].as_str().unwrap_or("?"),
+                    k["retired_at"].as_str().unwrap_or("-"),
+                    k["label"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn path_segment(case: &str) -> Result<&str, Failure> {

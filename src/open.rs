@@ -13,7 +13,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Largest encrypted manifest accepted.
-const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// Most files a bundle may list.
 const MAX_FILES: usize = 100_000;
 /// Longest output file name, in bytes.
@@ -320,7 +320,7 @@ impl State {
     }
 }
 
-fn check_index(index: &Index) -> Result<(), OpenError> {
+pub(crate) fn check_index(index: &Index) -> Result<(), OpenError> {
     if index.format != bundle::FORMAT {
         return Err(OpenError::Bundle(format!(
             "unknown bundle format {:?}",
@@ -340,7 +340,7 @@ fn check_index(index: &Index) -> Result<(), OpenError> {
     Ok(())
 }
 
-fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenError> {
+pub(crate) fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenError> {
     if m.format != MANIFEST_FORMAT || m.id != index.id || m.case != index.case {
         return Err(OpenError::Tampered(
             "the manifest belongs to another submission".into(),
@@ -360,6 +360,16 @@ fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenError> {
 }
 
 fn decrypt_manifest(ciphertext: &[u8], ids: &Identities) -> Result<Manifest, OpenError> {
+    let plain = decrypt_manifest_bytes(ciphertext, ids)?;
+    serde_json::from_slice(&plain)
+        .map_err(|e| OpenError::Bundle(format!("the manifest is malformed: {e}")))
+}
+
+/// Decrypts the manifest's exact plaintext bytes.
+pub(crate) fn decrypt_manifest_bytes(
+    ciphertext: &[u8],
+    ids: &Identities,
+) -> Result<Vec<u8>, OpenError> {
     let fail = |problem: String| OpenError::Decrypt {
         what: "manifest.age".into(),
         problem,
@@ -371,8 +381,7 @@ fn decrypt_manifest(ciphertext: &[u8], ids: &Identities) -> Result<Manifest, Ope
         .take(MAX_MANIFEST_BYTES)
         .read_to_end(&mut plain)
         .map_err(|e| fail(e.to_string()))?;
-    serde_json::from_slice(&plain)
-        .map_err(|e| OpenError::Bundle(format!("the manifest is malformed: {e}")))
+    Ok(plain)
 }
 
 /// Decrypts one entry into `path`; returns (ciphertext sha256, plaintext sha256, plaintext size).
@@ -382,9 +391,30 @@ fn decrypt_file(
     path: &Path,
     i: u32,
 ) -> Result<(String, String, u64), OpenError> {
-    let what = format!("{i:03}.age");
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(&path.display().to_string()))?;
+    let hashes = decrypt_stream(input, ids, &format!("{i:03}.age"), &mut |chunk| {
+        out.write_all(chunk)
+    })?;
+    out.sync_all()
+        .map_err(io_err(&path.display().to_string()))?;
+    Ok(hashes)
+}
+
+/// Decrypts an age stream into `sink`, hashing both sides; returns (ciphertext sha256,
+/// plaintext sha256, plaintext size). `what` names the stream in errors.
+pub(crate) fn decrypt_stream(
+    input: impl Read,
+    ids: &Identities,
+    what: &str,
+    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> Result<(String, String, u64), OpenError> {
     let fail = |problem: String| OpenError::Decrypt {
-        what: what.clone(),
+        what: what.to_owned(),
         problem,
     };
     let mut hashing = HashingReader::new(input);
@@ -393,12 +423,6 @@ fn decrypt_file(
         let dec = age::Decryptor::new(io::BufReader::with_capacity(256 << 10, &mut hashing))
             .map_err(|e| fail(e.to_string()))?;
         let mut reader = dec.decrypt(ids.iter()).map_err(|e| fail(e.to_string()))?;
-        let mut out = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io_err(&path.display().to_string()))?;
         let mut buf = vec![0u8; 256 << 10];
         loop {
             let n = match reader.read(&mut buf) {
@@ -412,13 +436,10 @@ fn decrypt_file(
                 }
             };
             plain.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .map_err(io_err(&path.display().to_string()))?;
+            sink(&buf[..n]).map_err(|e| OpenError::Io(format!("writing {what}: {e}")))?;
         }
-        out.sync_all()
-            .map_err(io_err(&path.display().to_string()))?;
     }
-    let (ct, _) = hashing.finish().map_err(io_err(&what))?;
+    let (ct, _) = hashing.finish().map_err(io_err(what))?;
     let (pt, len) = plain.finish();
     Ok((ct, pt, len))
 }

@@ -26,6 +26,9 @@ pub enum PortalError {
     /// Writing an export failed.
     #[error("export failed: {0}")]
     Export(String),
+    /// An import was refused.
+    #[error("import refused: {0}")]
+    Import(String),
 }
 
 impl PortalError {
@@ -41,7 +44,16 @@ impl PortalError {
             PortalError::Store(_) => Some("check that storage.data_dir exists and is writable".into()),
             PortalError::NoSuchCase(_) => Some("`sealdrop admin list` shows the case numbers".into()),
             PortalError::Export(_) => None,
+            PortalError::Import(_) => Some(
+                "import only bundles made by `sealdrop rekey` from an export of the same case".into(),
+            ),
         }
+    }
+}
+
+impl From<String> for PortalError {
+    fn from(s: String) -> Self {
+        PortalError::Import(s)
     }
 }
 
@@ -56,6 +68,8 @@ pub struct Portal {
     /// Ciphertext files.
     pub blobs: Blobs,
     uploads: Arc<Semaphore>,
+    /// Serialises edits of the recipients file, reloads and imports.
+    pub(crate) edit_lock: std::sync::Mutex<()>,
 }
 
 impl Portal {
@@ -65,16 +79,12 @@ impl Portal {
         blobs::create_private_dir(&config.storage.data_dir)?;
         let db = Db::open(&config.storage.data_dir.join("db"))?;
         let blobs = Blobs::open(&config.storage.data_dir)?;
-        let expected: Vec<(String, Vec<String>)> = db
+        let expected: Vec<(String, String, Vec<String>)> = db
             .list()?
             .into_iter()
-            .map(|r| {
-                let mut names: Vec<String> = r.files.iter().map(|f| f.blob_name()).collect();
-                names.push("manifest.age".into());
-                (r.id, names)
-            })
+            .map(|r| (r.id.clone(), r.blob_dir().to_owned(), r.blob_names()))
             .collect();
-        let report = blobs.recover(|id| db.contains(id), &expected)?;
+        let report = blobs.recover(&expected)?;
         if report.tmp_removed + report.orphans_removed > 0 {
             tracing::info!(
                 unfinished_uploads_removed = report.tmp_removed,
@@ -90,12 +100,14 @@ impl Portal {
             );
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
+        crate::rotation::record_ring(&db, &ring)?;
         let permits = config.limits.max_concurrent_uploads;
         Ok(Portal {
             keys: KeyRingHandle::new(ring),
             db,
             blobs,
             uploads: Arc::new(Semaphore::new(permits)),
+            edit_lock: std::sync::Mutex::new(()),
             config,
         })
     }
@@ -128,9 +140,13 @@ impl Portal {
         Ok(Intake::new(Arc::clone(self), permit, id, dir))
     }
 
-    /// Every record.
-    pub async fn list(&self) -> Result<Vec<Record>, PortalError> {
-        Ok(self.db.call(|db| db.list()).await?)
+    /// Every record, or those encrypted to `key` when given.
+    pub async fn list(&self, key: Option<String>) -> Result<Vec<Record>, PortalError> {
+        let mut records = self.db.call(|db| db.list()).await?;
+        if let Some(key) = key {
+            records.retain(|r| r.key_ids.iter().any(|k| k.0 == key));
+        }
+        Ok(records)
     }
 
     /// One record by case number.
@@ -144,7 +160,7 @@ impl Portal {
 
     /// Writes the export bundle of `record` (blocking).
     pub fn export_blocking(&self, record: &Record, out: impl Write) -> Result<(), PortalError> {
-        crate::bundle::write(record, &self.blobs.dir(&record.id), out)
+        crate::bundle::write(record, &self.blobs.dir(record.blob_dir()), out)
             .map_err(|e| PortalError::Export(e.to_string()))
     }
 }

@@ -101,6 +101,56 @@ pub struct Record {
     pub key_ids: Vec<KeyId>,
     /// Date after which the submission is due for deletion (RFC 3339 date).
     pub delete_after: String,
+    /// The blob folder's name when it is not the id (after a re-keying import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_dir: Option<String>,
+}
+
+impl Record {
+    /// The name of this submission's folder under `blobs/`.
+    pub fn blob_dir(&self) -> &str {
+        self.blob_dir.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The blob file names this record needs.
+    pub fn blob_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.files.iter().map(StoredFile::blob_name).collect();
+        names.push("manifest.age".into());
+        names
+    }
+}
+
+/// What the portal remembers about a key it has ever used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// Stable key id.
+    pub id: KeyId,
+    /// Canonical recipient (public key).
+    pub recipient: String,
+    /// Label from the recipients file.
+    pub label: Option<String>,
+    /// When the portal first loaded it (RFC 3339 UTC).
+    pub first_seen: String,
+    /// When it left the recipients file, if it did.
+    pub retired_at: Option<String>,
+}
+
+/// One entry of the append-only audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// `key-added`, `key-retired`, `keys-reloaded`, `reload-refused`, `tls-reloaded`,
+    /// `tls-reload-refused`, `rekeyed`.
+    pub event: String,
+    /// The key concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<KeyId>,
+    /// The case concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// Free text without reporter data.
+    pub detail: String,
 }
 
 /// One file's entry in the encrypted manifest.

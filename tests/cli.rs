@@ -182,28 +182,6 @@ fn open_with_the_wrong_identity_explains_which_keys_are_needed() {
     assert!(stderr(&o).contains("hint: "), "{}", stderr(&o));
 }
 
-/// A ustar header block for `name` (written raw, so tests can craft what a tar library refuses).
-fn tar_entry(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    h[100..107].copy_from_slice(b"0000644");
-    h[108..115].copy_from_slice(b"0000000");
-    h[116..123].copy_from_slice(b"0000000");
-    h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
-    h[136..147].copy_from_slice(b"00000000000");
-    h[156] = kind;
-    h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    let mut out = h.to_vec();
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512, 0);
-    out
-}
-
 #[test]
 fn open_refuses_crafted_bundles_and_writes_nothing_outside() {
     let dir = TempDir::new("hostile");

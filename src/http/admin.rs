@@ -1,23 +1,63 @@
-//! Admin routes, served only on the Unix socket: list, show, export.
+//! Admin routes, served only on the Unix socket: submissions (list, show, export, import), keys
+//! (list, add, retire, reload) and the audit trail.
 
 use super::respond;
+use super::tls::CertStore;
 use crate::error::ApiError;
 use crate::portal::{Portal, PortalError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
-use std::io::{self, Write};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// The TLS store, when the public listener uses TLS (reloaded with the keys).
+#[derive(Clone, Default)]
+pub struct Tls(pub Option<Arc<CertStore>>);
+
 fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
-    match e {
-        PortalError::NoSuchCase(_) => respond::error(req, &ApiError::NotFound),
-        other => respond::error(req, &ApiError::internal("admin", other)),
+    let (status, code) = match &e {
+        PortalError::NoSuchCase(_) => (404, "not-found"),
+        PortalError::Keys(_) => (422, "keys-refused"),
+        PortalError::Import(_) => (422, "import-refused"),
+        _ => return respond::error(req, &ApiError::internal("admin", e)),
+    };
+    let mut body = serde_json::json!({ "error": { "code": code, "message": e.to_string() } });
+    if let Some(h) = e.hint() {
+        body["error"]["hint"] = serde_json::Value::String(h);
+    }
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+        .json(body)
+}
+
+async fn blocking<T: serde::Serialize + Send + 'static>(
+    req: &HttpRequest,
+    portal: web::Data<Portal>,
+    f: impl FnOnce(&Portal) -> Result<T, PortalError> + Send + 'static,
+) -> HttpResponse {
+    let portal = portal.into_inner();
+    match tokio::task::spawn_blocking(move || f(&portal)).await {
+        Ok(Ok(v)) => HttpResponse::Ok().json(v),
+        Ok(Err(e)) => failure(req, e),
+        Err(e) => respond::error(req, &ApiError::internal("admin", e)),
     }
 }
 
-/// `GET /v1/submissions`
-pub async fn list(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    match portal.list().await {
+/// Query of `GET /v1/submissions`.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    key: Option<String>,
+}
+
+/// `GET /v1/submissions[?key=KEY_ID]`
+pub async fn list(
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    match portal.list(q.into_inner().key).await {
         Ok(records) => HttpResponse::Ok().json(records),
         Err(e) => failure(&req, e),
     }
@@ -63,6 +103,115 @@ pub async fn export(
         .streaming(body)
 }
 
+/// `POST /v1/submissions/{case}/import`: a re-keyed bundle as the body, streamed through a
+/// bounded channel into the blocking importer.
+pub async fn import(
+    req: HttpRequest,
+    case: web::Path<String>,
+    mut payload: web::Payload,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    let portal = portal.into_inner();
+    let case = case.into_inner();
+    let task = tokio::task::spawn_blocking(move || {
+        portal.import_blocking(
+            &case,
+            io::BufReader::with_capacity(
+                256 << 10,
+                ChannelReader {
+                    rx,
+                    current: Bytes::new(),
+                },
+            ),
+        )
+    });
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(b) => {
+                if tx.send(b).await.is_err() {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    drop(tx);
+    match task.await {
+        Ok(Ok(record)) => HttpResponse::Ok().json(record),
+        Ok(Err(e)) => failure(&req, e),
+        Err(e) => respond::error(&req, &ApiError::internal("import", e)),
+    }
+}
+
+/// `GET /v1/keys`
+pub async fn keys(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    blocking(&req, portal, |p| p.key_usage_blocking()).await
+}
+
+/// Body of `POST /v1/keys`.
+#[derive(Deserialize)]
+pub struct AddKey {
+    recipient: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /v1/keys`
+pub async fn add_key(
+    req: HttpRequest,
+    body: web::Json<AddKey>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let AddKey { recipient, label } = body.into_inner();
+    blocking(&req, portal, move |p| {
+        p.add_key_blocking(&recipient, &label)
+    })
+    .await
+}
+
+/// Body of `POST /v1/keys/{id}/retire`.
+#[derive(Deserialize)]
+pub struct Retire {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /v1/keys/{id}/retire`
+pub async fn retire_key(
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<Retire>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let reason = body.into_inner().reason;
+    blocking(&req, portal, move |p| p.retire_key_blocking(&id, &reason)).await
+}
+
+/// `POST /v1/reload`: keys and TLS certificate, like SIGHUP.
+pub async fn reload(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    tls: web::Data<Tls>,
+) -> HttpResponse {
+    let tls = tls.get_ref().clone();
+    let portal = portal.into_inner();
+    match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls)).await {
+        Ok(Ok(report)) => HttpResponse::Ok().json(report),
+        Ok(Err(message)) => HttpResponse::UnprocessableEntity().json(serde_json::json!({
+            "error": { "code": "reload-refused", "message": message,
+                       "hint": "fix the file named above; the previous keys and certificate stay in force" }
+        })),
+        Err(e) => respond::error(&req, &ApiError::internal("reload", e)),
+    }
+}
+
+/// `GET /v1/audit`
+pub async fn audit(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    blocking(&req, portal, |p| p.audit_blocking()).await
+}
+
 struct ChannelWriter(mpsc::Sender<io::Result<Bytes>>);
 
 impl Write for ChannelWriter {
@@ -75,5 +224,24 @@ impl Write for ChannelWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+struct ChannelReader {
+    rx: mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(b) => self.current = b,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
     }
 }

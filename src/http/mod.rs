@@ -71,7 +71,19 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/v1/submissions/{case}/export",
             web::get().to(admin::export),
-        );
+        )
+        .route(
+            "/v1/submissions/{case}/import",
+            web::post().to(admin::import),
+        )
+        .service(
+            web::resource("/v1/keys")
+                .route(web::get().to(admin::keys))
+                .route(web::post().to(admin::add_key)),
+        )
+        .route("/v1/keys/{id}/retire", web::post().to(admin::retire_key))
+        .route("/v1/reload", web::post().to(admin::reload))
+        .route("/v1/audit", web::get().to(admin::audit));
 }
 
 fn security_headers(hsts: bool) -> DefaultHeaders {
@@ -156,6 +168,14 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         source: std::io::Error::other(e.to_string()),
     })?;
     let tls = config.tls_enabled();
+    let certs = admin::Tls(if tls {
+        Some(tls::CertStore::load(
+            &config.server.tls_cert,
+            &config.server.tls_key,
+        )?)
+    } else {
+        None
+    });
     let buffer = config.limits.max_part_header_bytes.0 as usize;
     let public_portal = Arc::clone(&portal);
     let server = HttpServer::new(move || {
@@ -179,10 +199,9 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         what: addr.to_string(),
         source,
     };
-    let server = if tls {
-        let rustls_config = tls::server_config(&config.server.tls_cert, &config.server.tls_key)?;
+    let server = if let Some(store) = &certs.0 {
         server
-            .bind_rustls_0_23(addr, rustls_config)
+            .bind_rustls_0_23(addr, store.server_config()?)
             .map_err(bind_err)?
     } else {
         server.bind(addr).map_err(bind_err)?
@@ -198,9 +217,11 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         })?;
     }
     let admin_portal = Arc::clone(&portal);
+    let admin_certs = web::Data::new(certs.clone());
     let admin = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::from(Arc::clone(&admin_portal)))
+            .app_data(admin_certs.clone())
             .wrap_fn(log_request)
             .configure(admin_routes)
             .default_service(web::to(respond::not_found))
@@ -224,7 +245,60 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         println!("sealdrop: listening on {scheme}://{a}/");
     }
     println!("sealdrop: admin socket {}", socket.display());
+    spawn_sighup_reload(Arc::clone(&portal), certs);
     let (public, admin) = futures_util::future::join(server.run(), admin.run()).await;
     let _ = std::fs::remove_file(&socket);
     public.and(admin).map_err(ServeError::Run)
+}
+
+/// Reloads the recipients file and the TLS certificate (SIGHUP and `sealdrop keys reload`).
+/// Each part that fails keeps its previous state; the error names what failed.
+pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Value, String> {
+    let keys = portal.reload_keys_blocking();
+    let tls = certs
+        .0
+        .as_ref()
+        .map(|store| store.reload().map_err(|e| e.to_string()));
+    if let Some(outcome) = &tls {
+        match outcome {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(e) => {
+                tracing::error!(error = %e, "TLS reload refused; the previous certificate stays in force")
+            }
+        }
+        portal.audit_tls(outcome.clone());
+    }
+    let mut errors = Vec::new();
+    if let Err(e) = &keys {
+        let hint = e
+            .hint()
+            .map(|h| format!(" (hint: {h})"))
+            .unwrap_or_default();
+        errors.push(format!("keys: {e}{hint}"));
+    }
+    if let Some(Err(e)) = &tls {
+        errors.push(e.clone());
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
+    Ok(serde_json::json!({ "keys": keys.ok(), "tls_reloaded": tls.is_some() }))
+}
+
+fn spawn_sighup_reload(portal: Arc<Portal>, certs: admin::Tls) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; use `sealdrop keys reload`");
+            return;
+        }
+    };
+    actix_web::rt::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading keys and TLS certificate");
+            let (p, c) = (Arc::clone(&portal), certs.clone());
+            let _ = tokio::task::spawn_blocking(move || reload_all(&p, &c)).await;
+        }
+    });
 }

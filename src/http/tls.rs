@@ -1,18 +1,76 @@
-//! TLS server configuration from PEM files, with one explicit crypto provider (ring).
-//! The only module that uses rustls.
+//! TLS from PEM files with one explicit crypto provider (ring), and a certificate store that can
+//! be swapped while connections stay open. The only module that uses rustls.
 
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use std::path::Path;
-use std::sync::Arc;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 /// Why the certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("TLS: {0}")]
 pub struct TlsError(pub String);
 
-/// Builds a rustls server config from a PEM certificate chain and private key.
-pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, TlsError> {
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The current certificate and key; new handshakes use whatever is installed, open connections
+/// keep theirs.
+#[derive(Debug)]
+pub struct CertStore {
+    cert: PathBuf,
+    key: PathBuf,
+    current: RwLock<Arc<CertifiedKey>>,
+}
+
+impl CertStore {
+    /// Loads the PEM files.
+    pub fn load(cert: &Path, key: &Path) -> Result<Arc<CertStore>, TlsError> {
+        let loaded = load_pair(cert, key)?;
+        Ok(Arc::new(CertStore {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            current: RwLock::new(loaded),
+        }))
+    }
+
+    /// Reads the files again; on any error the old pair stays installed.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let fresh = load_pair(&self.cert, &self.key)?;
+        match self.current.write() {
+            Ok(mut g) => *g = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// The rustls server configuration that resolves through this store.
+    pub fn server_config(self: &Arc<Self>) -> Result<rustls::ServerConfig, TlsError> {
+        let mut config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError(e.to_string()))?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::clone(self) as Arc<dyn ResolvesServerCert>);
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
+    }
+}
+
+impl ResolvesServerCert for CertStore {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let g = match self.current.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Some(Arc::clone(&g))
+    }
+}
+
+fn load_pair(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| TlsError(format!("cannot read certificate {}: {e}", cert.display())))?
         .collect::<Result<_, _>>()
@@ -23,15 +81,9 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
             cert.display()
         )));
     }
-    let key = PrivateKeyDer::from_pem_file(key)
+    let key_der = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| TlsError(format!("cannot read private key {}: {e}", key.display())))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
+    let pair = CertifiedKey::from_der(certs, key_der, &provider())
         .map_err(|e| TlsError(format!("certificate and key do not fit together: {e}")))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    Ok(Arc::new(pair))
 }

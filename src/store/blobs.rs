@@ -93,19 +93,25 @@ impl Blobs {
         let _ = sync_dir(&self.committed);
     }
 
-    /// The committed folder of `id`.
-    pub fn dir(&self, id: &str) -> PathBuf {
-        self.committed.join(id)
+    /// The committed folder called `name`.
+    pub fn dir(&self, name: &str) -> PathBuf {
+        self.committed.join(name)
     }
 
-    /// Empties `tmp/`, removes committed folders without a record, and lists records whose
-    /// files are missing. `has_record` answers whether an id has a record; `expected` lists,
-    /// per recorded id, the file names it must have.
+    /// The temporary folder called `name`.
+    pub fn tmp_dir(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
+    }
+
+    /// Empties `tmp/`, removes committed folders no record points to, and lists the records
+    /// whose files are missing. `expected` lists, per record, (its id, its folder name, the file
+    /// names it must have).
     pub fn recover(
         &self,
-        has_record: impl Fn(&str) -> Result<bool, StoreError>,
-        expected: &[(String, Vec<String>)],
+        expected: &[(String, String, Vec<String>)],
     ) -> Result<Recovery, StoreError> {
+        let referenced: std::collections::HashSet<&str> =
+            expected.iter().map(|(_, dir, _)| dir.as_str()).collect();
         let mut report = Recovery::default();
         for entry in fs::read_dir(&self.tmp).map_err(io("read folder", &self.tmp))? {
             let entry = entry.map_err(io("read folder", &self.tmp))?;
@@ -115,7 +121,7 @@ impl Blobs {
         for entry in fs::read_dir(&self.committed).map_err(io("read folder", &self.committed))? {
             let entry = entry.map_err(io("read folder", &self.committed))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !has_record(&name)? {
+            if !referenced.contains(name.as_str()) {
                 remove_quietly(&entry.path());
                 report.orphans_removed += 1;
             }
@@ -124,8 +130,8 @@ impl Blobs {
             sync_dir(&self.tmp)?;
             sync_dir(&self.committed)?;
         }
-        for (id, names) in expected {
-            let dir = self.dir(id);
+        for (id, dir_name, names) in expected {
+            let dir = self.dir(dir_name);
             if names.iter().any(|n| !dir.join(n).is_file()) {
                 report.missing.push(id.clone());
             }

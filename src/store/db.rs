@@ -2,7 +2,8 @@
 //! threads. The only module that uses sled.
 
 use super::StoreError;
-use crate::record::Record;
+use crate::keys::KeyRing;
+use crate::record::{AuditEvent, KeyInfo, Record};
 use sled::Transactional;
 use std::path::Path;
 
@@ -14,6 +15,8 @@ pub struct Db {
     refs: sled::Tree,
     cases: sled::Tree,
     meta: sled::Tree,
+    keys: sled::Tree,
+    audit: sled::Tree,
 }
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -33,6 +36,8 @@ impl Db {
             refs: db.open_tree("refs").map_err(db_err)?,
             cases: db.open_tree("cases").map_err(db_err)?,
             meta: db.open_tree("meta").map_err(db_err)?,
+            keys: db.open_tree("keys").map_err(db_err)?,
+            audit: db.open_tree("audit").map_err(db_err)?,
             db,
         })
     }
@@ -113,6 +118,125 @@ impl Db {
     /// True when a record with this id exists.
     pub fn contains(&self, id: &str) -> Result<bool, StoreError> {
         self.submissions.contains_key(id.as_bytes()).map_err(db_err)
+    }
+}
+
+impl Db {
+    /// A number never returned before by this database.
+    pub fn unique(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(db_err)
+    }
+
+    /// Replaces a record (same id) and flushes.
+    pub fn replace_durable(&self, record: &Record) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(record).map_err(db_err)?;
+        self.submissions
+            .insert(record.id.as_bytes(), value)
+            .map_err(db_err)?;
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Brings the `keys` tree in line with `ring` at time `now`: new ids are added, ids no longer
+    /// in the ring are marked retired, returning ids are un-retired. Returns (added, retired).
+    pub fn sync_keys(
+        &self,
+        ring: &KeyRing,
+        now: &str,
+    ) -> Result<(Vec<KeyInfo>, Vec<KeyInfo>), StoreError> {
+        let mut added = Vec::new();
+        let mut retired = Vec::new();
+        for k in ring.keys() {
+            let existing = self.key_info(&k.id.0)?;
+            let info = match existing {
+                Some(mut info) => {
+                    if info.retired_at.take().is_none() && info.label == k.label {
+                        continue;
+                    }
+                    info.label = k.label.clone();
+                    info
+                }
+                None => {
+                    let info = KeyInfo {
+                        id: k.id.clone(),
+                        recipient: k.recipient.clone(),
+                        label: k.label.clone(),
+                        first_seen: now.to_owned(),
+                        retired_at: None,
+                    };
+                    added.push(info.clone());
+                    info
+                }
+            };
+            self.put_key(&info)?;
+        }
+        let active = ring.ids();
+        for mut info in self.key_infos()? {
+            if info.retired_at.is_none() && !active.contains(&info.id) {
+                info.retired_at = Some(now.to_owned());
+                self.put_key(&info)?;
+                retired.push(info);
+            }
+        }
+        self.db.flush().map_err(db_err)?;
+        Ok((added, retired))
+    }
+
+    fn put_key(&self, info: &KeyInfo) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(info).map_err(db_err)?;
+        self.keys.insert(info.id.0.as_bytes(), v).map_err(db_err)?;
+        Ok(())
+    }
+
+    fn key_info(&self, id: &str) -> Result<Option<KeyInfo>, StoreError> {
+        self.keys
+            .get(id.as_bytes())
+            .map_err(db_err)?
+            .map(|v| {
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    key: id.to_owned(),
+                    problem: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Every key ever used, in first-seen order.
+    pub fn key_infos(&self) -> Result<Vec<KeyInfo>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.keys.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            out.push(
+                serde_json::from_slice::<KeyInfo>(&v).map_err(|e| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    problem: e.to_string(),
+                })?,
+            );
+        }
+        out.sort_by(|a, b| (&a.first_seen, &a.id).cmp(&(&b.first_seen, &b.id)));
+        Ok(out)
+    }
+
+    /// Appends an event to the audit trail and flushes.
+    pub fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let seq = self.db.generate_id().map_err(db_err)?;
+        let v = serde_json::to_vec(event).map_err(db_err)?;
+        self.audit.insert(seq.to_be_bytes(), v).map_err(db_err)?;
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The audit trail, oldest first.
+    pub fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.audit.iter() {
+            let (_, v) = item.map_err(db_err)?;
+            out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                key: "audit".into(),
+                problem: e.to_string(),
+            })?);
+        }
+        Ok(out)
     }
 }
 

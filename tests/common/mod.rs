@@ -235,6 +235,11 @@ impl Server {
         }
     }
 
+    /// The process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the server printed so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
@@ -505,5 +510,53 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
+    out
+}
+
+/// The entries (name, data) of a ustar archive.
+pub fn tar_entries(mut raw: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    while raw.len() >= 512 && raw[..512].iter().any(|&b| b != 0) {
+        let name_end = raw[..100].iter().position(|&b| b == 0).unwrap_or(100);
+        let name = String::from_utf8_lossy(&raw[..name_end]).into_owned();
+        let size_field = String::from_utf8_lossy(&raw[124..136]);
+        let size =
+            usize::from_str_radix(size_field.trim_matches(|c: char| c == '\0' || c == ' '), 8)
+                .unwrap();
+        out.push((name, raw[512..512 + size].to_vec()));
+        raw = &raw[512 + size.div_ceil(512) * 512..];
+    }
+    out
+}
+
+/// A ustar header block plus padded data for a regular file (or another `kind` with a `link`).
+pub fn tar_entry(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..107].copy_from_slice(b"0000644");
+    h[108..115].copy_from_slice(b"0000000");
+    h[116..123].copy_from_slice(b"0000000");
+    h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = kind;
+    h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    let mut out = h.to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out
+}
+
+/// A ustar archive of regular files, with its end marker.
+pub fn tar_build(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in entries {
+        out.extend(tar_entry(name, b'0', "", data));
+    }
+    out.extend_from_slice(&[0u8; 1024]);
     out
 }

@@ -1,0 +1,192 @@
+//! Server side of re-keying: replace a submission's ciphertext with a re-encrypted bundle from
+//! `sealdrop rekey`, atomically (new folder → record flushed → old folder removed).
+
+use crate::bundle::{self, Index, Part};
+use crate::digest::HashingReader;
+use crate::portal::{Portal, PortalError};
+use crate::record::{AuditEvent, Record, StoredFile};
+use crate::store::blobs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+fn refused(why: impl Into<String>) -> PortalError {
+    PortalError::Import(why.into())
+}
+
+impl Portal {
+    /// Reads a re-keyed bundle for `case` from `input` and installs it. Refuses a bundle for
+    /// another submission, with another number of files, or truncated; changes nothing then.
+    pub fn import_blocking(&self, case: &str, input: impl Read) -> Result<Record, PortalError> {
+        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let record = self
+            .db
+            .by_case(case)?
+            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
+        let generation = self.db.unique()?;
+        let dir_name = format!("{}.{generation}", record.id);
+        let tmp = self.blobs.tmp_dir(&dir_name);
+        blobs::create_private_dir(&tmp)?;
+        let result = receive(&record, input, &tmp);
+        let index = match result {
+            Ok(index) => index,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+        self.blobs.commit(&dir_name)?;
+        let old_dir = record.blob_dir().to_owned();
+        let mut updated = record.clone();
+        updated.key_ids = index.key_ids.clone();
+        updated.manifest = StoredFile {
+            index: 0,
+            size: index.manifest.size,
+            sha256: index.manifest.sha256.clone(),
+        };
+        updated.files = index
+            .files
+            .iter()
+            .map(|f| StoredFile {
+                index: f.index,
+                size: f.size,
+                sha256: f.sha256.clone(),
+            })
+            .collect();
+        updated.blob_dir = Some(dir_name.clone());
+        if let Err(e) = self.db.replace_durable(&updated) {
+            self.blobs.discard_committed(&dir_name);
+            return Err(e.into());
+        }
+        self.blobs.discard_committed(&old_dir);
+        let at = crate::rotation::now();
+        let detail = format!(
+            "ciphertext replaced; keys {} → {}",
+            join(&record.key_ids),
+            join(&updated.key_ids)
+        );
+        self.db.audit(&AuditEvent {
+            at,
+            event: "rekeyed".into(),
+            key_id: None,
+            case: Some(record.case.clone()),
+            detail,
+        })?;
+        tracing::info!(case = %record.case, key_ids = ?updated.key_ids, "submission re-keyed");
+        Ok(updated)
+    }
+}
+
+fn join(ids: &[crate::keys::KeyId]) -> String {
+    ids.iter()
+        .map(|k| k.0.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Checks the bundle against `record` and writes its files (verified, fsynced) into `dir`.
+fn receive(record: &Record, input: impl Read, dir: &Path) -> Result<Index, PortalError> {
+    let mut index: Option<Index> = None;
+    let mut next_file = 0usize;
+    let mut have_manifest = false;
+    bundle::read(input, |part, size, reader| -> Result<(), PortalError> {
+        match (part, &index) {
+            (Part::Index, None) => {
+                if size > bundle::MAX_INDEX_BYTES {
+                    return Err(refused("index.json is implausibly large"));
+                }
+                let mut buf = Vec::new();
+                reader
+                    .take(size)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| refused(e.to_string()))?;
+                let i: Index = serde_json::from_slice(&buf)
+                    .map_err(|e| refused(format!("index.json is not a sealdrop index: {e}")))?;
+                if i.format != bundle::FORMAT {
+                    return Err(refused("unknown bundle format"));
+                }
+                if i.case != record.case || i.id != record.id {
+                    return Err(refused(format!(
+                        "the bundle is for case {}, not {}",
+                        i.case.chars().take(20).collect::<String>(),
+                        record.case
+                    )));
+                }
+                if i.files.len() != record.files.len() {
+                    return Err(refused(format!(
+                        "the bundle has {} files, the submission {}",
+                        i.files.len(),
+                        record.files.len()
+                    )));
+                }
+                if i.key_ids.is_empty() {
+                    return Err(refused("the bundle names no key"));
+                }
+                if i.files
+                    .iter()
+                    .enumerate()
+                    .any(|(n, f)| f.index as usize != n || f.name != format!("{n:03}.age"))
+                {
+                    return Err(refused("the bundle's file list is inconsistent"));
+                }
+                index = Some(i);
+                Ok(())
+            }
+            (Part::Manifest, Some(i)) if !have_manifest => {
+                have_manifest = true;
+                copy_verified(reader, size, &i.manifest, &dir.join("manifest.age"))
+            }
+            (Part::File(n), Some(i)) if have_manifest && n as usize == next_file => {
+                let entry = i
+                    .files
+                    .get(next_file)
+                    .ok_or_else(|| refused("unexpected extra file"))?;
+                next_file += 1;
+                copy_verified(reader, size, entry, &dir.join(&entry.name))
+            }
+            _ => Err(refused("bundle entries are out of order or repeated")),
+        }
+    })?;
+    let index = index.ok_or_else(|| refused("the bundle is empty"))?;
+    if !have_manifest || next_file != index.files.len() {
+        return Err(refused(format!(
+            "the bundle is truncated: {next_file} of {} files present",
+            index.files.len()
+        )));
+    }
+    Ok(index)
+}
+
+fn copy_verified(
+    reader: &mut dyn Read,
+    size: u64,
+    expected: &bundle::IndexFile,
+    path: &Path,
+) -> Result<(), PortalError> {
+    if size != expected.size {
+        return Err(refused(format!("{} has the wrong size", expected.name)));
+    }
+    let io_err = |e: io::Error| refused(format!("{}: {e}", expected.name));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err)?;
+    let mut hashing = HashingReader::new(reader.take(size));
+    let copied = io::copy(&mut hashing, &mut file).map_err(io_err)?;
+    let (digest, _) = hashing.finish().map_err(io_err)?;
+    if copied != size {
+        return Err(refused(format!("{} is truncated", expected.name)));
+    }
+    if digest != expected.sha256 {
+        return Err(refused(format!(
+            "{} does not match its SHA-256",
+            expected.name
+        )));
+    }
+    file.flush()
+        .and_then(|()| file.sync_all())
+        .map_err(io_err)?;
+    Ok(())
+}

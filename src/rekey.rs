@@ -1,0 +1,208 @@
+//! Offline re-keying: decrypt a bundle with an old identity and encrypt it again to new
+//! recipients, verifying every hash on the way, in constant memory. The plaintext exists only in
+//! memory, chunk by chunk; the new ciphertext is staged next to the output, then assembled.
+
+use crate::bundle::{self, Index, IndexFile, Part};
+use crate::digest::HashingReader;
+use crate::keys::{Identities, KeyRing};
+use crate::open::{self, OpenError};
+use crate::record::Manifest;
+use crate::seal::{self, Sealer};
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// What a re-keying produced.
+#[derive(Debug, Clone)]
+pub struct Rekeyed {
+    /// The case.
+    pub case: String,
+    /// Files re-encrypted (besides the manifest).
+    pub files: usize,
+    /// The new key ids.
+    pub key_ids: Vec<String>,
+}
+
+fn io_err(what: &str) -> impl Fn(io::Error) -> OpenError + '_ {
+    move |e| OpenError::Io(format!("{what}: {e}"))
+}
+
+/// Re-encrypts `input` (an export bundle) for `ring`, writing the new bundle to `output`
+/// (which must not exist).
+pub fn rekey(
+    input: &Path,
+    ids: &Identities,
+    ring: &KeyRing,
+    output: &Path,
+) -> Result<Rekeyed, OpenError> {
+    if output.exists() {
+        return Err(OpenError::Io(format!(
+            "{} already exists; rekey never overwrites",
+            output.display()
+        )));
+    }
+    let stage = PathBuf::from(format!("{}.rekey-staging", output.display()));
+    fs::create_dir(&stage).map_err(io_err(&stage.display().to_string()))?;
+    let result = stage_all(input, ids, ring, &stage).and_then(|index| {
+        assemble(&index, &stage, output)?;
+        Ok(Rekeyed {
+            case: index.case.clone(),
+            files: index.files.len(),
+            key_ids: index.key_ids.iter().map(|k| k.0.clone()).collect(),
+        })
+    });
+    let _ = fs::remove_dir_all(&stage);
+    result
+}
+
+fn stage_all(
+    input: &Path,
+    ids: &Identities,
+    ring: &KeyRing,
+    stage: &Path,
+) -> Result<Index, OpenError> {
+    let file = fs::File::open(input).map_err(io_err(&input.display().to_string()))?;
+    let mut old: Option<Index> = None;
+    let mut manifest: Option<Manifest> = None;
+    let mut new_files: Vec<IndexFile> = Vec::new();
+    let mut new_manifest: Option<IndexFile> = None;
+    bundle::read(
+        io::BufReader::new(file),
+        |part, size, reader| -> Result<(), OpenError> {
+            match (part, &old, &manifest) {
+                (Part::Index, None, None) => {
+                    if size > bundle::MAX_INDEX_BYTES {
+                        return Err(OpenError::Bundle("index.json is implausibly large".into()));
+                    }
+                    let mut buf = Vec::new();
+                    reader
+                        .take(size)
+                        .read_to_end(&mut buf)
+                        .map_err(io_err("index.json"))?;
+                    let index: Index = serde_json::from_slice(&buf).map_err(|e| {
+                        OpenError::Bundle(format!("index.json is not a sealdrop index: {e}"))
+                    })?;
+                    open::check_index(&index)?;
+                    old = Some(index);
+                    Ok(())
+                }
+                (Part::Manifest, Some(index), None) => {
+                    if size != index.manifest.size || size > open::MAX_MANIFEST_BYTES {
+                        return Err(OpenError::Tampered(
+                            "manifest.age has the wrong size".into(),
+                        ));
+                    }
+                    let mut buf = Vec::new();
+                    let mut hashing = HashingReader::new(reader.take(size));
+                    hashing
+                        .read_to_end(&mut buf)
+                        .map_err(io_err("manifest.age"))?;
+                    let (digest, _) = hashing.finish().map_err(io_err("manifest.age"))?;
+                    if digest != index.manifest.sha256 {
+                        return Err(OpenError::Tampered(
+                            "manifest.age does not match its SHA-256".into(),
+                        ));
+                    }
+                    let plain = open::decrypt_manifest_bytes(&buf, ids)?;
+                    let parsed: Manifest = serde_json::from_slice(&plain).map_err(|e| {
+                        OpenError::Bundle(format!("the manifest is malformed: {e}"))
+                    })?;
+                    open::check_manifest(index, &parsed)?;
+                    let sealed = seal::seal_bytes(ring, &plain, &stage.join("manifest.age"))
+                        .map_err(|e| OpenError::Io(e.to_string()))?;
+                    new_manifest = Some(IndexFile {
+                        index: 0,
+                        name: "manifest.age".into(),
+                        size: sealed.ciphertext_size,
+                        sha256: sealed.ciphertext_sha256,
+                    });
+                    manifest = Some(parsed);
+                    Ok(())
+                }
+                (Part::File(i), Some(index), Some(m)) => {
+                    let n = new_files.len();
+                    let (Some(entry), Some(meta)) = (index.files.get(n), m.files.get(n)) else {
+                        return Err(OpenError::Bundle(format!(
+                            "unexpected extra file {i:03}.age"
+                        )));
+                    };
+                    if i as usize != n || size != entry.size {
+                        return Err(OpenError::Bundle(format!(
+                            "file {i:03}.age is out of order or of the wrong size"
+                        )));
+                    }
+                    let path = stage.join(&entry.name);
+                    let mut sealer =
+                        Sealer::create(ring, &path).map_err(|e| OpenError::Io(e.to_string()))?;
+                    let (ct, pt, len) =
+                        open::decrypt_stream(reader.take(size), ids, &entry.name, &mut |chunk| {
+                            sealer
+                                .write(chunk)
+                                .map_err(|e| io::Error::other(e.to_string()))
+                        })?;
+                    if ct != entry.sha256 {
+                        return Err(OpenError::Tampered(format!(
+                            "{} does not match its SHA-256",
+                            entry.name
+                        )));
+                    }
+                    if pt != meta.sha256 || len != meta.size {
+                        return Err(OpenError::Tampered(format!(
+                            "{} decrypted, but its content does not match the manifest",
+                            entry.name
+                        )));
+                    }
+                    let sealed = sealer.finish().map_err(|e| OpenError::Io(e.to_string()))?;
+                    new_files.push(IndexFile {
+                        index: i,
+                        name: entry.name.clone(),
+                        size: sealed.ciphertext_size,
+                        sha256: sealed.ciphertext_sha256,
+                    });
+                    Ok(())
+                }
+                (part, _, _) => Err(OpenError::Bundle(format!(
+                    "bundle entries are out of order or repeated (at {part:?})"
+                ))),
+            }
+        },
+    )?;
+    let (Some(old), Some(new_manifest)) = (old, new_manifest) else {
+        return Err(OpenError::Bundle(
+            "the bundle is incomplete (no index or manifest)".into(),
+        ));
+    };
+    if new_files.len() != old.files.len() {
+        return Err(OpenError::Bundle(format!(
+            "the bundle is truncated: {} of {} files present",
+            new_files.len(),
+            old.files.len()
+        )));
+    }
+    Ok(Index {
+        key_ids: ring.ids(),
+        manifest: new_manifest,
+        files: new_files,
+        ..old
+    })
+}
+
+fn assemble(index: &Index, stage: &Path, output: &Path) -> Result<(), OpenError> {
+    let partial = PathBuf::from(format!("{}.partial", output.display()));
+    let out_name = output.display().to_string();
+    let result = (|| -> io::Result<()> {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)?;
+        let mut w = io::BufWriter::with_capacity(256 << 10, file);
+        bundle::write_index(index, stage, &mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::hard_link(&partial, output)?;
+        Ok(())
+    })();
+    let _ = fs::remove_file(&partial);
+    result.map_err(io_err(&out_name))?;
+    Ok(())
+}

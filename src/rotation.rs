@@ -1,0 +1,172 @@
+//! Key rotation on the running portal: reload the recipients file, add and retire keys (the file
+//! stays the one source of truth), count what each key can read, and keep the audit trail.
+
+use crate::keys::{self, KeyId, KeyRing};
+use crate::portal::{Portal, PortalError};
+use crate::record::{AuditEvent, KeyInfo};
+use crate::store::{Db, StoreError};
+use serde::Serialize;
+
+/// What a reload changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadReport {
+    /// Ids now in force.
+    pub active: Vec<KeyId>,
+    /// Ids that appeared.
+    pub added: Vec<KeyId>,
+    /// Ids that left the file.
+    pub retired: Vec<KeyId>,
+}
+
+/// One key with the number of stored submissions it can read.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyUsage {
+    /// What is known about the key.
+    #[serde(flatten)]
+    pub info: KeyInfo,
+    /// True while it is in the recipients file.
+    pub active: bool,
+    /// Stored submissions encrypted to it.
+    pub readable: usize,
+    /// Stored submissions encrypted to it and to no other key: while this is above zero,
+    /// destroying its identity destroys those submissions.
+    pub sole: usize,
+}
+
+pub(crate) fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Records the keys of a freshly loaded ring in the `keys` tree and the audit trail.
+pub(crate) fn record_ring(db: &Db, ring: &KeyRing) -> Result<ReloadReport, StoreError> {
+    let at = now();
+    let (added, retired) = db.sync_keys(ring, &at)?;
+    for (event, list) in [("key-added", &added), ("key-retired", &retired)] {
+        for info in list {
+            db.audit(&AuditEvent {
+                at: at.clone(),
+                event: event.into(),
+                key_id: Some(info.id.clone()),
+                case: None,
+                detail: info.label.clone().unwrap_or_default(),
+            })?;
+        }
+    }
+    Ok(ReloadReport {
+        active: ring.ids(),
+        added: added.into_iter().map(|i| i.id).collect(),
+        retired: retired.into_iter().map(|i| i.id).collect(),
+    })
+}
+
+impl Portal {
+    fn audit_quietly(&self, event: &str, key_id: Option<KeyId>, detail: String) {
+        let e = AuditEvent {
+            at: now(),
+            event: event.into(),
+            key_id,
+            case: None,
+            detail,
+        };
+        if let Err(err) = self.db.audit(&e) {
+            tracing::error!(error = %err, "could not write the audit trail");
+        }
+    }
+
+    /// Re-reads the recipients file and swaps the ring; on any error the old ring stays.
+    /// Uploads already running finish with the ring they started with.
+    pub fn reload_keys_blocking(&self) -> Result<ReloadReport, PortalError> {
+        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.reload_locked()
+    }
+
+    fn reload_locked(&self) -> Result<ReloadReport, PortalError> {
+        match KeyRing::load(&self.config.keys.recipients_file) {
+            Ok(ring) => {
+                let report = record_ring(&self.db, &ring)?;
+                self.keys.replace(ring);
+                self.audit_quietly(
+                    "keys-reloaded",
+                    None,
+                    format!("{} active", report.active.len()),
+                );
+                tracing::info!(active = ?report.active, added = ?report.added, retired = ?report.retired, "keys reloaded");
+                Ok(report)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "key reload refused; the previous keys stay in force");
+                self.audit_quietly("reload-refused", None, e.to_string());
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Appends a recipient to the file (atomically) and reloads.
+    pub fn add_key_blocking(
+        &self,
+        recipient: &str,
+        label: &str,
+    ) -> Result<ReloadReport, PortalError> {
+        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = &self.config.keys.recipients_file;
+        let text = std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let (new_text, _) = keys::append_recipient(&text, recipient, label)?;
+        keys::write_atomically(path, &new_text)?;
+        self.reload_locked()
+    }
+
+    /// Comments a key out of the file (with date and reason) and reloads.
+    pub fn retire_key_blocking(&self, id: &str, reason: &str) -> Result<ReloadReport, PortalError> {
+        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = &self.config.keys.recipients_file;
+        let text = std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let date = now();
+        let new_text = keys::retire_recipient(&text, &KeyId(id.to_owned()), &date[..10], reason)?;
+        keys::write_atomically(path, &new_text)?;
+        self.reload_locked()
+    }
+
+    /// Every key ever used, with what it can read.
+    pub fn key_usage_blocking(&self) -> Result<Vec<KeyUsage>, PortalError> {
+        let records = self.db.list()?;
+        let active = self.keys.current().ids();
+        Ok(self
+            .db
+            .key_infos()?
+            .into_iter()
+            .map(|info| {
+                let with: Vec<_> = records
+                    .iter()
+                    .filter(|r| r.key_ids.contains(&info.id))
+                    .collect();
+                KeyUsage {
+                    active: active.contains(&info.id),
+                    readable: with.len(),
+                    sole: with.iter().filter(|r| r.key_ids.len() == 1).count(),
+                    info,
+                }
+            })
+            .collect())
+    }
+
+    /// The audit trail.
+    pub fn audit_blocking(&self) -> Result<Vec<AuditEvent>, PortalError> {
+        Ok(self.db.audit_events()?)
+    }
+
+    /// Records a TLS reload outcome in the audit trail.
+    pub fn audit_tls(&self, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => self.audit_quietly("tls-reloaded", None, String::new()),
+            Err(e) => self.audit_quietly("tls-reload-refused", None, e),
+        }
+    }
+}
