@@ -91,6 +91,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The admin socket: given directly, or read from the configuration.
+fn admin_socket(config: Option<&Path>, socket: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    match socket {
+        Some(s) => Ok(s),
+        None => Ok(load_config(config)?.server.admin_socket),
+    }
+}
+
 fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     Ok(Config::load(path, std::env::vars())?)
 }
@@ -125,10 +133,7 @@ fn run(command: Command) -> Result<(), Failure> {
             socket,
             command,
         } => {
-            let socket = match socket {
-                Some(s) => s,
-                None => load_config(config.as_deref())?.server.admin_socket,
-            };
+            let socket = admin_socket(config.as_deref(), socket)?;
             admin(&socket, command)
         }
         Command::Keys {
@@ -136,10 +141,7 @@ fn run(command: Command) -> Result<(), Failure> {
             socket,
             command,
         } => {
-            let socket = match socket {
-                Some(s) => s,
-                None => load_config(config.as_deref())?.server.admin_socket,
-            };
+            let socket = admin_socket(config.as_deref(), socket)?;
             keys_command(&socket, command)
         }
         Command::Rekey {

@@ -13,7 +13,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Largest encrypted manifest accepted.
-pub(crate) const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// Most files a bundle may list.
 const MAX_FILES: usize = 100_000;
 /// Longest output file name, in bytes.
@@ -195,40 +195,11 @@ impl State {
     ) -> Result<(), OpenError> {
         match (part, &self.index, &self.manifest) {
             (Part::Index, None, None) => {
-                if size > bundle::MAX_INDEX_BYTES {
-                    return Err(OpenError::Bundle("index.json is implausibly large".into()));
-                }
-                let mut buf = Vec::new();
-                reader
-                    .take(size)
-                    .read_to_end(&mut buf)
-                    .map_err(io_err("index.json"))?;
-                let index: Index = serde_json::from_slice(&buf).map_err(|e| {
-                    OpenError::Bundle(format!("index.json is not a sealdrop index: {e}"))
-                })?;
-                check_index(&index)?;
-                self.index = Some(index);
+                self.index = Some(read_index_entry(reader, size)?);
                 Ok(())
             }
             (Part::Manifest, Some(index), None) => {
-                if size != index.manifest.size || size > MAX_MANIFEST_BYTES {
-                    return Err(OpenError::Tampered(
-                        "manifest.age has the wrong size".into(),
-                    ));
-                }
-                let mut buf = Vec::new();
-                let mut hashing = HashingReader::new(reader.take(size));
-                hashing
-                    .read_to_end(&mut buf)
-                    .map_err(io_err("manifest.age"))?;
-                let (digest, _) = hashing.finish().map_err(io_err("manifest.age"))?;
-                if digest != index.manifest.sha256 {
-                    return Err(OpenError::Tampered(
-                        "manifest.age does not match its SHA-256".into(),
-                    ));
-                }
-                let manifest = decrypt_manifest(&buf, ids)?;
-                check_manifest(index, &manifest)?;
+                let (manifest, _) = read_manifest_entry(reader, size, index, ids)?;
                 self.manifest = Some(manifest);
                 Ok(())
             }
@@ -320,7 +291,54 @@ impl State {
     }
 }
 
-pub(crate) fn check_index(index: &Index) -> Result<(), OpenError> {
+/// Reads and checks a bundle's `index.json` entry.
+pub(crate) fn read_index_entry(reader: &mut dyn Read, size: u64) -> Result<Index, OpenError> {
+    if size > bundle::MAX_INDEX_BYTES {
+        return Err(OpenError::Bundle("index.json is implausibly large".into()));
+    }
+    let mut buf = Vec::new();
+    reader
+        .take(size)
+        .read_to_end(&mut buf)
+        .map_err(io_err("index.json"))?;
+    let index: Index = serde_json::from_slice(&buf)
+        .map_err(|e| OpenError::Bundle(format!("index.json is not a sealdrop index: {e}")))?;
+    check_index(&index)?;
+    Ok(index)
+}
+
+/// Reads the `manifest.age` entry, checks its hash against `index`, decrypts and checks it;
+/// returns the manifest and its exact plaintext.
+pub(crate) fn read_manifest_entry(
+    reader: &mut dyn Read,
+    size: u64,
+    index: &Index,
+    ids: &Identities,
+) -> Result<(Manifest, Vec<u8>), OpenError> {
+    if size != index.manifest.size || size > MAX_MANIFEST_BYTES {
+        return Err(OpenError::Tampered(
+            "manifest.age has the wrong size".into(),
+        ));
+    }
+    let mut buf = Vec::new();
+    let mut hashing = HashingReader::new(reader.take(size));
+    hashing
+        .read_to_end(&mut buf)
+        .map_err(io_err("manifest.age"))?;
+    let (digest, _) = hashing.finish().map_err(io_err("manifest.age"))?;
+    if digest != index.manifest.sha256 {
+        return Err(OpenError::Tampered(
+            "manifest.age does not match its SHA-256".into(),
+        ));
+    }
+    let plain = decrypt_manifest_bytes(&buf, ids)?;
+    let manifest: Manifest = serde_json::from_slice(&plain)
+        .map_err(|e| OpenError::Bundle(format!("the manifest is malformed: {e}")))?;
+    check_manifest(index, &manifest)?;
+    Ok((manifest, plain))
+}
+
+fn check_index(index: &Index) -> Result<(), OpenError> {
     if index.format != bundle::FORMAT {
         return Err(OpenError::Bundle(format!(
             "unknown bundle format {:?}",
@@ -340,7 +358,7 @@ pub(crate) fn check_index(index: &Index) -> Result<(), OpenError> {
     Ok(())
 }
 
-pub(crate) fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenError> {
+fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenError> {
     if m.format != MANIFEST_FORMAT || m.id != index.id || m.case != index.case {
         return Err(OpenError::Tampered(
             "the manifest belongs to another submission".into(),
@@ -359,17 +377,8 @@ pub(crate) fn check_manifest(index: &Index, m: &Manifest) -> Result<(), OpenErro
     Ok(())
 }
 
-fn decrypt_manifest(ciphertext: &[u8], ids: &Identities) -> Result<Manifest, OpenError> {
-    let plain = decrypt_manifest_bytes(ciphertext, ids)?;
-    serde_json::from_slice(&plain)
-        .map_err(|e| OpenError::Bundle(format!("the manifest is malformed: {e}")))
-}
-
 /// Decrypts the manifest's exact plaintext bytes.
-pub(crate) fn decrypt_manifest_bytes(
-    ciphertext: &[u8],
-    ids: &Identities,
-) -> Result<Vec<u8>, OpenError> {
+fn decrypt_manifest_bytes(ciphertext: &[u8], ids: &Identities) -> Result<Vec<u8>, OpenError> {
     let fail = |problem: String| OpenError::Decrypt {
         what: "manifest.age".into(),
         problem,

@@ -3,7 +3,6 @@
 //! memory, chunk by chunk; the new ciphertext is staged next to the output, then assembled.
 
 use crate::bundle::{self, Index, IndexFile, Part};
-use crate::digest::HashingReader;
 use crate::keys::{Identities, KeyRing};
 use crate::open::{self, OpenError};
 use crate::record::Manifest;
@@ -71,43 +70,11 @@ fn stage_all(
         |part, size, reader| -> Result<(), OpenError> {
             match (part, &old, &manifest) {
                 (Part::Index, None, None) => {
-                    if size > bundle::MAX_INDEX_BYTES {
-                        return Err(OpenError::Bundle("index.json is implausibly large".into()));
-                    }
-                    let mut buf = Vec::new();
-                    reader
-                        .take(size)
-                        .read_to_end(&mut buf)
-                        .map_err(io_err("index.json"))?;
-                    let index: Index = serde_json::from_slice(&buf).map_err(|e| {
-                        OpenError::Bundle(format!("index.json is not a sealdrop index: {e}"))
-                    })?;
-                    open::check_index(&index)?;
-                    old = Some(index);
+                    old = Some(open::read_index_entry(reader, size)?);
                     Ok(())
                 }
                 (Part::Manifest, Some(index), None) => {
-                    if size != index.manifest.size || size > open::MAX_MANIFEST_BYTES {
-                        return Err(OpenError::Tampered(
-                            "manifest.age has the wrong size".into(),
-                        ));
-                    }
-                    let mut buf = Vec::new();
-                    let mut hashing = HashingReader::new(reader.take(size));
-                    hashing
-                        .read_to_end(&mut buf)
-                        .map_err(io_err("manifest.age"))?;
-                    let (digest, _) = hashing.finish().map_err(io_err("manifest.age"))?;
-                    if digest != index.manifest.sha256 {
-                        return Err(OpenError::Tampered(
-                            "manifest.age does not match its SHA-256".into(),
-                        ));
-                    }
-                    let plain = open::decrypt_manifest_bytes(&buf, ids)?;
-                    let parsed: Manifest = serde_json::from_slice(&plain).map_err(|e| {
-                        OpenError::Bundle(format!("the manifest is malformed: {e}"))
-                    })?;
-                    open::check_manifest(index, &parsed)?;
+                    let (parsed, plain) = open::read_manifest_entry(reader, size, index, ids)?;
                     let sealed = seal::seal_bytes(ring, &plain, &stage.join("manifest.age"))
                         .map_err(|e| OpenError::Io(e.to_string()))?;
                     new_manifest = Some(IndexFile {

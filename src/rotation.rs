@@ -33,6 +33,13 @@ pub struct KeyUsage {
     pub sole: usize,
 }
 
+fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
+    std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 pub(crate) fn now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -111,10 +118,7 @@ impl Portal {
     ) -> Result<ReloadReport, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = &self.config.keys.recipients_file;
-        let text = std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = read_file(path)?;
         let (new_text, _) = keys::append_recipient(&text, recipient, label)?;
         keys::write_atomically(path, &new_text)?;
         self.reload_locked()
@@ -124,10 +128,7 @@ impl Portal {
     pub fn retire_key_blocking(&self, id: &str, reason: &str) -> Result<ReloadReport, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = &self.config.keys.recipients_file;
-        let text = std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = read_file(path)?;
         let date = now();
         let new_text = keys::retire_recipient(&text, &KeyId(id.to_owned()), &date[..10], reason)?;
         keys::write_atomically(path, &new_text)?;

@@ -115,10 +115,9 @@ impl Setup {
 
     /// Exports `case` to a new bundle file.
     pub fn export(&self, case: &str) -> PathBuf {
-        let out = self.dir.path().join(format!(
-            "export-{case}-{}.tar",
-            Instant::now().elapsed().as_nanos()
-        ));
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let out = self.dir.path().join(format!("export-{case}-{n}.tar"));
         let o = self.admin(&["export", case, "-o", out.to_str().unwrap()]);
         assert!(
             o.status.success(),
