@@ -142,32 +142,13 @@ pub fn read<R: Read, E: From<String>>(
     input: R,
     mut f: impl FnMut(Part, u64, &mut dyn Read) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut archive = tar::Archive::new(input);
-    let entries = archive
-        .entries()
-        .map_err(|e| E::from(format!("not a tar archive: {e}")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| E::from(format!("damaged tar archive: {e}")))?;
-        let kind = entry.header().entry_type();
-        let raw = entry.path_bytes().into_owned();
-        let name = String::from_utf8_lossy(&raw).into_owned();
-        let shown: String = name
-            .chars()
-            .take(80)
-            .flat_map(char::escape_default)
-            .collect();
-        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
-            return Err(E::from(format!(
-                "bundle entry \"{shown}\" is not a regular file (links and folders are refused)"
-            )));
-        }
-        let part = match name.as_str() {
+    read_regular(input, |name, size, reader| {
+        let part = match name {
             "index.json" => Part::Index,
             "manifest.age" => Part::Manifest,
             n => match n.strip_suffix(".age") {
                 Some(digits)
-                    if digits.len() >= 3
-                        && digits.len() <= 6
+                    if (3..=6).contains(&digits.len())
                         && digits.bytes().all(|b| b.is_ascii_digit()) =>
                 {
                     Part::File(
@@ -178,16 +159,68 @@ pub fn read<R: Read, E: From<String>>(
                 }
                 _ => {
                     return Err(E::from(format!(
-                        "unexpected bundle entry \"{shown}\" (a bundle holds only index.json, \
-                         manifest.age and NNN.age)"
+                        "unexpected bundle entry \"{}\" (a bundle holds only index.json, \
+                         manifest.age and NNN.age)",
+                        shown(n)
                     )));
                 }
             },
         };
+        f(part, size, reader)
+    })
+}
+
+fn shown(name: &str) -> String {
+    name.chars()
+        .take(80)
+        .flat_map(char::escape_default)
+        .collect()
+}
+
+/// Reads a (possibly hostile) tar archive in order, refusing anything but regular files;
+/// `f` gets each entry's name (lossy UTF-8, as stored), size and bytes.
+pub fn read_regular<R: Read, E: From<String>>(
+    input: R,
+    mut f: impl FnMut(&str, u64, &mut dyn Read) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut archive = tar::Archive::new(input);
+    let entries = archive
+        .entries()
+        .map_err(|e| E::from(format!("not a tar archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| E::from(format!("damaged tar archive: {e}")))?;
+        let kind = entry.header().entry_type();
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            return Err(E::from(format!(
+                "archive entry \"{}\" is not a regular file (links and folders are refused)",
+                shown(&name)
+            )));
+        }
         let size = entry.size();
-        f(part, size, &mut entry)?;
+        f(&name, size, &mut entry)?;
     }
     Ok(())
+}
+
+/// A tar archive being written: regular files only, fixed mode and time.
+pub struct TarWriter<W: Write>(tar::Builder<W>);
+
+impl<W: Write> TarWriter<W> {
+    /// Starts an archive on `out`.
+    pub fn new(out: W) -> Self {
+        TarWriter(tar::Builder::new(out))
+    }
+
+    /// Appends `size` bytes from `data` as `name`.
+    pub fn append(&mut self, name: &str, size: u64, data: impl Read) -> io::Result<()> {
+        self.0.append_data(&mut header(size), name, data.take(size))
+    }
+
+    /// Writes the end marker and returns the output.
+    pub fn finish(self) -> io::Result<W> {
+        self.0.into_inner()
+    }
 }
 
 /// Reads just the index of a bundle file (for commands that need its case number).

@@ -81,6 +81,14 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Rebuild a data directory from `sealdrop admin backup` (no server needed).
+    Restore {
+        /// The backup (.tar).
+        backup: PathBuf,
+        /// The new data directory (must be new or empty).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// Verify and decrypt an exported bundle, offline.
     Open {
         /// The bundle (.tar) from `sealdrop admin export`.
@@ -130,6 +138,15 @@ pub enum AdminCommand {
         #[arg(long)]
         case: Option<String>,
     },
+    /// Write a consistent online backup (records and ciphertext) while uploads go on.
+    Backup {
+        /// The .tar file to write (never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print health figures (free space, submissions, keys, uploads running) as JSON; exits 1
+    /// when the portal cannot take uploads.
+    Health,
     /// Show the audit trail of key events.
     Audit {
         /// Print JSON.

@@ -19,6 +19,7 @@
 //!           every record lists its key ids; `keys list` counts what each key reads, alone or at all
 //! re-key:   admin export ──▶ offline `sealdrop rekey` (rekey.rs: decrypt + re-seal, verified)
 //!           ──▶ admin import (import.rs: new folder → record flushed → old folder removed)
+//! backup:   admin backup (backup.rs: db snapshot + ciphertext, online) ──▶ `sealdrop restore`
 //! ```
 //!
 //! # Invariants
@@ -40,6 +41,7 @@
 #![forbid(unsafe_code)]
 
 pub mod adminclient;
+pub mod backup;
 pub mod bundle;
 pub mod cli;
 pub mod config;

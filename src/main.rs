@@ -30,7 +30,8 @@ failure_from!(
     keys::KeyError,
     portal::PortalError,
     adminclient::AdminError,
-    open::OpenError
+    open::OpenError,
+    sealdrop::backup::BackupError
 );
 
 impl From<sealdrop::config::ConfigError> for Failure {
@@ -184,6 +185,20 @@ fn run(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Restore { backup, data_dir } => {
+            let file = std::fs::File::open(&backup).map_err(|e| {
+                fail(
+                    format!("cannot read {}: {e}", backup.display()),
+                    "check the path",
+                )
+            })?;
+            let n = sealdrop::backup::restore(std::io::BufReader::new(file), &data_dir)?;
+            println!(
+                "Restored {n} submission(s) into {}. Point storage.data_dir at it and start the server.",
+                data_dir.display()
+            );
+            Ok(())
+        }
         Command::Open {
             bundle,
             identities,
@@ -290,7 +305,39 @@ fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        AdminCommand::Export { case, output } => export(socket, &case, &output),
+        AdminCommand::Export { case, output } => {
+            let n = download(
+                socket,
+                &format!("/v1/submissions/{}/export", path_segment(&case)?),
+                &output,
+            )?;
+            println!("Exported case {case} to {} ({n} bytes).", output.display());
+            println!(
+                "Decrypt it offline: sealdrop open {} -i IDENTITY -o DIR",
+                output.display()
+            );
+            Ok(())
+        }
+        AdminCommand::Backup { output } => {
+            let n = download(socket, "/v1/backup", &output)?;
+            println!("Backup written to {} ({n} bytes).", output.display());
+            println!(
+                "Restore it with: sealdrop restore {} --data-dir NEW_DIR",
+                output.display()
+            );
+            Ok(())
+        }
+        AdminCommand::Health => {
+            let v = adminclient::get_json(socket, "/v1/health")?;
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            if v["status"] != "ok" {
+                return Err(fail(
+                    "the portal cannot take uploads",
+                    "free disk space on the data directory",
+                ));
+            }
+            Ok(())
+        }
         AdminCommand::Import { bundle, case } => {
             let index = sealdrop::bundle::read_index(&bundle)
                 .map_err(|e| fail(e, "import a bundle written by `sealdrop rekey`"))?;
@@ -407,17 +454,16 @@ fn path_segment(case: &str) -> Result<&str, Failure> {
     Ok(case)
 }
 
-fn export(socket: &Path, case: &str, output: &Path) -> Result<(), Failure> {
+/// Streams `GET path` into a new file `output` (via `output.partial`, fsynced, never
+/// overwriting); returns the bytes written.
+fn download(socket: &Path, path: &str, output: &Path) -> Result<u64, Failure> {
     if output.exists() {
         return Err(fail(
             format!("{} already exists", output.display()),
-            "choose a new file name; export never overwrites",
+            "choose a new file name; sealdrop never overwrites",
         ));
     }
-    let mut resp = adminclient::get(
-        socket,
-        &format!("/v1/submissions/{}/export", path_segment(case)?),
-    )?;
+    let mut resp = adminclient::get(socket, path)?;
     if resp.status != 200 {
         let mut body = Vec::new();
         resp.read_to_end(&mut body)
@@ -438,16 +484,10 @@ fn export(socket: &Path, case: &str, output: &Path) -> Result<(), Failure> {
         Ok(n)
     })();
     let _ = std::fs::remove_file(&partial);
-    let n = result.map_err(|e| {
+    result.map_err(|e| {
         fail(
-            format!("export of case {case} failed: {e}"),
-            "run the export again; nothing was written",
+            format!("download to {} failed: {e}", output.display()),
+            "run the command again; nothing was written",
         )
-    })?;
-    println!("Exported case {case} to {} ({n} bytes).", output.display());
-    println!(
-        "Decrypt it offline: sealdrop open {} -i IDENTITY -o DIR",
-        output.display()
-    );
-    Ok(())
+    })
 }

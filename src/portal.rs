@@ -165,6 +165,24 @@ impl Portal {
     }
 }
 
+impl Portal {
+    /// Health figures for monitoring: free space, submissions, keys, uploads running.
+    pub fn health_blocking(&self) -> Result<serde_json::Value, PortalError> {
+        let free = self.blobs.free_bytes()?;
+        let min = self.config.storage.min_free_bytes.0;
+        let limit = self.config.limits.max_concurrent_uploads;
+        Ok(serde_json::json!({
+            "status": if free >= min { "ok" } else { "low-disk-space" },
+            "free_bytes": free,
+            "min_free_bytes": min,
+            "submissions": self.db.list()?.len(),
+            "active_keys": self.keys.current().ids(),
+            "uploads_running": limit - self.uploads.available_permits(),
+            "max_concurrent_uploads": limit,
+        }))
+    }
+}
+
 /// A random submission id: 128 bits, hex. Never derived from user input.
 fn new_id() -> String {
     use rand::RngCore;

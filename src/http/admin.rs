@@ -86,13 +86,45 @@ pub async fn export(
         Ok(r) => r,
         Err(e) => return failure(&req, e),
     };
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
     let portal = portal.into_inner();
-    tokio::task::spawn_blocking(move || {
-        let writer = io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx.clone()));
-        if let Err(e) = portal.export_blocking(&record, writer) {
+    stream_tar(move |out| {
+        portal.export_blocking(&record, out).map_err(|e| {
             tracing::error!(case = %record.case, error = %e, "export failed");
-            let _ = tx.blocking_send(Err(io::Error::other("export failed")));
+        })
+    })
+}
+
+/// `GET /v1/backup`: a consistent online backup, streamed as a tar.
+pub async fn backup(portal: web::Data<Portal>) -> HttpResponse {
+    let portal = portal.into_inner();
+    stream_tar(move |out| match portal.backup_blocking(out) {
+        Ok(n) => {
+            tracing::info!(submissions = n, "backup written");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "backup failed");
+            Err(())
+        }
+    })
+}
+
+/// `GET /v1/health`: what monitoring needs, without reporter data.
+pub async fn health(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    blocking(&req, portal, |p| p.health_blocking()).await
+}
+
+/// Streams what `write` produces on a blocking thread through a bounded channel; a failure
+/// cuts the response off (the client sees an incomplete transfer, never a short "success").
+fn stream_tar(
+    write: impl FnOnce(&mut dyn Write) -> Result<(), ()> + Send + 'static,
+) -> HttpResponse {
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut writer = io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx.clone()));
+        let ok = write(&mut writer).is_ok() && writer.flush().is_ok();
+        if !ok {
+            let _ = tx.blocking_send(Err(io::Error::other("stream failed")));
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move {

@@ -83,7 +83,9 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/v1/keys/{id}/retire", web::post().to(admin::retire_key))
         .route("/v1/reload", web::post().to(admin::reload))
-        .route("/v1/audit", web::get().to(admin::audit));
+        .route("/v1/audit", web::get().to(admin::audit))
+        .route("/v1/backup", web::get().to(admin::backup))
+        .route("/v1/health", web::get().to(admin::health));
 }
 
 fn security_headers(hsts: bool) -> DefaultHeaders {

@@ -1,0 +1,254 @@
+//! Operations: the systemd unit verifies, uploads larger than nginx's default body limit pass
+//! through the shipped nginx configuration, and an online backup restores into a working portal.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+#[test]
+fn the_systemd_unit_is_hardened_and_passes_systemd_analyze_verify() {
+    let unit = std::fs::read_to_string(repo("deploy/sealdrop.service")).unwrap();
+    for directive in [
+        "User=sealdrop",
+        "StateDirectory=sealdrop",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "PrivateDevices=yes",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+        "SystemCallFilter=@system-service",
+        "MemoryDenyWriteExecute=yes",
+        "LimitCORE=0",
+        "UMask=0077",
+        "Restart=on-failure",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+    ] {
+        assert!(unit.contains(directive), "the unit lacks {directive:?}");
+    }
+    let dir = TempDir::new("systemd");
+    let path = dir.path().join("sealdrop.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/sealdrop", bin())).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze is needed (Debian package systemd)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let ours: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("sealdrop.service"))
+        .collect();
+    assert!(
+        out.status.success() && ours.is_empty(),
+        "systemd-analyze verify: {err}"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn an_upload_larger_than_nginx_default_limit_passes_through_the_shipped_nginx_config() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let nginx_dir = TempDir::new("nginx");
+    let port = free_port();
+    let conf = nginx_dir.path().join("nginx.conf");
+    let p = nginx_dir.path().display();
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  include {log};\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
+               fastcgi_temp_path {p}/fcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+               upstream sealdrop_upstream {{ server {upstream}; }}\n\
+               server {{\n    listen 127.0.0.1:{port};\n    access_log {p}/access.log sealdrop_noip;\n\
+                 include {proxy};\n  }}\n}}\n",
+            log = repo("deploy/nginx/log-format.conf").display(),
+            proxy = repo("deploy/nginx/sealdrop-proxy.conf").display(),
+            upstream = server.addr,
+        ),
+    )
+    .unwrap();
+    let mut nginx = Command::new("nginx")
+        .args(["-p", &p.to_string(), "-c"])
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nginx is needed for this test (Debian package nginx)");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let content = bytes(5 << 20, 77);
+    let resp = post_form(addr, &form(vec![file("big.bin", content.clone())]), "");
+    let _ = nginx.kill();
+    let _ = nginx.wait();
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    assert_eq!(
+        resp.headers
+            .iter()
+            .filter(|(k, _)| k == "content-security-policy")
+            .count(),
+        1
+    );
+    let case = resp.json()["case"].as_str().unwrap().to_owned();
+    let access = std::fs::read_to_string(nginx_dir.path().join("access.log")).unwrap();
+    assert!(
+        access.contains("POST /api/v1/submissions\" 201"),
+        "{access}"
+    );
+    assert!(
+        !access.contains("127.0.0.1"),
+        "nginx logged a client address: {access}"
+    );
+    let out = setup.dir.path().join("opened");
+    assert!(
+        open(&setup.export(&case), &[&setup.identities[0]], &out)
+            .status
+            .success()
+    );
+    assert!(std::fs::read(out.join("files/big.bin")).unwrap() == content);
+}
+
+#[test]
+fn an_online_backup_taken_during_uploads_restores_into_a_working_portal() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let stop = Arc::new(AtomicBool::new(false));
+    let addr = server.addr;
+    let clients: Vec<_> = (0..3u64)
+        .map(|c| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let seed = c * 100_000 + n;
+                    let r = post_form(
+                        addr,
+                        &form(vec![file(
+                            &format!("{seed}.bin"),
+                            bytes(70_000 + n as usize, seed),
+                        )]),
+                        "",
+                    );
+                    assert_eq!(r.status, 201);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    let backup = setup.dir.path().join("backup.tar");
+    let o = setup.admin(&["backup", "-o", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let health: serde_json::Value =
+        serde_json::from_slice(&setup.admin(&["health"]).stdout).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert!(health["submissions"].as_u64().unwrap() > 0);
+
+    let restored = Setup::new(0, "");
+    std::fs::copy(
+        setup.dir.path().join("keys/recipients.txt"),
+        restored.dir.path().join("keys/recipients.txt"),
+    )
+    .unwrap();
+    let o = run(&[
+        "restore",
+        backup.to_str().unwrap(),
+        "--data-dir",
+        restored.data().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = run(&[
+        "restore",
+        backup.to_str().unwrap(),
+        "--data-dir",
+        restored.data().to_str().unwrap(),
+    ]);
+    assert!(
+        !again.status.success(),
+        "restore wrote into a non-empty folder"
+    );
+
+    let second = restored.start();
+    let list: serde_json::Value =
+        serde_json::from_slice(&restored.admin(&["list", "--json"]).stdout).unwrap();
+    let cases: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["case"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cases.len() >= 3,
+        "the backup holds only {} submissions",
+        cases.len()
+    );
+    for case in &cases {
+        let out = restored.dir.path().join(format!("open-{case}"));
+        let o = open(&restored.export(case), &[&setup.identities[0]], &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let name = std::fs::read_dir(out.join("files"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .file_name();
+        let seed: u64 = name
+            .to_str()
+            .unwrap()
+            .trim_end_matches(".bin")
+            .parse()
+            .unwrap();
+        let n = (seed % 100_000) as usize;
+        assert!(
+            std::fs::read(out.join("files").join(&name)).unwrap() == bytes(70_000 + n, seed),
+            "case {case} differs"
+        );
+    }
+    // The restored portal takes new submissions with fresh case numbers.
+    let r = post_form(second.addr, &form(vec![file("new.bin", bytes(10, 1))]), "");
+    assert_eq!(r.status, 201);
+    assert!(!cases.contains(&r.json()["case"].as_str().unwrap().to_owned()));
+    // A damaged backup is refused.
+    let mut damaged = std::fs::read(&backup).unwrap();
+    let len = damaged.len();
+    damaged.truncate(len - 4096);
+    let bad = setup.dir.path().join("damaged.tar");
+    std::fs::write(&bad, &damaged).unwrap();
+    let target = TempDir::new("restore-bad");
+    let o = run(&[
+        "restore",
+        bad.to_str().unwrap(),
+        "--data-dir",
+        target.path().join("d").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hint: "));
+}
