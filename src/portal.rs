@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::intake::Intake;
 use crate::keys::{KeyError, KeyRing, KeyRingHandle};
 use crate::record::Record;
-use crate::store::{Blobs, Db, StoreError, blobs};
+use crate::store::{Blobs, Committer, Db, StoreError, blobs};
 use std::io::Write;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -67,6 +67,8 @@ pub struct Portal {
     pub db: Db,
     /// Ciphertext files.
     pub blobs: Blobs,
+    /// Group commit of finished uploads.
+    pub committer: Committer,
     uploads: Arc<Semaphore>,
     /// Serialises edits of the recipients file, reloads and imports.
     pub(crate) edit_lock: std::sync::Mutex<()>,
@@ -104,6 +106,7 @@ impl Portal {
         let permits = config.limits.max_concurrent_uploads;
         Ok(Portal {
             keys: KeyRingHandle::new(ring),
+            committer: Committer::start(blobs.clone(), db.clone())?,
             db,
             blobs,
             uploads: Arc::new(Semaphore::new(permits)),

@@ -1,15 +1,20 @@
-//! Streaming age encryption with a SHA-256 of the ciphertext and of the plaintext: the only place
-//! that writes age. Runs on blocking threads; callers feed it bytes.
+//! Streaming age encryption to a file, with a SHA-256 of the ciphertext: the only place that
+//! writes age. Encryption runs on the caller's (blocking) thread; hashing and writing the
+//! ciphertext run on a spool thread of their own, so the two cores share the work.
 
-use crate::digest::{Hasher, HashingWriter};
+use crate::digest::Hasher;
 use crate::keys::KeyRing;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
-/// Output buffer between age and the file: large writes keep syscalls few.
-const WRITE_BUFFER: usize = 256 << 10;
+/// Ciphertext handed to the spool thread at a time.
+const SPOOL_CHUNK: usize = 256 << 10;
+/// Chunks in flight to the spool thread (with the one being filled, the memory per file).
+const SPOOL_DEPTH: usize = 2;
 
 /// What one sealed stream produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,10 +23,8 @@ pub struct Sealed {
     pub ciphertext_size: u64,
     /// SHA-256 of the file on disk, hex.
     pub ciphertext_sha256: String,
-    /// Bytes the reporter sent.
+    /// Plaintext bytes encrypted.
     pub plaintext_size: u64,
-    /// SHA-256 of what the reporter sent, hex (goes only into the encrypted manifest).
-    pub plaintext_sha256: String,
 }
 
 /// Why sealing failed.
@@ -35,55 +38,149 @@ pub enum SealError {
     Io(#[from] io::Error),
 }
 
-/// Encrypts one stream to a new file: create → write… → `finish` (age finish, flush, fsync).
-/// Dropping it without `finish` leaves a truncated file that the caller must delete.
+enum Spooled {
+    Data(Vec<u8>),
+    End,
+}
+
+/// Buffers ciphertext and passes it to a thread that hashes it, writes it and, at the end,
+/// fsyncs the file. Dropped without `finish`, the thread stops without fsync.
+pub struct Spool {
+    buf: Vec<u8>,
+    tx: Option<SyncSender<Spooled>>,
+    thread: Option<JoinHandle<io::Result<(String, u64)>>>,
+}
+
+impl Spool {
+    /// Starts the spool thread for `file`.
+    pub fn new(mut file: File) -> io::Result<Spool> {
+        let (tx, rx) = sync_channel::<Spooled>(SPOOL_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("sealdrop-spool".into())
+            .spawn(move || {
+                let mut hasher = Hasher::default();
+                for msg in rx {
+                    match msg {
+                        Spooled::Data(chunk) => {
+                            hasher.update(&chunk);
+                            file.write_all(&chunk)?;
+                        }
+                        Spooled::End => {
+                            file.sync_all()?;
+                            return Ok(hasher.finish());
+                        }
+                    }
+                }
+                Err(io::Error::other("ciphertext stream abandoned"))
+            })?;
+        Ok(Spool {
+            buf: Vec::with_capacity(SPOOL_CHUNK),
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&mut self, msg: Spooled) -> io::Result<()> {
+        let sent = self
+            .tx
+            .as_ref()
+            .map(|tx| tx.send(msg).is_ok())
+            .unwrap_or(false);
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped early: its error is the real one.
+            Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| io::Error::other("spool thread stopped")))
+        }
+    }
+
+    fn join(&mut self) -> io::Result<(String, u64)> {
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("spool thread panicked")),
+            None => Err(io::Error::other("spool already finished")),
+        }
+    }
+
+    /// Sends what is buffered, fsyncs, and returns the ciphertext's SHA-256 and size.
+    pub fn finish(mut self) -> io::Result<(String, u64)> {
+        if !self.buf.is_empty() {
+            let chunk = std::mem::take(&mut self.buf);
+            self.send(Spooled::Data(chunk))?;
+        }
+        self.send(Spooled::End)?;
+        self.join()
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= SPOOL_CHUNK {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(SPOOL_CHUNK));
+            self.send(Spooled::Data(chunk))?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Encrypts one stream to a file: create → write… → `finish` (age finish, spool drained,
+/// fsync). Dropped without `finish`, it leaves a truncated file that the caller must delete.
 pub struct Sealer {
-    writer: age::stream::StreamWriter<HashingWriter<BufWriter<File>>>,
-    plaintext: Hasher,
+    writer: age::stream::StreamWriter<Spool>,
+    plaintext_len: u64,
 }
 
 impl Sealer {
     /// Creates `path` (must not exist, mode 0600) and writes the age header for `ring`.
     pub fn create(ring: &KeyRing, path: &Path) -> Result<Sealer, SealError> {
-        let encryptor = age::Encryptor::with_recipients(ring.recipients())
-            .map_err(|e| SealError::Encrypt(e.to_string()))?;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(path)?;
-        let out = HashingWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file));
-        let writer = encryptor.wrap_output(out)?;
+        Sealer::to_file(ring, file)
+    }
+
+    /// Encrypts into an already open file.
+    pub fn to_file(ring: &KeyRing, file: File) -> Result<Sealer, SealError> {
+        let encryptor = age::Encryptor::with_recipients(ring.recipients())
+            .map_err(|e| SealError::Encrypt(e.to_string()))?;
+        let writer = encryptor.wrap_output(Spool::new(file)?)?;
         Ok(Sealer {
             writer,
-            plaintext: Hasher::default(),
+            plaintext_len: 0,
         })
     }
 
     /// Encrypts and writes `data`.
     pub fn write(&mut self, data: &[u8]) -> Result<(), SealError> {
-        self.plaintext.update(data);
+        self.plaintext_len += data.len() as u64;
         self.writer.write_all(data)?;
         Ok(())
     }
 
     /// Plaintext bytes written so far.
     pub fn plaintext_len(&self) -> u64 {
-        self.plaintext.len()
+        self.plaintext_len
     }
 
-    /// Finishes the age stream, flushes and fsyncs the file.
+    /// Finishes the age stream, drains the spool and fsyncs the file.
     pub fn finish(self) -> Result<Sealed, SealError> {
-        let hashing = self.writer.finish()?;
-        let (buffered, ciphertext_sha256, ciphertext_size) = hashing.into_parts();
-        let file = buffered.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        let (plaintext_sha256, plaintext_size) = self.plaintext.finish();
+        let spool = self.writer.finish()?;
+        let (ciphertext_sha256, ciphertext_size) = spool.finish()?;
         Ok(Sealed {
             ciphertext_size,
             ciphertext_sha256,
-            plaintext_size,
-            plaintext_sha256,
+            plaintext_size: self.plaintext_len,
         })
     }
 }
@@ -108,7 +205,7 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let id = age::x25519::Identity::generate();
         let ring = KeyRing::parse(&id.to_public().to_string(), "test").unwrap();
-        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..900_000u32).map(|i| (i % 251) as u8).collect();
         let mut s = Sealer::create(&ring, &path).unwrap();
         for chunk in data.chunks(7_000) {
             s.write(chunk).unwrap();
@@ -120,7 +217,7 @@ mod tests {
             sealed.ciphertext_sha256,
             crate::digest::sha256_hex(&on_disk)
         );
-        assert_eq!(sealed.plaintext_sha256, crate::digest::sha256_hex(&data));
+        assert_eq!(sealed.plaintext_size, data.len() as u64);
         let dec = age::Decryptor::new(&on_disk[..]).unwrap();
         let mut r = dec
             .decrypt(std::iter::once(&id as &dyn age::Identity))
@@ -128,6 +225,18 @@ mod tests {
         let mut back = Vec::new();
         r.read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_abandoned_sealer_never_reports_success() {
+        let dir = std::env::temp_dir().join(format!("sealdrop-seal-ab-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = age::x25519::Identity::generate();
+        let ring = KeyRing::parse(&id.to_public().to_string(), "test").unwrap();
+        let mut s = Sealer::create(&ring, &dir.join("y.age")).unwrap();
+        s.write(&[1u8; 300_000]).unwrap();
+        drop(s);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

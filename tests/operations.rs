@@ -102,6 +102,16 @@ fn an_upload_larger_than_nginx_default_limit_passes_through_the_shipped_nginx_co
     }
     let content = bytes(5 << 20, 77);
     let resp = post_form(addr, &form(vec![file("big.bin", content.clone())]), "");
+    // nginx writes its access log line after the response; give it a moment.
+    let log_path = nginx_dir.path().join("access.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = nginx.kill();
     let _ = nginx.wait();
     assert_eq!(resp.status, 201, "{}", resp.text());
@@ -113,7 +123,7 @@ fn an_upload_larger_than_nginx_default_limit_passes_through_the_shipped_nginx_co
         1
     );
     let case = resp.json()["case"].as_str().unwrap().to_owned();
-    let access = std::fs::read_to_string(nginx_dir.path().join("access.log")).unwrap();
+    let access = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         access.contains("POST /api/v1/submissions\" 201"),
         "{access}"

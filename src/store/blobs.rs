@@ -82,6 +82,23 @@ impl Blobs {
         Ok(to)
     }
 
+    /// fsyncs the temporary folder of upload `id` (its files must be fsynced already).
+    pub fn prepare(&self, id: &str) -> Result<(), StoreError> {
+        sync_dir(&self.tmp.join(id))
+    }
+
+    /// Renames a prepared upload into `blobs/` (durable after `sync_parents`).
+    pub fn move_in(&self, id: &str) -> Result<(), StoreError> {
+        let from = self.tmp.join(id);
+        fs::rename(&from, self.committed.join(id)).map_err(io("rename", &from))
+    }
+
+    /// fsyncs `blobs/` and `tmp/`, making every `move_in` before it durable.
+    pub fn sync_parents(&self) -> Result<(), StoreError> {
+        sync_dir(&self.committed)?;
+        sync_dir(&self.tmp)
+    }
+
     /// Removes the temporary folder of upload `id` (an aborted or rejected upload).
     pub fn discard_tmp(&self, id: &str) {
         remove_quietly(&self.tmp.join(id));

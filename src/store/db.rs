@@ -74,15 +74,23 @@ impl Db {
 
     /// Inserts a record with its reference hash in one transaction, then flushes to disk.
     pub fn insert_durable(&self, record: &Record, ref_hash: &[u8; 32]) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(record).map_err(db_err)?;
-        (&self.submissions, &self.refs, &self.cases)
-            .transaction(|(s, r, c)| {
-                s.insert(record.id.as_bytes(), value.as_slice())?;
-                r.insert(&ref_hash[..], record.id.as_bytes())?;
-                c.insert(record.case.as_bytes(), record.id.as_bytes())?;
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| StoreError::Db(format!("{e:?}")))?;
+        self.insert_many_durable(&[(record, ref_hash)])
+    }
+
+    /// Inserts several records with their reference hashes (one transaction each), then
+    /// flushes once.
+    pub fn insert_many_durable(&self, items: &[(&Record, &[u8; 32])]) -> Result<(), StoreError> {
+        for (record, ref_hash) in items {
+            let value = serde_json::to_vec(record).map_err(db_err)?;
+            (&self.submissions, &self.refs, &self.cases)
+                .transaction(|(s, r, c)| {
+                    s.insert(record.id.as_bytes(), value.as_slice())?;
+                    r.insert(&ref_hash[..], record.id.as_bytes())?;
+                    c.insert(record.case.as_bytes(), record.id.as_bytes())?;
+                    Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+                })
+                .map_err(|e| StoreError::Db(format!("{e:?}")))?;
+        }
         self.db.flush().map_err(db_err)?;
         Ok(())
     }

@@ -1,9 +1,11 @@
 //! Durable storage: `db` (sled records) and `blobs` (ciphertext files and their folders).
 
 pub mod blobs;
+pub mod commit;
 pub mod db;
 
 pub use blobs::Blobs;
+pub use commit::Committer;
 pub use db::Db;
 
 /// Why storage failed.

@@ -1,0 +1,284 @@
+//! The upload benchmark: sealdrop against the stock `age` CLI on the same machine and disk, in
+//! one run, interleaved (age, HTTP, HTTPS, age, …), medians reported.
+//!
+//!     cargo bench --bench upload
+//!
+//! Environment: SIZE_MIB (1024), ROUNDS (3), CONC (32), CONC_MIB (64), SMALL_CLIENTS (32),
+//! SMALL_SECS (20), BENCH_DIR (target/bench-upload). Needs Debian's `age` and `curl`.
+//! Prints a Markdown table with every figure and the ratios to the age CLI.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{BOUNDARY, Setup, bytes, file, form, multipart_body, read_response};
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn vm_hwm_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A server on a fresh data folder: plain HTTP, or HTTPS with the demo certificate in `tls`.
+fn server(tls: Option<&Path>) -> (Setup, common::Server) {
+    let setup = Setup::new(
+        1,
+        "[log]\nlevel = \"warn\"\n[limits]\nmax_concurrent_uploads = 64\n",
+    );
+    if let Some(dir) = tls {
+        let cfg = std::fs::read_to_string(&setup.config).unwrap().replacen(
+            "[server]\n",
+            &format!(
+                "[server]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+                dir.join("cert.pem").display(),
+                dir.join("key.pem").display()
+            ),
+            1,
+        );
+        std::fs::write(&setup.config, cfg).unwrap();
+    }
+    let s = setup.start();
+    (setup, s)
+}
+
+fn curl_upload(url: &str, input: &Path) -> f64 {
+    let started = Instant::now();
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-k",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-F",
+            "category=vulnerability",
+        ])
+        .arg("-F")
+        .arg(format!("file=@{}", input.display()))
+        .arg(format!("{url}api/v1/submissions"))
+        .output()
+        .expect("curl");
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "201", "upload failed");
+    secs
+}
+
+fn main() {
+    let size_mib = env("SIZE_MIB", 1024);
+    let rounds = env("ROUNDS", 3);
+    let conc = env("CONC", 32);
+    let conc_mib = env("CONC_MIB", 64);
+    let small_clients = env("SMALL_CLIENTS", 32);
+    let small_secs = env("SMALL_SECS", 20);
+    let base =
+        PathBuf::from(std::env::var("BENCH_DIR").unwrap_or_else(|_| "target/bench-upload".into()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let base = std::fs::canonicalize(&base).unwrap();
+    // The servers' data folders live in the system temp dir; keep the input on the same disk.
+    let input = std::env::temp_dir().join(format!("sealdrop-bench-{}.bin", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&input).unwrap();
+        let chunk = bytes(1 << 20, 99);
+        for i in 0..size_mib {
+            let mut c = chunk.clone();
+            c[..8].copy_from_slice(&i.to_le_bytes());
+            f.write_all(&c).unwrap();
+        }
+    }
+    let tls_dir = base.join("tls");
+    let o = common::run(&[
+        "demo",
+        "--dir",
+        tls_dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--setup-only",
+    ]);
+    assert!(o.status.success());
+    let id_path = base.join("age-identity.txt");
+    let recipient = common::keygen(&id_path);
+    let age_out = std::env::temp_dir().join(format!("sealdrop-bench-{}.age", std::process::id()));
+
+    let (mut t_age, mut t_http, mut t_https, mut rss_http, mut rss_https) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for round in 1..=rounds {
+        let _ = std::fs::remove_file(&age_out);
+        let _ = Command::new("sync").status();
+        let started = Instant::now();
+        let st = Command::new("age")
+            .args(["-r", &recipient, "-o"])
+            .arg(&age_out)
+            .arg(&input)
+            .status()
+            .expect("age CLI (Debian package age)");
+        t_age.push(started.elapsed().as_secs_f64());
+        assert!(st.success());
+        let _ = std::fs::remove_file(&age_out);
+        let _ = Command::new("sync").status();
+        for tls in [false, true] {
+            let (setup, s) = server(tls.then_some(tls_dir.as_path()));
+            let secs = curl_upload(&s.url, &input);
+            let rss = vm_hwm_kib(s.pid()) as f64 / 1024.0;
+            if tls {
+                t_https.push(secs);
+                rss_https.push(rss);
+            } else {
+                t_http.push(secs);
+                rss_http.push(rss);
+            }
+            drop(s);
+            drop(setup);
+            let _ = Command::new("sync").status();
+        }
+        eprintln!(
+            "round {round}: age {:.2}s, http {:.2}s, https {:.2}s",
+            t_age.last().unwrap(),
+            t_http.last().unwrap(),
+            t_https.last().unwrap()
+        );
+    }
+    let (a, h, s) = (
+        median(&mut t_age),
+        median(&mut t_http),
+        median(&mut t_https),
+    );
+    let (rh, rs) = (median(&mut rss_http), median(&mut rss_https));
+    let mibs = |t: f64| size_mib as f64 / t;
+
+    // 32 concurrent uploads of 64 MiB.
+    let conc_input =
+        std::env::temp_dir().join(format!("sealdrop-bench-{}-c.bin", std::process::id()));
+    std::fs::write(&conc_input, bytes((conc_mib << 20) as usize, 5)).unwrap();
+    let (setup, srv) = server(None);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..conc)
+        .map(|_| {
+            let (url, input) = (srv.url.clone(), conc_input.clone());
+            std::thread::spawn(move || curl_upload(&url, &input))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let conc_secs = started.elapsed().as_secs_f64();
+    let conc_rss = vm_hwm_kib(srv.pid()) as f64 / 1024.0;
+    drop(srv);
+    drop(setup);
+    let _ = std::fs::remove_file(&conc_input);
+
+    // Small submissions: SMALL_CLIENTS clients, 16 KiB each, for SMALL_SECS seconds.
+    let (setup, srv) = server(None);
+    let body = multipart_body(&form(vec![file("small.bin", bytes(16 << 10, 3))]));
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let deadline = Instant::now() + Duration::from_secs(small_secs);
+    let handles: Vec<_> = (0..small_clients)
+        .map(|_| {
+            let (addr, body, latencies) = (srv.addr, body.clone(), Arc::clone(&latencies));
+            std::thread::spawn(move || {
+                let head = format!(
+                    "POST /api/v1/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let mut mine = Vec::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    s.write_all(head.as_bytes()).unwrap();
+                    s.write_all(&body).unwrap();
+                    let r = read_response(&mut s);
+                    assert_eq!(r.status, 201);
+                    mine.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let small_elapsed = started.elapsed().as_secs_f64();
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    drop(srv);
+    drop(setup);
+    let _ = std::fs::remove_file(&input);
+
+    println!();
+    println!("| figure | value | target |");
+    println!("|---|---|---|");
+    println!(
+        "| `age -r` to a file, {size_mib} MiB | {a:.2} s ({:.0} MiB/s) | reference |",
+        mibs(a)
+    );
+    println!(
+        "| sealdrop upload, plain HTTP | {h:.2} s ({:.0} MiB/s), **{:.2}× age** | ≥ 0.8× |",
+        mibs(h),
+        a / h
+    );
+    println!(
+        "| sealdrop upload, HTTPS | {s:.2} s ({:.0} MiB/s), **{:.2}× age** | ≥ 0.6× |",
+        mibs(s),
+        a / s
+    );
+    println!(
+        "| peak RSS during one {size_mib} MiB upload (HTTP / HTTPS) | {rh:.1} / {rs:.1} MiB | ≤ 32 MiB |"
+    );
+    println!(
+        "| {conc} concurrent uploads of {conc_mib} MiB | {conc_secs:.2} s, {:.0} MiB/s aggregate | |",
+        (conc * conc_mib) as f64 / conc_secs
+    );
+    println!("| peak RSS during them | {conc_rss:.1} MiB | ≤ 96 MiB |");
+    println!(
+        "| 16 KiB submissions, {small_clients} clients, {small_secs} s | {:.0} acknowledged/s (p50 {:.1} ms, p99 {:.1} ms) | ≥ 300/s |",
+        lat.len() as f64 / small_elapsed,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    println!(
+        "\n{rounds} rounds, medians; {} cores; age CLI: {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        String::from_utf8_lossy(
+            &Command::new("age")
+                .arg("--version")
+                .output()
+                .map(|o| o.stdout)
+                .unwrap_or_default()
+        )
+        .trim()
+    );
+}

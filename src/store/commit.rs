@@ -1,0 +1,100 @@
+//! Group commit: the last durable steps of many concurrent uploads share their fsyncs and one
+//! database flush. Acknowledged still means durable; the cost of durability is paid per batch.
+//!
+//! Per upload (before it is queued, in parallel): every file fsynced, its `tmp/<id>` folder
+//! fsynced. Per batch, on the committer thread: rename each folder into `blobs/`, fsync `blobs/`
+//! and `tmp/` once, insert every record, flush sled once, then answer everyone.
+
+use super::{Blobs, Db, StoreError};
+use crate::record::Record;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// Most uploads committed in one batch.
+const MAX_BATCH: usize = 256;
+
+struct Job {
+    record: Record,
+    ref_hash: [u8; 32],
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Handle to the committer thread.
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    /// Starts the committer thread.
+    pub fn start(blobs: Blobs, db: Db) -> Result<Committer, StoreError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sealdrop-commit".into())
+            .spawn(move || run(&blobs, &db, &rx))
+            .map_err(|e| StoreError::Db(format!("cannot start the committer: {e}")))?;
+        Ok(Committer { tx })
+    }
+
+    /// Makes a prepared upload (files and its `tmp/` folder fsynced) durable with its record.
+    /// On error nothing of it remains in `blobs/` or the database.
+    pub async fn commit(&self, record: Record, ref_hash: [u8; 32]) -> Result<(), StoreError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Job {
+                record,
+                ref_hash,
+                done,
+            })
+            .map_err(|_| StoreError::Db("the committer has stopped".into()))?;
+        wait.await
+            .map_err(|_| StoreError::Db("the committer dropped a commit".into()))?
+    }
+}
+
+fn run(blobs: &Blobs, db: &Db, rx: &mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(blobs, db, batch);
+    }
+}
+
+fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
+    let mut moved = Vec::with_capacity(batch.len());
+    for job in batch {
+        match blobs.move_in(job.record.blob_dir()) {
+            Ok(()) => moved.push(job),
+            Err(e) => {
+                let _ = job.done.send(Err(e));
+            }
+        }
+    }
+    if moved.is_empty() {
+        return;
+    }
+    let result = blobs.sync_parents().and_then(|()| {
+        let items: Vec<(&Record, &[u8; 32])> =
+            moved.iter().map(|j| (&j.record, &j.ref_hash)).collect();
+        db.insert_many_durable(&items)
+    });
+    if result.is_err() {
+        for job in &moved {
+            blobs.discard_committed(job.record.blob_dir());
+        }
+    }
+    tracing::debug!(batch = moved.len(), "group commit");
+    for job in moved {
+        let _ = job.done.send(
+            result
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| StoreError::Db(e.to_string())),
+        );
+    }
+}
