@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 /// Chunks in flight between the network and one file's encrypting thread. This bound (with the
 /// multipart parser's buffer) is what keeps memory constant.
-const CHANNEL_CHUNKS: usize = 8;
+const CHANNEL_CHUNKS: usize = 16;
 /// How often (in bytes written) free space is checked again during an upload.
 const SPACE_CHECK_EVERY: u64 = 64 << 20;
 

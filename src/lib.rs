@@ -3,12 +3,12 @@
 //!
 //! # Data flow
 //! ```text
-//! browser / curl ──HTTPS──▶ http::upload ──Bytes──▶ intake::Intake ──▶ seal::Sealer (blocking thread)
-//!   multipart fields         (walks parts,    bounded   (limits, tmp dir,   age STREAM + SHA-256 of the
-//!                              counts bytes)   channel   commit order)       ciphertext, fsync
-//!                                                           │
-//!                                                           ├▶ store::Blobs  tmp/<id> → fsync → rename → blobs/<id>
-//!                                                           └▶ store::Db     sled record + sha256(reference), flush
+//! browser / curl ──HTTPS──▶ http::upload ──Bytes──▶ intake::Intake ──▶ seal::Sealer ──▶ seal::Spool
+//!   multipart fields        (walks parts,   bounded   (limits, SHA-256   (age STREAM,     (SHA-256 of the
+//!                            idle timeout)  channel    of the plaintext)  blocking thread)  ciphertext, write,
+//!                                                                                         fsync; own thread)
+//!            intake commit: manifest sealed → tmp/<id> fsynced → store::Committer (group commit:
+//!            rename into blobs/, one fsync of blobs/ and tmp/, sled records, one flush per batch)
 //! reporter ◀── 201 receipt: reference (shown once), case number, ciphertext SHA-256 per file
 //!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
@@ -22,6 +22,18 @@
 //! backup:   admin backup (backup.rs: db snapshot + ciphertext, online) ──▶ `sealdrop restore`
 //! ```
 //!
+//! The upload path is a three-stage pipeline so that both cores work: the network thread hashes
+//! the plaintext, a blocking thread encrypts, a spool thread hashes and writes the ciphertext.
+//! Bounded channels between the stages are the backpressure that keeps memory constant.
+//!
+//! # Where this differs from the first design
+//! - Records carry an optional `blob_dir`: a re-keying import writes a new folder and switches
+//!   the record to it, so the replacement is atomic without ever renaming over live data.
+//! - The last durable steps are group-committed (`store::commit`): acknowledged still means
+//!   durable, but concurrent uploads share the directory fsyncs and the sled flush.
+//! - Extra limits beyond the agreed contract: `max_contact_bytes`, `max_part_header_bytes`,
+//!   `request_header_timeout`; plus `server.workers` and a `[log]` section.
+
 //! # Invariants
 //! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message and
 //!    contact live only inside the encrypted manifest.
@@ -54,6 +66,7 @@ pub mod intake;
 pub mod keys;
 pub mod logging;
 pub mod open;
+pub mod os;
 pub mod portal;
 pub mod record;
 pub mod reference;

@@ -220,6 +220,12 @@ fn run(command: Command) -> Result<(), Failure> {
 
 fn serve(config: Config) -> Result<(), Failure> {
     sealdrop::logging::init(&config.log.format, &config.log.level);
+    if let Err(e) = sealdrop::os::disable_core_dumps() {
+        return Err(fail(
+            format!("cannot disable core dumps: {e}"),
+            "core dumps would hold plaintext; run where setrlimit(RLIMIT_CORE) is allowed",
+        ));
+    }
     let portal = Arc::new(portal::Portal::open(config)?);
     actix_web::rt::System::new().block_on(sealdrop::http::run(portal))?;
     Ok(())

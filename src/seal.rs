@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 /// Ciphertext handed to the spool thread at a time.
 const SPOOL_CHUNK: usize = 256 << 10;
 /// Chunks in flight to the spool thread (with the one being filled, the memory per file).
-const SPOOL_DEPTH: usize = 2;
+const SPOOL_DEPTH: usize = 4;
 
 /// What one sealed stream produced.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -158,12 +158,7 @@ impl Blobs {
 
     /// Bytes available to this process on the data file system.
     pub fn free_bytes(&self) -> Result<u64, StoreError> {
-        let st = rustix::fs::statvfs(&self.committed).map_err(|e| StoreError::Io {
-            op: "statvfs",
-            path: self.committed.clone(),
-            source: e.into(),
-        })?;
-        Ok(st.f_bavail.saturating_mul(st.f_frsize))
+        crate::os::free_bytes(&self.committed).map_err(io("statvfs", &self.committed))
     }
 }
 

@@ -1,0 +1,221 @@
+//! Attacks on the HTTP surface and the process: request smuggling, header bombs, response
+//! headers of every class, the admin socket's isolation, TLS versions, core dumps.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+#[test]
+fn request_smuggling_framings_are_refused_and_store_nothing() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let ct = format!("Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n");
+    let body = multipart_body(&form(vec![file("a", bytes(10, 1))]));
+    let framings = [
+        format!(
+            "Content-Length: {}\r\nTransfer-Encoding: chunked\r\n",
+            body.len()
+        ),
+        format!(
+            "Content-Length: {}\r\nContent-Length: {}\r\n",
+            body.len(),
+            body.len() + 1
+        ),
+        "Transfer-Encoding: identity\r\n".to_owned(),
+        "Transfer-Encoding: gzip, chunked\r\n".to_owned(),
+    ];
+    for framing in framings {
+        let head = format!(
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\n{ct}{framing}Connection: close\r\n\r\n"
+        );
+        let r = request(server.addr, &head, body.clone());
+        assert!(
+            r.status == 400 || r.status == 501,
+            "{framing:?} answered {}",
+            r.status
+        );
+    }
+    setup.assert_no_trace(0, 0);
+}
+
+#[test]
+fn a_request_header_bomb_gets_431() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let headers: String = (0..200)
+        .map(|i| format!("X-Bomb-{i}: {}\r\n", "a".repeat(100)))
+        .collect();
+    let r = get(server.addr, "/", &headers);
+    assert_eq!(r.status, 431);
+}
+
+#[test]
+fn every_response_class_has_security_headers_and_no_server_or_cors_headers() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let parts = form(vec![file("a", bytes(10, 1))]);
+    let responses = [
+        ("page", get(server.addr, "/", "")),
+        ("static", get(server.addr, "/static/style.css", "")),
+        ("health", get(server.addr, "/healthz", "")),
+        (
+            "not found",
+            get(server.addr, "/nope", "Accept: text/html\r\n"),
+        ),
+        ("wrong method", get(server.addr, "/api/v1/submissions", "")),
+        (
+            "created",
+            post_form(
+                server.addr,
+                &parts,
+                "Origin: https://other.example\r\nSec-Fetch-Site: cross-site\r\n",
+            ),
+        ),
+        (
+            "api error",
+            post_form(server.addr, &[text("category", "x")], ""),
+        ),
+        ("created", post_form(server.addr, &parts, "")),
+    ];
+    for (class, r) in &responses {
+        let csp = r
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("{class}: no CSP"));
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{class}: {csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{class}: {csp}"
+        );
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{class}"
+        );
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{class}");
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{class}");
+        assert!(r.header("server").is_none(), "{class}: Server header");
+        assert!(
+            !r.headers
+                .iter()
+                .any(|(k, _)| k.starts_with("access-control-")),
+            "{class}: CORS header"
+        );
+        assert!(
+            r.header("cache-control").is_some(),
+            "{class}: no Cache-Control"
+        );
+    }
+    assert_eq!(responses[7].1.header("cache-control"), Some("no-store"));
+}
+
+#[test]
+fn the_admin_socket_is_private_and_no_admin_route_answers_publicly() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let socket = setup.data().join("admin.sock");
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    for path in [
+        "/v1/submissions",
+        "/v1/keys",
+        "/v1/audit",
+        "/v1/backup",
+        "/v1/health",
+        "/v1/reload",
+    ] {
+        assert_eq!(
+            get(server.addr, path, "").status,
+            404,
+            "{path} answered on the public listener"
+        );
+    }
+    let r = request(
+        server.addr,
+        "POST /v1/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+        b"{}".to_vec(),
+    );
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn core_dumps_are_disabled_by_the_process() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&fields[4..6], ["0", "0"], "{line}");
+}
+
+#[test]
+fn tls_offers_only_tls_1_2_and_newer_with_forward_secret_aead() {
+    let dir = TempDir::new("tlsver");
+    let demo = dir.path().join("demo");
+    let o = run(&[
+        "demo",
+        "--dir",
+        demo.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--setup-only",
+    ]);
+    assert!(o.status.success());
+    let setup = Setup {
+        config: demo.join("sealdrop.toml"),
+        identities: vec![],
+        recipients: vec![],
+        dir,
+    };
+    let server = setup.start();
+    let connect = |args: &[&str]| {
+        Command::new("openssl")
+            .args(["s_client", "-connect", &server.addr.to_string()])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("openssl is needed for this test (Debian package openssl)")
+    };
+    // A completed handshake prints "New, TLSv1.x, Cipher is …"; a refused one "New, (NONE)".
+    let accepted =
+        |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).contains("New, TLSv");
+    for old in ["-tls1", "-tls1_1"] {
+        assert!(!accepted(&connect(&[old])), "{old} was accepted");
+    }
+    for (version, flag) in [("TLSv1.2", "-tls1_2"), ("TLSv1.3", "-tls1_3")] {
+        let o = connect(&[flag]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("New, "))
+            .unwrap_or_default();
+        assert!(
+            line.starts_with(&format!("New, {version}, Cipher is ")),
+            "{version} refused:\n{text}"
+        );
+        assert!(
+            line.contains("GCM") || line.contains("CHACHA20"),
+            "not an AEAD suite: {line}"
+        );
+        if version == "TLSv1.2" {
+            assert!(line.contains("ECDHE"), "no forward secrecy: {line}");
+        }
+        assert!(!text.contains("Early data was accepted"));
+    }
+    let o = connect(&[
+        "-tls1_2",
+        "-cipher",
+        "AES128-SHA:AES256-SHA:AES128-GCM-SHA256",
+    ]);
+    assert!(
+        !accepted(&o),
+        "a suite without forward secrecy or AEAD was accepted"
+    );
+}
