@@ -78,16 +78,30 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
     if moved.is_empty() {
         return;
     }
-    let result = blobs.sync_parents().and_then(|()| {
-        let items: Vec<(&Record, &[u8; 32])> =
-            moved.iter().map(|j| (&j.record, &j.ref_hash)).collect();
-        db.insert_many_durable(&items)
-    });
-    if result.is_err() {
-        for job in &moved {
-            blobs.discard_committed(job.record.blob_dir());
+    let items: Vec<(&Record, &[u8; 32])> = moved.iter().map(|j| (&j.record, &j.ref_hash)).collect();
+    let result = match blobs.sync_parents() {
+        Err(e) => {
+            // No record was written: the folders are unacknowledged orphans.
+            for job in &moved {
+                blobs.discard_committed(job.record.blob_dir());
+            }
+            Err(e)
         }
-    }
+        Ok(()) => match db.insert_many_durable(&items) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The flush failed after the inserts, so the records may or may not be on disk.
+                // Take them out again; only when that is durable may the folders go too, or a
+                // record could come back after a restart without its files.
+                if db.remove_unacknowledged(&items).is_ok() {
+                    for job in &moved {
+                        blobs.discard_committed(job.record.blob_dir());
+                    }
+                }
+                Err(e)
+            }
+        },
+    };
     tracing::debug!(batch = moved.len(), "group commit");
     for job in moved {
         let _ = job.done.send(

@@ -95,6 +95,19 @@ impl Db {
         Ok(())
     }
 
+    /// Removes records inserted by a commit whose flush failed (they were never acknowledged).
+    pub fn remove_unacknowledged(&self, items: &[(&Record, &[u8; 32])]) -> Result<(), StoreError> {
+        for (record, ref_hash) in items {
+            self.submissions
+                .remove(record.id.as_bytes())
+                .map_err(db_err)?;
+            self.refs.remove(&ref_hash[..]).map_err(db_err)?;
+            self.cases.remove(record.case.as_bytes()).map_err(db_err)?;
+        }
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+
     /// The record of case `case`.
     pub fn by_case(&self, case: &str) -> Result<Option<Record>, StoreError> {
         match self.cases.get(case.as_bytes()).map_err(db_err)? {

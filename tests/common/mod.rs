@@ -185,7 +185,23 @@ impl Server {
 
     /// Like `start`, but returns the log if the server exits instead of listening.
     pub fn try_start(setup: &Setup, env: &[(&str, &str)]) -> Result<Server, String> {
-        let mut cmd = Command::new(bin());
+        Self::try_start_wrapped(setup, env, &[])
+    }
+
+    /// Starts the server under a wrapper command (e.g. `fiu-run -x`).
+    pub fn try_start_wrapped(
+        setup: &Setup,
+        env: &[(&str, &str)],
+        wrapper: &[&str],
+    ) -> Result<Server, String> {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin());
+                c
+            }
+            None => Command::new(bin()),
+        };
         cmd.args(["serve", "--config", setup.config.to_str().unwrap()])
             .env_remove("SEALDROP_CONFIG")
             .env("RUST_LOG", "info")
