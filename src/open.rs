@@ -119,11 +119,16 @@ fn io_err(context: &str) -> impl Fn(io::Error) -> OpenError + '_ {
 
 /// Opens `bundle` with `identities` into the empty or new folder `out`.
 pub fn open(bundle_path: &Path, identities: &Identities, out: &Path) -> Result<Report, OpenError> {
+    let input = fs::File::open(bundle_path).map_err(io_err(&bundle_path.display().to_string()))?;
+    open_reader(io::BufReader::new(input), identities, out)
+}
+
+/// Like [`open`], reading the bundle from `input`.
+pub fn open_reader(input: impl Read, identities: &Identities, out: &Path) -> Result<Report, OpenError> {
     prepare_output(out)?;
     let files_dir = out.join("files");
-    let input = fs::File::open(bundle_path).map_err(io_err(&bundle_path.display().to_string()))?;
     let mut state = State::default();
-    let result = bundle::read(io::BufReader::new(input), |part, size, reader| {
+    let result = bundle::read(input, |part, size, reader| {
         state.take(part, size, reader, identities, &files_dir)
     })
     .and_then(|()| state.finish());

@@ -48,17 +48,26 @@ async fn receive(
     mut multipart: Multipart,
     portal: std::sync::Arc<Portal>,
 ) -> Result<Receipt, ApiError> {
+    let declared = check_request(req, &portal.config.limits)?;
+    ingest(&mut multipart, portal, declared).await
+}
+
+/// Reads an admitted multipart body into a new submission and commits it.
+async fn ingest(
+    multipart: &mut Multipart,
+    portal: std::sync::Arc<Portal>,
+    declared: Option<u64>,
+) -> Result<Receipt, ApiError> {
     let limits = portal.config.limits.clone();
-    let declared = check_request(req, &limits)?;
     let mut intake = portal.begin_upload(declared)?;
     let mut fields = Fields::default();
-    let walked = walk(&mut multipart, &mut intake, &mut fields, &limits).await;
+    let walked = walk(multipart, &mut intake, &mut fields, &limits).await;
     match walked {
         Ok(()) => intake.commit(fields).await,
         Err(e) => {
             drop(intake);
             if e.status() == 413 || e.status() == 400 && e != ApiError::Incomplete {
-                drain(&mut multipart, declared).await;
+                drain(multipart, declared).await;
             }
             Err(e)
         }
@@ -283,4 +292,24 @@ async fn drain(multipart: &mut Multipart, declared: Option<u64>) {
         }
     })
     .await;
+}
+
+/// Fuzzing entry point: runs one raw multipart body (with the given boundary) through the whole
+/// upload path, commit included, on a single-threaded runtime.
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_ingest(portal: std::sync::Arc<Portal>, boundary: &str, body: Vec<u8>) -> Result<Receipt, ApiError> {
+    let mut headers = actix_web::http::header::HeaderMap::new();
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&ct) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    let stream = futures_util::stream::iter(
+        body.chunks(4096)
+            .map(|c| Ok::<Bytes, actix_web::error::PayloadError>(Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
+    );
+    actix_web::rt::System::new().block_on(async move {
+        let mut multipart = Multipart::new(&headers, stream);
+        ingest(&mut multipart, portal, None).await
+    })
 }
