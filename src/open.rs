@@ -124,7 +124,11 @@ pub fn open(bundle_path: &Path, identities: &Identities, out: &Path) -> Result<R
 }
 
 /// Like [`open`], reading the bundle from `input`.
-pub fn open_reader(input: impl Read, identities: &Identities, out: &Path) -> Result<Report, OpenError> {
+pub fn open_reader(
+    input: impl Read,
+    identities: &Identities,
+    out: &Path,
+) -> Result<Report, OpenError> {
     prepare_output(out)?;
     let files_dir = out.join("files");
     let mut state = State::default();

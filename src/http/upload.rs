@@ -297,7 +297,11 @@ async fn drain(multipart: &mut Multipart, declared: Option<u64>) {
 /// Fuzzing entry point: runs one raw multipart body (with the given boundary) through the whole
 /// upload path, commit included, on a single-threaded runtime.
 #[cfg(feature = "fuzzing")]
-pub fn fuzz_ingest(portal: std::sync::Arc<Portal>, boundary: &str, body: Vec<u8>) -> Result<Receipt, ApiError> {
+pub fn fuzz_ingest(
+    portal: std::sync::Arc<Portal>,
+    boundary: &str,
+    body: Vec<u8>,
+) -> Result<Receipt, ApiError> {
     let mut headers = actix_web::http::header::HeaderMap::new();
     let ct = format!("multipart/form-data; boundary={boundary}");
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&ct) {
