@@ -200,6 +200,7 @@ impl Intake {
             .task
             .await
             .map_err(|e| ApiError::internal("intake", e))??;
+        crate::faultpoint::crash_point("file-fsynced");
         let (sha256, size) = sink.plain.finish();
         if size != sealed.plaintext_size {
             return Err(ApiError::internal("intake", "plaintext length mismatch"));
@@ -253,11 +254,13 @@ impl Intake {
                 .await
                 .map_err(|e| ApiError::internal("manifest", e))??;
 
+        crate::faultpoint::crash_point("manifest-fsynced");
         let blobs = self.portal.blobs.clone();
         let id = self.id.clone();
         tokio::task::spawn_blocking(move || blobs.prepare(&id))
             .await
             .map_err(|e| ApiError::internal("commit", e))??;
+        crate::faultpoint::crash_point("folder-fsynced");
 
         let delete_after = now
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -301,6 +304,7 @@ impl Intake {
         if let Err(e) = result {
             return Err(e.into());
         }
+        crate::faultpoint::crash_point("acknowledging");
         self.committed = true;
         Ok(Receipt {
             reference: reference.to_string(),

@@ -60,6 +60,7 @@ pub mod config;
 pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod faultpoint;
 pub mod http;
 pub mod import;
 pub mod intake;

@@ -104,22 +104,3 @@ fn sigkill_at_random_moments_loses_no_acknowledged_submission_and_leaves_nothing
         records.len() - acknowledged.len()
     );
 }
-
-/// A POST that tolerates the server dying mid-request (returns `None` then).
-fn try_post(addr: std::net::SocketAddr, parts: &[Part]) -> Option<Response> {
-    use std::io::{Read, Write};
-    let body = multipart_body(parts);
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let head = format!(
-        "POST /api/v1/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(&body).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    raw.windows(4)
-        .any(|w| w == b"\r\n\r\n")
-        .then(|| parse_response(&raw))
-}

@@ -96,9 +96,36 @@ fn nothing_the_reporter_wrote_appears_on_disk_or_in_the_log() {
     let resp = post_form(server.addr, &parts, "");
     assert_eq!(resp.status, 201);
     let reference = resp.json()["reference"].as_str().unwrap().to_owned();
-    // A refused upload must not leak either.
+    // Refused and aborted uploads must not leak either.
     let refused = post_form(server.addr, &[text("category", markers[2])], "");
     assert_eq!(refused.status, 400);
+    let too_long = format!("{}{}", markers[2], "m".repeat(70_000));
+    let refused = post_form(
+        server.addr,
+        &[text("category", "incident"), text("message", &too_long)],
+        "",
+    );
+    assert_eq!(refused.status, 413);
+    let mut aborted_body = multipart_body(&[
+        text("category", "incident"),
+        text("contact", markers[3]),
+        file(
+            &format!("{}.bin", markers[1]),
+            [markers[0].as_bytes(), &bytes(500_000, 9)].concat(),
+        ),
+    ]);
+    aborted_body.truncate(aborted_body.len() / 2);
+    {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+        write!(
+            s,
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: 2000000\r\n\r\n"
+        )
+        .unwrap();
+        s.write_all(&aborted_body).unwrap();
+    }
+    setup.assert_no_trace(1, 1);
     let own = server.addr.to_string();
     let log = server.stop();
 

@@ -219,3 +219,163 @@ fn tls_offers_only_tls_1_2_and_newer_with_forward_secret_aead() {
         "a suite without forward secrecy or AEAD was accepted"
     );
 }
+
+#[test]
+fn odd_multipart_framing_is_handled_without_trace_or_harm() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    // A boundary far beyond RFC 2046's 70 characters.
+    let huge = "b".repeat(100_000);
+    let body = format!(
+        "--{huge}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nincident\r\n--{huge}--\r\n"
+    );
+    let head = format!(
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={huge}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let r = request(server.addr, &head, body.into_bytes());
+    assert!(
+        r.status == 400 || r.status == 413 || r.status == 431,
+        "huge boundary answered {}",
+        r.status
+    );
+    setup.assert_no_trace(0, 0);
+    // Garbage after the closing boundary is an epilogue: ignored, the submission intact.
+    let mut body = multipart_body(&form(vec![file("a.bin", bytes(1000, 4))]));
+    body.extend_from_slice(b"\r\ngarbage after the end \x00\xff--");
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let head = format!(
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let r = request(server.addr, &head, body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let out = setup.dir.path().join("epilogue");
+    assert!(
+        open(
+            &setup.export(r.json()["case"].as_str().unwrap()),
+            &[&setup.identities[0]],
+            &out
+        )
+        .status
+        .success()
+    );
+    assert!(std::fs::read(out.join("files/a.bin")).unwrap() == bytes(1000, 4));
+}
+
+#[test]
+fn a_client_that_never_reads_its_responses_does_not_block_others() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    use std::io::Write;
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+        // Pipelined requests whose answers are never read.
+        for _ in 0..200 {
+            let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
+        idle.push(s);
+    }
+    let r = post_form(server.addr, &form(vec![file("a", bytes(10, 1))]), "");
+    assert_eq!(r.status, 201);
+    assert_eq!(get(server.addr, "/healthz", "").status, 200);
+    drop(idle);
+}
+
+#[test]
+fn nul_and_very_long_file_names_stay_encrypted_and_open_safely() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let long = format!("{}.pdf", "x".repeat(3000));
+    let names = ["evil\u{0}.txt", long.as_str()];
+    let mut cases = Vec::new();
+    for name in names {
+        let r = post_form(server.addr, &form(vec![file(name, bytes(100, 2))]), "");
+        assert!(r.status == 201 || r.status == 400, "{}", r.status);
+        if r.status == 201 {
+            cases.push(r.json()["case"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(!cases.is_empty());
+    for (i, case) in cases.iter().enumerate() {
+        let out = setup.dir.path().join(format!("names-{i}"));
+        let o = open(&setup.export(case), &[&setup.identities[0]], &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for f in all_files(&out.join("files")) {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.len() <= 200 && !name.contains('\0'), "{name:?}");
+            assert!(f.starts_with(&out));
+        }
+    }
+    for f in all_files(&setup.data()) {
+        let data = std::fs::read(&f).unwrap();
+        assert!(
+            !data.windows(50).any(|w| w == "x".repeat(50).as_bytes()),
+            "a file name leaked into {}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn a_bundle_with_swapped_ciphertext_is_refused() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let a = post_form(server.addr, &form(vec![file("a", bytes(5000, 1))]), "").json()["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = post_form(server.addr, &form(vec![file("b", bytes(5000, 2))]), "").json()["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ea = tar_entries(&std::fs::read(setup.export(&a)).unwrap());
+    let eb = tar_entries(&std::fs::read(setup.export(&b)).unwrap());
+    ea[2].1 = eb[2].1.clone();
+    let swapped = setup.dir.path().join("swapped.tar");
+    std::fs::write(&swapped, tar_build(&ea)).unwrap();
+    let out = setup.dir.path().join("swapped-out");
+    let o = open(&swapped, &[&setup.identities[0]], &out);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("verification failed"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(all_files(&out).len(), 0);
+    // And the index rewritten to match the swapped file: the manifest's plaintext hash catches it.
+    let mut index: serde_json::Value = serde_json::from_slice(&ea[0].1).unwrap();
+    let ib: serde_json::Value = serde_json::from_slice(&eb[0].1).unwrap();
+    index["files"][0] = ib["files"][0].clone();
+    ea[0].1 = serde_json::to_vec(&index).unwrap();
+    std::fs::write(&swapped, tar_build(&ea)).unwrap();
+    let out2 = setup.dir.path().join("swapped-out-2");
+    let o = open(&swapped, &[&setup.identities[0]], &out2);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not match the manifest"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn another_user_cannot_use_the_admin_socket() {
+    let setup = Setup::new(1, "");
+    let _server = setup.start();
+    let socket = setup.data().join("admin.sock");
+    // The data folder is 0700 and the socket 0600: an unprivileged user gets nowhere.
+    let o = Command::new("runuser")
+        .args(["-u", "nobody", "--", bin(), "admin", "--socket"])
+        .arg(&socket)
+        .arg("list")
+        .output()
+        .expect("runuser (util-linux) is needed for this test");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Permission denied") || err.contains("cannot reach"),
+        "{err}"
+    );
+}

@@ -78,6 +78,7 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
     if moved.is_empty() {
         return;
     }
+    crate::faultpoint::crash_point("renamed");
     let items: Vec<(&Record, &[u8; 32])> = moved.iter().map(|j| (&j.record, &j.ref_hash)).collect();
     let result = match blobs.sync_parents() {
         Err(e) => {
@@ -87,20 +88,23 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
             }
             Err(e)
         }
-        Ok(()) => match db.insert_many_durable(&items) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // The flush failed after the inserts, so the records may or may not be on disk.
-                // Take them out again; only when that is durable may the folders go too, or a
-                // record could come back after a restart without its files.
-                if db.remove_unacknowledged(&items).is_ok() {
-                    for job in &moved {
-                        blobs.discard_committed(job.record.blob_dir());
+        Ok(()) => {
+            crate::faultpoint::crash_point("parents-fsynced");
+            match db.insert_many_durable(&items) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    // The flush failed after the inserts, so the records may or may not be on
+                    // disk. Take them out again; only when that is durable may the folders go
+                    // too, or a record could come back after a restart without its files.
+                    if db.remove_unacknowledged(&items).is_ok() {
+                        for job in &moved {
+                            blobs.discard_committed(job.record.blob_dir());
+                        }
                     }
+                    Err(e)
                 }
-                Err(e)
             }
-        },
+        }
     };
     tracing::debug!(batch = moved.len(), "group commit");
     for job in moved {

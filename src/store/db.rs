@@ -91,6 +91,7 @@ impl Db {
                 })
                 .map_err(|e| StoreError::Db(format!("{e:?}")))?;
         }
+        crate::faultpoint::crash_point("inserted");
         self.db.flush().map_err(db_err)?;
         Ok(())
     }
