@@ -16,12 +16,10 @@ pub enum ApiError {
     #[error("A form part's headers are larger than {0}.")]
     PartHeaderTooLarge(ByteSize),
     /// A form field the portal does not know.
-    #[error(
-        "The form has a field this portal does not accept. Use category, message, contact and file."
-    )]
-    UnknownField,
+    #[error("The form has a field this portal does not accept here: {0}. Use {1}.")]
+    UnknownField(String, &'static str),
     /// A text field was sent twice.
-    #[error("A form field was sent more than once. Send category, message and contact once each.")]
+    #[error("A form field was sent more than once. Send each text field once.")]
     DuplicateField,
     /// No category.
     #[error("Choose a category: vulnerability, data-breach or incident.")]
@@ -82,6 +80,30 @@ pub enum ApiError {
     /// No such page or resource.
     #[error("Not found.")]
     NotFound,
+    /// A reference that matches no open report: wrong, mistyped or deleted alike.
+    #[error(
+        "No report matches this reference. Check it against your receipt; the check symbol at the end catches most typos."
+    )]
+    UnknownReference,
+    /// No reference given where one is needed.
+    #[error("Give the reference from your receipt.")]
+    MissingReference,
+    /// A follow-up sent its files before its reference.
+    #[error("Send the reference field before the files.")]
+    ReferenceFirst,
+    /// A one-time upload link used, expired or unknown.
+    #[error(
+        "This upload link was already used or has expired. Ask the team for a new one, or use the public form."
+    )]
+    InviteGone,
+    /// Files added to a resolved or rejected case.
+    #[error(
+        "This case is closed, so no files can be added to it. Please send new findings as a new report."
+    )]
+    CaseClosed,
+    /// Too many reference lookups from one address.
+    #[error("Too many attempts. Please wait {0} seconds and try again.")]
+    RateLimited(u64),
     /// Wrong HTTP method.
     #[error("This address does not accept that method.")]
     MethodNotAllowed,
@@ -96,7 +118,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             NotMultipart | ContentEncoding => 415,
-            MalformedMultipart | UnknownField | DuplicateField | MissingCategory
+            MalformedMultipart | UnknownField(..) | DuplicateField | MissingCategory
             | InvalidCategory | EmptySubmission | InvalidText | Incomplete => 400,
             PartHeaderTooLarge(_)
             | MessageTooLong(_)
@@ -109,7 +131,11 @@ impl ApiError {
             Busy => 503,
             InsufficientStorage => 507,
             CrossSite => 403,
-            NotFound => 404,
+            NotFound | UnknownReference => 404,
+            MissingReference | ReferenceFirst => 400,
+            InviteGone => 410,
+            CaseClosed => 409,
+            RateLimited(_) => 429,
             MethodNotAllowed => 405,
             Internal => 500,
         }
@@ -122,7 +148,7 @@ impl ApiError {
             NotMultipart => "not-multipart",
             MalformedMultipart => "malformed-multipart",
             PartHeaderTooLarge(_) => "part-header-too-large",
-            UnknownField => "unknown-field",
+            UnknownField(..) => "unknown-field",
             DuplicateField => "duplicate-field",
             MissingCategory => "missing-category",
             InvalidCategory => "invalid-category",
@@ -140,7 +166,12 @@ impl ApiError {
             InsufficientStorage => "insufficient-storage",
             ContentEncoding => "content-encoding-not-supported",
             CrossSite => "cross-site-request",
-            NotFound => "not-found",
+            NotFound | UnknownReference => "not-found",
+            MissingReference => "missing-reference",
+            ReferenceFirst => "reference-first",
+            InviteGone => "invite-gone",
+            CaseClosed => "case-closed",
+            RateLimited(_) => "too-many-requests",
             MethodNotAllowed => "method-not-allowed",
             Internal => "internal-error",
         }
@@ -151,6 +182,7 @@ impl ApiError {
         match self {
             ApiError::Busy => Some(30),
             ApiError::InsufficientStorage => Some(600),
+            ApiError::RateLimited(s) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
             _ => None,
         }
     }
@@ -164,6 +196,12 @@ impl ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::{Refusal, StoreError};
+        match e {
+            StoreError::Refused(Refusal::InviteGone) => return ApiError::InviteGone,
+            StoreError::Refused(Refusal::ParentClosed) => return ApiError::CaseClosed,
+            _ => {}
+        }
         if e.is_disk_full() {
             tracing::warn!(error = %e, "disk full during upload");
             ApiError::InsufficientStorage
@@ -198,6 +236,12 @@ mod tests {
             ApiError::InsufficientStorage,
             ApiError::Internal,
             ApiError::BodyTimeout,
+            ApiError::UnknownReference,
+            ApiError::InviteGone,
+            ApiError::CaseClosed,
+            ApiError::RateLimited(3),
+            ApiError::ReferenceFirst,
+            ApiError::MissingReference,
         ];
         for e in all {
             assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));

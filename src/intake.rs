@@ -11,6 +11,7 @@ use crate::record::{
 };
 use crate::reference::{self, Reference};
 use crate::seal::{self, SealError, Sealed, Sealer};
+use crate::store::Guard;
 use bytes::Bytes;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -49,6 +50,19 @@ pub struct Fields {
     pub message: String,
     /// The reporter's contact details.
     pub contact: String,
+    /// The reporter asked for an acknowledgement e-mail.
+    pub acknowledge: bool,
+}
+
+/// What an upload becomes.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// A new report through the public form.
+    New,
+    /// A new report through a one-time invitation (token hash, invitation id).
+    Invite([u8; 32], String),
+    /// More files for an existing case.
+    FollowUp(Box<Record>),
 }
 
 /// One file as the receipt shows it to the reporter.
@@ -69,8 +83,12 @@ pub struct ReceiptFile {
 /// What the reporter gets back after a durable commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Receipt {
-    /// The secret reference, shown once.
-    pub reference: String,
+    /// The secret reference, shown once (none for a follow-up: the case's reference stays).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// For a follow-up: the case it was added to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_to: Option<String>,
     /// The case number.
     pub case: String,
     /// Kind of report.
@@ -81,6 +99,10 @@ pub struct Receipt {
     pub files: Vec<ReceiptFile>,
     /// The keys that can read this submission.
     pub key_ids: Vec<crate::keys::KeyId>,
+    /// The case's state and promised dates.
+    pub status: crate::workflow::ReporterStatus,
+    /// True when an acknowledgement e-mail is on its way.
+    pub acknowledgement_sent: bool,
 }
 
 /// An upload between its first byte and its commit.
@@ -95,6 +117,8 @@ pub struct Intake {
     total: u64,
     unchecked: u64,
     committed: bool,
+    kind: Kind,
+    started: std::time::Instant,
 }
 
 impl Intake {
@@ -116,7 +140,19 @@ impl Intake {
             total: 0,
             unchecked: 0,
             committed: false,
+            kind: Kind::New,
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// Makes this upload a new report through an invitation, or a follow-up to a case.
+    pub fn set_kind(&mut self, kind: Kind) {
+        self.kind = kind;
+    }
+
+    /// What this upload becomes.
+    pub fn kind(&self) -> &Kind {
+        &self.kind
     }
 
     /// Starts the next file; its bytes follow through `push`.
@@ -222,19 +258,46 @@ impl Intake {
         if self.current.is_some() {
             return Err(ApiError::internal("intake", "commit with an open file"));
         }
-        let category = fields.category.ok_or(ApiError::MissingCategory)?;
+        let parent = match &self.kind {
+            Kind::FollowUp(p) => Some(p.as_ref().clone()),
+            _ => None,
+        };
+        let category = match &parent {
+            Some(p) => p.category,
+            None => fields.category.ok_or(ApiError::MissingCategory)?,
+        };
         if self.files.is_empty() && fields.message.trim().is_empty() {
             return Err(ApiError::EmptySubmission);
         }
         let now = jiff::Timestamp::now();
-        let received_at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let year = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
-        let seq = self
-            .portal
-            .db
-            .call(move |db| db.next_case_seq(year))
-            .await?;
-        let case = reference::case_number(year, seq);
+        let received_at = crate::workflow::rfc3339(now);
+        // Only the address leaves for the acknowledgement (in memory); it is never stored.
+        let ack_to = fields
+            .acknowledge
+            .then(|| crate::notify::address_in(&fields.contact))
+            .flatten();
+        let case = match &parent {
+            Some(p) => {
+                let parent_case = p.case.clone();
+                let seq = self
+                    .portal
+                    .db
+                    .call(move |db| db.next_addendum_seq(&parent_case))
+                    .await?;
+                reference::addendum_number(&p.case, seq)
+            }
+            None => {
+                let year = now
+                    .to_zoned_datetime(self.portal.policy.calendar.time_zone().clone())
+                    .year();
+                let seq = self
+                    .portal
+                    .db
+                    .call(move |db| db.next_case_seq(year))
+                    .await?;
+                reference::case_number(year, seq)
+            }
+        };
 
         let manifest = Manifest {
             format: MANIFEST_FORMAT.into(),
@@ -262,14 +325,6 @@ impl Intake {
             .map_err(|e| ApiError::internal("commit", e))??;
         crate::faultpoint::crash_point("folder-fsynced");
 
-        let delete_after = now
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date()
-            .checked_add(
-                jiff::Span::new().days(i64::from(self.portal.config.retention.delete_after_days)),
-            )
-            .map(|d| d.to_string())
-            .unwrap_or_default();
         let record = Record {
             version: 1,
             id: self.id.clone(),
@@ -292,22 +347,64 @@ impl Intake {
                 })
                 .collect(),
             key_ids: self.ring.ids(),
-            delete_after,
+            delete_after: None,
             blob_dir: None,
+            history: Vec::new(),
+            authority: None,
+            parent: parent.as_ref().map(|p| p.case.clone()),
+            addenda: Vec::new(),
+            invite: match &self.kind {
+                Kind::Invite(_, id) => Some(id.clone()),
+                _ => None,
+            },
+            purged_at: None,
         };
-        let reference = Reference::generate();
-        let result = self
-            .portal
+        let reference = parent.is_none().then(Reference::generate);
+        let guard = match &self.kind {
+            Kind::New => Guard::None,
+            Kind::Invite(hash, _) => Guard::Invite(*hash),
+            Kind::FollowUp(p) => Guard::Parent(p.case.clone()),
+        };
+        self.portal
             .committer
-            .commit(record.clone(), reference.hash())
-            .await;
-        if let Err(e) = result {
-            return Err(e.into());
-        }
+            .commit(
+                record.clone(),
+                reference.as_ref().map(Reference::hash),
+                guard,
+            )
+            .await?;
         crate::faultpoint::crash_point("acknowledging");
         self.committed = true;
+        let portal = &self.portal;
+        portal.metrics.stored(
+            category,
+            parent.is_some(),
+            self.total,
+            self.files.len() as u64,
+            self.started.elapsed(),
+        );
+        portal.notifier.wake();
+        let status = portal
+            .policy
+            .reporter_status(parent.as_ref().unwrap_or(&record));
+        let acknowledgement_sent = match &reference {
+            Some(r) if ack_to.is_some() => portal.notifier.acknowledge(
+                ack_to.as_deref().unwrap_or_default(),
+                crate::notify::Acknowledgement {
+                    org: &portal.config.org.name,
+                    contact: &portal.config.org.contact_email,
+                    reference: &r.to_string(),
+                    case: &case,
+                    promises: crate::notify::promises_of(&portal.policy, &record),
+                },
+            ),
+            _ => false,
+        };
         Ok(Receipt {
-            reference: reference.to_string(),
+            reference: reference.map(|r| r.to_string()),
+            follow_up_to: parent.map(|p| p.case),
+            status,
+            acknowledgement_sent,
             case,
             category,
             received_at,

@@ -20,6 +20,21 @@
 //! re-key:   admin export ──▶ offline `sealdrop rekey` (rekey.rs: decrypt + re-seal, verified)
 //!           ──▶ admin import (import.rs: new folder → record flushed → old folder removed)
 //! backup:   admin backup (backup.rs: db snapshot + ciphertext, online) ──▶ `sealdrop restore`
+//!
+//! workflow: admin status / authority / list / register ──▶ cases.rs (Portal ops) ──▶ workflow.rs
+//!           (states, history, filters, register; pure) ──▶ deadlines.rs (working days, Dutch
+//!           holidays, clocks; pure) ; records updated by compare-and-swap + flush (store::db)
+//! reporter: POST /api/v1/status (http::status, ratelimit) → state + promised dates only
+//!           POST /api/v1/submissions/files → intake (Kind::FollowUp) → a record of its own,
+//!           committed with Guard::Parent (case still open; parent lists it, one transaction)
+//!           GET/POST /u/<token> (http::invite) → intake (Kind::Invite) → Guard::Invite
+//!           (consumed in the record's own transaction: two racing uploads, one wins)
+//! retention: http::run purge loop (start-up + interval) → cases::purge → tombstone flushed,
+//!           then the folder deleted (a crash in between leaves an orphan recovery removes)
+//! notify:   notify.rs thread: scans records each interval / after each commit, sends what its
+//!           markers say is unsent (outbound::smtp, outbound::webhook); reporter acknowledgement
+//!           from memory only
+//! metrics:  metrics.rs counters + gauges from the cases ──▶ admin /v1/metrics (Prometheus text)
 //! ```
 //!
 //! The upload path is a three-stage pipeline so that both cores work: the network thread hashes
@@ -32,7 +47,16 @@
 //! - The last durable steps are group-committed (`store::commit`): acknowledged still means
 //!   durable, but concurrent uploads share the directory fsyncs and the sled flush.
 //! - Extra limits beyond the agreed contract: `max_contact_bytes`, `max_part_header_bytes`,
-//!   `request_header_timeout`; plus `server.workers` and a `[log]` section.
+//!   `request_header_timeout`, `lookups_per_minute`; plus `server.workers`, `server.public_url`,
+//!   `server.client_ip_header`, a `[log]` and a `[notify]` section, and calendar keys in `[sla]`.
+//! - Follow-up files are records of their own (`2026-0042-2`, `parent` set, listed in the case's
+//!   `addenda`) instead of more files inside the case's folder: export, open, re-key and
+//!   backup stay unchanged, and each record keeps exactly the keys its files were sealed to, so a
+//!   follow-up after a rotation is not readable with a retired key.
+//! - `retention.delete_after_days` counts from resolution (the issue's rule), not from receipt;
+//!   a purge leaves the record as a tombstone (`purged_at`) so the breach register stays complete.
+//! - The data-breach clock stops at a recorded authority decision (`admin authority`), which a
+//!   data breach needs before it may be resolved: the register then documents it.
 
 //! # Invariants
 //! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message and
@@ -47,16 +71,19 @@
 //!
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
-//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls: `http::tls`,
-//! sha2: `digest`).
+//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
+//! `http::tls` (server) and `outbound::tls` (client), sha2: `digest`, jiff time zones:
+//! `deadlines`/`workflow`).
 
 #![forbid(unsafe_code)]
 
 pub mod adminclient;
 pub mod backup;
 pub mod bundle;
+pub mod cases;
 pub mod cli;
 pub mod config;
+pub mod deadlines;
 pub mod demo;
 pub mod digest;
 pub mod error;
@@ -66,12 +93,18 @@ pub mod import;
 pub mod intake;
 pub mod keys;
 pub mod logging;
+pub mod metrics;
+pub mod notify;
 pub mod open;
 pub mod os;
+pub mod outbound;
 pub mod portal;
+pub mod ratelimit;
 pub mod record;
 pub mod reference;
 pub mod rekey;
 pub mod rotation;
 pub mod seal;
 pub mod store;
+pub mod teamcli;
+pub mod workflow;

@@ -23,6 +23,12 @@ pub enum PortalError {
     /// No such case.
     #[error("no submission with case number {0}")]
     NoSuchCase(String),
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A workflow change was refused.
+    #[error(transparent)]
+    Workflow(crate::workflow::WorkflowError),
     /// Writing an export failed.
     #[error("export failed: {0}")]
     Export(String),
@@ -43,6 +49,10 @@ impl PortalError {
             ),
             PortalError::Store(_) => Some("check that storage.data_dir exists and is writable".into()),
             PortalError::NoSuchCase(_) => Some("`sealdrop admin list` shows the case numbers".into()),
+            PortalError::Workflow(w) => w.hint(),
+            PortalError::Config(_) => {
+                Some("deploy/sealdrop.example.toml documents every key with its default".into())
+            }
             PortalError::Export(_) => None,
             PortalError::Import(_) => Some(
                 "import only bundles made by `sealdrop rekey` from an export of the same case".into(),
@@ -72,6 +82,14 @@ pub struct Portal {
     uploads: Arc<Semaphore>,
     /// Serialises edits of the recipients file, reloads and imports.
     pub(crate) edit_lock: std::sync::Mutex<()>,
+    /// Calendar, promises and retention.
+    pub policy: crate::workflow::Policy,
+    /// Reference lookups per client address.
+    pub lookups: crate::ratelimit::RateLimiter,
+    /// Counters for monitoring.
+    pub metrics: crate::metrics::Metrics,
+    /// Notifications to the team and acknowledgements to reporters.
+    pub notifier: crate::notify::Notifier,
 }
 
 impl Portal {
@@ -84,6 +102,7 @@ impl Portal {
         let expected: Vec<(String, String, Vec<String>)> = db
             .list()?
             .into_iter()
+            .filter(|r| r.purged_at.is_none())
             .map(|r| (r.id.clone(), r.blob_dir().to_owned(), r.blob_names()))
             .collect();
         let report = blobs.recover(&expected)?;
@@ -104,7 +123,12 @@ impl Portal {
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
         crate::rotation::record_ring(&db, &ring)?;
         let permits = config.limits.max_concurrent_uploads;
+        let policy = crate::workflow::Policy::from_config(&config)?;
         Ok(Portal {
+            lookups: crate::ratelimit::RateLimiter::per_minute(config.limits.lookups_per_minute),
+            metrics: crate::metrics::Metrics::default(),
+            notifier: crate::notify::Notifier::start(&config, db.clone(), policy.clone())?,
+            policy,
             keys: KeyRingHandle::new(ring),
             committer: Committer::start(blobs.clone(), db.clone())?,
             db,
@@ -143,15 +167,6 @@ impl Portal {
         Ok(Intake::new(Arc::clone(self), permit, id, dir))
     }
 
-    /// Every record, or those encrypted to `key` when given.
-    pub async fn list(&self, key: Option<String>) -> Result<Vec<Record>, PortalError> {
-        let mut records = self.db.call(|db| db.list()).await?;
-        if let Some(key) = key {
-            records.retain(|r| r.key_ids.iter().any(|k| k.0 == key));
-        }
-        Ok(records)
-    }
-
     /// One record by case number.
     pub async fn show(&self, case: &str) -> Result<Record, PortalError> {
         let key = case.to_owned();
@@ -163,6 +178,13 @@ impl Portal {
 
     /// Writes the export bundle of `record` (blocking).
     pub fn export_blocking(&self, record: &Record, out: impl Write) -> Result<(), PortalError> {
+        if let Some(at) = &record.purged_at {
+            return Err(crate::workflow::WorkflowError::Purged {
+                case: record.case.clone(),
+                at: at.clone(),
+            }
+            .into());
+        }
         crate::bundle::write(record, &self.blobs.dir(record.blob_dir()), out)
             .map_err(|e| PortalError::Export(e.to_string()))
     }
@@ -183,6 +205,13 @@ impl Portal {
             "uploads_running": limit - self.uploads.available_permits(),
             "max_concurrent_uploads": limit,
         }))
+    }
+}
+
+impl Portal {
+    /// Uploads in progress.
+    pub fn uploads_running(&self) -> usize {
+        self.config.limits.max_concurrent_uploads - self.uploads.available_permits()
     }
 }
 

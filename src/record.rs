@@ -51,12 +51,119 @@ impl FromStr for Category {
     }
 }
 
-/// Where a submission stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a submission stands. The order of the variants is the order of the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Stored, nobody has looked yet.
     Received,
+    /// The reporter has been told the report arrived.
+    Acknowledged,
+    /// The team has made its first assessment.
+    Assessed,
+    /// A fix or other follow-up is under way.
+    InProgress,
+    /// Done.
+    Resolved,
+    /// Not taken up (out of scope, not a vulnerability, not a breach).
+    Rejected,
+}
+
+impl Status {
+    /// Every state, in workflow order.
+    pub const ALL: [Status; 6] = [
+        Status::Received,
+        Status::Acknowledged,
+        Status::Assessed,
+        Status::InProgress,
+        Status::Resolved,
+        Status::Rejected,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Acknowledged => "acknowledged",
+            Status::Assessed => "assessed",
+            Status::InProgress => "in-progress",
+            Status::Resolved => "resolved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// True for the states that end a case.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Resolved | Status::Rejected)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Status::ALL.into_iter().find(|c| c.as_str() == s).ok_or(())
+    }
+}
+
+/// One entry of a case's status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// The state entered.
+    pub status: Status,
+    /// The team's short note (never reporter data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What the team decided about notifying the data protection authority (GDPR art. 33).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthorityDecision {
+    /// The authority was notified.
+    Notified,
+    /// Assessed as unlikely to result in a risk: no notification (art. 33(1)).
+    NotRequired,
+}
+
+impl AuthorityDecision {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorityDecision::Notified => "notified",
+            AuthorityDecision::NotRequired => "not-required",
+        }
+    }
+}
+
+impl FromStr for AuthorityDecision {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "notified" => Ok(AuthorityDecision::Notified),
+            "not-required" => Ok(AuthorityDecision::NotRequired),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The recorded authority decision of a data breach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authority {
+    /// What was decided.
+    pub decision: AuthorityDecision,
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// The team's short note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One stored ciphertext file, as the record knows it.
@@ -99,11 +206,31 @@ pub struct Record {
     pub files: Vec<StoredFile>,
     /// Ids of the keys every file was encrypted to.
     pub key_ids: Vec<KeyId>,
-    /// Date after which the submission is due for deletion (RFC 3339 date).
-    pub delete_after: String,
+    /// Date after which the submission is due for deletion (RFC 3339 date); set when the case
+    /// is resolved or rejected.
+    #[serde(default)]
+    pub delete_after: Option<String>,
     /// The blob folder's name when it is not the id (after a re-keying import).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob_dir: Option<String>,
+    /// Every status change after `received`, oldest first.
+    #[serde(default)]
+    pub history: Vec<StatusChange>,
+    /// For a data breach: the authority decision, once recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<Authority>,
+    /// For a follow-up (files added later with the reference): the case it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The follow-ups' case numbers, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addenda: Vec<String>,
+    /// The invitation this submission came through (its public id), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
+    /// When the ciphertext was deleted; the record stays as a tombstone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<String>,
 }
 
 impl Record {
@@ -112,8 +239,11 @@ impl Record {
         self.blob_dir.as_deref().unwrap_or(&self.id)
     }
 
-    /// The blob file names this record needs.
+    /// The blob file names this record needs (none once purged).
     pub fn blob_names(&self) -> Vec<String> {
+        if self.purged_at.is_some() {
+            return Vec::new();
+        }
         let mut names: Vec<String> = self.files.iter().map(StoredFile::blob_name).collect();
         names.push("manifest.age".into());
         names
@@ -141,7 +271,7 @@ pub struct AuditEvent {
     /// RFC 3339 UTC.
     pub at: String,
     /// `key-added`, `key-retired`, `keys-reloaded`, `reload-refused`, `tls-reloaded`,
-    /// `tls-reload-refused`, `rekeyed`.
+    /// `tls-reload-refused`, `rekeyed`, `status`, `authority`, `invite-created`, `purged`.
     pub event: String,
     /// The key concerned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -128,8 +128,78 @@ pub fn case_number(year: i16, seq: u64) -> String {
     format!("{year}-{seq:04}")
 }
 
+/// The case number of a follow-up to `case`: `YYYY-NNNN-N` (N from 2: the first part is the
+/// case itself).
+pub fn addendum_number(case: &str, seq: u64) -> String {
+    format!("{case}-{}", seq + 1)
+}
+
+/// A one-time invitation token: 160 random bits in lower-case Crockford base32 (32 symbols), as
+/// it appears in `/u/<token>`. Only its SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InviteToken(String);
+
+/// Symbols in an invitation token.
+const TOKEN_SYMBOLS: usize = 32;
+
+impl InviteToken {
+    /// A new random token.
+    pub fn generate() -> InviteToken {
+        use rand::RngCore;
+        let mut bytes = [0u8; 20];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let mut out = String::with_capacity(TOKEN_SYMBOLS);
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for b in bytes {
+            acc = (acc << 8) | u32::from(b);
+            bits += 8;
+            while bits >= 5 {
+                bits -= 5;
+                out.push((ALPHABET[((acc >> bits) & 31) as usize] as char).to_ascii_lowercase());
+            }
+        }
+        InviteToken(out)
+    }
+
+    /// Accepts exactly the shape `generate` makes (any case); anything else is `None`.
+    pub fn parse(text: &str) -> Option<InviteToken> {
+        let t = text.to_ascii_lowercase();
+        (t.len() == TOKEN_SYMBOLS
+            && t.bytes()
+                .all(|c| ALPHABET.contains(&c.to_ascii_uppercase())))
+        .then_some(InviteToken(t))
+    }
+
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// SHA-256 of the token: the only thing the server stores.
+    pub fn hash(&self) -> [u8; 32] {
+        digest::sha256(self.0.as_bytes())
+    }
+}
+
+impl fmt::Debug for InviteToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InviteToken(…)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn invite_tokens_carry_160_bits_and_parse_back() {
+        let t = InviteToken::generate();
+        assert_eq!(t.as_str().len(), 32);
+        assert_ne!(t, InviteToken::generate());
+        let back = InviteToken::parse(&t.as_str().to_ascii_uppercase()).unwrap();
+        assert_eq!(back.hash(), t.hash());
+        assert!(InviteToken::parse("short").is_none());
+        assert!(InviteToken::parse(&"u".repeat(32)).is_none());
+    }
+
     use super::*;
 
     #[test]

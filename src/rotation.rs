@@ -135,9 +135,10 @@ impl Portal {
         self.reload_locked()
     }
 
-    /// Every key ever used, with what it can read.
+    /// Every key ever used, with what it can read (deleted cases no longer count).
     pub fn key_usage_blocking(&self) -> Result<Vec<KeyUsage>, PortalError> {
-        let records = self.db.list()?;
+        let mut records = self.db.list()?;
+        records.retain(|r| r.purged_at.is_none());
         let active = self.keys.current().ids();
         Ok(self
             .db

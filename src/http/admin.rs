@@ -1,5 +1,5 @@
-//! Admin routes, served only on the Unix socket: submissions (list, show, export, import), keys
-//! (list, add, retire, reload) and the audit trail.
+//! Admin routes, served only on the Unix socket: export, import, backup, health, keys (list,
+//! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
 use super::respond;
 use super::tls::CertStore;
@@ -17,11 +17,13 @@ use tokio::sync::mpsc;
 #[derive(Clone, Default)]
 pub struct Tls(pub Option<Arc<CertStore>>);
 
-fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
+pub(super) fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
     let (status, code) = match &e {
         PortalError::NoSuchCase(_) => (404, "not-found"),
         PortalError::Keys(_) => (422, "keys-refused"),
         PortalError::Import(_) => (422, "import-refused"),
+        PortalError::Workflow(crate::workflow::WorkflowError::Purged { .. }) => (410, "purged"),
+        PortalError::Workflow(_) => (409, "workflow-refused"),
         _ => return respond::error(req, &ApiError::internal("admin", e)),
     };
     let mut body = serde_json::json!({ "error": { "code": code, "message": e.to_string() } });
@@ -32,7 +34,7 @@ fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
         .json(body)
 }
 
-async fn blocking<T: serde::Serialize + Send + 'static>(
+pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(
     req: &HttpRequest,
     portal: web::Data<Portal>,
     f: impl FnOnce(&Portal) -> Result<T, PortalError> + Send + 'static,
@@ -45,36 +47,6 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
     }
 }
 
-/// Query of `GET /v1/submissions`.
-#[derive(Deserialize)]
-pub struct ListQuery {
-    key: Option<String>,
-}
-
-/// `GET /v1/submissions[?key=KEY_ID]`
-pub async fn list(
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-    portal: web::Data<Portal>,
-) -> HttpResponse {
-    match portal.list(q.into_inner().key).await {
-        Ok(records) => HttpResponse::Ok().json(records),
-        Err(e) => failure(&req, e),
-    }
-}
-
-/// `GET /v1/submissions/{case}`
-pub async fn show(
-    req: HttpRequest,
-    case: web::Path<String>,
-    portal: web::Data<Portal>,
-) -> HttpResponse {
-    match portal.show(&case).await {
-        Ok(record) => HttpResponse::Ok().json(record),
-        Err(e) => failure(&req, e),
-    }
-}
-
 /// `GET /v1/submissions/{case}/export`: the bundle as a streamed tar, built on a blocking
 /// thread and passed on through a bounded channel.
 pub async fn export(
@@ -83,6 +55,11 @@ pub async fn export(
     portal: web::Data<Portal>,
 ) -> HttpResponse {
     let record = match portal.show(&case).await {
+        Ok(r) if r.purged_at.is_some() => {
+            let at = r.purged_at.clone().unwrap_or_default();
+            let e = crate::workflow::WorkflowError::Purged { case: r.case, at };
+            return failure(&req, e.into());
+        }
         Ok(r) => r,
         Err(e) => return failure(&req, e),
     };

@@ -3,8 +3,11 @@
 //! that uses actix.
 
 pub mod admin;
+pub mod cases;
+pub mod invite;
 pub mod pages;
 pub mod respond;
+pub mod status;
 pub mod tls;
 pub mod upload;
 
@@ -53,6 +56,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
+        web::resource("/api/v1/submissions/files")
+            .route(web::post().to(upload::add_files))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/api/v1/status")
+            .route(web::post().to(status::lookup))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/status")
+            .route(web::get().to(pages::status_form))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/u/{token}")
+            .route(web::get().to(invite::page))
+            .route(web::post().to(upload::submit_invited))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
         web::resource("/static/style.css")
             .route(web::get().to(pages::stylesheet))
             .default_service(web::to(respond::method_not_allowed)),
@@ -66,8 +90,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Registers every admin route (served only on the Unix socket).
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/submissions", web::get().to(admin::list))
-        .route("/v1/submissions/{case}", web::get().to(admin::show))
+    cfg.route("/v1/submissions", web::get().to(cases::list))
+        .route("/v1/submissions/{case}", web::get().to(cases::show))
+        .route(
+            "/v1/submissions/{case}/status",
+            web::post().to(cases::status),
+        )
+        .route(
+            "/v1/submissions/{case}/authority",
+            web::post().to(cases::authority),
+        )
+        .route("/v1/submissions/{case}/purge", web::post().to(cases::purge))
+        .route("/v1/register", web::get().to(cases::register))
+        .service(
+            web::resource("/v1/invites")
+                .route(web::get().to(cases::invites))
+                .route(web::post().to(cases::invite)),
+        )
+        .route("/v1/metrics", web::get().to(cases::metrics))
         .route(
             "/v1/submissions/{case}/export",
             web::get().to(admin::export),
@@ -153,6 +193,28 @@ where
         Ok(res)
     };
     tracing::Instrument::instrument(done, span)
+}
+
+/// The client's address, for rate limits only (never logged): the peer, or the last value of
+/// `server.client_ip_header` when a reverse proxy sets it.
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+    let header_name = req
+        .app_data::<web::Data<Portal>>()
+        .map(|p| p.config.server.client_ip_header.clone())
+        .unwrap_or_default();
+    if !header_name.is_empty() {
+        let from_header = req
+            .headers()
+            .get_all(header_name.as_str())
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(|v| v.trim().parse().ok());
+        if from_header.is_some() {
+            return from_header;
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
 }
 
 fn request_id() -> String {
@@ -248,6 +310,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     }
     println!("sealdrop: admin socket {}", socket.display());
     spawn_sighup_reload(Arc::clone(&portal), certs);
+    spawn_purge(Arc::clone(&portal));
     let (public, admin) = futures_util::future::join(server.run(), admin.run()).await;
     let _ = std::fs::remove_file(&socket);
     public.and(admin).map_err(ServeError::Run)
@@ -285,6 +348,25 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
         return Err(errors.join("; "));
     }
     Ok(serde_json::json!({ "keys": keys.ok(), "tls_reloaded": tls.is_some() }))
+}
+
+/// Runs the retention purge at start-up and every `retention.purge_interval`.
+fn spawn_purge(portal: Arc<Portal>) {
+    let every = portal.config.retention.purge_interval.0;
+    actix_web::rt::spawn(async move {
+        loop {
+            let p = Arc::clone(&portal);
+            match tokio::task::spawn_blocking(move || p.purge_due_blocking()).await {
+                Ok(Ok(cases)) if !cases.is_empty() => {
+                    tracing::info!(cases = ?cases, "retention purge deleted closed cases")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "retention purge failed"),
+                Err(e) => tracing::error!(error = %e, "retention purge task failed"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }
 
 fn spawn_sighup_reload(portal: Arc<Portal>, certs: admin::Tls) {

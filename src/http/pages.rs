@@ -12,6 +12,7 @@ const INDEX: &str = include_str!("../../web/index.html");
 const RECEIPT: &str = include_str!("../../web/receipt.html");
 const ERROR: &str = include_str!("../../web/error.html");
 const STYLE: &str = include_str!("../../web/style.css");
+const STATUS: &str = include_str!("../../web/status.html");
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -53,11 +54,31 @@ fn org(req: &HttpRequest) -> (String, String) {
 
 /// `GET /`: the upload form.
 pub async fn index(portal: web::Data<Portal>) -> HttpResponse {
+    html(upload_form(&portal, "/api/v1/submissions", ""))
+}
+
+fn html(page: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page)
+}
+
+/// The upload form posting to `action`, with an optional banner above it.
+pub fn upload_form(portal: &Portal, action: &str, banner: &str) -> String {
     let c = &portal.config;
     let l = &c.limits;
-    let page = fill(
+    let acknowledge = if portal.notifier.offers_acknowledgement() {
+        "<label><input type=\"checkbox\" name=\"acknowledge\" value=\"yes\"> E-mail me an \
+         acknowledgement with my reference (your address is used once and not stored)</label>\n"
+    } else {
+        ""
+    };
+    fill(
         INDEX,
         &[
+            ("action", escape(action)),
+            ("invite_banner", banner.to_owned()),
+            ("acknowledge", acknowledge.to_owned()),
             ("org", escape(&c.org.name)),
             ("contact_email", escape(&c.org.contact_email)),
             ("policy_url", escape(&c.org.policy_url)),
@@ -70,10 +91,45 @@ pub async fn index(portal: web::Data<Portal>) -> HttpResponse {
             ("max_message_chars", l.max_message_bytes.to_string()),
             ("max_contact_chars", l.max_contact_bytes.to_string()),
         ],
-    );
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page)
+    )
+}
+
+/// `GET /status`: look up a report's status, or add files to it.
+pub async fn status_form(req: HttpRequest) -> HttpResponse {
+    html(status_page(&req, ""))
+}
+
+/// The status page with `result` (already HTML) above the forms.
+pub fn status_page(req: &HttpRequest, result: &str) -> String {
+    let (org, _) = org(req);
+    fill(STATUS, &[("org", org), ("result", result.to_owned())])
+}
+
+/// The HTML of a reporter's status.
+pub fn status_result(s: &crate::workflow::ReporterStatus) -> String {
+    format!(
+        "<section class=\"status\" aria-live=\"polite\"><p>Current state: <strong>{}</strong></p>\n{}</section>\n",
+        escape(s.status.as_str()),
+        promises_html(s)
+    )
+}
+
+fn promises_html(s: &crate::workflow::ReporterStatus) -> String {
+    let rows: String = s
+        .promises
+        .iter()
+        .map(|p| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(p.kind.describe()),
+                escape(&p.due),
+                if p.done { "done" } else { "open" }
+            )
+        })
+        .collect();
+    format!(
+        "<table class=\"promises\"><thead><tr><th>Our promise</th><th>By</th><th>State</th></tr></thead>\n<tbody>\n{rows}</tbody></table>\n"
+    )
 }
 
 /// The receipt page after a browser form post.
@@ -92,12 +148,26 @@ pub fn receipt_page(req: &HttpRequest, r: &Receipt) -> String {
             )
         })
         .collect();
+    let reference = match (&r.reference, &r.follow_up_to) {
+        (Some(reference), _) => escape(reference),
+        (None, Some(case)) => format!("(unchanged: added to case {})", escape(case)),
+        (None, None) => String::new(),
+    };
     fill(
         RECEIPT,
         &[
             ("org", org),
             ("contact_email", contact),
-            ("reference", escape(&r.reference)),
+            ("promises", promises_html(&r.status)),
+            (
+                "acknowledged",
+                if r.acknowledgement_sent {
+                    "<p>An acknowledgement with this reference is on its way to your e-mail address.</p>".into()
+                } else {
+                    String::new()
+                },
+            ),
+            ("reference", reference),
             ("case", escape(&r.case)),
             ("received_at", escape(&r.received_at)),
             ("category", escape(r.category.as_str())),

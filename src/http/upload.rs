@@ -4,15 +4,17 @@
 use super::respond;
 use crate::config::{ByteSize, Limits};
 use crate::error::ApiError;
-use crate::intake::{Fields, Intake, Receipt};
+use crate::intake::{Fields, Intake, Kind, Receipt};
 use crate::portal::Portal;
-use crate::record::Category;
+use crate::record::{Category, Record};
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// After a refusal, read at most this much more of the body so the client sees the answer
@@ -22,21 +24,83 @@ const DRAIN_MAX: u64 = 8 << 20;
 const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// Longest content type kept from a part header.
 const MAX_CONTENT_TYPE: usize = 255;
+/// Text parts a form may have besides its files.
+const TEXT_FIELDS: usize = 5;
 
-/// The handler: one domain call, one response.
+/// What the form may contain, by endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// A new report: category, message, contact, acknowledge, files.
+    Report,
+    /// More files for a case: reference (first), message, files.
+    FollowUp,
+}
+
+impl Form {
+    fn fields(self) -> &'static str {
+        match self {
+            Form::Report => "category, message, contact, acknowledge and file",
+            Form::FollowUp => "reference, message and file",
+        }
+    }
+}
+
+/// `POST /api/v1/submissions`: a new report.
 pub async fn submit(
     req: HttpRequest,
     multipart: Multipart,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    match receive(&req, multipart, portal.into_inner()).await {
+    handle(req, multipart, portal, Form::Report).await
+}
+
+/// `POST /u/{token}`: a new report through a one-time invitation.
+pub async fn submit_invited(
+    req: HttpRequest,
+    token: web::Path<String>,
+    multipart: Multipart,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let portal = portal.into_inner();
+    let result = async {
+        let hash = super::invite::open_invite(&req, &portal, &token).await?;
+        let kind = Kind::Invite(hash.0, hash.1);
+        receive(&req, multipart, Arc::clone(&portal), Form::Report, kind).await
+    }
+    .await;
+    answer(&req, &portal, result)
+}
+
+/// `POST /api/v1/submissions/files`: more files for an existing case.
+pub async fn add_files(
+    req: HttpRequest,
+    multipart: Multipart,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    handle(req, multipart, portal, Form::FollowUp).await
+}
+
+async fn handle(
+    req: HttpRequest,
+    multipart: Multipart,
+    portal: web::Data<Portal>,
+    form: Form,
+) -> HttpResponse {
+    let portal = portal.into_inner();
+    let result = receive(&req, multipart, Arc::clone(&portal), form, Kind::New).await;
+    answer(&req, &portal, result)
+}
+
+fn answer(req: &HttpRequest, portal: &Portal, result: Result<Receipt, ApiError>) -> HttpResponse {
+    match result {
         Ok(receipt) => {
             tracing::info!(files = receipt.files.len(), category = %receipt.category, "submission stored");
-            respond::receipt(&req, &receipt)
+            respond::receipt(req, &receipt)
         }
         Err(e) => {
             tracing::info!(code = e.code(), "submission refused");
-            respond::error(&req, &e)
+            portal.metrics.rejected(e.code());
+            respond::error(req, &e)
         }
     }
 }
@@ -46,22 +110,42 @@ pub async fn submit(
 async fn receive(
     req: &HttpRequest,
     mut multipart: Multipart,
-    portal: std::sync::Arc<Portal>,
+    portal: Arc<Portal>,
+    form: Form,
+    kind: Kind,
 ) -> Result<Receipt, ApiError> {
     let declared = check_request(req, &portal.config.limits)?;
-    ingest(&mut multipart, portal, declared).await
+    let peer = super::client_ip(req);
+    ingest(&mut multipart, portal, declared, form, kind, peer).await
 }
 
 /// Reads an admitted multipart body into a new submission and commits it.
 async fn ingest(
     multipart: &mut Multipart,
-    portal: std::sync::Arc<Portal>,
+    portal: Arc<Portal>,
     declared: Option<u64>,
+    form: Form,
+    kind: Kind,
+    peer: Option<IpAddr>,
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config.limits.clone();
     let mut intake = portal.begin_upload(declared)?;
+    intake.set_kind(kind);
     let mut fields = Fields::default();
-    let walked = walk(multipart, &mut intake, &mut fields, &limits).await;
+    let ctx = Walk {
+        limits: &limits,
+        form,
+        portal: &portal,
+        peer,
+    };
+    let walked = walk(multipart, &mut intake, &mut fields, &ctx).await;
+    let walked = walked.and_then(|()| {
+        if form == Form::FollowUp && !matches!(intake.kind(), Kind::FollowUp(_)) {
+            Err(ApiError::MissingReference)
+        } else {
+            Ok(())
+        }
+    });
     match walked {
         Ok(()) => intake.commit(fields).await,
         Err(e) => {
@@ -72,6 +156,14 @@ async fn ingest(
             Err(e)
         }
     }
+}
+
+/// What `walk` needs besides the body.
+struct Walk<'a> {
+    limits: &'a Limits,
+    form: Form,
+    portal: &'a Arc<Portal>,
+    peer: Option<IpAddr>,
 }
 
 /// Refuses before reading the body: compressed bodies, cross-site posts, non-multipart bodies,
@@ -114,7 +206,7 @@ fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiE
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok());
     if let Some(len) = declared {
-        let framing = (limits.max_files as u64 + 4) * limits.max_part_header_bytes.0;
+        let framing = (limits.max_files + TEXT_FIELDS) as u64 * limits.max_part_header_bytes.0;
         let ceiling = limits
             .max_submission_size
             .0
@@ -133,13 +225,29 @@ async fn walk(
     multipart: &mut Multipart,
     intake: &mut Intake,
     fields: &mut Fields,
-    limits: &Limits,
+    ctx: &Walk<'_>,
 ) -> Result<(), ApiError> {
+    let limits = ctx.limits;
     let idle = limits.body_idle_timeout.0;
-    let max_parts = limits.max_files + 4;
+    let max_parts = limits.max_files + TEXT_FIELDS;
     let header_limit = limits.max_part_header_bytes;
     let mut parts = 0usize;
     let (mut seen_category, mut seen_message, mut seen_contact) = (false, false, false);
+    let (mut seen_reference, mut seen_acknowledge) = (false, false);
+    let unknown = |name: &str| {
+        let shown: String = name
+            .chars()
+            .take(32)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        ApiError::UnknownField(format!("\"{shown}\""), ctx.form.fields())
+    };
     while let Some(field) = within(idle, multipart.next()).await? {
         let mut field = field.map_err(|e| multipart_error(e, header_limit))?;
         parts += 1;
@@ -147,8 +255,27 @@ async fn walk(
             return Err(ApiError::TooManyParts(max_parts));
         }
         let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "file" => {
+        match (ctx.form, name.as_str()) {
+            (Form::FollowUp, "file") if !seen_reference => return Err(ApiError::ReferenceFirst),
+            (Form::FollowUp, "reference") => {
+                once(&mut seen_reference)?;
+                let text = read_text(&mut field, 64, idle, header_limit)
+                    .await?
+                    .ok_or(ApiError::UnknownReference)?;
+                let record = follow_up_target(ctx, text).await?;
+                intake.set_kind(Kind::FollowUp(Box::new(record)));
+            }
+            (Form::Report, "acknowledge") => {
+                once(&mut seen_acknowledge)?;
+                let text = read_text(&mut field, 16, idle, header_limit).await?;
+                fields.acknowledge = text.is_some_and(|t| {
+                    matches!(
+                        t.trim().to_ascii_lowercase().as_str(),
+                        "on" | "yes" | "true" | "1"
+                    )
+                });
+            }
+            (_, "file") => {
                 let filename = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
@@ -174,7 +301,7 @@ async fn walk(
                 }
                 intake.end_file().await?;
             }
-            "category" => {
+            (Form::Report, "category") => {
                 once(&mut seen_category)?;
                 let text = read_text(&mut field, 64, idle, header_limit)
                     .await?
@@ -189,7 +316,7 @@ async fn walk(
                     )
                 };
             }
-            "message" => {
+            (_, "message") => {
                 once(&mut seen_message)?;
                 fields.message =
                     read_text(&mut field, limits.max_message_bytes, idle, header_limit)
@@ -198,7 +325,7 @@ async fn walk(
                             limits.max_message_bytes as u64,
                         )))?;
             }
-            "contact" => {
+            (Form::Report, "contact") => {
                 once(&mut seen_contact)?;
                 fields.contact =
                     read_text(&mut field, limits.max_contact_bytes, idle, header_limit)
@@ -207,10 +334,27 @@ async fn walk(
                             limits.max_contact_bytes as u64,
                         )))?;
             }
-            _ => return Err(ApiError::UnknownField),
+            (_, other) => return Err(unknown(other)),
         }
     }
     Ok(())
+}
+
+/// The open case a follow-up's reference names, after the rate limit.
+async fn follow_up_target(ctx: &Walk<'_>, reference: String) -> Result<Record, ApiError> {
+    ctx.portal
+        .lookups
+        .check(ctx.peer)
+        .map_err(ApiError::RateLimited)?;
+    let portal = Arc::clone(ctx.portal);
+    let record = tokio::task::spawn_blocking(move || portal.case_by_reference_blocking(&reference))
+        .await
+        .map_err(|e| ApiError::internal("reference lookup", e))??
+        .ok_or(ApiError::UnknownReference)?;
+    if record.status.is_final() {
+        return Err(ApiError::CaseClosed);
+    }
+    Ok(record)
 }
 
 fn once(seen: &mut bool) -> Result<(), ApiError> {
@@ -298,7 +442,7 @@ async fn drain(multipart: &mut Multipart, declared: Option<u64>) {
 /// upload path, commit included, on a single-threaded runtime.
 #[cfg(feature = "fuzzing")]
 pub fn fuzz_ingest(
-    portal: std::sync::Arc<Portal>,
+    portal: Arc<Portal>,
     boundary: &str,
     body: Vec<u8>,
 ) -> Result<Receipt, ApiError> {
@@ -314,6 +458,6 @@ pub fn fuzz_ingest(
     );
     actix_web::rt::System::new().block_on(async move {
         let mut multipart = Multipart::new(&headers, stream);
-        ingest(&mut multipart, portal, None).await
+        ingest(&mut multipart, portal, None, Form::Report, Kind::New, None).await
     })
 }

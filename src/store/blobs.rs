@@ -110,6 +110,17 @@ impl Blobs {
         let _ = sync_dir(&self.committed);
     }
 
+    /// Deletes a committed folder (a purge) and makes the deletion durable.
+    pub fn remove_committed(&self, name: &str) -> Result<(), StoreError> {
+        let dir = self.committed.join(name);
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("remove folder", &dir)(e)),
+        }
+        sync_dir(&self.committed)
+    }
+
     /// The committed folder called `name`.
     pub fn dir(&self, name: &str) -> PathBuf {
         self.committed.join(name)

@@ -5,7 +5,8 @@
 //! fsynced. Per batch, on the committer thread: rename each folder into `blobs/`, fsync `blobs/`
 //! and `tmp/` once, insert every record, flush sled once, then answer everyone.
 
-use super::{Blobs, Db, StoreError};
+use super::db::Insert;
+use super::{Blobs, Db, Guard, StoreError};
 use crate::record::Record;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
@@ -15,7 +16,8 @@ const MAX_BATCH: usize = 256;
 
 struct Job {
     record: Record,
-    ref_hash: [u8; 32],
+    ref_hash: Option<[u8; 32]>,
+    guard: Guard,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -36,14 +38,20 @@ impl Committer {
         Ok(Committer { tx })
     }
 
-    /// Makes a prepared upload (files and its `tmp/` folder fsynced) durable with its record.
-    /// On error nothing of it remains in `blobs/` or the database.
-    pub async fn commit(&self, record: Record, ref_hash: [u8; 32]) -> Result<(), StoreError> {
+    /// Makes a prepared upload (files and its `tmp/` folder fsynced) durable with its record,
+    /// if its guard holds. On error nothing of it remains in `blobs/` or the database.
+    pub async fn commit(
+        &self,
+        record: Record,
+        ref_hash: Option<[u8; 32]>,
+        guard: Guard,
+    ) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Job {
                 record,
                 ref_hash,
+                guard,
                 done,
             })
             .map_err(|_| StoreError::Db("the committer has stopped".into()))?;
@@ -79,8 +87,15 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
         return;
     }
     crate::faultpoint::crash_point("renamed");
-    let items: Vec<(&Record, &[u8; 32])> = moved.iter().map(|j| (&j.record, &j.ref_hash)).collect();
-    let result = match blobs.sync_parents() {
+    let items: Vec<Insert<'_>> = moved
+        .iter()
+        .map(|j| Insert {
+            record: &j.record,
+            ref_hash: j.ref_hash.as_ref(),
+            guard: &j.guard,
+        })
+        .collect();
+    let result: Result<Vec<Result<(), StoreError>>, StoreError> = match blobs.sync_parents() {
         Err(e) => {
             // No record was written: the folders are unacknowledged orphans.
             for job in &moved {
@@ -91,7 +106,15 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
         Ok(()) => {
             crate::faultpoint::crash_point("parents-fsynced");
             match db.insert_many_durable(&items) {
-                Ok(()) => Ok(()),
+                Ok(each) => {
+                    // A refused guard stored no record: its folder goes again.
+                    for (job, r) in moved.iter().zip(&each) {
+                        if r.is_err() {
+                            blobs.discard_committed(job.record.blob_dir());
+                        }
+                    }
+                    Ok(each)
+                }
                 Err(e) => {
                     // The flush failed after the inserts, so the records may or may not be on
                     // disk. Take them out again; only when that is durable may the folders go
@@ -106,13 +129,18 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
             }
         }
     };
+    drop(items);
     tracing::debug!(batch = moved.len(), "group commit");
-    for job in moved {
-        let _ = job.done.send(
-            result
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| StoreError::Db(e.to_string())),
-        );
+    match result {
+        Ok(each) => {
+            for (job, r) in moved.into_iter().zip(each) {
+                let _ = job.done.send(r);
+            }
+        }
+        Err(e) => {
+            for job in moved {
+                let _ = job.done.send(Err(StoreError::Db(e.to_string())));
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ pub mod db;
 
 pub use blobs::Blobs;
 pub use commit::Committer;
-pub use db::Db;
+pub use db::{Db, Guard, Invite};
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Db(String),
+    /// A commit's condition failed; nothing of it was stored.
+    #[error("{0}")]
+    Refused(Refusal),
     /// A stored record could not be decoded.
     #[error("corrupt record {key}: {problem}")]
     Corrupt {
@@ -39,4 +42,18 @@ impl StoreError {
     pub fn is_disk_full(&self) -> bool {
         matches!(self, StoreError::Io { source, .. } if source.raw_os_error() == Some(28))
     }
+}
+
+/// Why a guarded commit was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The invitation was used by another submission, or expired.
+    #[error("the invitation was already used or has expired")]
+    InviteGone,
+    /// The case a follow-up belongs to was closed (or deleted) meanwhile.
+    #[error("the case was closed")]
+    ParentClosed,
+    /// A stored value could not be decoded.
+    #[error("a stored value is corrupt")]
+    Corrupt,
 }

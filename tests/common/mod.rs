@@ -593,3 +593,74 @@ pub fn try_post(addr: SocketAddr, parts: &[Part]) -> Option<Response> {
         .any(|w| w == b"\r\n\r\n")
         .then(|| parse_response(&raw))
 }
+
+/// POSTs a multipart form to `path` with extra header lines.
+pub fn post_form_to(addr: SocketAddr, path: &str, parts: &[Part], extra_headers: &str) -> Response {
+    let body = multipart_body(parts);
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n",
+        body.len()
+    );
+    request(addr, &head, body)
+}
+
+/// POSTs JSON to `path`.
+pub fn post_json(addr: SocketAddr, path: &str, value: &serde_json::Value) -> Response {
+    let body = serde_json::to_vec(value).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    request(addr, &head, body)
+}
+
+/// Runs `sealdrop admin --config … args` and returns stdout, failing the test on an error.
+pub fn admin_ok(setup: &Setup, args: &[&str]) -> String {
+    let out = setup.admin(args);
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `admin show CASE --json`.
+pub fn show(setup: &Setup, case: &str) -> serde_json::Value {
+    serde_json::from_str(&admin_ok(setup, &["show", case, "--json"])).unwrap()
+}
+
+/// Takes a backup, stops the server, lets `edit` rewrite the backup's records (e.g. to put them
+/// in the past), and restores it as the server's data directory.
+pub fn rewrite_history(setup: &Setup, server: Server, edit: impl Fn(&mut serde_json::Value)) {
+    let backup = setup.dir.path().join("history.tar");
+    admin_ok(setup, &["backup", "-o", backup.to_str().unwrap()]);
+    server.stop();
+    let raw = std::fs::read(&backup).unwrap();
+    let mut entries = tar_entries(&raw);
+    let meta = entries
+        .iter_mut()
+        .find(|(n, _)| n == "backup.json")
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&meta.1).unwrap();
+    for r in v["records"].as_array_mut().unwrap() {
+        edit(r);
+    }
+    meta.1 = serde_json::to_vec(&v).unwrap();
+    let edited = setup.dir.path().join("edited.tar");
+    std::fs::write(&edited, tar_build(&entries)).unwrap();
+    std::fs::remove_file(&backup).unwrap();
+    let data = setup.data();
+    std::fs::remove_dir_all(&data).unwrap();
+    let out = run(&[
+        "restore",
+        edited.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

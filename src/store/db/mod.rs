@@ -4,8 +4,12 @@
 use super::StoreError;
 use crate::keys::KeyRing;
 use crate::record::{AuditEvent, KeyInfo, Record};
-use sled::Transactional;
 use std::path::Path;
+
+mod snapshot;
+mod workflow;
+pub use snapshot::Snapshot;
+pub use workflow::{Guard, Insert, Invite, now};
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -17,9 +21,10 @@ pub struct Db {
     meta: sled::Tree,
     keys: sled::Tree,
     audit: sled::Tree,
+    invites: sled::Tree,
 }
 
-fn db_err(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn db_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Db(e.to_string())
 }
 
@@ -38,6 +43,7 @@ impl Db {
             meta: db.open_tree("meta").map_err(db_err)?,
             keys: db.open_tree("keys").map_err(db_err)?,
             audit: db.open_tree("audit").map_err(db_err)?,
+            invites: db.open_tree("invites").map_err(db_err)?,
             db,
         })
     }
@@ -56,7 +62,10 @@ impl Db {
 
     /// Allocates the next case sequence number of `year` (gaps are possible, repeats are not).
     pub fn next_case_seq(&self, year: i16) -> Result<u64, StoreError> {
-        let key = format!("case-seq/{year}");
+        self.next_counter(&format!("case-seq/{year}"))
+    }
+
+    fn next_counter(&self, key: &str) -> Result<u64, StoreError> {
         let v = self
             .meta
             .update_and_fetch(key.as_bytes(), |old| {
@@ -70,43 +79,6 @@ impl Db {
             .ok_or_else(|| StoreError::Db("case counter vanished".into()))?;
         let bytes = <[u8; 8]>::try_from(v.as_ref()).map_err(db_err)?;
         Ok(u64::from_be_bytes(bytes))
-    }
-
-    /// Inserts a record with its reference hash in one transaction, then flushes to disk.
-    pub fn insert_durable(&self, record: &Record, ref_hash: &[u8; 32]) -> Result<(), StoreError> {
-        self.insert_many_durable(&[(record, ref_hash)])
-    }
-
-    /// Inserts several records with their reference hashes (one transaction each), then
-    /// flushes once.
-    pub fn insert_many_durable(&self, items: &[(&Record, &[u8; 32])]) -> Result<(), StoreError> {
-        for (record, ref_hash) in items {
-            let value = serde_json::to_vec(record).map_err(db_err)?;
-            (&self.submissions, &self.refs, &self.cases)
-                .transaction(|(s, r, c)| {
-                    s.insert(record.id.as_bytes(), value.as_slice())?;
-                    r.insert(&ref_hash[..], record.id.as_bytes())?;
-                    c.insert(record.case.as_bytes(), record.id.as_bytes())?;
-                    Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-                })
-                .map_err(|e| StoreError::Db(format!("{e:?}")))?;
-        }
-        crate::faultpoint::crash_point("inserted");
-        self.db.flush().map_err(db_err)?;
-        Ok(())
-    }
-
-    /// Removes records inserted by a commit whose flush failed (they were never acknowledged).
-    pub fn remove_unacknowledged(&self, items: &[(&Record, &[u8; 32])]) -> Result<(), StoreError> {
-        for (record, ref_hash) in items {
-            self.submissions
-                .remove(record.id.as_bytes())
-                .map_err(db_err)?;
-            self.refs.remove(&ref_hash[..]).map_err(db_err)?;
-            self.cases.remove(record.case.as_bytes()).map_err(db_err)?;
-        }
-        self.db.flush().map_err(db_err)?;
-        Ok(())
     }
 
     /// The record of case `case`.
@@ -204,7 +176,7 @@ impl Db {
         Ok((added, retired))
     }
 
-    fn put_key(&self, info: &KeyInfo) -> Result<(), StoreError> {
+    pub(super) fn put_key(&self, info: &KeyInfo) -> Result<(), StoreError> {
         let v = serde_json::to_vec(info).map_err(db_err)?;
         self.keys.insert(info.id.0.as_bytes(), v).map_err(db_err)?;
         Ok(())
@@ -262,94 +234,7 @@ impl Db {
     }
 }
 
-/// Everything in the database, for a backup.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Snapshot {
-    /// Submission records.
-    pub records: Vec<Record>,
-    /// (hex sha256 of a reference, submission id).
-    pub refs: Vec<(String, String)>,
-    /// Keys ever used.
-    pub keys: Vec<KeyInfo>,
-    /// The audit trail.
-    pub audit: Vec<AuditEvent>,
-    /// Counters (case sequences).
-    pub counters: Vec<(String, u64)>,
-}
-
-impl Db {
-    /// A consistent view for a backup: records first, then everything that refers to them
-    /// (references of records not in the view are left out).
-    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let records = self.list()?;
-        let ids: std::collections::HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
-        let mut refs = Vec::new();
-        for item in self.refs.iter() {
-            let (k, v) = item.map_err(db_err)?;
-            let id = String::from_utf8_lossy(&v).into_owned();
-            if ids.contains(id.as_str()) {
-                refs.push((crate::digest::hex(&k), id));
-            }
-        }
-        let mut counters = Vec::new();
-        for item in self.meta.iter() {
-            let (k, v) = item.map_err(db_err)?;
-            if let Ok(b) = <[u8; 8]>::try_from(v.as_ref()) {
-                counters.push((
-                    String::from_utf8_lossy(&k).into_owned(),
-                    u64::from_be_bytes(b),
-                ));
-            }
-        }
-        Ok(Snapshot {
-            keys: self.key_infos()?,
-            audit: self.audit_events()?,
-            records,
-            refs,
-            counters,
-        })
-    }
-
-    /// Fills an empty database from a snapshot and flushes.
-    pub fn restore(&self, snap: &Snapshot) -> Result<(), StoreError> {
-        if !self.submissions.is_empty() {
-            return Err(StoreError::Db("the database is not empty".into()));
-        }
-        for r in &snap.records {
-            let v = serde_json::to_vec(r).map_err(db_err)?;
-            self.submissions
-                .insert(r.id.as_bytes(), v)
-                .map_err(db_err)?;
-            self.cases
-                .insert(r.case.as_bytes(), r.id.as_bytes())
-                .map_err(db_err)?;
-        }
-        for (hash, id) in &snap.refs {
-            let key = crate::digest::unhex(hash).ok_or_else(|| StoreError::Corrupt {
-                key: "refs".into(),
-                problem: "not hex".into(),
-            })?;
-            self.refs.insert(key, id.as_bytes()).map_err(db_err)?;
-        }
-        for k in &snap.keys {
-            self.put_key(k)?;
-        }
-        for e in &snap.audit {
-            let seq = self.db.generate_id().map_err(db_err)?;
-            let v = serde_json::to_vec(e).map_err(db_err)?;
-            self.audit.insert(seq.to_be_bytes(), v).map_err(db_err)?;
-        }
-        for (name, n) in &snap.counters {
-            self.meta
-                .insert(name.as_bytes(), &n.to_be_bytes())
-                .map_err(db_err)?;
-        }
-        self.db.flush().map_err(db_err)?;
-        Ok(())
-    }
-}
-
-fn decode(key: &str, bytes: &[u8]) -> Result<Record, StoreError> {
+pub(super) fn decode(key: &str, bytes: &[u8]) -> Result<Record, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         key: key.to_owned(),
         problem: e.to_string(),

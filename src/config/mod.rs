@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod workflow;
+pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -56,6 +59,8 @@ pub struct Config {
     pub retention: Retention,
     /// `[log]`
     pub log: Log,
+    /// `[notify]`
+    pub notify: Notify,
 }
 
 /// `[server]`: listeners.
@@ -72,6 +77,11 @@ pub struct Server {
     pub admin_socket: PathBuf,
     /// Number of HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// The address reporters use (for invitation links); empty: derived from `listen`.
+    pub public_url: String,
+    /// Header a reverse proxy puts the client address in (e.g. `X-Forwarded-For`), used only
+    /// for rate limits; empty: the peer address.
+    pub client_ip_header: String,
 }
 
 impl Default for Server {
@@ -82,6 +92,8 @@ impl Default for Server {
             tls_key: PathBuf::new(),
             admin_socket: "data/admin.sock".into(),
             workers: 0,
+            public_url: String::new(),
+            client_ip_header: String::new(),
         }
     }
 }
@@ -143,6 +155,8 @@ pub struct Limits {
     pub body_idle_timeout: HumanDuration,
     /// A client must send its request line and headers within this time (else 408).
     pub request_header_timeout: HumanDuration,
+    /// Reference lookups (status, follow-ups, invitations) per minute from one client address.
+    pub lookups_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -157,6 +171,7 @@ impl Default for Limits {
             max_concurrent_uploads: 64,
             body_idle_timeout: HumanDuration(Duration::from_secs(60)),
             request_header_timeout: HumanDuration(Duration::from_secs(10)),
+            lookups_per_minute: 10,
         }
     }
 }
@@ -186,47 +201,6 @@ impl Default for Org {
     }
 }
 
-/// `[sla]`: the promises of the disclosure policy.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Sla {
-    /// Acknowledge within this many working days.
-    pub acknowledge_working_days: u32,
-    /// First assessment within this many working days.
-    pub assess_working_days: u32,
-    /// Resolution within this many calendar days.
-    pub resolve_days: u32,
-    /// Data breaches: hours until the supervisory authority must be notified.
-    pub data_breach_notify_hours: u32,
-}
-
-impl Default for Sla {
-    fn default() -> Self {
-        Self {
-            acknowledge_working_days: 1,
-            assess_working_days: 3,
-            resolve_days: 90,
-            data_breach_notify_hours: 72,
-        }
-    }
-}
-
-/// `[retention]`
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Retention {
-    /// Submissions become due for deletion this many days after receipt.
-    pub delete_after_days: u32,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Self {
-            delete_after_days: 365,
-        }
-    }
-}
-
 /// `[log]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -246,7 +220,7 @@ impl Default for Log {
     }
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "server",
     "storage",
     "keys",
@@ -255,6 +229,7 @@ const SECTIONS: [&str; 8] = [
     "sla",
     "retention",
     "log",
+    "notify",
 ];
 
 impl Config {
@@ -315,6 +290,8 @@ impl Config {
         join(&mut self.server.admin_socket);
         join(&mut self.storage.data_dir);
         join(&mut self.keys.recipients_file);
+        join(&mut self.notify.smtp_ca_file);
+        join(&mut self.notify.webhook_ca_file);
     }
 
     /// The parsed public listen address.
@@ -385,6 +362,12 @@ impl Config {
         if l.body_idle_timeout.0.is_zero() {
             return invalid("limits.body_idle_timeout", "must be longer than 0s");
         }
+        if l.lookups_per_minute == 0 {
+            return invalid(
+                "limits.lookups_per_minute",
+                "must be at least 1 (it stops references from being guessed)",
+            );
+        }
         if l.request_header_timeout.0.is_zero() {
             return invalid("limits.request_header_timeout", "must be longer than 0s");
         }
@@ -394,6 +377,18 @@ impl Config {
         if self.org.languages.is_empty() {
             return invalid("org.languages", "must name at least one language");
         }
+        if !self.server.public_url.is_empty()
+            && !self.server.public_url.starts_with("https://")
+            && !self.server.public_url.starts_with("http://")
+        {
+            return invalid(
+                "server.public_url",
+                "must start with https:// (the address reporters use, e.g. https://meldpunt.example.org)",
+            );
+        }
+        self.sla.validate()?;
+        self.retention.validate()?;
+        self.notify.validate()?;
         Ok(())
     }
 }

@@ -1,0 +1,262 @@
+//! The team's case operations on a running portal: list with filters and clocks, show, status
+//! changes, the authority decision, the breach register, invitations, purging (on demand and by
+//! the retention rule) and the reporter's status lookup.
+
+use crate::portal::{Portal, PortalError};
+use crate::record::{AuditEvent, AuthorityDecision, Record, Status};
+use crate::reference::{InviteToken, Reference};
+use crate::store::{Invite, StoreError};
+use crate::workflow::{self, CaseView, ListFilter, RegisterRow, ReporterStatus, WorkflowError};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::time::Duration;
+
+/// A new invitation, as the team gets it (the token is shown only this once).
+#[derive(Debug, Clone, Serialize)]
+pub struct NewInvite {
+    /// The link to send the reporter.
+    pub url: String,
+    /// The stored invitation.
+    #[serde(flatten)]
+    pub invite: Invite,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Purged {
+    /// The cases whose ciphertext was deleted (a case and its follow-ups).
+    pub cases: Vec<String>,
+}
+
+impl Portal {
+    fn audit_case(&self, event: &str, case: &str, detail: String) -> Result<(), StoreError> {
+        self.db.audit(&AuditEvent {
+            at: workflow::rfc3339(Timestamp::now()),
+            event: event.into(),
+            key_id: None,
+            case: Some(case.to_owned()),
+            detail,
+        })
+    }
+
+    /// Every case matching `filter`, with its clocks, oldest first.
+    pub fn list_blocking(&self, filter: &ListFilter) -> Result<Vec<CaseView>, PortalError> {
+        let now = Timestamp::now();
+        Ok(self
+            .db
+            .list()?
+            .into_iter()
+            .map(|r| self.policy.view(r, now))
+            .filter(|v| filter.matches(v, now))
+            .collect())
+    }
+
+    /// One case with its clocks.
+    pub fn show_blocking(&self, case: &str) -> Result<CaseView, PortalError> {
+        let record = self
+            .db
+            .by_case(case)?
+            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
+        Ok(self.policy.view(record, Timestamp::now()))
+    }
+
+    fn update(
+        &self,
+        case: &str,
+        f: impl FnMut(&mut Record) -> Result<(), PortalError>,
+    ) -> Result<Record, PortalError> {
+        self.db
+            .update_case(case, f)?
+            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
+    }
+
+    /// Moves a case to `to`, with an optional note; recorded in its history and the audit trail.
+    pub fn set_status_blocking(
+        &self,
+        case: &str,
+        to: Status,
+        note: Option<&str>,
+    ) -> Result<CaseView, PortalError> {
+        let now = Timestamp::now();
+        let mut from = Status::Received;
+        let record = self.update(case, |r| {
+            from = r.status;
+            Ok(self.policy.change_status(r, to, note, now)?)
+        })?;
+        self.audit_case("status", case, format!("{from} → {to}"))?;
+        tracing::info!(case, from = %from, to = %to, "status changed");
+        Ok(self.policy.view(record, now))
+    }
+
+    /// Records the authority decision of a data breach.
+    pub fn decide_authority_blocking(
+        &self,
+        case: &str,
+        decision: AuthorityDecision,
+        note: Option<&str>,
+    ) -> Result<CaseView, PortalError> {
+        let now = Timestamp::now();
+        let record = self.update(case, |r| {
+            Ok(self.policy.decide_authority(r, decision, note, now)?)
+        })?;
+        self.audit_case("authority", case, decision.as_str().to_owned())?;
+        Ok(self.policy.view(record, now))
+    }
+
+    /// The breach register.
+    pub fn register_blocking(&self) -> Result<Vec<RegisterRow>, PortalError> {
+        Ok(self.policy.register(&self.db.list()?, Timestamp::now()))
+    }
+
+    /// Mints a one-time upload invitation valid for `valid_for`.
+    pub fn invite_blocking(
+        &self,
+        valid_for: Duration,
+        note: Option<&str>,
+    ) -> Result<NewInvite, PortalError> {
+        let note = match note.map(str::trim) {
+            None | Some("") => None,
+            Some(n)
+                if n.chars().count() > workflow::MAX_NOTE_CHARS
+                    || n.chars().any(char::is_control) =>
+            {
+                return Err(WorkflowError::BadNote.into());
+            }
+            Some(n) => Some(n.to_owned()),
+        };
+        let token = InviteToken::generate();
+        let hash = token.hash();
+        let now = Timestamp::now();
+        let expires = now + valid_for;
+        let invite = Invite {
+            id: crate::digest::hex(&hash[..6]),
+            created_at: workflow::rfc3339(now),
+            expires_at: workflow::rfc3339(expires),
+            note,
+            consumed_at: None,
+            case: None,
+        };
+        self.db.create_invite(&hash, &invite)?;
+        self.db.audit(&AuditEvent {
+            at: invite.created_at.clone(),
+            event: "invite-created".into(),
+            key_id: None,
+            case: None,
+            detail: format!("invitation {} until {}", invite.id, invite.expires_at),
+        })?;
+        Ok(NewInvite {
+            url: format!("{}/u/{}", self.public_url(), token.as_str()),
+            invite,
+        })
+    }
+
+    /// Every invitation.
+    pub fn invites_blocking(&self) -> Result<Vec<Invite>, PortalError> {
+        Ok(self.db.invites()?.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// The open invitation behind `token`, or `None` (unknown, used or expired alike).
+    pub fn open_invite_blocking(&self, token: &InviteToken) -> Result<Option<Invite>, StoreError> {
+        let now = workflow::rfc3339(Timestamp::now());
+        Ok(self.db.invite(&token.hash())?.filter(|i| i.is_open(&now)))
+    }
+
+    /// The base URL reporters use.
+    pub fn public_url(&self) -> String {
+        let c = &self.config.server;
+        if !c.public_url.is_empty() {
+            return c.public_url.trim_end_matches('/').to_owned();
+        }
+        let scheme = if self.config.tls_enabled() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", c.listen)
+    }
+
+    /// The case a reference belongs to, if it exists and is not deleted. Follow-ups resolve to
+    /// their case.
+    pub fn case_by_reference_blocking(&self, text: &str) -> Result<Option<Record>, StoreError> {
+        let Ok(reference) = Reference::parse(text) else {
+            return Ok(None);
+        };
+        Ok(self
+            .db
+            .by_ref_hash(&reference.hash())?
+            .filter(|r| r.purged_at.is_none()))
+    }
+
+    /// What the reporter may see for `reference`: `None` whatever the reason it is not found.
+    pub fn reporter_status_blocking(
+        &self,
+        reference: &str,
+    ) -> Result<Option<ReporterStatus>, StoreError> {
+        Ok(self
+            .case_by_reference_blocking(reference)?
+            .map(|r| self.policy.reporter_status(&r)))
+    }
+
+    /// Deletes the ciphertext of `case` and its follow-ups, keeping tombstones; audited.
+    pub fn purge_blocking(&self, case: &str, why: &str) -> Result<Purged, PortalError> {
+        let record = self
+            .db
+            .by_case(case)?
+            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
+        if let Some(parent) = &record.parent {
+            return Err(WorkflowError::Addendum {
+                case: case.to_owned(),
+                parent: parent.clone(),
+            }
+            .into());
+        }
+        if let Some(at) = &record.purged_at {
+            return Err(WorkflowError::Purged {
+                case: case.to_owned(),
+                at: at.clone(),
+            }
+            .into());
+        }
+        let at = workflow::rfc3339(Timestamp::now());
+        let mut done = Vec::new();
+        for c in std::iter::once(&record.case).chain(&record.addenda) {
+            // The tombstone is durable before the files go: a crash in between leaves an
+            // unreferenced folder, which start-up recovery removes.
+            if let Some(r) = self.db.mark_purged(c, &at)? {
+                crate::faultpoint::crash_point("purge-marked");
+                self.blobs.remove_committed(r.blob_dir())?;
+                done.push(c.clone());
+            }
+        }
+        self.audit_case("purged", case, why.to_owned())?;
+        tracing::info!(
+            case,
+            follow_ups = done.len() - 1,
+            reason = why,
+            "ciphertext deleted"
+        );
+        Ok(Purged { cases: done })
+    }
+
+    /// Purges every closed case whose deletion date has come. Returns the cases purged.
+    pub fn purge_due_blocking(&self) -> Result<Vec<String>, PortalError> {
+        let now = Timestamp::now();
+        let due: Vec<String> = self
+            .db
+            .list()?
+            .into_iter()
+            .filter(|r| r.parent.is_none() && self.policy.purge_due(r, now))
+            .map(|r| r.case)
+            .collect();
+        for case in &due {
+            self.purge_blocking(case, "retention period ended")?;
+        }
+        Ok(due)
+    }
+}
+
+impl From<WorkflowError> for PortalError {
+    fn from(e: WorkflowError) -> Self {
+        PortalError::Workflow(e)
+    }
+}

@@ -1,0 +1,107 @@
+//! Backup snapshots of the whole database, and restoring one into an empty database.
+
+use super::{Db, db_err};
+use crate::record::{AuditEvent, KeyInfo, Record};
+use crate::store::StoreError;
+
+/// Everything in the database, for a backup.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    /// Submission records.
+    pub records: Vec<Record>,
+    /// (hex sha256 of a reference, submission id).
+    pub refs: Vec<(String, String)>,
+    /// Keys ever used.
+    pub keys: Vec<KeyInfo>,
+    /// The audit trail.
+    pub audit: Vec<AuditEvent>,
+    /// Counters (case sequences).
+    pub counters: Vec<(String, u64)>,
+    /// Invitations (hex sha256 of the token, invitation).
+    #[serde(default)]
+    pub invites: Vec<(String, super::Invite)>,
+}
+
+impl Db {
+    /// A consistent view for a backup: records first, then everything that refers to them
+    /// (references of records not in the view are left out).
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let records = self.list()?;
+        let ids: std::collections::HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let mut refs = Vec::new();
+        for item in self.refs.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            let id = String::from_utf8_lossy(&v).into_owned();
+            if ids.contains(id.as_str()) {
+                refs.push((crate::digest::hex(&k), id));
+            }
+        }
+        let mut counters = Vec::new();
+        for item in self.meta.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            if let Ok(b) = <[u8; 8]>::try_from(v.as_ref()) {
+                counters.push((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    u64::from_be_bytes(b),
+                ));
+            }
+        }
+        Ok(Snapshot {
+            invites: self
+                .invites()?
+                .into_iter()
+                .map(|(hash, invite)| (crate::digest::hex(&hash), invite))
+                .collect(),
+            keys: self.key_infos()?,
+            audit: self.audit_events()?,
+            records,
+            refs,
+            counters,
+        })
+    }
+
+    /// Fills an empty database from a snapshot and flushes.
+    pub fn restore(&self, snap: &Snapshot) -> Result<(), StoreError> {
+        if !self.submissions.is_empty() {
+            return Err(StoreError::Db("the database is not empty".into()));
+        }
+        for r in &snap.records {
+            let v = serde_json::to_vec(r).map_err(db_err)?;
+            self.submissions
+                .insert(r.id.as_bytes(), v)
+                .map_err(db_err)?;
+            self.cases
+                .insert(r.case.as_bytes(), r.id.as_bytes())
+                .map_err(db_err)?;
+        }
+        for (hash, id) in &snap.refs {
+            let key = crate::digest::unhex(hash).ok_or_else(|| StoreError::Corrupt {
+                key: "refs".into(),
+                problem: "not hex".into(),
+            })?;
+            self.refs.insert(key, id.as_bytes()).map_err(db_err)?;
+        }
+        for k in &snap.keys {
+            self.put_key(k)?;
+        }
+        for e in &snap.audit {
+            let seq = self.db.generate_id().map_err(db_err)?;
+            let v = serde_json::to_vec(e).map_err(db_err)?;
+            self.audit.insert(seq.to_be_bytes(), v).map_err(db_err)?;
+        }
+        for (name, n) in &snap.counters {
+            self.meta
+                .insert(name.as_bytes(), &n.to_be_bytes())
+                .map_err(db_err)?;
+        }
+        for (hash, invite) in &snap.invites {
+            let key = crate::digest::unhex(hash).ok_or_else(|| StoreError::Corrupt {
+                key: "invites".into(),
+                problem: "not hex".into(),
+            })?;
+            self.put_invite(&key, invite)?;
+        }
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+}

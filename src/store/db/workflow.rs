@@ -1,0 +1,309 @@
+//! Database operations of the case workflow: committing records with their conditions
+//! (invitation consumed, parent case still open), updating a record, invitations, reference
+//! lookups and notification markers.
+
+use super::{Db, db_err, decode};
+use crate::record::Record;
+use crate::store::{Refusal, StoreError};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// A condition a commit must meet, checked and applied in the record's own transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// No condition.
+    None,
+    /// The invitation with this token hash must be open; the commit consumes it.
+    Invite([u8; 32]),
+    /// The case this follow-up belongs to must not be resolved or rejected; the commit adds the
+    /// follow-up to it.
+    Parent(String),
+}
+
+/// A one-time upload invitation. Only the SHA-256 of its token is stored (as the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    /// Short public id (the first 12 hex digits of the token hash), for lists and records.
+    pub id: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub expires_at: String,
+    /// The team's note (never reporter data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When a completed submission used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_at: Option<String>,
+    /// The case it produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+}
+
+impl Invite {
+    /// True when it can still take a submission at `now` (RFC 3339 UTC; same format compares
+    /// correctly as text).
+    pub fn is_open(&self, now: &str) -> bool {
+        self.consumed_at.is_none() && now < self.expires_at.as_str()
+    }
+}
+
+/// One record to commit.
+pub struct Insert<'a> {
+    /// The record.
+    pub record: &'a Record,
+    /// The reference's hash (none for a follow-up, which keeps its case's reference).
+    pub ref_hash: Option<&'a [u8; 32]>,
+    /// Its condition.
+    pub guard: &'a Guard,
+}
+
+type TxError = ConflictableTransactionError<Refusal>;
+
+fn tx_err(e: TransactionError<Refusal>) -> StoreError {
+    match e {
+        TransactionError::Abort(r) => StoreError::Refused(r),
+        TransactionError::Storage(e) => StoreError::Db(e.to_string()),
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, TxError> {
+    serde_json::to_vec(v).map_err(|_| TxError::Abort(Refusal::Corrupt))
+}
+
+impl Db {
+    /// Inserts records (one transaction each, with their guards), then flushes once. A record
+    /// whose guard fails is not inserted; its slot in the result says why.
+    pub fn insert_many_durable(
+        &self,
+        items: &[Insert<'_>],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let now = now();
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            let value = serde_json::to_vec(item.record).map_err(db_err)?;
+            let outcome = (&self.submissions, &self.refs, &self.cases, &self.invites)
+                .transaction(|(s, r, c, inv)| {
+                    match item.guard {
+                        Guard::None => {}
+                        Guard::Invite(hash) => {
+                            let raw = inv
+                                .get(&hash[..])?
+                                .ok_or(TxError::Abort(Refusal::InviteGone))?;
+                            let mut invite: Invite = serde_json::from_slice(&raw)
+                                .map_err(|_| TxError::Abort(Refusal::Corrupt))?;
+                            if !invite.is_open(&now) {
+                                return Err(TxError::Abort(Refusal::InviteGone));
+                            }
+                            invite.consumed_at = Some(now.clone());
+                            invite.case = Some(item.record.case.clone());
+                            inv.insert(&hash[..], json(&invite)?)?;
+                        }
+                        Guard::Parent(case) => {
+                            let id = c
+                                .get(case.as_bytes())?
+                                .ok_or(TxError::Abort(Refusal::ParentClosed))?;
+                            let raw = s.get(&id)?.ok_or(TxError::Abort(Refusal::ParentClosed))?;
+                            let mut parent: Record = serde_json::from_slice(&raw)
+                                .map_err(|_| TxError::Abort(Refusal::Corrupt))?;
+                            if parent.status.is_final() || parent.purged_at.is_some() {
+                                return Err(TxError::Abort(Refusal::ParentClosed));
+                            }
+                            parent.addenda.push(item.record.case.clone());
+                            s.insert(&id, json(&parent)?)?;
+                        }
+                    }
+                    s.insert(item.record.id.as_bytes(), value.as_slice())?;
+                    if let Some(h) = item.ref_hash {
+                        r.insert(&h[..], item.record.id.as_bytes())?;
+                    }
+                    c.insert(item.record.case.as_bytes(), item.record.id.as_bytes())?;
+                    Ok(())
+                })
+                .map_err(tx_err);
+            match outcome {
+                Err(StoreError::Refused(r)) => results.push(Err(StoreError::Refused(r))),
+                Err(e) => return Err(e),
+                Ok(()) => results.push(Ok(())),
+            }
+        }
+        crate::faultpoint::crash_point("inserted");
+        self.db.flush().map_err(db_err)?;
+        Ok(results)
+    }
+
+    /// Takes out again records inserted by a commit whose flush failed (they were never
+    /// acknowledged), undoing what their guards applied, and flushes.
+    pub fn remove_unacknowledged(&self, items: &[Insert<'_>]) -> Result<(), StoreError> {
+        for item in items {
+            let record = item.record;
+            if !self.contains(&record.id)? {
+                continue;
+            }
+            self.submissions
+                .remove(record.id.as_bytes())
+                .map_err(db_err)?;
+            if let Some(h) = item.ref_hash {
+                self.refs.remove(&h[..]).map_err(db_err)?;
+            }
+            self.cases.remove(record.case.as_bytes()).map_err(db_err)?;
+            match item.guard {
+                Guard::None => {}
+                Guard::Invite(hash) => {
+                    if let Some(mut invite) = self.invite(hash)?
+                        && invite.case.as_deref() == Some(record.case.as_str())
+                    {
+                        invite.consumed_at = None;
+                        invite.case = None;
+                        self.put_invite(hash, &invite)?;
+                    }
+                }
+                Guard::Parent(case) => {
+                    self.update_case(case, |p| {
+                        p.addenda.retain(|a| a != &record.case);
+                        Ok::<(), StoreError>(())
+                    })?;
+                }
+            }
+        }
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Read-modify-write of the record of `case` (retried on a concurrent change), then flush.
+    /// `None` when there is no such case; `f`'s error leaves the record unchanged.
+    pub fn update_case<E: From<StoreError>>(
+        &self,
+        case: &str,
+        mut f: impl FnMut(&mut Record) -> Result<(), E>,
+    ) -> Result<Option<Record>, E> {
+        let Some(id) = self.cases.get(case.as_bytes()).map_err(db_err)? else {
+            return Ok(None);
+        };
+        loop {
+            let Some(old) = self.submissions.get(&id).map_err(db_err)? else {
+                return Ok(None);
+            };
+            let mut record = decode(case, &old)?;
+            f(&mut record)?;
+            let new = serde_json::to_vec(&record).map_err(db_err)?;
+            let swapped = self
+                .submissions
+                .compare_and_swap(&id, Some(&old), Some(new))
+                .map_err(db_err)?;
+            if swapped.is_ok() {
+                self.db.flush().map_err(db_err)?;
+                return Ok(Some(record));
+            }
+        }
+    }
+
+    /// Marks a record purged and forgets its reference, then flushes (before its files go).
+    pub fn mark_purged(&self, case: &str, at: &str) -> Result<Option<Record>, StoreError> {
+        let record = self.update_case(case, |r| {
+            r.purged_at = Some(at.to_owned());
+            Ok::<(), StoreError>(())
+        })?;
+        if let Some(r) = &record {
+            let mut stale = Vec::new();
+            for item in self.refs.iter() {
+                let (k, v) = item.map_err(db_err)?;
+                if v.as_ref() == r.id.as_bytes() {
+                    stale.push(k);
+                }
+            }
+            for k in stale {
+                self.refs.remove(k).map_err(db_err)?;
+            }
+            self.db.flush().map_err(db_err)?;
+        }
+        Ok(record)
+    }
+
+    /// The record a reference hash points to.
+    pub fn by_ref_hash(&self, hash: &[u8; 32]) -> Result<Option<Record>, StoreError> {
+        match self.refs.get(&hash[..]).map_err(db_err)? {
+            Some(id) => self.by_id(&String::from_utf8_lossy(&id)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores an invitation and flushes.
+    pub fn create_invite(&self, hash: &[u8; 32], invite: &Invite) -> Result<(), StoreError> {
+        self.put_invite(hash, invite)?;
+        self.db.flush().map_err(db_err)?;
+        Ok(())
+    }
+
+    pub(super) fn put_invite(&self, hash: &[u8], invite: &Invite) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(invite).map_err(db_err)?;
+        self.invites.insert(hash, v).map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The invitation with this token hash.
+    pub fn invite(&self, hash: &[u8; 32]) -> Result<Option<Invite>, StoreError> {
+        self.invites
+            .get(&hash[..])
+            .map_err(db_err)?
+            .map(|v| {
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    key: "invites".into(),
+                    problem: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Every invitation with its token hash, oldest first.
+    pub fn invites(&self) -> Result<Vec<(Vec<u8>, Invite)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.invites.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            let invite: Invite = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                key: "invites".into(),
+                problem: e.to_string(),
+            })?;
+            out.push((k.to_vec(), invite));
+        }
+        out.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at));
+        Ok(out)
+    }
+
+    /// Allocates the next follow-up number of `case`.
+    pub fn next_addendum_seq(&self, case: &str) -> Result<u64, StoreError> {
+        self.next_counter(&format!("addendum-seq/{case}"))
+    }
+
+    /// Sets a marker (kept in backups) once; true when it was not set before.
+    pub fn set_marker(&self, name: &str, value: u64) -> Result<bool, StoreError> {
+        let prev = self
+            .meta
+            .compare_and_swap(
+                name.as_bytes(),
+                None::<&[u8]>,
+                Some(&value.to_be_bytes()[..]),
+            )
+            .map_err(db_err)?;
+        self.db.flush().map_err(db_err)?;
+        Ok(prev.is_ok())
+    }
+
+    /// A marker's value.
+    pub fn marker(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .meta
+            .get(name.as_bytes())
+            .map_err(db_err)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map(u64::from_be_bytes))
+    }
+}
+
+/// Now, RFC 3339 UTC with seconds.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

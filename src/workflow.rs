@@ -1,0 +1,706 @@
+//! The security team's case workflow: status changes with their history, the authority decision
+//! of a data breach, a case's deadline clocks, list filters, retention dates and the breach
+//! register. Pure functions on records; the portal stores the results.
+
+use crate::config::{Config, ConfigError};
+use crate::deadlines::{self, Calendar, Clock, ClockKind, ClockState, Promises, Stops};
+use crate::record::{Authority, AuthorityDecision, Category, Record, Status, StatusChange};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Longest team note on a status change or decision.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// Why a workflow change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    /// The case is closed.
+    #[error("case {case} is {status}; a closed case does not change state")]
+    Final {
+        /// The case.
+        case: String,
+        /// Its final state.
+        status: Status,
+    },
+    /// A move backwards.
+    #[error("case {case} is {from}; it cannot go back to {to}")]
+    Backwards {
+        /// The case.
+        case: String,
+        /// Current state.
+        from: Status,
+        /// Requested state.
+        to: Status,
+    },
+    /// Nothing to change.
+    #[error("case {case} is already {status}")]
+    Same {
+        /// The case.
+        case: String,
+        /// Its state.
+        status: Status,
+    },
+    /// A data breach closed without the authority decision.
+    #[error("case {0} is a data breach without a recorded authority decision")]
+    BreachUndecided(String),
+    /// Authority decision on a case that is not a data breach.
+    #[error("case {0} is not a data breach")]
+    NotABreach(String),
+    /// Decision already recorded.
+    #[error("case {case}: the authority decision ({decision}) was already recorded at {at}")]
+    AlreadyDecided {
+        /// The case.
+        case: String,
+        /// What was recorded.
+        decision: &'static str,
+        /// When.
+        at: String,
+    },
+    /// A follow-up has no workflow of its own.
+    #[error("{case} is a follow-up to case {parent}")]
+    Addendum {
+        /// The follow-up.
+        case: String,
+        /// Its case.
+        parent: String,
+    },
+    /// The ciphertext was deleted.
+    #[error("case {case} was deleted at {at} (only its tombstone remains)")]
+    Purged {
+        /// The case.
+        case: String,
+        /// When.
+        at: String,
+    },
+    /// A bad note.
+    #[error("the note must be one line of at most {MAX_NOTE_CHARS} characters")]
+    BadNote,
+}
+
+impl WorkflowError {
+    /// What to do next.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            WorkflowError::Final { .. } => {
+                "open a new case for new findings; the history of this one stays as it is".into()
+            }
+            WorkflowError::Backwards { .. } => format!(
+                "states only move forward: {} (or rejected)",
+                Status::ALL.map(Status::as_str)[..5].join(" → ")
+            ),
+            WorkflowError::Same { .. } => "`sealdrop admin show CASE` shows the history".into(),
+            WorkflowError::BreachUndecided(case) => format!(
+                "record it first: sealdrop admin authority {case} notified|not-required --note TEXT"
+            ),
+            WorkflowError::NotABreach(_) | WorkflowError::Purged { .. } => return None,
+            WorkflowError::AlreadyDecided { .. } => {
+                "a recorded decision is part of the register and is not changed; add a status note instead".into()
+            }
+            WorkflowError::Addendum { parent, .. } => {
+                format!("change the state of case {parent} instead")
+            }
+            WorkflowError::BadNote => "keep notes short and free of report content".into(),
+        })
+    }
+}
+
+fn check_note(note: Option<&str>) -> Result<Option<String>, WorkflowError> {
+    match note.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(n) if n.chars().count() > MAX_NOTE_CHARS || n.chars().any(char::is_control) => {
+            Err(WorkflowError::BadNote)
+        }
+        Some(n) => Ok(Some(n.to_owned())),
+    }
+}
+
+fn open_case(record: &Record) -> Result<(), WorkflowError> {
+    if let Some(at) = &record.purged_at {
+        return Err(WorkflowError::Purged {
+            case: record.case.clone(),
+            at: at.clone(),
+        });
+    }
+    if let Some(parent) = &record.parent {
+        return Err(WorkflowError::Addendum {
+            case: record.case.clone(),
+            parent: parent.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The policy in force: calendar, promises and retention.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Working days.
+    pub calendar: Calendar,
+    /// The promises.
+    pub promises: Promises,
+    /// Days from closing to deletion (0: never automatically).
+    pub delete_after_days: u32,
+    /// Days of warning before a deletion.
+    pub warn_days: u32,
+}
+
+impl Policy {
+    /// From the configuration.
+    pub fn from_config(config: &Config) -> Result<Policy, ConfigError> {
+        Ok(Policy {
+            calendar: config.sla.calendar()?,
+            promises: config.sla.promises(),
+            delete_after_days: config.retention.delete_after_days,
+            warn_days: config.retention.warn_days,
+        })
+    }
+
+    /// Moves `record` to `to` at `now`, with the team's note. Closing a case sets its deletion
+    /// date.
+    pub fn change_status(
+        &self,
+        record: &mut Record,
+        to: Status,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), WorkflowError> {
+        open_case(record)?;
+        let case = record.case.clone();
+        let from = record.status;
+        if from == to {
+            return Err(WorkflowError::Same { case, status: to });
+        }
+        if from.is_final() {
+            return Err(WorkflowError::Final { case, status: from });
+        }
+        if to < from && to != Status::Rejected || to == Status::Received {
+            return Err(WorkflowError::Backwards { case, from, to });
+        }
+        if to == Status::Resolved
+            && record.category == Category::DataBreach
+            && record.authority.is_none()
+        {
+            return Err(WorkflowError::BreachUndecided(case));
+        }
+        let note = check_note(note)?;
+        record.status = to;
+        record.history.push(StatusChange {
+            at: rfc3339(now),
+            status: to,
+            note,
+        });
+        if to.is_final() && self.delete_after_days > 0 {
+            let today = now
+                .to_zoned_datetime(self.calendar.time_zone().clone())
+                .date();
+            record.delete_after = today
+                .checked_add(jiff::Span::new().days(i64::from(self.delete_after_days)))
+                .ok()
+                .map(|d| d.to_string());
+        }
+        Ok(())
+    }
+
+    /// Records the authority decision of a data breach.
+    pub fn decide_authority(
+        &self,
+        record: &mut Record,
+        decision: AuthorityDecision,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), WorkflowError> {
+        open_case(record)?;
+        if record.category != Category::DataBreach {
+            return Err(WorkflowError::NotABreach(record.case.clone()));
+        }
+        if let Some(a) = &record.authority {
+            return Err(WorkflowError::AlreadyDecided {
+                case: record.case.clone(),
+                decision: a.decision.as_str(),
+                at: a.at.clone(),
+            });
+        }
+        record.authority = Some(Authority {
+            decision,
+            at: rfc3339(now),
+            note: check_note(note)?,
+        });
+        Ok(())
+    }
+
+    /// The clocks of a case (none for a follow-up or a tombstone).
+    pub fn clocks(&self, record: &Record) -> Vec<Clock> {
+        if record.parent.is_some() || record.purged_at.is_some() {
+            return Vec::new();
+        }
+        let Some(received) = parse_ts(&record.received_at) else {
+            return Vec::new();
+        };
+        deadlines::clocks(
+            &self.calendar,
+            &self.promises,
+            record.category == Category::DataBreach,
+            received,
+            &stops(record),
+        )
+    }
+
+    /// The team's view of a case at `now`.
+    pub fn view(&self, record: Record, now: Timestamp) -> CaseView {
+        let clocks: Vec<ClockView> = self
+            .clocks(&record)
+            .into_iter()
+            .map(|c| self.clock_view(&c, now))
+            .collect();
+        let overdue = clocks.iter().any(|c| c.state == ClockState::Overdue);
+        let next_due = clocks
+            .iter()
+            .filter(|c| matches!(c.state, ClockState::Running | ClockState::Overdue))
+            .map(|c| c.due.clone())
+            .min();
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        let delete_in_days = record
+            .delete_after
+            .as_deref()
+            .filter(|_| record.purged_at.is_none() && record.status.is_final())
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .and_then(|d| today.until(d).ok())
+            .map(|span| i64::from(span.get_days()));
+        CaseView {
+            record,
+            clocks,
+            overdue,
+            next_due,
+            delete_soon: delete_in_days.is_some_and(|d| d <= i64::from(self.warn_days)),
+            delete_in_days,
+        }
+    }
+
+    fn clock_view(&self, c: &Clock, now: Timestamp) -> ClockView {
+        ClockView {
+            kind: c.kind,
+            what: c.kind.describe(),
+            due: rfc3339(c.due),
+            due_local: self.local(c.due),
+            stopped_at: c.stopped_at.map(rfc3339),
+            state: c.state(now),
+        }
+    }
+
+    /// `YYYY-MM-DD HH:MM TZ` in the policy's zone; a due instant at local midnight reads as
+    /// `24:00` of the day before, which is how people say "by the end of Tuesday".
+    pub fn local(&self, t: Timestamp) -> String {
+        let z = t.to_zoned_datetime(self.calendar.time_zone().clone());
+        if z.hour() == 0 && z.minute() == 0 && z.second() == 0 {
+            let before = (t - jiff::SignedDuration::from_secs(1))
+                .to_zoned_datetime(self.calendar.time_zone().clone());
+            return format!("{} 24:00 {}", before.date(), before.strftime("%Z"));
+        }
+        z.strftime("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    /// True when a closed case's deletion date has come at `now`.
+    pub fn purge_due(&self, record: &Record, now: Timestamp) -> bool {
+        if record.purged_at.is_some() || !record.status.is_final() || self.delete_after_days == 0 {
+            return false;
+        }
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        record
+            .delete_after
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .is_some_and(|d| d <= today)
+    }
+}
+
+/// When each clock of `record` stopped: the first time the case reached the state that stops it.
+pub fn stops(record: &Record) -> Stops {
+    let first = |min: Status| {
+        record
+            .history
+            .iter()
+            .find(|c| c.status >= min)
+            .and_then(|c| parse_ts(&c.at))
+    };
+    let rejected = record
+        .history
+        .iter()
+        .find(|c| c.status == Status::Rejected)
+        .and_then(|c| parse_ts(&c.at));
+    Stops {
+        acknowledged: first(Status::Acknowledged),
+        assessed: first(Status::Assessed),
+        resolved: first(Status::Resolved),
+        authority_decided: record
+            .authority
+            .as_ref()
+            .and_then(|a| parse_ts(&a.at))
+            .or(rejected),
+    }
+}
+
+/// One clock as the team sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    /// Which clock.
+    pub kind: ClockKind,
+    /// What it is for, in words.
+    pub what: &'static str,
+    /// Due, RFC 3339 UTC.
+    pub due: String,
+    /// Due, in the policy's time zone.
+    pub due_local: String,
+    /// When it stopped.
+    pub stopped_at: Option<String>,
+    /// Met, late, running or overdue.
+    pub state: ClockState,
+}
+
+/// A record with its clocks, for the team.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    /// The record.
+    #[serde(flatten)]
+    pub record: Record,
+    /// Its clocks.
+    pub clocks: Vec<ClockView>,
+    /// Any clock overdue.
+    pub overdue: bool,
+    /// The earliest due time of a running clock.
+    pub next_due: Option<String>,
+    /// Days until its ciphertext is deleted (closed cases).
+    pub delete_in_days: Option<i64>,
+    /// The deletion is within `retention.warn_days`.
+    pub delete_soon: bool,
+}
+
+/// Filters of `admin list`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ListFilter {
+    /// Only those encrypted to this key id.
+    pub key: Option<String>,
+    /// Only in this state.
+    pub status: Option<Status>,
+    /// Only of this category.
+    pub category: Option<Category>,
+    /// Only with an overdue clock.
+    #[serde(default)]
+    pub overdue: bool,
+    /// Only with a running clock due within this many seconds (overdue included).
+    pub due_within_secs: Option<u64>,
+    /// Also list follow-ups as rows of their own.
+    #[serde(default)]
+    pub addenda: bool,
+}
+
+impl ListFilter {
+    /// True when `view` passes at `now`.
+    pub fn matches(&self, view: &CaseView, now: Timestamp) -> bool {
+        let r = &view.record;
+        if r.parent.is_some() && !self.addenda {
+            return false;
+        }
+        if let Some(k) = &self.key
+            && !r.key_ids.iter().any(|id| &id.0 == k)
+        {
+            return false;
+        }
+        if self.status.is_some_and(|s| s != r.status)
+            || self.category.is_some_and(|c| c != r.category)
+        {
+            return false;
+        }
+        if self.overdue && !view.overdue {
+            return false;
+        }
+        if let Some(secs) = self.due_within_secs {
+            let limit = now + Duration::from_secs(secs);
+            let soon = view.clocks.iter().any(|c| {
+                matches!(c.state, ClockState::Running | ClockState::Overdue)
+                    && parse_ts(&c.due).is_some_and(|d| d <= limit)
+            });
+            if !soon {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One line of the breach register (GDPR art. 33(5)): facts the server knows, never content.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterRow {
+    /// Case number.
+    pub case: String,
+    /// When the report arrived (the team became aware no later than this).
+    pub received_at: String,
+    /// Current state.
+    pub status: Status,
+    /// When the authority had to be notified.
+    pub notify_due: String,
+    /// Met, late, running or overdue.
+    pub notify_clock: Option<ClockState>,
+    /// `notified` or `not-required`, once recorded.
+    pub authority_decision: Option<&'static str>,
+    /// When it was recorded.
+    pub authority_decided_at: Option<String>,
+    /// The team's note on it.
+    pub authority_note: Option<String>,
+    /// First acknowledged.
+    pub acknowledged_at: Option<String>,
+    /// First assessed.
+    pub assessed_at: Option<String>,
+    /// Resolved or rejected.
+    pub closed_at: Option<String>,
+    /// Ciphertext deleted (tombstone).
+    pub purged_at: Option<String>,
+    /// The state history: `state@time` joined by `; `.
+    pub history: String,
+}
+
+impl Policy {
+    /// The breach register rows of `records` at `now`.
+    pub fn register(&self, records: &[Record], now: Timestamp) -> Vec<RegisterRow> {
+        records
+            .iter()
+            .filter(|r| r.category == Category::DataBreach && r.parent.is_none())
+            .map(|r| {
+                let s = stops(r);
+                let received = parse_ts(&r.received_at);
+                // A tombstone has no clocks in views; the register still shows this one.
+                let notify = received.map(|t| {
+                    deadlines::clocks(&self.calendar, &self.promises, true, t, &s)
+                        .into_iter()
+                        .find(|c| c.kind == ClockKind::NotifyAuthority)
+                });
+                let notify = notify.flatten();
+                RegisterRow {
+                    case: r.case.clone(),
+                    received_at: r.received_at.clone(),
+                    status: r.status,
+                    notify_due: notify.map(|c| rfc3339(c.due)).unwrap_or_default(),
+                    notify_clock: notify.map(|c| c.state(now)),
+                    authority_decision: r.authority.as_ref().map(|a| a.decision.as_str()),
+                    authority_decided_at: r.authority.as_ref().map(|a| a.at.clone()),
+                    authority_note: r.authority.as_ref().and_then(|a| a.note.clone()),
+                    acknowledged_at: s.acknowledged.map(rfc3339),
+                    assessed_at: s.assessed.map(rfc3339),
+                    closed_at: s.resolved.map(rfc3339),
+                    purged_at: r.purged_at.clone(),
+                    history: r
+                        .history
+                        .iter()
+                        .map(|h| format!("{}@{}", h.status, h.at))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The register as CSV (RFC 4180: CRLF, fields quoted when needed).
+pub fn register_csv(rows: &[RegisterRow]) -> String {
+    let mut out = String::from(
+        "case,received_at,status,notify_due,notify_clock,authority_decision,authority_decided_at,\
+         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history\r\n",
+    );
+    for r in rows {
+        let state = |s: Option<ClockState>| {
+            s.and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let fields = [
+            r.case.clone(),
+            r.received_at.clone(),
+            r.status.to_string(),
+            r.notify_due.clone(),
+            state(r.notify_clock),
+            r.authority_decision.unwrap_or_default().to_owned(),
+            r.authority_decided_at.clone().unwrap_or_default(),
+            r.authority_note.clone().unwrap_or_default(),
+            r.acknowledged_at.clone().unwrap_or_default(),
+            r.assessed_at.clone().unwrap_or_default(),
+            r.closed_at.clone().unwrap_or_default(),
+            r.purged_at.clone().unwrap_or_default(),
+            r.history.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_field(f: &str) -> String {
+    // A leading = + - @ would be run as a formula by spreadsheet programs.
+    let f = if f.starts_with(['=', '+', '-', '@']) {
+        format!("'{f}")
+    } else {
+        f.to_owned()
+    };
+    if f.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f
+    }
+}
+
+/// What a reporter may learn with their reference: the state and the promised dates.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReporterStatus {
+    /// Current state.
+    pub status: Status,
+    /// The promised dates.
+    pub promises: Vec<ReporterPromise>,
+}
+
+/// One promised date.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReporterPromise {
+    /// Which promise.
+    pub kind: ClockKind,
+    /// By when, in the policy's time zone.
+    pub due: String,
+    /// Whether it has been kept already.
+    pub done: bool,
+}
+
+impl Policy {
+    /// The reporter's view of a case.
+    pub fn reporter_status(&self, record: &Record) -> ReporterStatus {
+        ReporterStatus {
+            status: record.status,
+            promises: self
+                .clocks(record)
+                .into_iter()
+                // The authority clock is the team's obligation, not a promise to the reporter.
+                .filter(|c| c.kind != ClockKind::NotifyAuthority)
+                .map(|c| ReporterPromise {
+                    kind: c.kind,
+                    due: self.local(c.due),
+                    done: c.stopped_at.is_some(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// RFC 3339 UTC with seconds.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Parses an RFC 3339 timestamp as records store them.
+pub fn parse_ts(s: &str) -> Option<Timestamp> {
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::StoredFile;
+
+    fn policy() -> Policy {
+        Policy::from_config(&Config::default()).unwrap()
+    }
+
+    fn record(category: Category) -> Record {
+        let f = StoredFile {
+            index: 0,
+            size: 1,
+            sha256: String::new(),
+        };
+        Record {
+            version: 1,
+            id: "id".into(),
+            case: "2026-0001".into(),
+            category,
+            received_at: "2026-04-02T19:30:00Z".into(),
+            status: Status::Received,
+            manifest: f,
+            files: Vec::new(),
+            key_ids: Vec::new(),
+            delete_after: None,
+            blob_dir: None,
+            history: Vec::new(),
+            authority: None,
+            parent: None,
+            addenda: Vec::new(),
+            invite: None,
+            purged_at: None,
+        }
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn rejecting_is_possible_from_every_open_state_and_final_states_stay() {
+        let p = policy();
+        for from in [Status::Received, Status::Acknowledged, Status::InProgress] {
+            let mut r = record(Category::Incident);
+            r.status = from;
+            p.change_status(&mut r, Status::Rejected, None, at("2026-04-03T10:00:00Z"))
+                .unwrap();
+            assert_eq!(r.status, Status::Rejected);
+            let err = p
+                .change_status(&mut r, Status::Resolved, None, at("2026-04-03T10:00:00Z"))
+                .unwrap_err();
+            assert!(matches!(err, WorkflowError::Final { .. }));
+        }
+    }
+
+    #[test]
+    fn closing_sets_the_deletion_date_in_the_policy_time_zone() {
+        let p = policy();
+        let mut r = record(Category::Vulnerability);
+        // 23:30 UTC on 30 June is already 1 July in Amsterdam.
+        p.change_status(&mut r, Status::Resolved, None, at("2026-06-30T23:30:00Z"))
+            .unwrap();
+        assert_eq!(r.delete_after.as_deref(), Some("2027-07-01"));
+        assert!(!p.purge_due(&r, at("2027-06-30T12:00:00Z")));
+        assert!(p.purge_due(&r, at("2027-06-30T22:30:00Z")));
+    }
+
+    #[test]
+    fn a_later_state_stops_the_earlier_clocks_and_rejection_stops_the_breach_clock() {
+        let p = policy();
+        let mut r = record(Category::DataBreach);
+        p.change_status(&mut r, Status::Assessed, None, at("2026-04-03T09:00:00Z"))
+            .unwrap();
+        let s = stops(&r);
+        assert_eq!(s.acknowledged, s.assessed);
+        assert!(s.resolved.is_none() && s.authority_decided.is_none());
+        p.change_status(&mut r, Status::Rejected, None, at("2026-04-04T09:00:00Z"))
+            .unwrap();
+        let s = stops(&r);
+        assert_eq!(s.resolved, Some(at("2026-04-04T09:00:00Z")));
+        assert_eq!(s.authority_decided, s.resolved);
+    }
+
+    #[test]
+    fn due_times_at_local_midnight_read_as_24_00_of_the_day_before() {
+        let p = policy();
+        // Maundy Thursday evening 2026: Good Friday and Easter Monday are closed.
+        let r = record(Category::Vulnerability);
+        let clocks = p.clocks(&r);
+        assert_eq!(p.local(clocks[0].due), "2026-04-07 24:00 CEST");
+        assert_eq!(p.local(at("2026-04-07T08:15:00Z")), "2026-04-07 10:15 CEST");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_cannot_become_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+    }
+}
