@@ -39,6 +39,9 @@ pub enum BackupError {
     /// Reading or writing failed.
     #[error("{0}")]
     Io(String),
+    /// The target folder holds data or cannot be used.
+    #[error("{0}")]
+    Target(String),
 }
 
 impl From<String> for BackupError {
@@ -54,8 +57,16 @@ impl BackupError {
             BackupError::Invalid(_) => {
                 Some("restore a file written by `sealdrop admin backup`".into())
             }
-            BackupError::Store(_) => Some("restore into a new, empty folder (--data-dir)".into()),
-            BackupError::Io(_) => None,
+            BackupError::Store(_) | BackupError::Io(_) => Some(
+                "a failed restore removes what it wrote; check that the backup is readable and \
+                 that the target file system has room and is writable, then run it again"
+                    .into(),
+            ),
+            BackupError::Target(_) => Some(
+                "choose a new or empty folder with --data-dir; restore never mixes a backup with \
+                 existing data"
+                    .into(),
+            ),
         }
     }
 }
@@ -91,14 +102,51 @@ impl Portal {
 }
 
 /// Rebuilds a data directory from a backup. `data_dir` must be new or empty. Every ciphertext
-/// file is checked against its record before the database is written.
+/// file is checked against its record before the database is written. A restore that fails
+/// removes what it created, so that it can be run again into the same folder.
 pub fn restore(input: impl Read, data_dir: &Path) -> Result<usize, BackupError> {
-    if fs::read_dir(data_dir).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(BackupError::Invalid(format!(
-            "{} is not empty; restore only into a new folder",
-            data_dir.display()
-        )));
+    let created = match fs::read_dir(data_dir).map(|mut entries| entries.next().is_none()) {
+        Ok(true) => None,
+        Ok(false) => {
+            return Err(BackupError::Target(format!(
+                "{} is not empty",
+                data_dir.display()
+            )));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            crate::os::first_missing_ancestor(data_dir)
+        }
+        Err(e) => {
+            return Err(BackupError::Target(format!(
+                "cannot use {} as the data folder: {e}",
+                data_dir.display()
+            )));
+        }
+    };
+    let result = restore_into(input, data_dir);
+    if let Err(failure) = &result {
+        let ours = match created {
+            Some(top) => vec![top],
+            None => ["blobs", "tmp", "db"].map(|n| data_dir.join(n)).to_vec(),
+        };
+        for path in ours {
+            match fs::remove_dir_all(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(BackupError::Target(format!(
+                        "{failure}; then removing the partial restore {} failed ({e}): remove \
+                         it by hand",
+                        path.display()
+                    )));
+                }
+                _ => {}
+            }
+        }
     }
+    result
+}
+
+/// [`restore`] into a folder that is new or empty.
+fn restore_into(input: impl Read, data_dir: &Path) -> Result<usize, BackupError> {
     blobs::create_private_dir(&data_dir.join("blobs"))?;
     blobs::create_private_dir(&data_dir.join("tmp"))?;
     let mut meta: Option<Meta> = None;

@@ -2,6 +2,8 @@
 
 use crate::keys;
 use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Why the demo folder could not be made.
@@ -29,7 +31,8 @@ pub struct Demo {
     pub url: String,
 }
 
-/// Creates the demo folder (which must be new or empty).
+/// Creates the demo folder (which must be new or empty). The folder and everything in it are
+/// private to the owner (folders 0700, files 0600): it holds the identity and the TLS key.
 pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!(
@@ -48,13 +51,26 @@ pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
     {
         return Err(fail(&dir, "it exists and is not empty".into()));
     }
-    fs::create_dir_all(dir.join("keys")).map_err(|e| fail(&dir, e.to_string()))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir.join("keys"))
+        .map_err(|e| fail(&dir, e.to_string()))?;
+    // An empty folder that was there already keeps its mode unless told otherwise.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| fail(&dir, e.to_string()))?;
     let dir = dir.canonicalize().map_err(|e| fail(&dir, e.to_string()))?;
     let identity = dir.join("identity.txt");
     let recipient = keys::keygen(&identity).map_err(|e| fail(&identity, e.to_string()))?;
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
-        fs::write(&p, text).map_err(|e| fail(&p, e.to_string()))
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&p)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| fail(&p, e.to_string()))
     };
     write(
         "keys/recipients.txt",

@@ -3,6 +3,7 @@
 
 use crate::bundle::{self, Index, Part};
 use crate::digest::HashingReader;
+use crate::keys::{KeyError, KeyId};
 use crate::portal::{Portal, PortalError};
 use crate::record::{AuditEvent, Record, StoredFile};
 use crate::store::blobs;
@@ -16,7 +17,9 @@ fn refused(why: impl Into<String>) -> PortalError {
 
 impl Portal {
     /// Reads a re-keyed bundle for `case` from `input` and installs it. Refuses a bundle for
-    /// another submission, with another number of files, or truncated; changes nothing then.
+    /// another submission, with another number of files, or truncated, one encrypted to no key
+    /// that is active now (it would undo a rotation), and one encrypted to exactly the keys the
+    /// submission already has; changes nothing then.
     pub fn import_blocking(&self, case: &str, input: impl Read) -> Result<Record, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let record = self
@@ -27,7 +30,9 @@ impl Portal {
         let dir_name = format!("{}.{generation}", record.id);
         let tmp = self.blobs.tmp_dir(&dir_name);
         blobs::create_private_dir(&tmp)?;
-        let result = receive(&record, input, &tmp);
+        // The ring cannot change meanwhile: reloads and key edits take the same lock.
+        let active = self.keys.current().ids();
+        let result = receive(&record, &active, input, &tmp);
         let index = match result {
             Ok(index) => index,
             Err(e) => {
@@ -77,15 +82,43 @@ impl Portal {
     }
 }
 
-fn join(ids: &[crate::keys::KeyId]) -> String {
+fn join(ids: &[KeyId]) -> String {
     ids.iter()
         .map(|k| k.0.as_str())
         .collect::<Vec<_>>()
         .join(",")
 }
 
-/// Checks the bundle against `record` and writes its files (verified, fsynced) into `dir`.
-fn receive(record: &Record, input: impl Read, dir: &Path) -> Result<Index, PortalError> {
+/// Refuses key ids that are malformed, that change nothing, or that include no `active` key.
+fn check_keys(bundle: &[KeyId], record: &[KeyId], active: &[KeyId]) -> Result<(), PortalError> {
+    if bundle.is_empty() {
+        return Err(refused("the bundle names no key"));
+    }
+    if !bundle.iter().all(KeyId::is_well_formed) {
+        return Err(refused("the bundle names a malformed key id"));
+    }
+    let set = |ids: &[KeyId]| {
+        ids.iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    if set(bundle) == set(record) {
+        return Err(KeyError::SameKeys(bundle.to_vec()).into());
+    }
+    if !bundle.iter().any(|k| active.contains(k)) {
+        return Err(KeyError::NoActiveKey(bundle.to_vec()).into());
+    }
+    Ok(())
+}
+
+/// Checks the bundle against `record` and the `active` key ids, and writes its files (verified,
+/// fsynced) into `dir`.
+fn receive(
+    record: &Record,
+    active: &[KeyId],
+    input: impl Read,
+    dir: &Path,
+) -> Result<Index, PortalError> {
     let mut index: Option<Index> = None;
     let mut next_file = 0usize;
     let mut have_manifest = false;
@@ -119,9 +152,7 @@ fn receive(record: &Record, input: impl Read, dir: &Path) -> Result<Index, Porta
                         record.files.len()
                     )));
                 }
-                if i.key_ids.is_empty() {
-                    return Err(refused("the bundle names no key"));
-                }
+                check_keys(&i.key_ids, &record.key_ids, active)?;
                 if i.files
                     .iter()
                     .enumerate()
@@ -189,4 +220,44 @@ fn copy_verified(
         .and_then(|()| file.sync_all())
         .map_err(io_err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> Vec<KeyId> {
+        list.iter().map(|s| KeyId((*s).to_owned())).collect()
+    }
+
+    const A: &str = "aaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbb";
+    const C: &str = "cccccccccccc";
+
+    #[test]
+    fn a_bundle_needs_at_least_one_active_key() {
+        let err = check_keys(&ids(&[C]), &ids(&[A]), &ids(&[B])).unwrap_err();
+        assert!(
+            matches!(err, PortalError::Keys(KeyError::NoActiveKey(_))),
+            "{err}"
+        );
+        assert!(err.to_string().contains(C), "{err}");
+        assert!(check_keys(&ids(&[B, C]), &ids(&[A]), &ids(&[B])).is_ok());
+    }
+
+    #[test]
+    fn a_bundle_for_the_same_keys_in_any_order_changes_nothing_and_is_refused() {
+        let err = check_keys(&ids(&[B, A]), &ids(&[A, B]), &ids(&[A, B])).unwrap_err();
+        assert!(
+            matches!(err, PortalError::Keys(KeyError::SameKeys(_))),
+            "{err}"
+        );
+        assert!(check_keys(&ids(&[A]), &ids(&[A, B]), &ids(&[A, B])).is_ok());
+    }
+
+    #[test]
+    fn malformed_or_missing_key_ids_are_refused() {
+        assert!(check_keys(&[], &ids(&[A]), &ids(&[A])).is_err());
+        assert!(check_keys(&ids(&["\u{1b}[2J"]), &ids(&[A]), &ids(&[A])).is_err());
+    }
 }

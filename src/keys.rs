@@ -50,6 +50,23 @@ pub enum KeyError {
     /// An edit of the recipients file was refused.
     #[error("{0}")]
     Refused(String),
+    /// A retirement reason that does not fit on one line of the recipients file.
+    #[error("the reason must be a single line, but it holds a line break")]
+    MultiLineReason,
+    /// A re-keyed bundle would leave its submission readable by no active key.
+    #[error(
+        "import refused: the bundle is encrypted only to key(s) {}, none of which is active; \
+         importing it would undo a key rotation",
+        list_ids(.0)
+    )]
+    NoActiveKey(Vec<KeyId>),
+    /// A re-keyed bundle is encrypted to exactly the keys its submission already has.
+    #[error(
+        "import refused: the submission is already encrypted to exactly these keys ({}); \
+         nothing to import",
+        list_ids(.0)
+    )]
+    SameKeys(Vec<KeyId>),
     /// An identity file could not be read.
     #[error("cannot use identity file {path}: {problem}")]
     Identity {
@@ -86,12 +103,34 @@ impl KeyError {
                     .into(),
             ),
             KeyError::Refused(_) => Some("`sealdrop keys list` shows the keys and their ids".into()),
+            KeyError::MultiLineReason => Some(
+                "give the reason on one line, e.g. --reason \"laptop lost, ticket 42\"".into(),
+            ),
+            KeyError::NoActiveKey(_) => Some(
+                "re-key the export to at least one active key (`sealdrop rekey EXPORT -i IDENTITY \
+                 -r age1… -o NEW`); `sealdrop keys list` shows which keys are active"
+                    .into(),
+            ),
+            KeyError::SameKeys(_) => Some(
+                "nothing needs doing; to move the submission to other keys, re-key it to them \
+                 (`sealdrop keys list` shows the active ones)"
+                    .into(),
+            ),
             KeyError::Identity { .. } => Some(
                 "pass an age identity file (AGE-SECRET-KEY-1…) or an unencrypted SSH private key \
                  with -i"
                     .into(),
             ),
         }
+    }
+}
+
+/// Key ids for a message: at most eight, then how many more.
+fn list_ids(ids: &[KeyId]) -> String {
+    let shown: Vec<&str> = ids.iter().take(8).map(|k| k.0.as_str()).collect();
+    match ids.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
     }
 }
 
@@ -102,6 +141,17 @@ impl KeyError {
 )]
 #[serde(transparent)]
 pub struct KeyId(pub String);
+
+impl KeyId {
+    /// True for an id as [`key_id`] makes them: 12 lowercase hex digits.
+    pub fn is_well_formed(&self) -> bool {
+        self.0.len() == 12
+            && self
+                .0
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+}
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -313,7 +363,7 @@ pub fn retire_recipient(
             "key {id} is the last active key; add its successor first (`sealdrop keys add`)"
         )));
     }
-    let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
+    let reason = retirement_reason(reason)?;
     let mut out = String::with_capacity(text.len() + 64);
     for raw in text.lines() {
         let line = raw.trim();
@@ -321,13 +371,28 @@ pub fn retire_recipient(
             && !line.starts_with('#')
             && parse_recipient(line).is_ok_and(|(canonical, _)| &key_id(&canonical) == id);
         if matches {
-            out.push_str(&format!("# retired {date} ({}): {line}\n", reason.trim()));
+            out.push_str(&format!("# retired {date} ({reason}): {line}\n"));
         } else {
             out.push_str(raw);
             out.push('\n');
         }
     }
     Ok(out)
+}
+
+/// A retirement reason as the recipients file and the audit trail keep it: one line, trimmed,
+/// without control characters. Refuses line breaks rather than joining lines silently.
+pub fn retirement_reason(reason: &str) -> Result<String, KeyError> {
+    if reason.chars().any(|c| {
+        matches!(
+            c,
+            '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    }) {
+        return Err(KeyError::MultiLineReason);
+    }
+    let cleaned: String = reason.chars().filter(|c| !c.is_control()).collect();
+    Ok(cleaned.trim().to_owned())
 }
 
 /// Replaces `path` with `text` atomically: temporary file, fsync, rename, fsync folder.
@@ -562,5 +627,35 @@ mod tests {
         assert_eq!(ring.ids(), vec![key_id(X2)]);
         assert!(retire_recipient(&out, &key_id(X2), "2026-11-28", "x").is_err());
         assert!(retire_recipient(&out, &KeyId("000000000000".into()), "d", "x").is_err());
+    }
+
+    #[test]
+    fn a_retirement_reason_must_fit_on_one_line() {
+        let text = format!("# alice\n{X1}\n# bob\n{X2}\n");
+        for reason in ["lost\nlaptop", "lost\r", "a\u{2028}b"] {
+            let err = retire_recipient(&text, &key_id(X1), "2026-11-28", reason).unwrap_err();
+            assert!(
+                matches!(err, KeyError::MultiLineReason),
+                "{reason:?}: {err}"
+            );
+        }
+        assert_eq!(
+            retirement_reason("  lost\u{7} \u{1b}[0mlaptop ").unwrap(),
+            "lost [0mlaptop"
+        );
+    }
+
+    #[test]
+    fn well_formed_key_ids_are_twelve_lowercase_hex_digits() {
+        assert!(key_id(X1).is_well_formed());
+        for bad in [
+            "",
+            "00000000000",
+            "00000000000G",
+            "ABCDEF012345",
+            "0000000000000",
+        ] {
+            assert!(!KeyId(bad.into()).is_well_formed(), "{bad}");
+        }
     }
 }

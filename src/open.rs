@@ -123,57 +123,81 @@ pub fn open(bundle_path: &Path, identities: &Identities, out: &Path) -> Result<R
     open_reader(io::BufReader::new(input), identities, out)
 }
 
-/// Like [`open`], reading the bundle from `input`.
+/// Like [`open`], reading the bundle from `input`. On failure nothing it made is left: no
+/// file, no `files/` folder, and no output folder (or parent) it created; an output folder that
+/// existed before stays, empty.
 pub fn open_reader(
     input: impl Read,
     identities: &Identities,
     out: &Path,
 ) -> Result<Report, OpenError> {
-    prepare_output(out)?;
-    let files_dir = out.join("files");
+    let created = prepare_output(out)?;
     let mut state = State::default();
-    let result = bundle::read(input, |part, size, reader| {
-        state.take(part, size, reader, identities, &files_dir)
-    })
-    .and_then(|()| state.finish());
-    match result {
-        Ok(report) => {
-            write_new(
-                &out.join("report.json"),
-                &serde_json::to_vec_pretty(&report).map_err(|e| OpenError::Io(e.to_string()))?,
-            )?;
-            write_new(&out.join("report.txt"), render_text(&report).as_bytes())?;
-            Ok(report)
+    let result = open_into(input, identities, out, &mut state);
+    if result.is_err() {
+        for f in &state.written {
+            let _ = fs::remove_file(f);
         }
-        Err(e) => {
-            for f in &state.written {
-                let _ = fs::remove_file(f);
+        let _ = fs::remove_dir(out.join("files"));
+        if let Some(top) = created {
+            // Only empty folders go: remove_dir never takes anything it did not make.
+            for dir in out.ancestors() {
+                if fs::remove_dir(dir).is_err() || dir == top {
+                    break;
+                }
             }
-            let _ = fs::remove_dir(&files_dir);
-            Err(e)
         }
     }
+    result
 }
 
-fn prepare_output(out: &Path) -> Result<(), OpenError> {
+/// Verifies and decrypts into `out`, listing every file it writes in `state.written`.
+fn open_into(
+    input: impl Read,
+    identities: &Identities,
+    out: &Path,
+    state: &mut State,
+) -> Result<Report, OpenError> {
+    let files_dir = out.join("files");
+    bundle::read(input, |part, size, reader| {
+        state.take(part, size, reader, identities, &files_dir)
+    })?;
+    let report = state.finish()?;
+    let json = serde_json::to_vec_pretty(&report).map_err(|e| OpenError::Io(e.to_string()))?;
+    for (name, data) in [
+        ("report.json", json),
+        ("report.txt", render_text(&report).into_bytes()),
+    ] {
+        let path = out.join(name);
+        write_new(&path, &data)?;
+        state.written.push(path);
+    }
+    Ok(report)
+}
+
+/// Creates `out` when it does not exist; returns the outermost folder it created.
+fn prepare_output(out: &Path) -> Result<Option<PathBuf>, OpenError> {
     match fs::read_dir(out) {
         Ok(mut entries) => {
             if entries.next().is_some() {
                 return Err(OpenError::OutputNotEmpty(out.to_owned()));
             }
+            Ok(None)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let created = crate::os::first_missing_ancestor(out);
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(out)
                 .map_err(io_err(&out.display().to_string()))?;
+            Ok(created)
         }
-        Err(e) => return Err(io_err(&out.display().to_string())(e)),
+        Err(e) => Err(io_err(&out.display().to_string())(e)),
     }
-    Ok(())
 }
 
+/// Writes a new file (never replacing one); removes it again when writing fails.
 fn write_new(path: &Path, data: &[u8]) -> Result<(), OpenError> {
     let mut f = fs::OpenOptions::new()
         .write(true)
@@ -181,8 +205,10 @@ fn write_new(path: &Path, data: &[u8]) -> Result<(), OpenError> {
         .mode(0o600)
         .open(path)
         .map_err(io_err(&path.display().to_string()))?;
-    f.write_all(data)
-        .map_err(io_err(&path.display().to_string()))
+    f.write_all(data).map_err(|e| {
+        let _ = fs::remove_file(path);
+        io_err(&path.display().to_string())(e)
+    })
 }
 
 #[derive(Default)]

@@ -48,16 +48,28 @@ pub(crate) fn now() -> String {
 
 /// Records the keys of a freshly loaded ring in the `keys` tree and the audit trail.
 pub(crate) fn record_ring(db: &Db, ring: &KeyRing) -> Result<ReloadReport, StoreError> {
+    record_ring_retiring(db, ring, None)
+}
+
+/// Like [`record_ring`]; `retiring` is the key `keys retire` just took out, with its reason.
+fn record_ring_retiring(
+    db: &Db,
+    ring: &KeyRing,
+    retiring: Option<(&KeyId, &str)>,
+) -> Result<ReloadReport, StoreError> {
     let at = now();
     let (added, retired) = db.sync_keys(ring, &at)?;
     for (event, list) in [("key-added", &added), ("key-retired", &retired)] {
         for info in list {
+            let reason = retiring
+                .filter(|(id, _)| event == "key-retired" && *id == &info.id)
+                .map(|(_, reason)| reason);
             db.audit(&AuditEvent {
                 at: at.clone(),
                 event: event.into(),
                 key_id: Some(info.id.clone()),
                 case: None,
-                detail: info.label.clone().unwrap_or_default(),
+                detail: key_detail(info.label.as_deref(), reason),
             })?;
         }
     }
@@ -66,6 +78,24 @@ pub(crate) fn record_ring(db: &Db, ring: &KeyRing) -> Result<ReloadReport, Store
         added: added.into_iter().map(|i| i.id).collect(),
         retired: retired.into_iter().map(|i| i.id).collect(),
     })
+}
+
+/// The audit detail of a key event: the label alone, or the retirement reason with the label.
+fn key_detail(label: Option<&str>, reason: Option<&str>) -> String {
+    match (reason, label) {
+        (None, label) => label.unwrap_or_default().to_owned(),
+        (Some(reason), label) => {
+            let reason = if reason.is_empty() {
+                "none given"
+            } else {
+                reason
+            };
+            match label {
+                Some(label) => format!("reason: {reason} (label: {label})"),
+                None => format!("reason: {reason}"),
+            }
+        }
+    }
 }
 
 impl Portal {
@@ -86,13 +116,14 @@ impl Portal {
     /// Uploads already running finish with the ring they started with.
     pub fn reload_keys_blocking(&self) -> Result<ReloadReport, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.reload_locked()
+        self.reload_locked(None)
     }
 
-    fn reload_locked(&self) -> Result<ReloadReport, PortalError> {
+    /// Reloads with the edit lock held; `retiring` is the key `keys retire` just took out.
+    fn reload_locked(&self, retiring: Option<(&KeyId, &str)>) -> Result<ReloadReport, PortalError> {
         match KeyRing::load(&self.config.keys.recipients_file) {
             Ok(ring) => {
-                let report = record_ring(&self.db, &ring)?;
+                let report = record_ring_retiring(&self.db, &ring, retiring)?;
                 self.keys.replace(ring);
                 self.audit_quietly(
                     "keys-reloaded",
@@ -121,18 +152,21 @@ impl Portal {
         let text = read_file(path)?;
         let (new_text, _) = keys::append_recipient(&text, recipient, label)?;
         keys::write_atomically(path, &new_text)?;
-        self.reload_locked()
+        self.reload_locked(None)
     }
 
-    /// Comments a key out of the file (with date and reason) and reloads.
+    /// Comments a key out of the file (with date and reason) and reloads; the audit trail
+    /// keeps the reason. Refuses a reason that is not a single line.
     pub fn retire_key_blocking(&self, id: &str, reason: &str) -> Result<ReloadReport, PortalError> {
+        let reason = keys::retirement_reason(reason)?;
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = &self.config.keys.recipients_file;
         let text = read_file(path)?;
         let date = now();
-        let new_text = keys::retire_recipient(&text, &KeyId(id.to_owned()), &date[..10], reason)?;
+        let id = KeyId(id.to_owned());
+        let new_text = keys::retire_recipient(&text, &id, &date[..10], &reason)?;
         keys::write_atomically(path, &new_text)?;
-        self.reload_locked()
+        self.reload_locked(Some((&id, &reason)))
     }
 
     /// Every key ever used, with what it can read (deleted cases no longer count).
@@ -170,5 +204,21 @@ impl Portal {
             Ok(()) => self.audit_quietly("tls-reloaded", None, String::new()),
             Err(e) => self.audit_quietly("tls-reload-refused", None, e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retirement_detail_gives_the_reason_and_keeps_the_label() {
+        assert_eq!(
+            key_detail(Some("alice laptop"), Some("laptop lost")),
+            "reason: laptop lost (label: alice laptop)"
+        );
+        assert_eq!(key_detail(None, Some("laptop lost")), "reason: laptop lost");
+        assert_eq!(key_detail(None, Some("")), "reason: none given");
+        assert_eq!(key_detail(Some("bob"), None), "bob");
     }
 }

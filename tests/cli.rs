@@ -280,3 +280,84 @@ fn open_detects_a_truncated_or_altered_bundle() {
     );
     assert_eq!(all_files(&setup.dir.path().join("o2")).len(), 0);
 }
+
+#[test]
+fn a_failed_open_removes_the_folders_it_created_and_empties_one_that_existed() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let resp = post_form(
+        server.addr,
+        &form(vec![file("a", bytes(200_000, 1)), file("b", bytes(10, 2))]),
+        "",
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let bundle = setup.export(resp.json()["case"].as_str().unwrap());
+    let good = std::fs::read(&bundle).unwrap();
+    // Cut inside the second file: the first one is decrypted and written before the failure.
+    let truncated = setup.dir.path().join("truncated.tar");
+    std::fs::write(&truncated, &good[..good.len() - 2048]).unwrap();
+    let stranger = setup.dir.path().join("stranger.txt");
+    keygen(&stranger);
+
+    let root = TempDir::new("open-cleanup");
+    for (what, bundle, identity) in [
+        ("wrong identity", &bundle, &stranger),
+        ("truncated", &truncated, &setup.identities[0]),
+    ] {
+        // A new folder (and the parents open made for it) is removed.
+        let parent = root.path().join(format!("new-{}", what.replace(' ', "-")));
+        let o = open(bundle, &[identity], &parent.join("a/out"));
+        assert!(!o.status.success(), "{what}: open succeeded");
+        assert!(stderr(&o).contains("hint: "), "{what}: {}", stderr(&o));
+        assert!(!parent.exists(), "{what}: open left {}", parent.display());
+
+        // A folder that existed (empty) stays, and is empty again.
+        let existing = root
+            .path()
+            .join(format!("existing-{}", what.replace(' ', "-")));
+        std::fs::create_dir(&existing).unwrap();
+        let o = open(bundle, &[identity], &existing);
+        assert!(!o.status.success(), "{what}: open succeeded");
+        assert!(
+            existing.is_dir(),
+            "{what}: open removed a folder it did not make"
+        );
+        let left: Vec<_> = std::fs::read_dir(&existing).unwrap().collect();
+        assert!(left.is_empty(), "{what}: open left {left:?}");
+    }
+    // And the same folders work for the next try.
+    let out = root.path().join("existing-truncated");
+    assert!(
+        open(&bundle, &[&setup.identities[0]], &out)
+            .status
+            .success()
+    );
+    assert!(std::fs::read(out.join("files/a")).unwrap() == bytes(200_000, 1));
+}
+
+#[test]
+fn the_demo_folder_and_its_secrets_are_private_to_their_owner() {
+    let root = TempDir::new("demo-modes");
+    let demo = root.path().join("demo");
+    // Under the common umask 022 everything would be readable by others unless the demo asks
+    // for private modes itself.
+    let o = std::process::Command::new("sh")
+        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
+        .arg(bin())
+        .args(["demo", "--dir", demo.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--setup-only"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&demo), 0o700, "the demo folder");
+    assert_eq!(mode(&demo.join("keys")), 0o700, "keys/");
+    for secret in ["identity.txt", "key.pem"] {
+        assert_eq!(mode(&demo.join(secret)), 0o600, "{secret}");
+    }
+    let files = all_files(&demo);
+    assert!(files.len() >= 5, "{files:?}");
+    for f in &files {
+        assert_eq!(mode(f) & 0o077, 0, "{} is open to others", f.display());
+    }
+}

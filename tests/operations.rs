@@ -262,3 +262,91 @@ fn an_online_backup_taken_during_uploads_restores_into_a_working_portal() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("hint: "));
 }
+
+fn restore(backup: &Path, data_dir: &Path) -> std::process::Output {
+    run(&[
+        "restore",
+        backup.to_str().unwrap(),
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_failed_restore_removes_what_it_created_so_a_retry_into_the_same_folder_works() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    for seed in 0..2 {
+        let r = post_form(
+            server.addr,
+            &form(vec![
+                file("a.bin", bytes(90_000, seed)),
+                file("b.bin", bytes(20_000, seed + 10)),
+            ]),
+            "",
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let backup = setup.dir.path().join("backup.tar");
+    let o = setup.admin(&["backup", "-o", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    drop(server);
+    let good = std::fs::read(&backup).unwrap();
+
+    let truncated = setup.dir.path().join("truncated.tar");
+    std::fs::write(&truncated, &good[..good.len() - 4096]).unwrap();
+    let mut entries = tar_entries(&good);
+    let last = entries.last_mut().unwrap();
+    assert!(last.0.starts_with("blobs/"), "{}", last.0);
+    let at = last.1.len() / 2;
+    last.1[at] ^= 0x55;
+    let corrupt = setup.dir.path().join("corrupt.tar");
+    std::fs::write(&corrupt, tar_build(&entries)).unwrap();
+
+    let target = TempDir::new("restore-retry");
+    // A folder restore creates (with a parent it creates) is removed again.
+    let parent = target.path().join("new");
+    let fresh = parent.join("data");
+    for bad in [&truncated, &corrupt] {
+        let o = restore(bad, &fresh);
+        assert!(!o.status.success(), "a damaged backup was restored");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("hint: "), "{err}");
+        assert!(!parent.exists(), "restore left {}", parent.display());
+    }
+    // A folder that was there (empty) stays, empty.
+    let existing = target.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    for bad in [&truncated, &corrupt] {
+        assert!(!restore(bad, &existing).status.success());
+        assert!(existing.is_dir());
+        let left: Vec<_> = std::fs::read_dir(&existing).unwrap().collect();
+        assert!(left.is_empty(), "restore left {left:?}");
+    }
+    // The retries work.
+    for dir in [&fresh, &existing] {
+        let o = restore(&backup, dir);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Restored 2 submission(s)"));
+    }
+    // A folder that holds anything is refused, with a way out.
+    let o = restore(&backup, &existing);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not empty")
+            && err.contains("hint: ")
+            && err.contains("choose a new or empty folder"),
+        "{err}"
+    );
+    // The restored data directory serves the submissions.
+    let restored = Setup::new(0, "");
+    std::fs::copy(
+        setup.dir.path().join("keys/recipients.txt"),
+        restored.dir.path().join("keys/recipients.txt"),
+    )
+    .unwrap();
+    std::fs::rename(&fresh, restored.data()).unwrap();
+    let _second = restored.start();
+    assert_eq!(restored.record_count(), 2);
+}

@@ -376,6 +376,12 @@ fn a_rekeyed_submission_opens_with_the_new_identity_only_and_imports_refuse_bad_
         .success()
     );
 
+    // The server must use the new key before it accepts a bundle encrypted only to it.
+    ok(keys(
+        &setup,
+        &["add", &setup.recipients[1], "--label", "second"],
+    ));
+
     // Refusals change nothing.
     let refused = |path: &Path, extra: &[&str], words: &str| {
         let mut args = vec!["import", path.to_str().unwrap()];
@@ -462,6 +468,10 @@ fn a_bad_recipients_file_on_reload_keeps_the_old_keys() {
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert!(
             err.contains("recipients.txt") && err.contains("hint"),
+            "{err}"
+        );
+        assert!(
+            err.contains("keys: refused") && err.contains("TLS: not in use"),
             "{err}"
         );
         let r = post_form(server.addr, &form(vec![file("a", bytes(10, 1))]), "");
@@ -596,5 +606,203 @@ fn tls_certificates_reload_without_dropping_uploads_and_a_bad_one_is_refused() {
         base64_body(&served_cert(&server.url)),
         base64_body(&second),
         "a bad certificate replaced the good one"
+    );
+}
+
+/// `sealdrop rekey BUNDLE -i IDENTITY -r RECIPIENT -o OUT`.
+fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
+    ok(run(&[
+        "rekey",
+        bundle.to_str().unwrap(),
+        "-i",
+        identity.to_str().unwrap(),
+        "-r",
+        recipient,
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+}
+
+#[test]
+fn an_import_that_would_undo_a_rotation_or_change_nothing_is_refused() {
+    let setup = Setup::new(3, "");
+    only_first_key(&setup);
+    let server = setup.start();
+    let case = upload(&server);
+    let [a, b, c] = [0, 1, 2].map(|i| sealdrop_key_id(&setup.recipients[i]));
+    ok(keys(&setup, &["add", &setup.recipients[1], "--label", "b"]));
+    ok(keys(&setup, &["add", &setup.recipients[2], "--label", "c"]));
+    ok(keys(&setup, &["retire", &a, "--reason", "rotated"]));
+    ok(keys(&setup, &["retire", &c, "--reason", "rotated"]));
+    let bundle = setup.export(&case);
+    let blobs_before = setup.blob_count();
+
+    let refused = |recipient: &str, name: &str| -> String {
+        let out = setup.dir.path().join(name);
+        rekey_to(&bundle, &setup.identities[0], recipient, &out);
+        let o = setup.admin(&["import", out.to_str().unwrap()]);
+        assert!(!o.status.success(), "{name}: import accepted");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // Only a retired key: importing it would undo the rotation.
+    let err = refused(&setup.recipients[2], "to-retired.tar");
+    assert!(
+        err.contains(&c) && err.contains("none of which is active"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: ")
+            && err.contains("at least one active key")
+            && err.contains("sealdrop keys list"),
+        "{err}"
+    );
+    // Exactly the keys it already has: nothing to import.
+    let err = refused(&setup.recipients[0], "to-same.tar");
+    assert!(
+        err.contains("already encrypted to exactly these keys")
+            && err.contains("nothing to import")
+            && err.contains(&a),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+
+    // Nothing changed: same keys, same ciphertext, still readable with the old identity.
+    let rec = json(setup.admin(&["show", &case, "--json"]));
+    assert_eq!(rec["key_ids"], serde_json::json!([a]));
+    assert_eq!(setup.blob_count(), blobs_before);
+    assert!(ok_open(
+        &setup.export(&case),
+        &setup.identities[0],
+        &setup.dir.path().join("still-old")
+    ));
+
+    // An active key is accepted.
+    let good = setup.dir.path().join("to-active.tar");
+    rekey_to(&bundle, &setup.identities[0], &setup.recipients[1], &good);
+    ok(setup.admin(&["import", good.to_str().unwrap()]));
+    let rec = json(setup.admin(&["show", &case, "--json"]));
+    assert_eq!(rec["key_ids"], serde_json::json!([b]));
+}
+
+#[test]
+fn retiring_a_key_records_its_reason_in_the_audit_trail_and_refuses_a_multi_line_reason() {
+    let setup = Setup::new(2, "");
+    only_first_key(&setup);
+    let _server = setup.start();
+    let [a, b] = [0, 1].map(|i| sealdrop_key_id(&setup.recipients[i]));
+    ok(keys(
+        &setup,
+        &["add", &setup.recipients[1], "--label", "bob"],
+    ));
+    let path = setup.dir.path().join("keys/recipients.txt");
+    let file_before = std::fs::read_to_string(&path).unwrap();
+
+    for reason in ["laptop lost\nsee ticket 7", "two\r\nlines"] {
+        let o = keys(&setup, &["retire", &a, "--reason", reason]);
+        assert!(!o.status.success(), "a multi-line reason was accepted");
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(
+            err.starts_with("error: ") && err.contains("single line"),
+            "{err}"
+        );
+        assert!(err.contains("hint: "), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), file_before);
+    assert!(usage(&setup)[&a].0, "the key was retired anyway");
+
+    ok(keys(&setup, &["retire", &a, "--reason", "laptop lost"]));
+    let audit = json(setup.admin(&["audit", "--json"]));
+    let retired: Vec<&serde_json::Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "key-retired")
+        .collect();
+    assert_eq!(retired.len(), 1, "{audit}");
+    assert_eq!(retired[0]["key_id"], a.as_str());
+    assert_eq!(retired[0]["detail"], "reason: laptop lost (label: first)");
+    assert!(usage(&setup)[&b].0);
+}
+
+#[test]
+fn a_reload_says_for_keys_and_for_tls_separately_what_took_effect() {
+    let dir = TempDir::new("partialreload");
+    let [demo, spare] = ["demo", "spare"].map(|n| dir.path().join(n));
+    for d in [&demo, &spare] {
+        ok(run(&[
+            "demo",
+            "--dir",
+            d.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--setup-only",
+        ]));
+    }
+    let setup = Setup {
+        config: demo.join("sealdrop.toml"),
+        identities: vec![demo.join("identity.txt")],
+        recipients: vec![],
+        dir,
+    };
+    let server = setup.start();
+    let recipients = demo.join("keys/recipients.txt");
+    let good_keys = std::fs::read_to_string(&recipients).unwrap();
+    let reload = || {
+        let o = keys(&setup, &["reload"]);
+        assert!(!o.status.success(), "a refused reload reported success");
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        let hint = err
+            .lines()
+            .find_map(|l| l.strip_prefix("hint: "))
+            .unwrap_or_else(|| panic!("no hint: {err}"))
+            .to_owned();
+        (err, hint)
+    };
+
+    // Keys refused, certificate reloaded.
+    std::fs::write(&recipients, "age1notarealkey\n").unwrap();
+    std::fs::copy(spare.join("cert.pem"), demo.join("cert.pem")).unwrap();
+    std::fs::copy(spare.join("key.pem"), demo.join("key.pem")).unwrap();
+    let (err, hint) = reload();
+    assert!(
+        err.contains("keys: refused") && err.contains("the previous keys stay in force"),
+        "{err}"
+    );
+    assert!(err.contains("TLS: reloaded"), "{err}");
+    assert!(!hint.contains("certificate stay"), "{hint}");
+    assert!(hint.contains("recipients"), "{hint}");
+    let second = std::fs::read_to_string(demo.join("cert.pem")).unwrap();
+    assert_eq!(base64_body(&served_cert(&server.url)), base64_body(&second));
+
+    // Keys reloaded, certificate refused.
+    std::fs::write(&recipients, &good_keys).unwrap();
+    std::fs::write(
+        demo.join("cert.pem"),
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let (err, hint) = reload();
+    assert!(err.contains("keys: reloaded"), "{err}");
+    assert!(
+        err.contains("TLS: refused") && err.contains("the previous certificate stays in force"),
+        "{err}"
+    );
+    assert!(!hint.contains("previous keys"), "{hint}");
+    assert!(
+        hint.contains("cert.pem") || hint.contains("certificate"),
+        "{hint}"
+    );
+    assert_eq!(base64_body(&served_cert(&server.url)), base64_body(&second));
+
+    // Both refused.
+    std::fs::write(&recipients, "").unwrap();
+    let (err, hint) = reload();
+    assert!(
+        err.contains("keys: refused") && err.contains("TLS: refused"),
+        "{err}"
+    );
+    assert!(
+        hint.contains("previous keys and certificate stay in force"),
+        "{hint}"
     );
 }

@@ -208,9 +208,9 @@ pub async fn reload(
     let portal = portal.into_inner();
     match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls)).await {
         Ok(Ok(report)) => HttpResponse::Ok().json(report),
-        Ok(Err(message)) => HttpResponse::UnprocessableEntity().json(serde_json::json!({
-            "error": { "code": "reload-refused", "message": message,
-                       "hint": "fix the file named above; the previous keys and certificate stay in force" }
+        Ok(Err(refused)) => HttpResponse::UnprocessableEntity().json(serde_json::json!({
+            "error": { "code": "reload-refused", "message": refused.message, "hint": refused.hint,
+                       "keys": refused.keys, "tls": refused.tls }
         })),
         Err(e) => respond::error(&req, &ApiError::internal("reload", e)),
     }

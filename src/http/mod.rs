@@ -316,14 +316,29 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     public.and(admin).map_err(ServeError::Run)
 }
 
+/// A reload in which at least one part was refused: what happened to each part, and what to
+/// do next, worded for the parts that did take effect.
+#[derive(Debug, Clone)]
+pub struct ReloadRefused {
+    /// One clause per part: "keys: …; TLS: …".
+    pub message: String,
+    /// What to do next.
+    pub hint: String,
+    /// `reloaded` or `refused`.
+    pub keys: &'static str,
+    /// `reloaded`, `refused` or `not-in-use`.
+    pub tls: &'static str,
+}
+
 /// Reloads the recipients file and the TLS certificate (SIGHUP and `sealdrop keys reload`).
-/// Each part that fails keeps its previous state; the error names what failed.
-pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Value, String> {
+/// Each part that fails keeps its previous state, the other part still takes effect; a refusal
+/// says part by part which.
+pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Value, ReloadRefused> {
     let keys = portal.reload_keys_blocking();
     let tls = certs
         .0
         .as_ref()
-        .map(|store| store.reload().map_err(|e| e.to_string()));
+        .map(|store| store.reload().map_err(|e| e.0));
     if let Some(outcome) = &tls {
         match outcome {
             Ok(()) => tracing::info!("TLS certificate reloaded"),
@@ -333,21 +348,59 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
         }
         portal.audit_tls(outcome.clone());
     }
-    let mut errors = Vec::new();
-    if let Err(e) = &keys {
-        let hint = e
-            .hint()
-            .map(|h| format!(" (hint: {h})"))
-            .unwrap_or_default();
-        errors.push(format!("keys: {e}{hint}"));
-    }
-    if let Some(Err(e)) = &tls {
-        errors.push(e.clone());
-    }
-    if !errors.is_empty() {
-        return Err(errors.join("; "));
-    }
-    Ok(serde_json::json!({ "keys": keys.ok(), "tls_reloaded": tls.is_some() }))
+    let tls_state = match &tls {
+        None => "not-in-use",
+        Some(Ok(())) => "reloaded",
+        Some(Err(_)) => "refused",
+    };
+    let (keys_clause, keys_state) = match &keys {
+        Ok(report) => (
+            format!("keys: reloaded, {} active", report.active.len()),
+            "reloaded",
+        ),
+        Err(e) => (
+            format!("keys: refused, the previous keys stay in force ({e})"),
+            "refused",
+        ),
+    };
+    let tls_clause = match &tls {
+        None => "TLS: not in use".to_owned(),
+        Some(Ok(())) => "TLS: reloaded, the new certificate is in use".to_owned(),
+        Some(Err(e)) => format!("TLS: refused, the previous certificate stays in force ({e})"),
+    };
+    const AGAIN: &str = "then run `sealdrop keys reload` again";
+    let hint = match (&keys, &tls) {
+        (Ok(report), None | Some(Ok(()))) => {
+            return Ok(serde_json::json!({
+                "keys": report,
+                "tls": tls_state,
+                "tls_reloaded": tls_state == "reloaded",
+            }));
+        }
+        (Err(_), Some(Err(_))) => format!(
+            "fix the recipients file and the TLS certificate or key named above, {AGAIN}; until \
+             then the previous keys and certificate stay in force"
+        ),
+        (Err(e), _) => {
+            let what = e.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+            let tls_note = if matches!(tls, Some(Ok(()))) {
+                "; the new TLS certificate is already in use"
+            } else {
+                ""
+            };
+            format!("fix the recipients file named above{what}, {AGAIN}{tls_note}")
+        }
+        (Ok(_), Some(Err(_))) => format!(
+            "fix the TLS certificate or key named above (server.tls_cert and server.tls_key must \
+             be PEM files that belong together), {AGAIN}; the keys were reloaded and are in force"
+        ),
+    };
+    Err(ReloadRefused {
+        message: format!("{keys_clause}; {tls_clause}"),
+        hint,
+        keys: keys_state,
+        tls: tls_state,
+    })
 }
 
 /// Runs the retention purge at start-up and every `retention.purge_interval`.
