@@ -85,6 +85,11 @@ pub enum ApiError {
         "No report matches this reference. Check it against your receipt; the check symbol at the end catches most typos."
     )]
     UnknownReference,
+    /// A report of a kind that needs contact details came without them.
+    #[error(
+        "Please give an e-mail address or phone number, so that we can reach you about this report."
+    )]
+    ContactRequired,
     /// No reference given where one is needed.
     #[error("Give the reference from your receipt.")]
     MissingReference,
@@ -132,7 +137,7 @@ impl ApiError {
             InsufficientStorage => 507,
             CrossSite => 403,
             NotFound | UnknownReference => 404,
-            MissingReference | ReferenceFirst => 400,
+            MissingReference | ReferenceFirst | ContactRequired => 400,
             InviteGone => 410,
             CaseClosed => 409,
             RateLimited(_) => 429,
@@ -168,6 +173,7 @@ impl ApiError {
             CrossSite => "cross-site-request",
             NotFound | UnknownReference => "not-found",
             MissingReference => "missing-reference",
+            ContactRequired => "contact-required",
             ReferenceFirst => "reference-first",
             InviteGone => "invite-gone",
             CaseClosed => "case-closed",
@@ -183,6 +189,29 @@ impl ApiError {
             ApiError::Busy => Some(30),
             ApiError::InsufficientStorage => Some(600),
             ApiError::RateLimited(s) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
+            _ => None,
+        }
+    }
+
+    /// The key of this error's human message in the page translations (`e_…`).
+    pub fn text_key(&self) -> String {
+        match self {
+            ApiError::UnknownReference => "e_unknown_reference".into(),
+            e => format!("e_{}", e.code().replace('-', "_")),
+        }
+    }
+
+    /// The value a message mentions (a limit, seconds to wait), if any.
+    pub fn param(&self) -> Option<String> {
+        use ApiError::*;
+        match self {
+            PartHeaderTooLarge(b)
+            | MessageTooLong(b)
+            | ContactTooLong(b)
+            | FileTooLarge(b)
+            | SubmissionTooLarge(b) => Some(b.to_string()),
+            TooManyFiles(n) | TooManyParts(n) => Some(n.to_string()),
+            RateLimited(s) => Some(s.to_string()),
             _ => None,
         }
     }
@@ -242,6 +271,7 @@ mod tests {
             ApiError::RateLimited(3),
             ApiError::ReferenceFirst,
             ApiError::MissingReference,
+            ApiError::ContactRequired,
         ];
         for e in all {
             assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));

@@ -269,6 +269,12 @@ impl Intake {
         if self.files.is_empty() && fields.message.trim().is_empty() {
             return Err(ApiError::EmptySubmission);
         }
+        if parent.is_none()
+            && self.portal.contact_required(category)
+            && fields.contact.trim().is_empty()
+        {
+            return Err(ApiError::ContactRequired);
+        }
         let now = jiff::Timestamp::now();
         let received_at = crate::workflow::rfc3339(now);
         // Only the address leaves for the acknowledgement (in memory); it is never stored.

@@ -35,6 +35,10 @@
 //!           markers say is unsent (outbound::smtp, outbound::webhook); reporter acknowledgement
 //!           from memory only
 //! metrics:  metrics.rs counters + gauges from the cases ──▶ admin /v1/metrics (Prometheus text)
+//! pages:    http::pages renders web/*.html inside web/layout.html; http::i18n picks nl/en
+//!           (?lang=, Accept-Language, org.languages) and fills {{t.key}} from web/i18n/*.toml;
+//!           web/app.js enhances the form (limits, progress, cancel) and the receipt (copy,
+//!           download); http::markdown renders /policy; http::wellknown serves security.txt
 //! ```
 //!
 //! The upload path is a three-stage pipeline so that both cores work: the network thread hashes
@@ -55,6 +59,9 @@
 //!   follow-up after a rotation is not readable with a retired key.
 //! - `retention.delete_after_days` counts from resolution (the issue's rule), not from receipt;
 //!   a purge leaves the record as a tombstone (`purged_at`) so the breach register stays complete.
+//! - Cross-site posts: Fetch Metadata (`Sec-Fetch-Site`) decides when present; `Origin: null`
+//!   alone is accepted, because browsers send it for the portal's own forms under
+//!   `Referrer-Policy: no-referrer`.
 //! - The data-breach clock stops at a recorded authority decision (`admin authority`), which a
 //!   data breach needs before it may be resolved: the register then documents it.
 
@@ -73,7 +80,7 @@
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
 //! `http::tls` (server) and `outbound::tls` (client), sha2: `digest`, jiff time zones:
-//! `deadlines`/`workflow`).
+//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`).
 
 #![forbid(unsafe_code)]
 

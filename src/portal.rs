@@ -209,6 +209,15 @@ impl Portal {
 }
 
 impl Portal {
+    /// True when reports of `category` must carry contact details.
+    pub fn contact_required(&self, category: crate::record::Category) -> bool {
+        self.config
+            .org
+            .contact_required_for
+            .iter()
+            .any(|c| c == category.as_str())
+    }
+
     /// Uploads in progress.
     pub fn uploads_running(&self) -> usize {
         self.config.limits.max_concurrent_uploads - self.uploads.available_permits()

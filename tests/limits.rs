@@ -220,6 +220,20 @@ fn cross_site_posts_are_refused_and_same_origin_posts_accepted() {
         post_form(server.addr, &parts, "Sec-Fetch-Site: same-site\r\n").status,
         201
     );
+    // A real browser posting this portal's own form under `Referrer-Policy: no-referrer` sends
+    // `Origin: null` (found by the headless-Chromium test): accepted.
+    let r = post_form(
+        server.addr,
+        &parts,
+        "Origin: null\r\nSec-Fetch-Site: same-origin\r\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = post_form(
+        server.addr,
+        &parts,
+        "Origin: null\r\nSec-Fetch-Site: cross-site\r\n",
+    );
+    assert_eq!(r.status, 403);
 }
 
 /// Opens an upload and sends only half of its body.

@@ -65,14 +65,6 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     let dir = TempDir::new("notify");

@@ -201,10 +201,15 @@ fn pages_carry_strict_security_headers() {
     let page = resp.text();
     assert!(page.contains("Gemeente Voorbeeld"));
     assert!(page.contains("enctype=\"multipart/form-data\""));
-    assert!(
-        !page.contains("<script"),
-        "the upload page must work without JavaScript"
-    );
+    // Scripts only from files (the CSP allows no inline script), plus inert JSON data; that
+    // the page works with JavaScript off is proven in a real browser (tests/browser.rs).
+    for tag in page.split("<script").skip(1) {
+        let head = &tag[..tag.find('>').unwrap()];
+        assert!(
+            head.contains("src=\"/static/") || head.contains("type=\"application/json\""),
+            "inline script: <script{head}>"
+        );
+    }
     let health = get(server.addr, "/healthz", "");
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["status"], "ok");

@@ -295,7 +295,7 @@ fn reporters_see_state_and_promised_dates_and_misses_all_look_the_same() {
     // The browser form gets a page.
     let page = get(server.addr, "/status", "");
     assert_eq!(page.status, 200);
-    assert!(page.text().contains("action=\"/api/v1/status\""));
+    assert!(page.text().contains("action=\"/api/v1/status?lang="));
     drop(server);
 }
 
@@ -451,7 +451,7 @@ fn an_invitation_takes_exactly_one_report_and_then_answers_gone() {
     let page = get(server.addr, &path, "");
     assert_eq!(page.status, 200);
     assert!(
-        page.text().contains(&format!("action=\"{path}\"")),
+        page.text().contains(&format!("action=\"{path}?lang=")),
         "the form posts back to the link"
     );
 

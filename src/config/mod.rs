@@ -188,6 +188,11 @@ pub struct Org {
     pub policy_url: String,
     /// Page languages, the first is the default.
     pub languages: Vec<String>,
+    /// Categories whose reports must carry contact details.
+    pub contact_required_for: Vec<String>,
+    /// A Markdown file with the disclosure policy shown at `/policy`; empty: the built-in
+    /// policy (Dutch and English) with the `[sla]` numbers filled in.
+    pub policy_file: PathBuf,
 }
 
 impl Default for Org {
@@ -197,6 +202,8 @@ impl Default for Org {
             contact_email: "security@example.org".into(),
             policy_url: "/policy".into(),
             languages: vec!["nl".into(), "en".into()],
+            contact_required_for: vec!["vulnerability".into()],
+            policy_file: PathBuf::new(),
         }
     }
 }
@@ -291,6 +298,7 @@ impl Config {
         join(&mut self.storage.data_dir);
         join(&mut self.keys.recipients_file);
         join(&mut self.notify.smtp_ca_file);
+        join(&mut self.org.policy_file);
         join(&mut self.notify.webhook_ca_file);
     }
 
@@ -376,6 +384,28 @@ impl Config {
         }
         if self.org.languages.is_empty() {
             return invalid("org.languages", "must name at least one language");
+        }
+        if let Some(l) = self
+            .org
+            .languages
+            .iter()
+            .find(|l| !matches!(l.as_str(), "nl" | "en"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "org.languages",
+                problem: format!("has {l:?}; the pages exist in \"nl\" and \"en\""),
+            });
+        }
+        if let Some(c) = self
+            .org
+            .contact_required_for
+            .iter()
+            .find(|c| c.parse::<crate::record::Category>().is_err())
+        {
+            return Err(ConfigError::Invalid {
+                key: "org.contact_required_for",
+                problem: format!("has {c:?}; categories are vulnerability, data-breach, incident"),
+            });
         }
         if !self.server.public_url.is_empty()
             && !self.server.public_url.starts_with("https://")

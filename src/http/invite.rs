@@ -41,9 +41,10 @@ pub async fn page(
         Ok(_) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(pages::upload_form(
+                &req,
                 &portal,
                 &format!("/u/{}", token.as_str()),
-                "<p class=\"invite\">This is a personal upload link: it works for one report.</p>\n",
+                "<p class=\"invite\">{{t.invite_banner}}</p>\n",
             )),
         Err(e) => {
             portal.metrics.rejected(e.code());

@@ -4,12 +4,15 @@
 
 pub mod admin;
 pub mod cases;
+pub mod i18n;
 pub mod invite;
+pub mod markdown;
 pub mod pages;
 pub mod respond;
 pub mod status;
 pub mod tls;
 pub mod upload;
+pub mod wellknown;
 
 use crate::portal::Portal;
 use actix_web::dev::{Service, ServiceResponse};
@@ -74,6 +77,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/u/{token}")
             .route(web::get().to(invite::page))
             .route(web::post().to(upload::submit_invited))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/policy")
+            .route(web::get().to(pages::policy))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/.well-known/security.txt")
+            .route(web::get().to(wellknown::security))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/.well-known/age-recipients.txt")
+            .route(web::get().to(wellknown::recipients))
+            .default_service(web::to(respond::method_not_allowed)),
+    )
+    .service(
+        web::resource("/static/app.js")
+            .route(web::get().to(pages::script))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(

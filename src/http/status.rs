@@ -43,7 +43,7 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
     match result {
         Ok(status) if respond::wants_html(&req) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(pages::status_page(&req, &pages::status_result(&status))),
+            .body(pages::status_page(&req, Some(&status))),
         Ok(status) => HttpResponse::Ok().json(status),
         Err(e) => {
             portal.metrics.rejected(e.code());

@@ -175,20 +175,22 @@ fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiE
     {
         return Err(ApiError::ContentEncoding);
     }
-    if h.get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
-    {
-        return Err(ApiError::CrossSite);
-    }
-    if let Some(origin) = h.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("null");
-        let host = req.connection_info().host().to_owned();
-        let origin_host = origin
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or("null");
-        if origin_host != host {
-            return Err(ApiError::CrossSite);
+    // Fetch Metadata decides when the browser sends it; otherwise a foreign Origin is refused.
+    // `Origin: null` alone is not: with `Referrer-Policy: no-referrer` browsers send it for
+    // this portal's own plain form posts.
+    match h.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        Some(b"cross-site") => return Err(ApiError::CrossSite),
+        Some(_) => {}
+        None => {
+            if let Some(origin) = h.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+                && origin != "null"
+            {
+                let host = req.connection_info().host().to_owned();
+                let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+                if origin_host != host {
+                    return Err(ApiError::CrossSite);
+                }
+            }
         }
     }
     let is_multipart = h
@@ -276,6 +278,15 @@ async fn walk(
                 });
             }
             (_, "file") => {
+                // Refuse before the bytes when the form already shows the contact is missing.
+                if seen_contact
+                    && fields.contact.trim().is_empty()
+                    && fields
+                        .category
+                        .is_some_and(|c| ctx.portal.contact_required(c))
+                {
+                    return Err(ApiError::ContactRequired);
+                }
                 let filename = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())

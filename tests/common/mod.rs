@@ -664,3 +664,12 @@ pub fn rewrite_history(setup: &Setup, server: Server, edit: impl Fn(&mut serde_j
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -9,6 +9,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
 
+mod register;
+pub use register::{RegisterRow, register_csv};
+
 /// Longest team note on a status change or decision.
 pub const MAX_NOTE_CHARS: usize = 500;
 
@@ -431,126 +434,6 @@ impl ListFilter {
     }
 }
 
-/// One line of the breach register (GDPR art. 33(5)): facts the server knows, never content.
-#[derive(Debug, Clone, Serialize)]
-pub struct RegisterRow {
-    /// Case number.
-    pub case: String,
-    /// When the report arrived (the team became aware no later than this).
-    pub received_at: String,
-    /// Current state.
-    pub status: Status,
-    /// When the authority had to be notified.
-    pub notify_due: String,
-    /// Met, late, running or overdue.
-    pub notify_clock: Option<ClockState>,
-    /// `notified` or `not-required`, once recorded.
-    pub authority_decision: Option<&'static str>,
-    /// When it was recorded.
-    pub authority_decided_at: Option<String>,
-    /// The team's note on it.
-    pub authority_note: Option<String>,
-    /// First acknowledged.
-    pub acknowledged_at: Option<String>,
-    /// First assessed.
-    pub assessed_at: Option<String>,
-    /// Resolved or rejected.
-    pub closed_at: Option<String>,
-    /// Ciphertext deleted (tombstone).
-    pub purged_at: Option<String>,
-    /// The state history: `state@time` joined by `; `.
-    pub history: String,
-}
-
-impl Policy {
-    /// The breach register rows of `records` at `now`.
-    pub fn register(&self, records: &[Record], now: Timestamp) -> Vec<RegisterRow> {
-        records
-            .iter()
-            .filter(|r| r.category == Category::DataBreach && r.parent.is_none())
-            .map(|r| {
-                let s = stops(r);
-                let received = parse_ts(&r.received_at);
-                // A tombstone has no clocks in views; the register still shows this one.
-                let notify = received.map(|t| {
-                    deadlines::clocks(&self.calendar, &self.promises, true, t, &s)
-                        .into_iter()
-                        .find(|c| c.kind == ClockKind::NotifyAuthority)
-                });
-                let notify = notify.flatten();
-                RegisterRow {
-                    case: r.case.clone(),
-                    received_at: r.received_at.clone(),
-                    status: r.status,
-                    notify_due: notify.map(|c| rfc3339(c.due)).unwrap_or_default(),
-                    notify_clock: notify.map(|c| c.state(now)),
-                    authority_decision: r.authority.as_ref().map(|a| a.decision.as_str()),
-                    authority_decided_at: r.authority.as_ref().map(|a| a.at.clone()),
-                    authority_note: r.authority.as_ref().and_then(|a| a.note.clone()),
-                    acknowledged_at: s.acknowledged.map(rfc3339),
-                    assessed_at: s.assessed.map(rfc3339),
-                    closed_at: s.resolved.map(rfc3339),
-                    purged_at: r.purged_at.clone(),
-                    history: r
-                        .history
-                        .iter()
-                        .map(|h| format!("{}@{}", h.status, h.at))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                }
-            })
-            .collect()
-    }
-}
-
-/// The register as CSV (RFC 4180: CRLF, fields quoted when needed).
-pub fn register_csv(rows: &[RegisterRow]) -> String {
-    let mut out = String::from(
-        "case,received_at,status,notify_due,notify_clock,authority_decision,authority_decided_at,\
-         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history\r\n",
-    );
-    for r in rows {
-        let state = |s: Option<ClockState>| {
-            s.and_then(|s| serde_json::to_value(s).ok())
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        let fields = [
-            r.case.clone(),
-            r.received_at.clone(),
-            r.status.to_string(),
-            r.notify_due.clone(),
-            state(r.notify_clock),
-            r.authority_decision.unwrap_or_default().to_owned(),
-            r.authority_decided_at.clone().unwrap_or_default(),
-            r.authority_note.clone().unwrap_or_default(),
-            r.acknowledged_at.clone().unwrap_or_default(),
-            r.assessed_at.clone().unwrap_or_default(),
-            r.closed_at.clone().unwrap_or_default(),
-            r.purged_at.clone().unwrap_or_default(),
-            r.history.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-fn csv_field(f: &str) -> String {
-    // A leading = + - @ would be run as a formula by spreadsheet programs.
-    let f = if f.starts_with(['=', '+', '-', '@']) {
-        format!("'{f}")
-    } else {
-        f.to_owned()
-    };
-    if f.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
-    } else {
-        f
-    }
-}
-
 /// What a reporter may learn with their reference: the state and the promised dates.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReporterStatus {
@@ -693,14 +576,5 @@ mod tests {
         let clocks = p.clocks(&r);
         assert_eq!(p.local(clocks[0].due), "2026-04-07 24:00 CEST");
         assert_eq!(p.local(at("2026-04-07T08:15:00Z")), "2026-04-07 10:15 CEST");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_cannot_become_formulas() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
     }
 }

@@ -1,0 +1,216 @@
+//! The reporter's pages over plain HTTP: languages, the policy page, security.txt (RFC 9116) and
+//! the recipients it points at, page weight, translated error pages, and the contact rule.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+
+#[test]
+fn security_txt_is_valid_rfc_9116_and_points_at_the_current_recipients() {
+    let setup = Setup::new(2, "");
+    let server = Server::start(
+        &setup,
+        &[("SEALDROP_SERVER_PUBLIC_URL", "https://meldpunt.example.org")],
+    );
+    let r = get(server.addr, "/.well-known/security.txt", "");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    let text = r.text();
+    let field = |name: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(field("Contact")[0], "mailto:security@example.org");
+    assert!(field("Contact").contains(&"https://meldpunt.example.org/".to_owned()));
+    assert_eq!(field("Expires").len(), 1, "exactly one Expires");
+    let expires: jiff::Timestamp = field("Expires")[0].parse().unwrap();
+    let ahead = expires.duration_since(jiff::Timestamp::now()).as_secs();
+    assert!(
+        ahead > 30 * 86_400 && ahead < 365 * 86_400,
+        "Expires {ahead} s ahead"
+    );
+    assert_eq!(
+        field("Encryption"),
+        vec!["https://meldpunt.example.org/.well-known/age-recipients.txt"]
+    );
+    assert_eq!(field("Preferred-Languages"), vec!["nl, en"]);
+    assert_eq!(
+        field("Canonical"),
+        vec!["https://meldpunt.example.org/.well-known/security.txt"]
+    );
+    assert_eq!(field("Policy"), vec!["https://meldpunt.example.org/policy"]);
+    for line in text.lines() {
+        assert!(
+            line.starts_with('#') || line.contains(": "),
+            "not a field or comment: {line:?}"
+        );
+    }
+
+    let keys = get(server.addr, "/.well-known/age-recipients.txt", "").text();
+    for r in &setup.recipients {
+        assert!(keys.lines().any(|l| l == r), "{r} missing from\n{keys}");
+    }
+    // The file is the standard recipients format: the stock age CLI encrypts to it.
+    let file = setup.dir.path().join("served-recipients.txt");
+    std::fs::write(&file, &keys).unwrap();
+    let out = std::process::Command::new("age")
+        .args(["-R", file.to_str().unwrap(), "-o"])
+        .arg(setup.dir.path().join("x.age"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
+}
+
+#[test]
+fn pages_follow_accept_language_and_the_query_and_stay_small() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let nl = get(server.addr, "/", "Accept-Language: de, nl;q=0.5\r\n").text();
+    assert!(nl.contains("<html lang=\"nl\">") && nl.contains("Versleuteld verzenden"));
+    let en = get(
+        server.addr,
+        "/",
+        "Accept-Language: en-GB,en;q=0.9,nl;q=0.8\r\n",
+    )
+    .text();
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Send encrypted"));
+    let forced = get(server.addr, "/?lang=en", "Accept-Language: nl\r\n").text();
+    assert!(forced.contains("<html lang=\"en\">"));
+    assert!(forced.contains("action=\"/api/v1/submissions?lang=en\""));
+    let css = get(server.addr, "/static/style.css", "").body.len();
+    let js = get(server.addr, "/static/app.js", "").body.len();
+    for page in ["/", "/status", "/policy"] {
+        let html = get(server.addr, page, "").body.len();
+        let total = html + css + js;
+        assert!(total < 60_000, "{page}: {total} bytes with its assets");
+    }
+    let r = get(server.addr, "/static/app.js", "");
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(
+        !nl.contains("<script>") && !nl.contains("style=\""),
+        "nothing inline"
+    );
+    drop(server);
+}
+
+#[test]
+fn the_policy_page_fills_in_the_configured_promises_and_never_renders_raw_html() {
+    let setup = Setup::new(
+        1,
+        "[sla]\nacknowledge_working_days = 2\nresolve_days = 60\n",
+    );
+    let server = setup.start();
+    let nl = get(server.addr, "/policy", "").text();
+    assert!(nl.contains("binnen <strong>2 werkdag(en)</strong>"), "{nl}");
+    assert!(nl.contains("<strong>60 dagen</strong>"));
+    let en = get(server.addr, "/policy?lang=en", "").text();
+    assert!(en.contains("within <strong>60 days</strong>"));
+    drop(server);
+
+    let custom = setup.dir.path().join("policy.md");
+    std::fs::write(
+        &custom,
+        "# Our policy\n\nWe answer within {{assess_working_days}} days.\n\n<script>alert(1)</script>\n\n[bad](javascript:alert(1))\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        &setup,
+        &[("SEALDROP_ORG_POLICY_FILE", custom.to_str().unwrap())],
+    );
+    let page = get(server.addr, "/policy", "").text();
+    assert!(
+        page.contains("<h1>Our policy</h1>") && page.contains("within 3 days"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;script&gt;") && !page.contains("<script>alert"));
+    assert!(!page.contains("javascript:"));
+    drop(server);
+}
+
+#[test]
+fn error_pages_speak_the_reporters_language_and_json_keeps_the_stable_code() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let nl = post_form_to(
+        server.addr,
+        "/api/v1/submissions?lang=nl",
+        &[text("category", "gossip")],
+        "Accept: text/html\r\n",
+    );
+    assert_eq!(nl.status, 400);
+    let page = nl.text();
+    assert!(
+        page.contains("Onbekende soort melding") && page.contains("invalid-category"),
+        "{page}"
+    );
+    assert!(page.contains("<html lang=\"nl\">"));
+    let json = post_form(server.addr, &[text("category", "gossip")], "");
+    assert_eq!(json.error_code(), "invalid-category");
+    assert!(
+        json.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unknown category")
+    );
+    drop(server);
+}
+
+#[test]
+fn vulnerability_reports_need_contact_details_and_the_rule_is_configurable() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let (blobs, records) = (setup.blob_count(), setup.record_count());
+    let r = post_form(
+        server.addr,
+        &[
+            text("category", "vulnerability"),
+            text("message", "x"),
+            text("contact", "  "),
+            file("a", bytes(10, 1)),
+        ],
+        "",
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "contact-required")
+    );
+    // Contact after the files: refused at the end, nothing kept.
+    let r = post_form(
+        server.addr,
+        &[
+            text("category", "vulnerability"),
+            file("a", bytes(10, 1)),
+            text("message", "x"),
+        ],
+        "",
+    );
+    assert_eq!(r.error_code(), "contact-required");
+    setup.assert_no_trace(blobs, records);
+    let r = post_form(
+        server.addr,
+        &[text("category", "incident"), text("message", "x")],
+        "",
+    );
+    assert_eq!(r.status, 201, "optional elsewhere");
+    drop(server);
+    let server = Server::start(&setup, &[("SEALDROP_ORG_CONTACT_REQUIRED_FOR", "[]")]);
+    let r = post_form(
+        server.addr,
+        &[text("category", "vulnerability"), text("message", "x")],
+        "",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    drop(server);
+}
