@@ -88,6 +88,14 @@ impl Portal {
         Ok(self.policy.view(record, now))
     }
 
+    /// Adds a note to a case's history; audited.
+    pub fn add_note_blocking(&self, case: &str, note: &str) -> Result<CaseView, PortalError> {
+        let now = Timestamp::now();
+        let record = self.update(case, |r| Ok(self.policy.add_note(r, note, now)?))?;
+        self.audit_case("note", case, String::new())?;
+        Ok(self.policy.view(record, now))
+    }
+
     /// Records the authority decision of a data breach.
     pub fn decide_authority_blocking(
         &self,

@@ -174,9 +174,16 @@ pub enum AdminCommand {
     Purge {
         /// Case number.
         case: String,
-        /// Why, for the audit trail.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit trail (required: a deletion cannot be undone).
+        #[arg(long)]
         reason: String,
+    },
+    /// Add a note to a case's history without changing its state.
+    Note {
+        /// Case number.
+        case: String,
+        /// The note (one line, no report content).
+        text: String,
     },
     /// Print the metrics (Prometheus text format).
     Metrics,

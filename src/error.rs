@@ -19,8 +19,8 @@ pub enum ApiError {
     #[error("The form has a field this portal does not accept here: {0}. Use {1}.")]
     UnknownField(String, &'static str),
     /// A text field was sent twice.
-    #[error("A form field was sent more than once. Send each text field once.")]
-    DuplicateField,
+    #[error("The form field \"{0}\" was sent more than once. Send each text field once.")]
+    DuplicateField(&'static str),
     /// No category.
     #[error("Choose a category: vulnerability, data-breach or incident.")]
     MissingCategory,
@@ -123,7 +123,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             NotMultipart | ContentEncoding => 415,
-            MalformedMultipart | UnknownField(..) | DuplicateField | MissingCategory
+            MalformedMultipart | UnknownField(..) | DuplicateField(_) | MissingCategory
             | InvalidCategory | EmptySubmission | InvalidText | Incomplete => 400,
             PartHeaderTooLarge(_)
             | MessageTooLong(_)
@@ -154,7 +154,7 @@ impl ApiError {
             MalformedMultipart => "malformed-multipart",
             PartHeaderTooLarge(_) => "part-header-too-large",
             UnknownField(..) => "unknown-field",
-            DuplicateField => "duplicate-field",
+            DuplicateField(_) => "duplicate-field",
             MissingCategory => "missing-category",
             InvalidCategory => "invalid-category",
             EmptySubmission => "empty-submission",

@@ -52,6 +52,8 @@ pub struct Fields {
     pub contact: String,
     /// The reporter asked for an acknowledgement e-mail.
     pub acknowledge: bool,
+    /// The reporter's page language (for that e-mail).
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 /// What an upload becomes.
@@ -101,8 +103,10 @@ pub struct Receipt {
     pub key_ids: Vec<crate::keys::KeyId>,
     /// The case's state and promised dates.
     pub status: crate::workflow::ReporterStatus,
-    /// True when an acknowledgement e-mail is on its way.
-    pub acknowledgement_sent: bool,
+    /// The acknowledgement e-mail the reporter asked for: `queued`, or `no-address` when the
+    /// contact details hold no e-mail address (absent when not asked for or not offered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<&'static str>,
 }
 
 /// An upload between its first byte and its commit.
@@ -278,10 +282,8 @@ impl Intake {
         let now = jiff::Timestamp::now();
         let received_at = crate::workflow::rfc3339(now);
         // Only the address leaves for the acknowledgement (in memory); it is never stored.
-        let ack_to = fields
-            .acknowledge
-            .then(|| crate::notify::address_in(&fields.contact))
-            .flatten();
+        let ack_to = crate::notify::address_in(&fields.contact);
+        let ack_lang = fields.lang.unwrap_or(crate::i18n::Lang::Nl);
         let case = match &parent {
             Some(p) => {
                 let parent_case = p.case.clone();
@@ -393,24 +395,31 @@ impl Intake {
         let status = portal
             .policy
             .reporter_status(parent.as_ref().unwrap_or(&record));
-        let acknowledgement_sent = match &reference {
-            Some(r) if ack_to.is_some() => portal.notifier.acknowledge(
-                ack_to.as_deref().unwrap_or_default(),
-                crate::notify::Acknowledgement {
-                    org: &portal.config.org.name,
-                    contact: &portal.config.org.contact_email,
-                    reference: &r.to_string(),
-                    case: &case,
-                    promises: crate::notify::promises_of(&portal.policy, &record),
-                },
-            ),
-            _ => false,
+        let offered = portal.notifier.offers_acknowledgement();
+        let acknowledgement = match (&reference, ack_to) {
+            (Some(r), Some(to)) if fields.acknowledge && offered => {
+                let queued = portal.notifier.acknowledge(
+                    &to,
+                    crate::notify::Acknowledgement {
+                        lang: ack_lang,
+                        org: &portal.config.org.name,
+                        contact: &portal.config.org.contact_email,
+                        public_url: &portal.public_url(),
+                        reference: &r.to_string(),
+                        case: &case,
+                        promises: crate::notify::promises_of(&portal.policy, &record, ack_lang),
+                    },
+                );
+                queued.then_some("queued")
+            }
+            (Some(_), None) if fields.acknowledge && offered => Some("no-address"),
+            _ => None,
         };
         Ok(Receipt {
             reference: reference.map(|r| r.to_string()),
             follow_up_to: parent.map(|p| p.case),
             status,
-            acknowledgement_sent,
+            acknowledgement,
             case,
             category,
             received_at,

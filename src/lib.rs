@@ -96,6 +96,7 @@ pub mod digest;
 pub mod error;
 pub mod faultpoint;
 pub mod http;
+pub mod i18n;
 pub mod import;
 pub mod intake;
 pub mod keys;

@@ -18,15 +18,19 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-enum Job {
-    Wake,
-    Acknowledge(smtp::Message),
+/// Waits between attempts to send a reporter's acknowledgement (about 25 minutes in all).
+const ACK_RETRIES: [u64; 6] = [5, 30, 60, 120, 300, 1000];
+
+struct Ack {
+    case: String,
+    message: smtp::Message,
 }
 
-/// Handle to the notification thread (inactive when nothing is configured).
+/// Handle to the notification threads (inactive when nothing is configured).
 #[derive(Clone)]
 pub struct Notifier {
-    tx: Option<mpsc::Sender<Job>>,
+    tx: Option<mpsc::Sender<()>>,
+    acks: Option<mpsc::Sender<Ack>>,
     auto_acknowledge: bool,
 }
 
@@ -52,6 +56,7 @@ impl Notifier {
         if !n.team_enabled() && !n.auto_acknowledge {
             return Ok(Notifier {
                 tx: None,
+                acks: None,
                 auto_acknowledge: false,
             });
         }
@@ -85,6 +90,22 @@ impl Notifier {
             timeout: n.timeout.0,
         };
         let interval = n.check_interval.0;
+        let acks = match (&worker.smtp, n.auto_acknowledge) {
+            (Some(settings), true) => {
+                let (tx, rx) = mpsc::channel::<Ack>();
+                let settings = settings.clone();
+                std::thread::Builder::new()
+                    .name("sealdrop-ack".into())
+                    .spawn(move || {
+                        while let Ok(ack) = rx.recv() {
+                            acknowledge(&settings, &ack);
+                        }
+                    })
+                    .map_err(|e| StoreError::Db(format!("cannot start the notifier: {e}")))?;
+                Some(tx)
+            }
+            _ => None,
+        };
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("sealdrop-notify".into())
@@ -92,6 +113,7 @@ impl Notifier {
             .map_err(|e| StoreError::Db(format!("cannot start the notifier: {e}")))?;
         Ok(Notifier {
             tx: Some(tx),
+            acks,
             auto_acknowledge: n.auto_acknowledge,
         })
     }
@@ -99,7 +121,7 @@ impl Notifier {
     /// Something changed: look for notifications now.
     pub fn wake(&self) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send(Job::Wake);
+            let _ = tx.send(());
         }
     }
 
@@ -108,58 +130,83 @@ impl Notifier {
         self.auto_acknowledge
     }
 
-    /// Sends the reporter their acknowledgement (from memory; the address is not stored).
-    /// Returns false when none is sent (not offered, or no address in `contact`).
-    pub fn acknowledge(&self, contact: &str, text: Acknowledgement<'_>) -> bool {
-        let (Some(tx), true) = (&self.tx, self.auto_acknowledge) else {
+    /// Queues the reporter's acknowledgement to `to` (from memory; the address is not stored).
+    /// False when it cannot be queued (not offered).
+    pub fn acknowledge(&self, to: &str, text: Acknowledgement<'_>) -> bool {
+        let (Some(tx), true) = (&self.acks, self.auto_acknowledge) else {
             return false;
         };
-        let Some(to) = address_in(contact) else {
-            return false;
-        };
-        tx.send(Job::Acknowledge(smtp::Message {
-            to: vec![to],
-            subject: format!("Ontvangstbevestiging / Acknowledgement: {}", text.case),
-            body: text.body(),
-        }))
+        tx.send(Ack {
+            case: text.case.to_owned(),
+            message: smtp::Message {
+                to: vec![to.to_owned()],
+                subject: text.subject(),
+                body: text.body(),
+            },
+        })
         .is_ok()
     }
 }
 
+/// Sends one acknowledgement, retrying for about 25 minutes; failures are logged with the case
+/// number (never the address) so the team can follow up by hand.
+fn acknowledge(settings: &smtp::Settings, ack: &Ack) {
+    for (attempt, wait) in ACK_RETRIES.iter().enumerate() {
+        match smtp::send(settings, &ack.message) {
+            Ok(()) => {
+                tracing::info!(case = %ack.case, "acknowledgement sent to the reporter");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(case = %ack.case, attempt = attempt + 1, error = %e,
+                    "acknowledgement to the reporter not sent yet; retrying");
+                std::thread::sleep(Duration::from_secs(*wait));
+            }
+        }
+    }
+    tracing::error!(case = %ack.case,
+        "acknowledgement to the reporter given up; the address is not kept, so tell the reporter another way if they write");
+}
+
 /// What the reporter's acknowledgement says.
 pub struct Acknowledgement<'a> {
+    /// The reporter's page language.
+    pub lang: crate::i18n::Lang,
     /// Who received it.
     pub org: &'a str,
     /// Where to write.
     pub contact: &'a str,
+    /// The portal's address.
+    pub public_url: &'a str,
     /// The reporter's reference.
     pub reference: &'a str,
     /// The case number.
     pub case: &'a str,
-    /// (promise, due) pairs, in the policy's time zone.
-    pub promises: Vec<(&'static str, String)>,
+    /// (promise, due) pairs, in the policy's time zone and the reporter's language.
+    pub promises: Vec<(String, String)>,
 }
 
 impl Acknowledgement<'_> {
-    fn body(&self) -> String {
-        let mut dates = String::new();
+    fn fill(&self, key: &str) -> String {
+        let mut promises = String::new();
         for (what, due) in &self.promises {
-            dates.push_str(&format!("  {what}: {due}\n"));
+            promises.push_str(&format!("  {what}: {due}\n"));
         }
-        format!(
-            "{org} heeft uw melding ontvangen en versleuteld opgeslagen.\n\
-             {org} received your report and stored it encrypted.\n\n\
-             Kenmerk / Reference: {reference}\n\
-             Zaaknummer / Case:   {case}\n\n\
-             Bewaar het kenmerk zorgvuldig: u ziet er de status mee en voegt er bestanden mee toe.\n\
-             Keep the reference safe: it shows the status and lets you add files.\n\n\
-             Noem het kenmerk in uw e-mail aan / Quote it in your e-mail to: {contact}\n\n\
-             Wij beloven / We promise:\n{dates}",
-            org = self.org,
-            reference = self.reference,
-            case = self.case,
-            contact = self.contact,
-        )
+        crate::i18n::t(self.lang, key)
+            .replace("{{org}}", self.org)
+            .replace("{{case}}", self.case)
+            .replace("{{reference}}", self.reference)
+            .replace("{{contact_email}}", self.contact)
+            .replace("{{public_url}}", self.public_url)
+            .replace("{{promises}}", &promises)
+    }
+
+    fn subject(&self) -> String {
+        self.fill("mail_ack_subject").replace(['\r', '\n'], " ")
+    }
+
+    fn body(&self) -> String {
+        self.fill("mail_ack_body").trim_start().to_owned()
     }
 }
 
@@ -174,32 +221,14 @@ pub fn address_in(contact: &str) -> Option<String> {
 }
 
 impl Worker {
-    fn run(self, rx: &mpsc::Receiver<Job>, interval: Duration) {
+    fn run(self, rx: &mpsc::Receiver<()>, interval: Duration) {
         self.round();
         loop {
             match rx.recv_timeout(interval) {
-                Ok(Job::Acknowledge(msg)) => self.acknowledge(&msg),
-                Ok(Job::Wake) | Err(mpsc::RecvTimeoutError::Timeout) => self.round(),
+                Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => self.round(),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
         }
-    }
-
-    fn acknowledge(&self, msg: &smtp::Message) {
-        let Some(settings) = &self.smtp else { return };
-        for wait in [2, 10, 0] {
-            match smtp::send(settings, msg) {
-                Ok(()) => {
-                    tracing::info!("acknowledgement sent to the reporter");
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "acknowledgement to the reporter failed");
-                    std::thread::sleep(Duration::from_secs(wait));
-                }
-            }
-        }
-        tracing::error!("acknowledgement to the reporter given up (the address is not kept)");
     }
 
     fn round(&self) {
@@ -357,12 +386,19 @@ impl Worker {
 }
 
 /// The clocks of a fresh record as the reporter's acknowledgement lists them.
-pub fn promises_of(policy: &Policy, record: &Record) -> Vec<(&'static str, String)> {
+pub fn promises_of(
+    policy: &Policy,
+    record: &Record,
+    lang: crate::i18n::Lang,
+) -> Vec<(String, String)> {
     policy
         .reporter_status(record)
         .promises
         .into_iter()
-        .map(|p| (p.kind.describe(), p.due))
+        .map(|p| {
+            let name = crate::i18n::t(lang, &format!("promise_{}", p.kind.as_str()));
+            (name, p.due)
+        })
         .collect()
 }
 

@@ -110,7 +110,7 @@ fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     let r = post_form(server.addr, &parts, "");
     assert_eq!(r.status, 201, "{}", r.text());
     let receipt = r.json();
-    assert_eq!(receipt["acknowledgement_sent"], true);
+    assert_eq!(receipt["acknowledgement"], "queued");
     let case = receipt["case"].as_str().unwrap().to_owned();
     let reference = receipt["reference"].as_str().unwrap().to_owned();
 
@@ -170,6 +170,30 @@ fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     }
     assert!(!team_text.contains(&reference) && !hook_text.contains(&reference));
 
+    // Asked for, but no address in the contact details: the receipt says so.
+    let r = post_form(
+        server.addr,
+        &[
+            text("category", "incident"),
+            text("message", "x"),
+            text("contact", "tel 0612345678"),
+            text("acknowledge", "yes"),
+        ],
+        "",
+    );
+    assert_eq!(r.json()["acknowledgement"], "no-address");
+    let page = post_form(
+        server.addr,
+        &[
+            text("category", "incident"),
+            text("message", "x"),
+            text("contact", "tel 0612345678"),
+            text("acknowledge", "yes"),
+        ],
+        "Accept: text/html\r\n",
+    );
+    assert!(page.text().contains("geen e-mailadres"), "{}", page.text());
+
     // A restart sends nothing twice; the address was never stored.
     server.stop();
     for f in all_files(&setup.data()) {
@@ -181,8 +205,9 @@ fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     }
     let server = Server::start(&setup, &[("SEALDROP_NOTIFY_SMTP_PASSWORD", "s3cret-pass")]);
     std::thread::sleep(Duration::from_millis(2500));
-    assert_eq!(smtp.received().len(), 2, "no mail sent twice");
-    assert_eq!(hooks.lock().unwrap().len(), 1, "no webhook sent twice");
+    // The two incidents above were announced too (one mail and one webhook each).
+    assert_eq!(smtp.received().len(), 4, "no mail sent twice");
+    assert_eq!(hooks.lock().unwrap().len(), 3, "no webhook sent twice");
     let log = server.stop();
     assert!(
         !log.contains("reporter@example.net") && !log.contains("s3cret-pass"),

@@ -113,10 +113,15 @@ fn the_policy_page_fills_in_the_configured_promises_and_never_renders_raw_html()
     );
     let server = setup.start();
     let nl = get(server.addr, "/policy", "").text();
-    assert!(nl.contains("binnen <strong>2 werkdag(en)</strong>"), "{nl}");
+    assert!(nl.contains("binnen <strong>2 werkdagen</strong>"), "{nl}");
+    assert!(nl.contains("<strong>3 werkdagen</strong>"), "{nl}");
     assert!(nl.contains("<strong>60 dagen</strong>"));
     let en = get(server.addr, "/policy?lang=en", "").text();
     assert!(en.contains("within <strong>60 days</strong>"));
+    assert!(
+        en.contains("href=\"/status?lang=en\""),
+        "links keep the language"
+    );
     drop(server);
 
     let custom = setup.dir.path().join("policy.md");
@@ -212,5 +217,43 @@ fn vulnerability_reports_need_contact_details_and_the_rule_is_configurable() {
         "",
     );
     assert_eq!(r.status, 201, "{}", r.text());
+    drop(server);
+}
+
+#[test]
+fn head_requests_answer_like_get_without_a_body() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    for path in [
+        "/",
+        "/status",
+        "/policy",
+        "/healthz",
+        "/.well-known/security.txt",
+        "/static/app.js",
+    ] {
+        let r = request(
+            server.addr,
+            &format!("HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            Vec::new(),
+        );
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.body.is_empty(), "{path}: HEAD has no body");
+    }
+    drop(server);
+}
+
+#[test]
+fn quotes_in_file_names_arrive_as_the_reporter_wrote_them() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    // Browsers encode `"` in a multipart file name as %22.
+    let r = post_form(
+        server.addr,
+        &form(vec![file("lijst van %22klanten%22.xlsx", bytes(10, 1))]),
+        "",
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["files"][0]["name"], "lijst van \"klanten\".xlsx");
     drop(server);
 }

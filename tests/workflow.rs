@@ -156,7 +156,14 @@ fn a_data_breach_needs_its_authority_decision_before_it_closes_and_is_in_the_reg
         ],
     );
     let err = admin_err(&setup, &["authority", &breach, "not-required"]);
-    assert!(err.contains("already recorded"), "{err}");
+    assert!(
+        err.contains("already recorded") && err.contains("admin note"),
+        "{err}"
+    );
+    admin_ok(
+        &setup,
+        &["note", &breach, "affected people informed by letter"],
+    );
     assert_eq!(
         clock(&show(&setup, &breach), "notify-authority")["state"],
         "met"
@@ -176,6 +183,10 @@ fn a_data_breach_needs_its_authority_decision_before_it_closes_and_is_in_the_reg
     );
     assert!(lines[1].starts_with(&format!("{breach},")), "{csv}");
     assert!(lines[1].contains(",met,notified,"), "{csv}");
+    assert!(
+        lines[1].contains("(affected people informed by letter)"),
+        "notes in the history: {csv}"
+    );
     assert!(
         lines[1].contains("\"AP ref 12345, \"\"meldloket\"\"\""),
         "quoted: {csv}"
@@ -234,6 +245,8 @@ fn list_filters_by_status_category_key_and_due_time() {
     assert!(err.contains("not a state"), "{err}");
     let err = admin_err(&setup, &["list", "--due-within", "soon"]);
     assert!(err.contains("hint:"), "{err}");
+    let err = admin_err(&setup, &["list", "--due-within", "2"]);
+    assert!(err.contains("no unit"), "{err}");
     drop(server);
 }
 
@@ -291,6 +304,31 @@ fn reporters_see_state_and_promised_dates_and_misses_all_look_the_same() {
     assert_eq!(r.status, 429, "{}", r.text());
     assert_eq!(r.error_code(), "too-many-requests");
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+
+    // A case closed without action does not claim its promises were kept.
+    let other = submit(&server, "incident", vec![]);
+    admin_ok(
+        &setup,
+        &["status", other["case"].as_str().unwrap(), "rejected"],
+    );
+    let v = post_json(
+        server.addr,
+        "/api/v1/status",
+        &json!({ "reference": other["reference"] }),
+    )
+    .json();
+    if v["status"] == "rejected" {
+        assert!(
+            v["promises"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["done"] == false),
+            "{v}"
+        );
+    } else {
+        assert_eq!(v["error"]["code"], "too-many-requests", "{v}");
+    }
 
     // The browser form gets a page.
     let page = get(server.addr, "/status", "");
@@ -542,8 +580,10 @@ fn purging_deletes_ciphertext_but_keeps_a_tombstone_in_lists_and_the_register() 
         &json!({ "reference": reference }),
     );
     assert_eq!(r.status, 404, "a deleted case's reference is forgotten");
-    let err = admin_err(&setup, &["purge", &case]);
+    let err = admin_err(&setup, &["purge", &case, "--reason", "again"]);
     assert!(err.contains("deleted"), "{err}");
+    let err = admin_err(&setup, &["purge", &case]);
+    assert!(err.contains("--reason"), "a deletion needs a reason: {err}");
     // A restart keeps the tombstone and does not mistake it for a missing file.
     drop(server);
     let server = setup.start();

@@ -72,6 +72,7 @@
     var maxFiles = Number(form.dataset.maxFiles);
     var maxFile = Number(form.dataset.maxFileSize);
     var maxTotal = Number(form.dataset.maxSubmissionSize);
+    var maxMessage = Number(form.dataset.maxMessageBytes);
     var contactFor = (form.dataset.contactRequired || "").split(" ");
     var files = [];
     var xhr = null;
@@ -205,6 +206,10 @@
       var found = limitProblems();
       if (!category()) {
         found.unshift({ target: form.querySelector("input[name=category]").id || "main", text: fmt("category_required") });
+      }
+      var messageBytes = new TextEncoder().encode(document.getElementById("message").value).length;
+      if (messageBytes > maxMessage) {
+        found.push({ target: "message", text: fmt("message_too_long", { size: human(messageBytes), limit: human(maxMessage) }) });
       }
       syncContact();
       if (contact.required && !contact.value.trim()) {

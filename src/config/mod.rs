@@ -256,7 +256,15 @@ impl Config {
                     origin: path.display().to_string(),
                     message: e.to_string(),
                 })?;
+                // Absolute, so errors name the file actually looked for.
                 let base = path.parent().map(Path::to_owned).unwrap_or_default();
+                let base = if base.is_relative() {
+                    std::env::current_dir()
+                        .map(|d| d.join(&base))
+                        .unwrap_or(base)
+                } else {
+                    base
+                };
                 (table, path.display().to_string(), base)
             }
             None => (

@@ -52,6 +52,24 @@ pub async fn status(
     .await
 }
 
+/// Body of a note.
+#[derive(Deserialize)]
+pub struct Note {
+    note: String,
+}
+
+/// `POST /v1/submissions/{case}/note`
+pub async fn note(
+    req: HttpRequest,
+    case: web::Path<String>,
+    body: web::Json<Note>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let note = body.into_inner().note;
+    blocking(&req, portal, move |p| p.add_note_blocking(&case, &note)).await
+}
+
 /// Body of an authority decision.
 #[derive(Deserialize)]
 pub struct Decision {

@@ -9,24 +9,26 @@ use crate::reference::InviteToken;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::sync::Arc;
 
-/// Checks the rate limit and the token; returns (token hash, invitation id) of an open
+/// Checks the token (misses are rate-limited); returns (token hash, invitation id) of an open
 /// invitation.
 pub async fn open_invite(
     req: &HttpRequest,
     portal: &Arc<Portal>,
     token: &str,
 ) -> Result<([u8; 32], String), ApiError> {
-    portal
-        .lookups
-        .check(super::client_ip(req))
-        .map_err(ApiError::RateLimited)?;
-    let token = InviteToken::parse(token).ok_or(ApiError::InviteGone)?;
+    // Only misses count against the limit: a valid 160-bit link cannot be guessed, and a
+    // reporter reloading their own link must not be locked out.
+    let miss = || match portal.lookups.check(super::client_ip(req)) {
+        Ok(()) => ApiError::InviteGone,
+        Err(wait) => ApiError::RateLimited(wait),
+    };
+    let token = InviteToken::parse(token).ok_or_else(miss)?;
     let p = Arc::clone(portal);
     let t = token.clone();
     let invite = tokio::task::spawn_blocking(move || p.open_invite_blocking(&t))
         .await
         .map_err(|e| ApiError::internal("invite", e))??
-        .ok_or(ApiError::InviteGone)?;
+        .ok_or_else(miss)?;
     Ok((token.hash(), invite.id))
 }
 

@@ -30,9 +30,26 @@ fn safe_url(url: &str) -> bool {
     }
 }
 
-/// Renders Markdown to HTML without letting the source inject markup or scripts.
-pub fn to_html(markdown: &str) -> String {
+/// Renders Markdown to HTML without letting the source inject markup or scripts. Links within
+/// the portal (`/…` without a query) keep the page language `lang`.
+pub fn to_html(markdown: &str, lang: &str) -> String {
     let events = Parser::new(markdown).map(|event| match event {
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if dest_url.starts_with('/')
+            && !dest_url.starts_with("//")
+            && !dest_url.contains('?') =>
+        {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url: CowStr::from(format!("{dest_url}?lang={lang}")),
+                title,
+                id,
+            })
+        }
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link {
             link_type,
@@ -62,12 +79,13 @@ mod tests {
     fn raw_html_and_script_links_are_neutralised() {
         let html = to_html(
             "# Hi\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) [y](https://a.example/) [z](/status) {{slot}}",
+            "en",
         );
         assert!(html.contains("<h1>Hi</h1>"), "{html}");
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("href=\"#\""), "{html}");
         assert!(html.contains("href=\"https://a.example/\""));
-        assert!(html.contains("href=\"/status\""));
+        assert!(html.contains("href=\"/status?lang=en\""));
         assert!(!html.contains("{{"));
     }
 
@@ -75,8 +93,8 @@ mod tests {
     fn the_built_in_policies_mention_every_promise() {
         for md in [POLICY_NL, POLICY_EN] {
             for slot in [
-                "{{acknowledge_working_days}}",
-                "{{assess_working_days}}",
+                "{{acknowledge_period}}",
+                "{{assess_period}}",
                 "{{resolve_days}}",
                 "{{data_breach_notify_hours}}",
                 "{{contact_email}}",

@@ -51,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/")
             .route(web::get().to(pages::index))
+            .route(web::head().to(pages::index))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
@@ -71,42 +72,50 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/status")
             .route(web::get().to(pages::status_form))
+            .route(web::head().to(pages::status_form))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/u/{token}")
             .route(web::get().to(invite::page))
+            .route(web::head().to(invite::page))
             .route(web::post().to(upload::submit_invited))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/policy")
             .route(web::get().to(pages::policy))
+            .route(web::head().to(pages::policy))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/.well-known/security.txt")
             .route(web::get().to(wellknown::security))
+            .route(web::head().to(wellknown::security))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/.well-known/age-recipients.txt")
             .route(web::get().to(wellknown::recipients))
+            .route(web::head().to(wellknown::recipients))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/static/app.js")
             .route(web::get().to(pages::script))
+            .route(web::head().to(pages::script))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/static/style.css")
             .route(web::get().to(pages::stylesheet))
+            .route(web::head().to(pages::stylesheet))
             .default_service(web::to(respond::method_not_allowed)),
     )
     .service(
         web::resource("/healthz")
             .route(web::get().to(pages::healthz))
+            .route(web::head().to(pages::healthz))
             .default_service(web::to(respond::method_not_allowed)),
     );
 }
@@ -124,6 +133,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
             web::post().to(cases::authority),
         )
         .route("/v1/submissions/{case}/purge", web::post().to(cases::purge))
+        .route("/v1/submissions/{case}/note", web::post().to(cases::note))
         .route("/v1/register", web::get().to(cases::register))
         .service(
             web::resource("/v1/invites")

@@ -180,6 +180,10 @@ pub fn upload_form(req: &HttpRequest, portal: &Portal, action: &str, banner: &st
         ),
         ("max_submission_bytes", l.max_submission_size.0.to_string()),
         ("max_message_chars", l.max_message_bytes.to_string()),
+        (
+            "max_message_size",
+            escape(&ByteSize(l.max_message_bytes as u64).to_string()),
+        ),
         ("max_contact_chars", l.max_contact_bytes.to_string()),
         (
             "contact_required_for",
@@ -234,7 +238,11 @@ fn promises_html(lang: Lang, s: &ReporterStatus) -> String {
                 escape(&p.due),
                 escape(&i18n::t(
                     lang,
-                    if p.done { "status_done" } else { "status_open" }
+                    match (p.done, s.status) {
+                        (true, _) => "status_done",
+                        (false, crate::record::Status::Rejected) => "status_not_applicable",
+                        (false, _) => "status_open",
+                    }
                 ))
             )
         })
@@ -315,14 +323,24 @@ pub fn receipt_page(req: &HttpRequest, r: &Receipt) -> String {
         ("promises", promises_html(lang, &r.status)),
         (
             "mail_subject",
-            escape(&format!("Report%20{}", r.case.replace(' ', "%20"))),
+            escape(
+                &i18n::t(lang, "mail_subject")
+                    .replace("{{case}}", &r.case)
+                    .replace(' ', "%20"),
+            ),
         ),
         (
             "acknowledged",
-            if r.acknowledgement_sent {
-                format!("<p>{}</p>", escape(&i18n::t(lang, "receipt_ack_sent")))
-            } else {
-                String::new()
+            match r.acknowledgement {
+                Some("queued") => format!(
+                    "<p class=\"note\">{}</p>",
+                    escape(&i18n::t(lang, "receipt_ack_sent"))
+                ),
+                Some(_) => format!(
+                    "<p class=\"note\">{}</p>",
+                    escape(&i18n::t(lang, "receipt_ack_none"))
+                ),
+                None => String::new(),
             },
         ),
     ])
@@ -365,11 +383,19 @@ pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse
         }
     };
     let sla = &portal.config.sla;
+    let period = |n: u32| match (lang, n) {
+        (Lang::Nl, 1) => "1 werkdag".to_owned(),
+        (Lang::Nl, n) => format!("{n} werkdagen"),
+        (Lang::En, 1) => "1 working day".to_owned(),
+        (Lang::En, n) => format!("{n} working days"),
+    };
     let markdown = fill(
         &markdown,
         &[
             ("org", portal.config.org.name.clone()),
             ("contact_email", portal.config.org.contact_email.clone()),
+            ("acknowledge_period", period(sla.acknowledge_working_days)),
+            ("assess_period", period(sla.assess_working_days)),
             (
                 "acknowledge_working_days",
                 sla.acknowledge_working_days.to_string(),
@@ -382,7 +408,7 @@ pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse
             ),
         ],
     );
-    let body = super::markdown::to_html(&markdown);
+    let body = super::markdown::to_html(&markdown, lang.tag());
     html(
         Page {
             req: &req,

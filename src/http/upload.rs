@@ -116,7 +116,8 @@ async fn receive(
 ) -> Result<Receipt, ApiError> {
     let declared = check_request(req, &portal.config.limits)?;
     let peer = super::client_ip(req);
-    ingest(&mut multipart, portal, declared, form, kind, peer).await
+    let lang = Some(super::pages::lang_of(req));
+    ingest(&mut multipart, portal, declared, form, kind, peer, lang).await
 }
 
 /// Reads an admitted multipart body into a new submission and commits it.
@@ -127,11 +128,15 @@ async fn ingest(
     form: Form,
     kind: Kind,
     peer: Option<IpAddr>,
+    lang: Option<crate::i18n::Lang>,
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config.limits.clone();
     let mut intake = portal.begin_upload(declared)?;
     intake.set_kind(kind);
-    let mut fields = Fields::default();
+    let mut fields = Fields {
+        lang,
+        ..Fields::default()
+    };
     let ctx = Walk {
         limits: &limits,
         form,
@@ -260,7 +265,7 @@ async fn walk(
         match (ctx.form, name.as_str()) {
             (Form::FollowUp, "file") if !seen_reference => return Err(ApiError::ReferenceFirst),
             (Form::FollowUp, "reference") => {
-                once(&mut seen_reference)?;
+                once(&mut seen_reference, "reference")?;
                 let text = read_text(&mut field, 64, idle, header_limit)
                     .await?
                     .ok_or(ApiError::UnknownReference)?;
@@ -268,7 +273,7 @@ async fn walk(
                 intake.set_kind(Kind::FollowUp(Box::new(record)));
             }
             (Form::Report, "acknowledge") => {
-                once(&mut seen_acknowledge)?;
+                once(&mut seen_acknowledge, "acknowledge")?;
                 let text = read_text(&mut field, 16, idle, header_limit).await?;
                 fields.acknowledge = text.is_some_and(|t| {
                     matches!(
@@ -287,11 +292,12 @@ async fn walk(
                 {
                     return Err(ApiError::ContactRequired);
                 }
+                // Browsers send `"` in a file name as `%22` (the HTML form encoding).
                 let filename = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
                     .unwrap_or_default()
-                    .to_owned();
+                    .replace("%22", "\"");
                 let mut content_type = field
                     .content_type()
                     .map(|m| m.to_string())
@@ -313,7 +319,7 @@ async fn walk(
                 intake.end_file().await?;
             }
             (Form::Report, "category") => {
-                once(&mut seen_category)?;
+                once(&mut seen_category, "category")?;
                 let text = read_text(&mut field, 64, idle, header_limit)
                     .await?
                     .ok_or(ApiError::InvalidCategory)?;
@@ -328,7 +334,7 @@ async fn walk(
                 };
             }
             (_, "message") => {
-                once(&mut seen_message)?;
+                once(&mut seen_message, "message")?;
                 fields.message =
                     read_text(&mut field, limits.max_message_bytes, idle, header_limit)
                         .await?
@@ -337,7 +343,7 @@ async fn walk(
                         )))?;
             }
             (Form::Report, "contact") => {
-                once(&mut seen_contact)?;
+                once(&mut seen_contact, "contact")?;
                 fields.contact =
                     read_text(&mut field, limits.max_contact_bytes, idle, header_limit)
                         .await?
@@ -368,9 +374,9 @@ async fn follow_up_target(ctx: &Walk<'_>, reference: String) -> Result<Record, A
     Ok(record)
 }
 
-fn once(seen: &mut bool) -> Result<(), ApiError> {
+fn once(seen: &mut bool, name: &'static str) -> Result<(), ApiError> {
     if std::mem::replace(seen, true) {
-        Err(ApiError::DuplicateField)
+        Err(ApiError::DuplicateField(name))
     } else {
         Ok(())
     }
@@ -469,6 +475,15 @@ pub fn fuzz_ingest(
     );
     actix_web::rt::System::new().block_on(async move {
         let mut multipart = Multipart::new(&headers, stream);
-        ingest(&mut multipart, portal, None, Form::Report, Kind::New, None).await
+        ingest(
+            &mut multipart,
+            portal,
+            None,
+            Form::Report,
+            Kind::New,
+            None,
+            None,
+        )
+        .await
     })
 }

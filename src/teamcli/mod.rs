@@ -77,6 +77,12 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 query.push("overdue=true".into());
             }
             if let Some(d) = due_within {
+                if !d.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
+                    return Err(fail(
+                        format!("--due-within {d} has no unit"),
+                        "write durations like 2d, 12h or 90m",
+                    ));
+                }
                 let d = HumanDuration::parse(&d)
                     .map_err(|e| fail(e, "write durations like 2d, 12h or 90m"))?;
                 query.push(format!("due_within_secs={}", d.0.as_secs()));
@@ -195,10 +201,23 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 &format!("/v1/submissions/{}/purge", path_segment(&case)?),
                 &serde_json::json!({ "reason": reason }),
             )?;
+            let cases: Vec<&str> = v["cases"]
+                .as_array()
+                .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+                .unwrap_or_default();
             println!(
-                "Deleted the ciphertext of {}; tombstones stay in the register and `admin list`.",
-                v["cases"]
+                "Deleted the ciphertext of {}; their tombstones stay in `admin list` and the register.",
+                cases.join(", ")
             );
+            Ok(())
+        }
+        AdminCommand::Note { case, text } => {
+            adminclient::post_json(
+                socket,
+                &format!("/v1/submissions/{}/note", path_segment(&case)?),
+                &serde_json::json!({ "note": text }),
+            )?;
+            println!("Note added to the history of case {case}.");
             Ok(())
         }
         AdminCommand::Metrics => {

@@ -38,7 +38,7 @@ pub fn case_table(rows: &Value) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{:<13} {:<13} {:<20} {:<12} {:>5}  {:<44} keys",
+        "{:<13} {:<13} {:<21} {:<12} {:>5}  {:<44} keys",
         "case", "category", "received", "status", "files", "next deadline"
     );
     for r in &rows {
@@ -60,10 +60,10 @@ pub fn case_table(rows: &Value) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<13} {:<13} {:<20} {:<12} {:>5}  {:<44} {}",
+            "{:<13} {:<13} {:<21} {:<12} {:>5}  {:<44} {}",
             s(&r["case"]),
             s(&r["category"]),
-            s(&r["received_at"]),
+            s(&r["received_local"]),
             status,
             files,
             next_clock(r),
@@ -72,6 +72,11 @@ pub fn case_table(rows: &Value) -> String {
     }
     if rows.is_empty() {
         let _ = writeln!(o, "(no cases match)");
+    } else {
+        let _ = writeln!(
+            o,
+            "(times in the policy's time zone; files 2+1 = 2 files and 1 follow-up)"
+        );
     }
     for r in &rows {
         if r["delete_soon"] == true {
@@ -87,10 +92,12 @@ pub fn case_table(rows: &Value) -> String {
     o
 }
 
-/// The clocks of one case.
+/// The clocks of one case, earliest due first.
 pub fn clocks(case: &Value) -> String {
     let mut o = String::new();
-    for c in case["clocks"].as_array().cloned().unwrap_or_default() {
+    let mut all = case["clocks"].as_array().cloned().unwrap_or_default();
+    all.sort_by(|a, b| s(&a["due"]).cmp(s(&b["due"])));
+    for c in all {
         let mark = match c["state"].as_str() {
             Some("met") => "met".to_owned(),
             Some("late") => "LATE (done after the deadline)".to_owned(),
@@ -112,7 +119,7 @@ pub fn clocks(case: &Value) -> String {
 pub fn show(v: &Value) -> String {
     let mut o = String::new();
     let line = |o: &mut String, k: &str, val: &str| {
-        let _ = writeln!(o, "{:<13}{}", format!("{k}:"), val);
+        let _ = writeln!(o, "{:<14} {}", format!("{k}:"), val);
     };
     line(&mut o, "case", s(&v["case"]));
     if v["parent"].is_string() {
@@ -120,7 +127,11 @@ pub fn show(v: &Value) -> String {
     }
     line(&mut o, "id", s(&v["id"]));
     line(&mut o, "category", s(&v["category"]));
-    line(&mut o, "received", s(&v["received_at"]));
+    line(
+        &mut o,
+        "received",
+        &format!("{} ({})", s(&v["received_local"]), s(&v["received_at"])),
+    );
     line(&mut o, "status", s(&v["status"]));
     if v["purged_at"].is_string() {
         line(&mut o, "deleted", s(&v["purged_at"]));
@@ -153,14 +164,14 @@ pub fn show(v: &Value) -> String {
     line(&mut o, "key ids", &keys.join(", "));
     let _ = writeln!(
         o,
-        "manifest:    {} bytes, sha256 {}",
+        "manifest:      {} bytes, sha256 {}",
         v["manifest"]["size"],
         s(&v["manifest"]["sha256"])
     );
     for f in v["files"].as_array().cloned().unwrap_or_default() {
         let _ = writeln!(
             o,
-            "file {:03}:    {} bytes, sha256 {}",
+            "file {:03}:      {} bytes, sha256 {}",
             f["index"].as_u64().unwrap_or(0),
             f["size"],
             s(&f["sha256"])
@@ -197,7 +208,7 @@ pub fn invites(v: &Value) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{:<13} {:<21} {:<21} {:<24} note",
+        "{:<13} {:<21} {:<21} {:<35} note",
         "invitation", "created", "expires", "used"
     );
     for i in v.as_array().cloned().unwrap_or_default() {
@@ -207,7 +218,7 @@ pub fn invites(v: &Value) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<13} {:<21} {:<21} {:<24} {}",
+            "{:<13} {:<21} {:<21} {:<35} {}",
             s(&i["id"]),
             s(&i["created_at"]),
             s(&i["expires_at"]),

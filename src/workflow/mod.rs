@@ -97,12 +97,14 @@ impl WorkflowError {
                 "record it first: sealdrop admin authority {case} notified|not-required --note TEXT"
             ),
             WorkflowError::NotABreach(_) | WorkflowError::Purged { .. } => return None,
-            WorkflowError::AlreadyDecided { .. } => {
-                "a recorded decision is part of the register and is not changed; add a status note instead".into()
-            }
-            WorkflowError::Addendum { parent, .. } => {
-                format!("change the state of case {parent} instead")
-            }
+            WorkflowError::AlreadyDecided { case, .. } => format!(
+                "a recorded decision is part of the register and is not changed; record later facts \
+                 with: sealdrop admin note {case} TEXT"
+            ),
+            WorkflowError::Addendum { parent, .. } => format!(
+                "follow-ups share their case's state and retention: act on case {parent} (a purge \
+                 of {parent} deletes its follow-ups too)"
+            ),
             WorkflowError::BadNote => "keep notes short and free of report content".into(),
         })
     }
@@ -231,6 +233,23 @@ impl Policy {
         Ok(())
     }
 
+    /// Adds a note to a case's history without changing its state.
+    pub fn add_note(
+        &self,
+        record: &mut Record,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<(), WorkflowError> {
+        open_case(record)?;
+        let note = check_note(Some(note))?.ok_or(WorkflowError::BadNote)?;
+        record.history.push(StatusChange {
+            at: rfc3339(now),
+            status: record.status,
+            note: Some(note),
+        });
+        Ok(())
+    }
+
     /// The clocks of a case (none for a follow-up or a tombstone).
     pub fn clocks(&self, record: &Record) -> Vec<Clock> {
         if record.parent.is_some() || record.purged_at.is_some() {
@@ -272,6 +291,9 @@ impl Policy {
             .and_then(|d| today.until(d).ok())
             .map(|span| i64::from(span.get_days()));
         CaseView {
+            received_local: parse_ts(&record.received_at)
+                .map(|t| self.local(t))
+                .unwrap_or_default(),
             record,
             clocks,
             overdue,
@@ -369,6 +391,8 @@ pub struct CaseView {
     /// The record.
     #[serde(flatten)]
     pub record: Record,
+    /// When it arrived, in the policy's time zone.
+    pub received_local: String,
     /// Its clocks.
     pub clocks: Vec<ClockView>,
     /// Any clock overdue.
@@ -455,8 +479,15 @@ pub struct ReporterPromise {
 }
 
 impl Policy {
-    /// The reporter's view of a case.
+    /// The reporter's view of a case. A promise counts as kept only when its state was reached;
+    /// a case closed without action shows the others as not applicable, never as done.
     pub fn reporter_status(&self, record: &Record) -> ReporterStatus {
+        let reached = |min: Status| {
+            record
+                .history
+                .iter()
+                .any(|h| h.status >= min && h.status != Status::Rejected)
+        };
         ReporterStatus {
             status: record.status,
             promises: self
@@ -467,7 +498,11 @@ impl Policy {
                 .map(|c| ReporterPromise {
                     kind: c.kind,
                     due: self.local(c.due),
-                    done: c.stopped_at.is_some(),
+                    done: match c.kind {
+                        ClockKind::Acknowledge => reached(Status::Acknowledged),
+                        ClockKind::Assess => reached(Status::Assessed),
+                        _ => reached(Status::Resolved),
+                    },
                 })
                 .collect(),
         }

@@ -34,7 +34,7 @@ pub struct RegisterRow {
     pub closed_at: Option<String>,
     /// Ciphertext deleted (tombstone).
     pub purged_at: Option<String>,
-    /// The state history: `state@time` joined by `; `.
+    /// The state history with the team's notes: `state@time (note)` joined by `; `.
     pub history: String,
 }
 
@@ -70,7 +70,10 @@ impl Policy {
                     history: r
                         .history
                         .iter()
-                        .map(|h| format!("{}@{}", h.status, h.at))
+                        .map(|h| match &h.note {
+                            Some(n) => format!("{}@{} ({n})", h.status, h.at),
+                            None => format!("{}@{}", h.status, h.at),
+                        })
                         .collect::<Vec<_>>()
                         .join("; "),
                 }
