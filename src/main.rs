@@ -74,7 +74,11 @@ impl From<demo::DemoError> for Failure {
     fn from(e: demo::DemoError) -> Self {
         Failure {
             message: e.to_string(),
-            hint: Some("pass --dir with a new folder".into()),
+            hint: Some(
+                "pass --dir with a new folder; to restart an existing demo, run \
+                 `sealdrop serve --config DIR/sealdrop.toml`"
+                    .into(),
+            ),
         }
     }
 }

@@ -458,6 +458,19 @@ fn follow_up_files_join_their_case_durably_and_stop_when_it_is_closed() {
     );
     assert_eq!((r.status, r.error_code().as_str()), (409, "case-closed"));
     setup.assert_no_trace(blobs, records);
+    // The status page no longer offers to add files to the closed case.
+    let body = format!("reference={reference}");
+    let page = request(
+        server.addr,
+        &format!(
+            "POST /api/v1/status HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
+        body.into_bytes(),
+    )
+    .text();
+    assert!(page.contains("data-status=\"resolved\""), "{page}");
+    assert!(!page.contains("/api/v1/submissions/files"), "{page}");
     drop(server);
 }
 

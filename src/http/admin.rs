@@ -20,6 +20,9 @@ pub struct Tls(pub Option<Arc<CertStore>>);
 pub(super) fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
     let (status, code) = match &e {
         PortalError::NoSuchCase(_) => (404, "not-found"),
+        PortalError::Keys(
+            crate::keys::KeyError::SameKeys(_) | crate::keys::KeyError::NoActiveKey(_),
+        ) => (422, "import-refused"),
         PortalError::Keys(_) => (422, "keys-refused"),
         PortalError::Import(_) => (422, "import-refused"),
         PortalError::Workflow(crate::workflow::WorkflowError::Purged { .. }) => (410, "purged"),

@@ -197,14 +197,19 @@ pub async fn status_form(req: HttpRequest) -> HttpResponse {
     html(status_page(&req, None))
 }
 
+/// The form for follow-up files (left out once a looked-up case is closed).
+const ADD_FILES: &str = include_str!("../../web/add-files.html");
+
 /// The status page, with a lookup's result above the forms.
 pub fn status_page(req: &HttpRequest, result: Option<&ReporterStatus>) -> String {
     let lang = lang_of(req);
+    let closed = result.is_some_and(|s| s.status.is_final());
+    let content = STATUS.replace("{{add_files}}", if closed { "" } else { ADD_FILES });
     Page {
         req,
         lang,
         title: "status_title",
-        content: STATUS,
+        content: &content,
         switch: result.is_none(),
     }
     .render(&[(
