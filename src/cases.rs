@@ -122,16 +122,7 @@ impl Portal {
         valid_for: Duration,
         note: Option<&str>,
     ) -> Result<NewInvite, PortalError> {
-        let note = match note.map(str::trim) {
-            None | Some("") => None,
-            Some(n)
-                if n.chars().count() > workflow::MAX_NOTE_CHARS
-                    || n.chars().any(char::is_control) =>
-            {
-                return Err(WorkflowError::BadNote.into());
-            }
-            Some(n) => Some(n.to_owned()),
-        };
+        let note = workflow::check_note(note)?;
         let token = InviteToken::generate();
         let hash = token.hash();
         let now = Timestamp::now();

@@ -485,9 +485,7 @@ pub fn keygen(path: &Path) -> Result<String, KeyError> {
                 }
             }
         })?;
-    let created = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let created = crate::store::now();
     let body = format!(
         "# created: {created}\n# public key: {recipient}\n{}\n",
         identity.to_string().expose_secret()

@@ -41,9 +41,7 @@ fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
 }
 
 pub(crate) fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    crate::store::now()
 }
 
 /// Records the keys of a freshly loaded ring in the `keys` tree and the audit trail.

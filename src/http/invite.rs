@@ -40,14 +40,12 @@ pub async fn page(
 ) -> HttpResponse {
     let portal = portal.into_inner();
     match open_invite(&req, &portal, &token).await {
-        Ok(_) => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(pages::upload_form(
-                &req,
-                &portal,
-                &format!("/u/{}", token.as_str()),
-                "<p class=\"invite\">{{t.invite_banner}}</p>\n",
-            )),
+        Ok(_) => pages::html(pages::upload_form(
+            &req,
+            &portal,
+            &format!("/u/{}", token.as_str()),
+            "<p class=\"invite\">{{t.invite_banner}}</p>\n",
+        )),
         Err(e) => {
             portal.metrics.rejected(e.code());
             respond::error(&req, &e)

@@ -136,7 +136,8 @@ impl Page<'_> {
     }
 }
 
-fn html(page: String) -> HttpResponse {
+/// A 200 HTML page.
+pub fn html(page: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(page)

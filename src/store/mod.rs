@@ -6,7 +6,7 @@ pub mod db;
 
 pub use blobs::Blobs;
 pub use commit::Committer;
-pub use db::{Db, Guard, Invite};
+pub use db::{Db, Guard, Invite, now};
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]

@@ -110,7 +110,8 @@ impl WorkflowError {
     }
 }
 
-fn check_note(note: Option<&str>) -> Result<Option<String>, WorkflowError> {
+/// A team note: trimmed, one line, at most `MAX_NOTE_CHARS`; empty means none.
+pub fn check_note(note: Option<&str>) -> Result<Option<String>, WorkflowError> {
     match note.map(str::trim) {
         None | Some("") => Ok(None),
         Some(n) if n.chars().count() > MAX_NOTE_CHARS || n.chars().any(char::is_control) => {

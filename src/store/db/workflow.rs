@@ -301,9 +301,7 @@ impl Db {
     }
 }
 
-/// Now, RFC 3339 UTC with seconds.
+/// Now, RFC 3339 UTC with seconds (the format every stored time uses).
 pub fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    crate::workflow::rfc3339(jiff::Timestamp::now())
 }
