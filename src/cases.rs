@@ -7,7 +7,6 @@ use crate::record::{AuditEvent, AuthorityDecision, Record, Status};
 use crate::reference::{InviteToken, Reference};
 use crate::store::{Invite, StoreError};
 use crate::workflow::{self, CaseView, ListFilter, RegisterRow, ReporterStatus, WorkflowError};
-use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -30,8 +29,8 @@ pub struct Purged {
 
 impl Portal {
     fn audit_case(&self, event: &str, case: &str, detail: String) -> Result<(), StoreError> {
-        self.db.audit(&AuditEvent {
-            at: workflow::rfc3339(Timestamp::now()),
+        self.store().db().audit(&AuditEvent {
+            at: workflow::rfc3339(self.now()),
             event: event.into(),
             key_id: None,
             case: Some(case.to_owned()),
@@ -41,12 +40,13 @@ impl Portal {
 
     /// Every case matching `filter`, with its clocks, oldest first.
     pub fn list_blocking(&self, filter: &ListFilter) -> Result<Vec<CaseView>, PortalError> {
-        let now = Timestamp::now();
+        let now = self.now();
         Ok(self
-            .db
+            .store()
+            .db()
             .list()?
             .into_iter()
-            .map(|r| self.policy.view(r, now))
+            .map(|r| self.policy().view(r, now))
             .filter(|v| filter.matches(v, now))
             .collect())
     }
@@ -54,10 +54,11 @@ impl Portal {
     /// One case with its clocks.
     pub fn show_blocking(&self, case: &str) -> Result<CaseView, PortalError> {
         let record = self
-            .db
+            .store()
+            .db()
             .by_case(case)?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
-        Ok(self.policy.view(record, Timestamp::now()))
+        Ok(self.policy().view(record, self.now()))
     }
 
     fn update(
@@ -65,7 +66,8 @@ impl Portal {
         case: &str,
         f: impl FnMut(&mut Record) -> Result<(), PortalError>,
     ) -> Result<Record, PortalError> {
-        self.db
+        self.store()
+            .db()
             .update_case(case, f)?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
     }
@@ -77,23 +79,23 @@ impl Portal {
         to: Status,
         note: Option<&str>,
     ) -> Result<CaseView, PortalError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let mut from = Status::Received;
         let record = self.update(case, |r| {
             from = r.status;
-            Ok(self.policy.change_status(r, to, note, now)?)
+            Ok(self.policy().change_status(r, to, note, now)?)
         })?;
         self.audit_case("status", case, format!("{from} → {to}"))?;
         tracing::info!(case, from = %from, to = %to, "status changed");
-        Ok(self.policy.view(record, now))
+        Ok(self.policy().view(record, now))
     }
 
     /// Adds a note to a case's history; audited.
     pub fn add_note_blocking(&self, case: &str, note: &str) -> Result<CaseView, PortalError> {
-        let now = Timestamp::now();
-        let record = self.update(case, |r| Ok(self.policy.add_note(r, note, now)?))?;
+        let now = self.now();
+        let record = self.update(case, |r| Ok(self.policy().add_note(r, note, now)?))?;
         self.audit_case("note", case, String::new())?;
-        Ok(self.policy.view(record, now))
+        Ok(self.policy().view(record, now))
     }
 
     /// Records the authority decision of a data breach.
@@ -103,17 +105,19 @@ impl Portal {
         decision: AuthorityDecision,
         note: Option<&str>,
     ) -> Result<CaseView, PortalError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let record = self.update(case, |r| {
-            Ok(self.policy.decide_authority(r, decision, note, now)?)
+            Ok(self.policy().decide_authority(r, decision, note, now)?)
         })?;
         self.audit_case("authority", case, decision.as_str().to_owned())?;
-        Ok(self.policy.view(record, now))
+        Ok(self.policy().view(record, now))
     }
 
     /// The breach register.
     pub fn register_blocking(&self) -> Result<Vec<RegisterRow>, PortalError> {
-        Ok(self.policy.register(&self.db.list()?, Timestamp::now()))
+        Ok(self
+            .policy()
+            .register(&self.store().db().list()?, self.now()))
     }
 
     /// Mints a one-time upload invitation valid for `valid_for`.
@@ -125,7 +129,7 @@ impl Portal {
         let note = workflow::check_note(note)?;
         let token = InviteToken::generate();
         let hash = token.hash();
-        let now = Timestamp::now();
+        let now = self.now();
         let expires = now + valid_for;
         let invite = Invite {
             id: crate::digest::hex(&hash[..6]),
@@ -135,8 +139,8 @@ impl Portal {
             consumed_at: None,
             case: None,
         };
-        self.db.create_invite(&hash, &invite)?;
-        self.db.audit(&AuditEvent {
+        self.store().db().create_invite(&hash, &invite)?;
+        self.store().db().audit(&AuditEvent {
             at: invite.created_at.clone(),
             event: "invite-created".into(),
             key_id: None,
@@ -151,22 +155,32 @@ impl Portal {
 
     /// Every invitation.
     pub fn invites_blocking(&self) -> Result<Vec<Invite>, PortalError> {
-        Ok(self.db.invites()?.into_iter().map(|(_, i)| i).collect())
+        Ok(self
+            .store()
+            .db()
+            .invites()?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
     }
 
     /// The open invitation behind `token`, or `None` (unknown, used or expired alike).
     pub fn open_invite_blocking(&self, token: &InviteToken) -> Result<Option<Invite>, StoreError> {
-        let now = workflow::rfc3339(Timestamp::now());
-        Ok(self.db.invite(&token.hash())?.filter(|i| i.is_open(&now)))
+        let now = workflow::rfc3339(self.now());
+        Ok(self
+            .store()
+            .db()
+            .invite(&token.hash())?
+            .filter(|i| i.is_open(&now)))
     }
 
     /// The base URL reporters use.
     pub fn public_url(&self) -> String {
-        let c = &self.config.server;
+        let c = &self.config().server;
         if !c.public_url.is_empty() {
             return c.public_url.trim_end_matches('/').to_owned();
         }
-        let scheme = if self.config.tls_enabled() {
+        let scheme = if self.config().tls_enabled() {
             "https"
         } else {
             "http"
@@ -181,7 +195,8 @@ impl Portal {
             return Ok(None);
         };
         Ok(self
-            .db
+            .store()
+            .db()
             .by_ref_hash(&reference.hash())?
             .filter(|r| r.purged_at.is_none()))
     }
@@ -193,13 +208,14 @@ impl Portal {
     ) -> Result<Option<ReporterStatus>, StoreError> {
         Ok(self
             .case_by_reference_blocking(reference)?
-            .map(|r| self.policy.reporter_status(&r)))
+            .map(|r| self.policy().reporter_status(&r)))
     }
 
     /// Deletes the ciphertext of `case` and its follow-ups, keeping tombstones; audited.
     pub fn purge_blocking(&self, case: &str, why: &str) -> Result<Purged, PortalError> {
         let record = self
-            .db
+            .store()
+            .db()
             .by_case(case)?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
         if let Some(parent) = &record.parent {
@@ -216,21 +232,23 @@ impl Portal {
             }
             .into());
         }
-        let at = workflow::rfc3339(Timestamp::now());
-        let mut done = Vec::new();
-        for c in std::iter::once(&record.case).chain(&record.addenda) {
-            // The tombstone is durable before the files go: a crash in between leaves an
-            // unreferenced folder, which start-up recovery removes.
-            if let Some(r) = self.db.mark_purged(c, &at)? {
-                crate::faultpoint::crash_point("purge-marked");
-                self.blobs.remove_committed(r.blob_dir())?;
-                done.push(c.clone());
+        let at = workflow::rfc3339(self.now());
+        let done = match self.store().purge(case, &at) {
+            Ok(Some(done)) => done,
+            Ok(None) => return Err(PortalError::NoSuchCase(case.to_owned())),
+            Err(StoreError::Refused(crate::store::Refusal::Purged)) => {
+                return Err(WorkflowError::Purged {
+                    case: case.to_owned(),
+                    at,
+                }
+                .into());
             }
-        }
+            Err(e) => return Err(e.into()),
+        };
         self.audit_case("purged", case, why.to_owned())?;
         tracing::info!(
             case,
-            follow_ups = done.len() - 1,
+            follow_ups = done.len().saturating_sub(1),
             reason = why,
             "ciphertext deleted"
         );
@@ -239,12 +257,13 @@ impl Portal {
 
     /// Purges every closed case whose deletion date has come. Returns the cases purged.
     pub fn purge_due_blocking(&self) -> Result<Vec<String>, PortalError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let due: Vec<String> = self
-            .db
+            .store()
+            .db()
             .list()?
             .into_iter()
-            .filter(|r| r.parent.is_none() && self.policy.purge_due(r, now))
+            .filter(|r| r.parent.is_none() && self.policy().purge_due(r, now))
             .map(|r| r.case)
             .collect();
         for case in &due {

@@ -228,7 +228,9 @@ impl From<crate::store::StoreError> for ApiError {
         use crate::store::{Refusal, StoreError};
         match e {
             StoreError::Refused(Refusal::InviteGone) => return ApiError::InviteGone,
-            StoreError::Refused(Refusal::ParentClosed) => return ApiError::CaseClosed,
+            StoreError::Refused(Refusal::ParentClosed | Refusal::Purged) => {
+                return ApiError::CaseClosed;
+            }
             _ => {}
         }
         if e.is_disk_full() {
@@ -240,10 +242,16 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::portal::TaskFailed> for ApiError {
+    fn from(e: crate::portal::TaskFailed) -> Self {
+        ApiError::internal("task", e)
+    }
+}
+
 impl From<crate::seal::SealError> for ApiError {
     fn from(e: crate::seal::SealError) -> Self {
         match &e {
-            crate::seal::SealError::Io(io) if io.raw_os_error() == Some(28) => {
+            crate::seal::SealError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
                 tracing::warn!("disk full during upload");
                 ApiError::InsufficientStorage
             }

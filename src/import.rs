@@ -6,7 +6,7 @@ use crate::digest::HashingReader;
 use crate::keys::{KeyError, KeyId};
 use crate::portal::{Portal, PortalError};
 use crate::record::{AuditEvent, Record, StoredFile};
-use crate::store::blobs;
+use crate::store::Ciphertext;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -19,66 +19,49 @@ impl Portal {
     /// Reads a re-keyed bundle for `case` from `input` and installs it. Refuses a bundle for
     /// another submission, with another number of files, or truncated, one encrypted to no key
     /// that is active now (it would undo a rotation), and one encrypted to exactly the keys the
-    /// submission already has; changes nothing then.
+    /// submission already has; changes nothing then. Status changes, notes and follow-ups made
+    /// while the bundle streams in are kept; a purge meanwhile wins and the import is refused.
     pub fn import_blocking(&self, case: &str, input: impl Read) -> Result<Record, PortalError> {
-        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let record = self
-            .db
-            .by_case(case)?
-            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
-        let generation = self.db.unique()?;
-        let dir_name = format!("{}.{generation}", record.id);
-        let tmp = self.blobs.tmp_dir(&dir_name);
-        blobs::create_private_dir(&tmp)?;
         // The ring cannot change meanwhile: reloads and key edits take the same lock.
-        let active = self.keys.current().ids();
-        let result = receive(&record, &active, input, &tmp);
-        let index = match result {
-            Ok(index) => index,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
-        };
-        self.blobs.commit(&dir_name)?;
-        let old_dir = record.blob_dir().to_owned();
-        let mut updated = record.clone();
-        updated.key_ids = index.key_ids.clone();
-        updated.manifest = StoredFile {
-            index: 0,
-            size: index.manifest.size,
-            sha256: index.manifest.sha256.clone(),
-        };
-        updated.files = index
-            .files
-            .iter()
-            .map(|f| StoredFile {
-                index: f.index,
-                size: f.size,
-                sha256: f.sha256.clone(),
-            })
-            .collect();
-        updated.blob_dir = Some(dir_name.clone());
-        if let Err(e) = self.db.replace_durable(&updated) {
-            self.blobs.discard_committed(&dir_name);
-            return Err(e.into());
-        }
-        self.blobs.discard_committed(&old_dir);
-        let at = crate::rotation::now();
+        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let active = self.keys().current().ids();
+        let (before, after) = self
+            .store()
+            .replace_ciphertext(case, |record, dir| {
+                let index = receive(record, &active, input, dir)?;
+                Ok::<_, PortalError>(Ciphertext {
+                    key_ids: index.key_ids.clone(),
+                    manifest: StoredFile {
+                        index: 0,
+                        size: index.manifest.size,
+                        sha256: index.manifest.sha256.clone(),
+                    },
+                    files: index
+                        .files
+                        .iter()
+                        .map(|f| StoredFile {
+                            index: f.index,
+                            size: f.size,
+                            sha256: f.sha256.clone(),
+                        })
+                        .collect(),
+                })
+            })?
+            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
         let detail = format!(
             "ciphertext replaced; keys {} → {}",
-            join(&record.key_ids),
-            join(&updated.key_ids)
+            join(&before.key_ids),
+            join(&after.key_ids)
         );
-        self.db.audit(&AuditEvent {
-            at,
+        self.store().db().audit(&AuditEvent {
+            at: crate::workflow::rfc3339(self.now()),
             event: "rekeyed".into(),
             key_id: None,
-            case: Some(record.case.clone()),
+            case: Some(before.case.clone()),
             detail,
         })?;
-        tracing::info!(case = %record.case, key_ids = ?updated.key_ids, "submission re-keyed");
-        Ok(updated)
+        tracing::info!(case = %before.case, key_ids = ?after.key_ids, "submission re-keyed");
+        Ok(after)
     }
 }
 

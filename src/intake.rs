@@ -11,10 +11,9 @@ use crate::record::{
 };
 use crate::reference::{self, Reference};
 use crate::seal::{self, SealError, Sealed, Sealer};
-use crate::store::Guard;
+use crate::store::{Guard, Upload};
 use bytes::Bytes;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::task::JoinHandle;
@@ -22,8 +21,6 @@ use tokio::task::JoinHandle;
 /// Chunks in flight between the network and one file's encrypting thread. This bound (with the
 /// multipart parser's buffer) is what keeps memory constant.
 const CHANNEL_CHUNKS: usize = 16;
-/// How often (in bytes written) free space is checked again during an upload.
-const SPACE_CHECK_EVERY: u64 = 64 << 20;
 
 enum Feed {
     Data(Bytes),
@@ -112,38 +109,28 @@ pub struct Receipt {
 /// An upload between its first byte and its commit.
 pub struct Intake {
     portal: Arc<Portal>,
-    id: String,
-    dir: PathBuf,
+    /// Its place in the store; taken by the commit.
+    upload: Option<Upload>,
     ring: Arc<KeyRing>,
     _permit: OwnedSemaphorePermit,
     files: Vec<(ManifestFile, Sealed)>,
     current: Option<FileSink>,
     total: u64,
-    unchecked: u64,
-    committed: bool,
     kind: Kind,
     started: std::time::Instant,
 }
 
 impl Intake {
-    pub(crate) fn new(
-        portal: Arc<Portal>,
-        permit: OwnedSemaphorePermit,
-        id: String,
-        dir: PathBuf,
-    ) -> Intake {
-        let ring = portal.keys.current();
+    pub(crate) fn new(portal: Arc<Portal>, permit: OwnedSemaphorePermit, upload: Upload) -> Intake {
+        let ring = portal.keys().current();
         Intake {
             portal,
-            id,
-            dir,
+            upload: Some(upload),
             ring,
             _permit: permit,
             files: Vec::new(),
             current: None,
             total: 0,
-            unchecked: 0,
-            committed: false,
             kind: Kind::New,
             started: std::time::Instant::now(),
         }
@@ -161,7 +148,7 @@ impl Intake {
 
     /// Starts the next file; its bytes follow through `push`.
     pub fn start_file(&mut self, name: &str, content_type: &str) -> Result<(), ApiError> {
-        let max = self.portal.config.limits.max_files;
+        let max = self.portal.config().limits.max_files;
         if self.files.len() >= max {
             return Err(ApiError::TooManyFiles(max));
         }
@@ -172,7 +159,7 @@ impl Intake {
             ));
         }
         let index = self.files.len() as u32;
-        let path = self.dir.join(format!("{index:03}.age"));
+        let path = self.upload()?.path(&format!("{index:03}.age"));
         let ring = Arc::clone(&self.ring);
         let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CHUNKS);
         let task = tokio::task::spawn_blocking(move || {
@@ -198,7 +185,7 @@ impl Intake {
 
     /// Adds bytes to the current file, enforcing the size limits and free space.
     pub async fn push(&mut self, chunk: Bytes) -> Result<(), ApiError> {
-        let limits = &self.portal.config.limits;
+        let limits = &self.portal.config().limits;
         let len = chunk.len() as u64;
         let Some(sink) = self.current.as_mut() else {
             return Err(ApiError::internal("intake", "push without an open file"));
@@ -209,14 +196,13 @@ impl Intake {
         if self.total + len > limits.max_submission_size.0 {
             return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
         }
+        self.upload
+            .as_mut()
+            .ok_or(ApiError::Internal)?
+            .reserve(len)?;
         sink.size += len;
         sink.plain.update(&chunk);
         self.total += len;
-        self.unchecked += len;
-        if self.unchecked >= SPACE_CHECK_EVERY {
-            self.unchecked = 0;
-            self.portal.check_free_space(0)?;
-        }
         if sink.tx.send(Feed::Data(chunk)).await.is_err() {
             // The sealing thread stopped early: report its error.
             let sink = self.current.take().ok_or(ApiError::Internal)?;
@@ -256,9 +242,23 @@ impl Intake {
         Ok(())
     }
 
+    fn upload(&self) -> Result<&Upload, ApiError> {
+        self.upload
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("intake", "upload already committed"))
+    }
+
     /// Seals the manifest, commits the blobs, writes and flushes the record: after this returns
-    /// `Ok`, the submission survives a crash.
-    pub async fn commit(mut self, fields: Fields) -> Result<Receipt, ApiError> {
+    /// `Ok`, the submission survives a crash. Runs as a task of its own, so that a client that
+    /// goes away after its last byte cannot interrupt it half-way: the submission is then
+    /// stored (unacknowledged) or leaves no trace.
+    pub async fn commit(self, fields: Fields) -> Result<Receipt, ApiError> {
+        tokio::spawn(self.commit_owned(fields))
+            .await
+            .map_err(|e| ApiError::internal("commit", e))?
+    }
+
+    async fn commit_owned(mut self, fields: Fields) -> Result<Receipt, ApiError> {
         if self.current.is_some() {
             return Err(ApiError::internal("intake", "commit with an open file"));
         }
@@ -279,7 +279,7 @@ impl Intake {
         {
             return Err(ApiError::ContactRequired);
         }
-        let now = jiff::Timestamp::now();
+        let now = self.portal.now();
         let received_at = crate::workflow::rfc3339(now);
         // Only the address leaves for the acknowledgement (in memory); it is never stored.
         let ack_to = crate::notify::address_in(&fields.contact);
@@ -289,18 +289,18 @@ impl Intake {
                 let parent_case = p.case.clone();
                 let seq = self
                     .portal
-                    .db
+                    .store()
                     .call(move |db| db.next_addendum_seq(&parent_case))
                     .await?;
                 reference::addendum_number(&p.case, seq)
             }
             None => {
                 let year = now
-                    .to_zoned_datetime(self.portal.policy.calendar.time_zone().clone())
+                    .to_zoned_datetime(self.portal.policy().calendar.time_zone().clone())
                     .year();
                 let seq = self
                     .portal
-                    .db
+                    .store()
                     .call(move |db| db.next_case_seq(year))
                     .await?;
                 reference::case_number(year, seq)
@@ -309,7 +309,7 @@ impl Intake {
 
         let manifest = Manifest {
             format: MANIFEST_FORMAT.into(),
-            id: self.id.clone(),
+            id: self.upload()?.id().to_owned(),
             case: case.clone(),
             category,
             received_at: received_at.clone(),
@@ -319,23 +319,17 @@ impl Intake {
         };
         let manifest_json =
             serde_json::to_vec(&manifest).map_err(|e| ApiError::internal("manifest", e))?;
-        let (ring, path) = (Arc::clone(&self.ring), self.dir.join("manifest.age"));
+        let (ring, path) = (Arc::clone(&self.ring), self.upload()?.path("manifest.age"));
         let sealed_manifest =
             tokio::task::spawn_blocking(move || seal::seal_bytes(&ring, &manifest_json, &path))
                 .await
                 .map_err(|e| ApiError::internal("manifest", e))??;
 
         crate::faultpoint::crash_point("manifest-fsynced");
-        let blobs = self.portal.blobs.clone();
-        let id = self.id.clone();
-        tokio::task::spawn_blocking(move || blobs.prepare(&id))
-            .await
-            .map_err(|e| ApiError::internal("commit", e))??;
-        crate::faultpoint::crash_point("folder-fsynced");
 
         let record = Record {
             version: 1,
-            id: self.id.clone(),
+            id: self.upload()?.id().to_owned(),
             case: case.clone(),
             category,
             received_at: received_at.clone(),
@@ -373,41 +367,42 @@ impl Intake {
             Kind::Invite(hash, _) => Guard::Invite(*hash),
             Kind::FollowUp(p) => Guard::Parent(p.case.clone()),
         };
+        let upload = self.upload.take().ok_or(ApiError::Internal)?;
         self.portal
-            .committer
+            .store()
             .commit(
+                upload,
                 record.clone(),
                 reference.as_ref().map(Reference::hash),
                 guard,
             )
             .await?;
         crate::faultpoint::crash_point("acknowledging");
-        self.committed = true;
         let portal = &self.portal;
-        portal.metrics.stored(
+        portal.metrics().stored(
             category,
             parent.is_some(),
             self.total,
             self.files.len() as u64,
             self.started.elapsed(),
         );
-        portal.notifier.wake();
+        portal.notifier().wake();
         let status = portal
-            .policy
+            .policy()
             .reporter_status(parent.as_ref().unwrap_or(&record));
-        let offered = portal.notifier.offers_acknowledgement();
+        let offered = portal.notifier().offers_acknowledgement();
         let acknowledgement = match (&reference, ack_to) {
             (Some(r), Some(to)) if fields.acknowledge && offered => {
-                let queued = portal.notifier.acknowledge(
+                let queued = portal.notifier().acknowledge(
                     &to,
                     crate::notify::Acknowledgement {
                         lang: ack_lang,
-                        org: &portal.config.org.name,
-                        contact: &portal.config.org.contact_email,
+                        org: &portal.config().org.name,
+                        contact: &portal.config().org.contact_email,
                         public_url: &portal.public_url(),
                         reference: &r.to_string(),
                         case: &case,
-                        promises: crate::notify::promises_of(&portal.policy, &record, ack_lang),
+                        promises: crate::notify::promises_of(portal.policy(), &record, ack_lang),
                     },
                 );
                 queued.then_some("queued")
@@ -441,11 +436,9 @@ impl Intake {
 
 impl Drop for Intake {
     fn drop(&mut self) {
-        if self.committed {
+        let Some(upload) = self.upload.take() else {
             return;
-        }
-        let blobs = self.portal.blobs.clone();
-        let id = std::mem::take(&mut self.id);
+        };
         let sink = self.current.take();
         // Remove the folder only after the sealing thread has let go of its file.
         match tokio::runtime::Handle::try_current() {
@@ -455,10 +448,10 @@ impl Drop for Intake {
                         drop(sink.tx);
                         let _ = sink.task.await;
                     }
-                    let _ = tokio::task::spawn_blocking(move || blobs.discard_tmp(&id)).await;
+                    let _ = tokio::task::spawn_blocking(move || drop(upload)).await;
                 });
             }
-            Err(_) => blobs.discard_tmp(&id),
+            Err(_) => drop(upload),
         }
     }
 }

@@ -485,7 +485,7 @@ pub fn keygen(path: &Path) -> Result<String, KeyError> {
                 }
             }
         })?;
-    let created = crate::store::now();
+    let created = crate::clock::Clock::system().text();
     let body = format!(
         "# created: {created}\n# public key: {recipient}\n{}\n",
         identity.to_string().expose_secret()

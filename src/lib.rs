@@ -7,8 +7,9 @@
 //!   multipart fields        (walks parts,   bounded   (limits, SHA-256   (age STREAM,     (SHA-256 of the
 //!                            idle timeout)  channel    of the plaintext)  blocking thread)  ciphertext, write,
 //!                                                                                         fsync; own thread)
-//!            intake commit: manifest sealed → tmp/<id> fsynced → store::Committer (group commit:
-//!            rename into blobs/, one fsync of blobs/ and tmp/, sled records, one flush per batch)
+//!            intake commit (its own task): manifest sealed → store::Store::commit (tmp/<id>
+//!            fsynced → group committer: rename into blobs/, one fsync of blobs/ and tmp/, sled
+//!            records, one flush per batch)
 //! reporter ◀── 201 receipt: reference (shown once), case number, ciphertext SHA-256 per file
 //!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
@@ -18,8 +19,10 @@
 //!           SIGHUP or `keys reload` ──▶ rotation::reload ──▶ KeyRingHandle swap (+ http::tls::CertStore)
 //!           every record lists its key ids; `keys list` counts what each key reads, alone or at all
 //! re-key:   admin export ──▶ offline `sealdrop rekey` (rekey.rs: decrypt + re-seal, verified)
-//!           ──▶ admin import (import.rs: new folder → record flushed → old folder removed)
-//! backup:   admin backup (backup.rs: db snapshot + ciphertext, online) ──▶ `sealdrop restore`
+//!           ──▶ admin import (import.rs checks the bundle; store::Store::replace_ciphertext:
+//!           new folder → record switched by compare-and-swap → old folder removed)
+//! backup:   admin backup (store::backup: db snapshot + ciphertext, online) ──▶ `sealdrop
+//!           restore` (every id, folder, case number and file validated before a byte is written)
 //!
 //! workflow: admin status / authority / list / register ──▶ cases.rs (Portal ops) ──▶ workflow.rs
 //!           (states, history, filters, register; pure) ──▶ deadlines.rs (working days, Dutch
@@ -29,8 +32,9 @@
 //!           committed with Guard::Parent (case still open; parent lists it, one transaction)
 //!           GET/POST /u/<token> (http::invite) → intake (Kind::Invite) → Guard::Invite
 //!           (consumed in the record's own transaction: two racing uploads, one wins)
-//! retention: http::run purge loop (start-up + interval) → cases::purge → tombstone flushed,
-//!           then the folder deleted (a crash in between leaves an orphan recovery removes)
+//! retention: http::run purge loop (start-up + interval) → cases::purge → store::Store::purge
+//!           (case marked first, closing it to follow-ups; then each follow-up; tombstone flushed
+//!           before its folder goes, so a crash leaves only an orphan that recovery removes)
 //! notify:   notify.rs thread: scans records each interval / after each commit, sends what its
 //!           markers say is unsent (outbound::smtp, outbound::webhook); reporter acknowledgement
 //!           from memory only
@@ -45,9 +49,21 @@
 //! the plaintext, a blocking thread encrypts, a spool thread hashes and writes the ciphertext.
 //! Bounded channels between the stages are the backpressure that keeps memory constant.
 //!
+//! # Who owns what
+//! `store::Store` owns the data directory: sled (`store::db`, the only `use sled`), the blob and
+//! tmp folders (`store::blobs`), the group committer, free-space reservations and the clock.
+//! Every multi-step durable change — commit, purge, ciphertext swap (import), backup, restore,
+//! start-up recovery — is one method of it; every record write is a compare-and-swap or a sled
+//! transaction; its locking rule is written once, in `store/mod.rs`. `portal::Portal` keeps its
+//! fields private and offers the domain operations; handlers call those. Time comes from one
+//! injected `clock::Clock` (tests run a server in the future with `SEALDROPTEST_CLOCK_SHIFT`).
+//!
 //! # Where this differs from the first design
 //! - Records carry an optional `blob_dir`: a re-keying import writes a new folder and switches
 //!   the record to it, so the replacement is atomic without ever renaming over live data.
+//! - Free space is reserved, not only checked: each upload reserves its declared length (or
+//!   16 MiB steps when undeclared) against `storage.min_free_bytes`, so concurrent uploads
+//!   together cannot take the disk below it; 507 is answered before a byte is written.
 //! - The last durable steps are group-committed (`store::commit`): acknowledged still means
 //!   durable, but concurrent uploads share the directory fsyncs and the sled flush.
 //! - Extra limits beyond the agreed contract: `max_contact_bytes`, `max_part_header_bytes`,
@@ -85,10 +101,10 @@
 #![forbid(unsafe_code)]
 
 pub mod adminclient;
-pub mod backup;
 pub mod bundle;
 pub mod cases;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod deadlines;
 pub mod demo;

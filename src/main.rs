@@ -30,7 +30,7 @@ failure_from!(
     portal::PortalError,
     adminclient::AdminError,
     open::OpenError,
-    sealdrop::backup::BackupError
+    sealdrop::store::backup::BackupError
 );
 
 impl From<teamcli::Failure> for Failure {
@@ -204,7 +204,7 @@ fn run(command: Command) -> Result<(), Failure> {
                     "check the path",
                 )
             })?;
-            let n = sealdrop::backup::restore(std::io::BufReader::new(file), &data_dir)?;
+            let n = sealdrop::store::backup::restore(std::io::BufReader::new(file), &data_dir)?;
             println!(
                 "Restored {n} submission(s) into {}. Point storage.data_dir at it and start the server.",
                 data_dir.display()

@@ -7,13 +7,13 @@
 //! or a failed delivery means a retry on the next round, not a lost message. The reporter's
 //! acknowledgement is sent from memory because the address is never stored.
 
+use crate::clock::Clock;
 use crate::config::{Config, SmtpSecurity};
 use crate::deadlines::{ClockKind, ClockState};
 use crate::outbound::{smtp, webhook};
 use crate::record::Record;
 use crate::store::{Db, StoreError};
 use crate::workflow::{CaseView, Policy};
-use jiff::Timestamp;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -36,6 +36,7 @@ pub struct Notifier {
 
 struct Worker {
     db: Db,
+    clock: Clock,
     policy: Policy,
     org: String,
     contact: String,
@@ -51,7 +52,12 @@ fn optional(p: &std::path::Path) -> Option<PathBuf> {
 
 impl Notifier {
     /// Starts the thread when `[notify]` asks for anything.
-    pub fn start(config: &Config, db: Db, policy: Policy) -> Result<Notifier, StoreError> {
+    pub fn start(
+        config: &Config,
+        db: Db,
+        policy: Policy,
+        clock: Clock,
+    ) -> Result<Notifier, StoreError> {
         let n = &config.notify;
         if !n.team_enabled() && !n.auto_acknowledge {
             return Ok(Notifier {
@@ -76,10 +82,11 @@ impl Notifier {
             timeout: n.timeout.0,
         });
         if db.marker("notify-epoch")?.is_none() {
-            db.set_marker("notify-epoch", Timestamp::now().as_second().max(0) as u64)?;
+            db.set_marker("notify-epoch", clock.unix_seconds())?;
         }
         let worker = Worker {
             db,
+            clock,
             policy,
             org: config.org.name.clone(),
             contact: config.org.contact_email.clone(),
@@ -239,7 +246,7 @@ impl Worker {
 
     fn try_round(&self) -> Result<(), StoreError> {
         let epoch = self.db.marker("notify-epoch")?.unwrap_or(0);
-        let now = Timestamp::now();
+        let now = self.clock.now();
         for record in self.db.list()? {
             if record.purged_at.is_some() {
                 continue;
@@ -349,7 +356,7 @@ impl Worker {
         body: &str,
         json: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let stamp = Timestamp::now().as_second().max(0) as u64;
+        let stamp = self.clock.unix_seconds();
         if let Some(settings) = self.smtp.as_ref().filter(|_| !self.team.is_empty()) {
             let marker = format!("{key}/mail");
             if self.db.marker(&marker)?.is_none() {

@@ -1,12 +1,13 @@
 //! The running portal's shared state and its domain operations: start-up (keys, database,
 //! recovery), admission of uploads, and the team's read operations.
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::intake::Intake;
 use crate::keys::{KeyError, KeyRing, KeyRingHandle};
 use crate::record::Record;
-use crate::store::{Blobs, Committer, Db, StoreError, blobs};
+use crate::store::{Refusal, Store, StoreError};
 use std::io::Write;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -35,7 +36,15 @@ pub enum PortalError {
     /// An import was refused.
     #[error("import refused: {0}")]
     Import(String),
+    /// A blocking task panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] TaskFailed),
 }
+
+/// A blocking task of the portal that panicked or was cancelled.
+#[derive(Debug, thiserror::Error)]
+#[error("background task failed: {0}")]
+pub struct TaskFailed(String);
 
 impl PortalError {
     /// What to do next.
@@ -47,13 +56,16 @@ impl PortalError {
                  to talk to it"
                     .into(),
             ),
+            PortalError::Store(StoreError::Refused(Refusal::Purged | Refusal::Replaced)) => Some(
+                "the case changed while this ran; `sealdrop admin show CASE` shows it now".into(),
+            ),
             PortalError::Store(_) => Some("check that storage.data_dir exists and is writable".into()),
             PortalError::NoSuchCase(_) => Some("`sealdrop admin list` shows the case numbers".into()),
             PortalError::Workflow(w) => w.hint(),
             PortalError::Config(_) => {
                 Some("deploy/sealdrop.example.toml documents every key with its default".into())
             }
-            PortalError::Export(_) => None,
+            PortalError::Export(_) | PortalError::Task(_) => None,
             PortalError::Import(_) => Some(
                 "import only bundles made by `sealdrop rekey` from an export of the same case".into(),
             ),
@@ -67,45 +79,36 @@ impl From<String> for PortalError {
     }
 }
 
-/// The shared state of a running portal.
+/// The shared state of a running portal. Its fields are private: handlers call its methods,
+/// and every durable change goes through its [`Store`].
 pub struct Portal {
-    /// The validated configuration.
-    pub config: Config,
-    /// The current key ring.
-    pub keys: KeyRingHandle,
-    /// Records.
-    pub db: Db,
-    /// Ciphertext files.
-    pub blobs: Blobs,
-    /// Group commit of finished uploads.
-    pub committer: Committer,
+    config: Config,
+    keys: KeyRingHandle,
+    store: Store,
     uploads: Arc<Semaphore>,
-    /// Serialises edits of the recipients file, reloads and imports.
+    /// Serialises edits of the recipients file, reloads and imports (taken before any lock of
+    /// the store).
     pub(crate) edit_lock: std::sync::Mutex<()>,
-    /// Calendar, promises and retention.
-    pub policy: crate::workflow::Policy,
-    /// Reference lookups per client address.
-    pub lookups: crate::ratelimit::RateLimiter,
-    /// Counters for monitoring.
-    pub metrics: crate::metrics::Metrics,
-    /// Notifications to the team and acknowledgements to reporters.
-    pub notifier: crate::notify::Notifier,
+    policy: crate::workflow::Policy,
+    lookups: crate::ratelimit::RateLimiter,
+    metrics: crate::metrics::Metrics,
+    notifier: crate::notify::Notifier,
 }
 
 impl Portal {
     /// Loads keys, opens storage and runs start-up recovery.
     pub fn open(config: Config) -> Result<Portal, PortalError> {
+        Portal::open_with_clock(config, Clock::for_server())
+    }
+
+    /// [`Portal::open`] with the clock every stored time is read from.
+    pub fn open_with_clock(config: Config, clock: Clock) -> Result<Portal, PortalError> {
         let ring = KeyRing::load(&config.keys.recipients_file)?;
-        blobs::create_private_dir(&config.storage.data_dir)?;
-        let db = Db::open(&config.storage.data_dir.join("db"))?;
-        let blobs = Blobs::open(&config.storage.data_dir)?;
-        let expected: Vec<(String, String, Vec<String>)> = db
-            .list()?
-            .into_iter()
-            .filter(|r| r.purged_at.is_none())
-            .map(|r| (r.id.clone(), r.blob_dir().to_owned(), r.blob_names()))
-            .collect();
-        let report = blobs.recover(&expected)?;
+        let (store, report) = Store::open(
+            &config.storage.data_dir,
+            config.storage.min_free_bytes.0,
+            clock,
+        )?;
         if report.tmp_removed + report.orphans_removed > 0 {
             tracing::info!(
                 unfinished_uploads_removed = report.tmp_removed,
@@ -121,56 +124,98 @@ impl Portal {
             );
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
-        crate::rotation::record_ring(&db, &ring)?;
+        crate::rotation::record_ring(store.db(), &ring, clock)?;
         let permits = config.limits.max_concurrent_uploads;
         let policy = crate::workflow::Policy::from_config(&config)?;
         Ok(Portal {
             lookups: crate::ratelimit::RateLimiter::per_minute(config.limits.lookups_per_minute),
             metrics: crate::metrics::Metrics::default(),
-            notifier: crate::notify::Notifier::start(&config, db.clone(), policy.clone())?,
+            notifier: crate::notify::Notifier::start(
+                &config,
+                store.db().clone(),
+                policy.clone(),
+                clock,
+            )?,
             policy,
             keys: KeyRingHandle::new(ring),
-            committer: Committer::start(blobs.clone(), db.clone())?,
-            db,
-            blobs,
+            store,
             uploads: Arc::new(Semaphore::new(permits)),
             edit_lock: std::sync::Mutex::new(()),
             config,
         })
     }
 
-    /// Refuses with 507 when less than `min_free_bytes` would remain after `incoming` bytes.
-    pub fn check_free_space(&self, incoming: u64) -> Result<(), ApiError> {
-        let free = self.blobs.free_bytes()?;
-        if free
-            < self
-                .config
-                .storage
-                .min_free_bytes
-                .0
-                .saturating_add(incoming)
-        {
-            tracing::warn!(free_bytes = free, "upload refused: low disk space");
-            return Err(ApiError::InsufficientStorage);
-        }
-        Ok(())
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
-    /// Admits a new upload (503 when too many run, 507 when space is short).
+    /// The current key ring.
+    pub fn keys(&self) -> &KeyRingHandle {
+        &self.keys
+    }
+
+    /// The data directory.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Calendar, promises and retention.
+    pub fn policy(&self) -> &crate::workflow::Policy {
+        &self.policy
+    }
+
+    /// Reference lookups per client address.
+    pub fn lookups(&self) -> &crate::ratelimit::RateLimiter {
+        &self.lookups
+    }
+
+    /// Counters for monitoring.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// Notifications to the team and acknowledgements to reporters.
+    pub fn notifier(&self) -> &crate::notify::Notifier {
+        &self.notifier
+    }
+
+    /// Runs blocking domain work (database, files) on the blocking pool: the one way handlers
+    /// reach the portal's `*_blocking` operations.
+    pub async fn blocking<T, E>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Portal) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<TaskFailed> + Send + 'static,
+    {
+        let portal = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&portal))
+            .await
+            .map_err(|e| E::from(TaskFailed(e.to_string())))?
+    }
+
+    /// Now, by the portal's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.store.clock().now()
+    }
+
+    /// Admits a new upload: 503 when too many run, 507 when its declared size (or a first step
+    /// of an undeclared one) does not fit above `storage.min_free_bytes` beside what the
+    /// running uploads have reserved.
     pub fn begin_upload(self: &Arc<Self>, declared_len: Option<u64>) -> Result<Intake, ApiError> {
         let permit = Arc::clone(&self.uploads)
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy)?;
-        self.check_free_space(declared_len.unwrap_or(0))?;
-        let id = new_id();
-        let dir = self.blobs.begin(&id)?;
-        Ok(Intake::new(Arc::clone(self), permit, id, dir))
+        let upload = self.store.begin_upload(declared_len)?;
+        Ok(Intake::new(Arc::clone(self), permit, upload))
     }
 
     /// One record by case number.
     pub async fn show(&self, case: &str) -> Result<Record, PortalError> {
         let key = case.to_owned();
-        self.db
+        self.store
             .call(move |db| db.by_case(&key))
             .await?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
@@ -185,22 +230,32 @@ impl Portal {
             }
             .into());
         }
-        crate::bundle::write(record, &self.blobs.dir(record.blob_dir()), out)
+        self.store
+            .export(record, out)
             .map_err(|e| PortalError::Export(e.to_string()))
+    }
+
+    /// Writes a consistent online backup to `out`; the number of records in it.
+    pub fn backup_blocking(
+        &self,
+        out: impl Write,
+    ) -> Result<usize, crate::store::backup::BackupError> {
+        self.store.backup(out)
     }
 }
 
 impl Portal {
     /// Health figures for monitoring: free space, submissions, keys, uploads running.
     pub fn health_blocking(&self) -> Result<serde_json::Value, PortalError> {
-        let free = self.blobs.free_bytes()?;
+        let free = self.store.free_bytes()?;
         let min = self.config.storage.min_free_bytes.0;
         let limit = self.config.limits.max_concurrent_uploads;
         Ok(serde_json::json!({
             "status": if free >= min { "ok" } else { "low-disk-space" },
             "free_bytes": free,
             "min_free_bytes": min,
-            "submissions": self.db.list()?.len(),
+            "reserved_bytes": self.store.reserved_bytes(),
+            "submissions": self.store.db().list()?.len(),
             "active_keys": self.keys.current().ids(),
             "uploads_running": limit - self.uploads.available_permits(),
             "max_concurrent_uploads": limit,
@@ -222,12 +277,4 @@ impl Portal {
     pub fn uploads_running(&self) -> usize {
         self.config.limits.max_concurrent_uploads - self.uploads.available_permits()
     }
-}
-
-/// A random submission id: 128 bits, hex. Never derived from user input.
-fn new_id() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    crate::digest::hex(&b)
 }

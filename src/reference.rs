@@ -134,6 +134,23 @@ pub fn addendum_number(case: &str, seq: u64) -> String {
     format!("{case}-{}", seq + 1)
 }
 
+/// True for the case numbers this portal generates: `YYYY-NNNN` (four or more digits) with an
+/// optional follow-up suffix `-N` (from 2).
+pub fn is_case_number(text: &str) -> bool {
+    let digits = |s: &str, min: usize| {
+        (min..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let mut parts = text.split('-');
+    let (Some(year), Some(seq)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let tail_ok = match parts.next() {
+        None => true,
+        Some(n) => digits(n, 1) && !n.starts_with('0') && n != "1",
+    };
+    year.len() == 4 && digits(year, 4) && digits(seq, 4) && tail_ok && parts.next().is_none()
+}
+
 /// A one-time invitation token: 160 random bits in lower-case Crockford base32 (32 symbols), as
 /// it appears in `/u/<token>`. Only its SHA-256 is stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -258,6 +275,28 @@ mod tests {
         let r = Reference::generate();
         let again = Reference::parse(&r.to_string().to_lowercase()).unwrap();
         assert_eq!(r.hash(), again.hash());
+    }
+
+    #[test]
+    fn only_generated_case_numbers_pass_the_check() {
+        for good in ["2026-0042", "2026-12345", "2026-0042-2", "2031-0001-17"] {
+            assert!(is_case_number(good), "{good}");
+        }
+        for bad in [
+            "",
+            "2026",
+            "2026-42",
+            "26-0042",
+            "2026-0042-1",
+            "2026-0042-02",
+            "2026-0042-2-3",
+            "../x",
+            "2026-00/2",
+            "2026-0042-",
+            "2026-0042 ",
+        ] {
+            assert!(!is_case_number(bad), "{bad}");
+        }
     }
 
     #[test]

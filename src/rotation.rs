@@ -1,6 +1,7 @@
 //! Key rotation on the running portal: reload the recipients file, add and retire keys (the file
 //! stays the one source of truth), count what each key can read, and keep the audit trail.
 
+use crate::clock::Clock;
 use crate::keys::{self, KeyId, KeyRing};
 use crate::portal::{Portal, PortalError};
 use crate::record::{AuditEvent, KeyInfo};
@@ -40,22 +41,23 @@ fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
     })
 }
 
-pub(crate) fn now() -> String {
-    crate::store::now()
-}
-
 /// Records the keys of a freshly loaded ring in the `keys` tree and the audit trail.
-pub(crate) fn record_ring(db: &Db, ring: &KeyRing) -> Result<ReloadReport, StoreError> {
-    record_ring_retiring(db, ring, None)
+pub(crate) fn record_ring(
+    db: &Db,
+    ring: &KeyRing,
+    clock: Clock,
+) -> Result<ReloadReport, StoreError> {
+    record_ring_retiring(db, ring, clock, None)
 }
 
 /// Like [`record_ring`]; `retiring` is the key `keys retire` just took out, with its reason.
 fn record_ring_retiring(
     db: &Db,
     ring: &KeyRing,
+    clock: Clock,
     retiring: Option<(&KeyId, &str)>,
 ) -> Result<ReloadReport, StoreError> {
-    let at = now();
+    let at = clock.text();
     let (added, retired) = db.sync_keys(ring, &at)?;
     for (event, list) in [("key-added", &added), ("key-retired", &retired)] {
         for info in list {
@@ -99,13 +101,13 @@ fn key_detail(label: Option<&str>, reason: Option<&str>) -> String {
 impl Portal {
     fn audit_quietly(&self, event: &str, key_id: Option<KeyId>, detail: String) {
         let e = AuditEvent {
-            at: now(),
+            at: self.store().clock().text(),
             event: event.into(),
             key_id,
             case: None,
             detail,
         };
-        if let Err(err) = self.db.audit(&e) {
+        if let Err(err) = self.store().db().audit(&e) {
             tracing::error!(error = %err, "could not write the audit trail");
         }
     }
@@ -119,10 +121,11 @@ impl Portal {
 
     /// Reloads with the edit lock held; `retiring` is the key `keys retire` just took out.
     fn reload_locked(&self, retiring: Option<(&KeyId, &str)>) -> Result<ReloadReport, PortalError> {
-        match KeyRing::load(&self.config.keys.recipients_file) {
+        match KeyRing::load(&self.config().keys.recipients_file) {
             Ok(ring) => {
-                let report = record_ring_retiring(&self.db, &ring, retiring)?;
-                self.keys.replace(ring);
+                let report =
+                    record_ring_retiring(self.store().db(), &ring, self.store().clock(), retiring)?;
+                self.keys().replace(ring);
                 self.audit_quietly(
                     "keys-reloaded",
                     None,
@@ -146,7 +149,7 @@ impl Portal {
         label: &str,
     ) -> Result<ReloadReport, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let path = &self.config.keys.recipients_file;
+        let path = &self.config().keys.recipients_file;
         let text = read_file(path)?;
         let (new_text, _) = keys::append_recipient(&text, recipient, label)?;
         keys::write_atomically(path, &new_text)?;
@@ -158,9 +161,9 @@ impl Portal {
     pub fn retire_key_blocking(&self, id: &str, reason: &str) -> Result<ReloadReport, PortalError> {
         let reason = keys::retirement_reason(reason)?;
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let path = &self.config.keys.recipients_file;
+        let path = &self.config().keys.recipients_file;
         let text = read_file(path)?;
-        let date = now();
+        let date = self.store().clock().text();
         let id = KeyId(id.to_owned());
         let new_text = keys::retire_recipient(&text, &id, &date[..10], &reason)?;
         keys::write_atomically(path, &new_text)?;
@@ -169,11 +172,12 @@ impl Portal {
 
     /// Every key ever used, with what it can read (deleted cases no longer count).
     pub fn key_usage_blocking(&self) -> Result<Vec<KeyUsage>, PortalError> {
-        let mut records = self.db.list()?;
+        let mut records = self.store().db().list()?;
         records.retain(|r| r.purged_at.is_none());
-        let active = self.keys.current().ids();
+        let active = self.keys().current().ids();
         Ok(self
-            .db
+            .store()
+            .db()
             .key_infos()?
             .into_iter()
             .map(|info| {
@@ -193,7 +197,7 @@ impl Portal {
 
     /// The audit trail.
     pub fn audit_blocking(&self) -> Result<Vec<AuditEvent>, PortalError> {
-        Ok(self.db.audit_events()?)
+        Ok(self.store().db().audit_events()?)
     }
 
     /// Records a TLS reload outcome in the audit trail.

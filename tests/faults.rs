@@ -102,29 +102,10 @@ fn failed_fsyncs_are_never_acknowledged_and_leave_nothing_behind() {
     assert_consistent(&setup, &acknowledged);
 }
 
-/// A tmpfs mounted for the test, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_answers_507_corrupts_nothing_and_serving_resumes_when_space_returns() {
     let setup = Setup::new(1, "");
-    let mount = Tmpfs(setup.data());
-    std::fs::create_dir_all(&mount.0).unwrap();
-    let st = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=24m", "tmpfs"])
-        .arg(&mount.0)
-        .status()
-        .unwrap();
-    assert!(
-        st.success(),
-        "this test mounts a small tmpfs and needs root (CI runs as root)"
-    );
+    let _mount = Tmpfs::mount(setup.data(), "24m");
     let server = Server::start(&setup, &[("SEALDROP_STORAGE_MIN_FREE_BYTES", "0")]);
     let mut acknowledged = Vec::new();
     for seed in 0..3 {

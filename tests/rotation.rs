@@ -609,20 +609,6 @@ fn tls_certificates_reload_without_dropping_uploads_and_a_bad_one_is_refused() {
     );
 }
 
-/// `sealdrop rekey BUNDLE -i IDENTITY -r RECIPIENT -o OUT`.
-fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
-    ok(run(&[
-        "rekey",
-        bundle.to_str().unwrap(),
-        "-i",
-        identity.to_str().unwrap(),
-        "-r",
-        recipient,
-        "-o",
-        out.to_str().unwrap(),
-    ]));
-}
-
 #[test]
 fn an_import_that_would_undo_a_rotation_or_change_nothing_is_refused() {
     let setup = Setup::new(3, "");

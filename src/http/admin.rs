@@ -42,11 +42,9 @@ pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(
     portal: web::Data<Portal>,
     f: impl FnOnce(&Portal) -> Result<T, PortalError> + Send + 'static,
 ) -> HttpResponse {
-    let portal = portal.into_inner();
-    match tokio::task::spawn_blocking(move || f(&portal)).await {
-        Ok(Ok(v)) => HttpResponse::Ok().json(v),
-        Ok(Err(e)) => failure(req, e),
-        Err(e) => respond::error(req, &ApiError::internal("admin", e)),
+    match portal.into_inner().blocking(f).await {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => failure(req, e),
     }
 }
 

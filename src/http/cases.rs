@@ -131,13 +131,15 @@ pub async fn register(
     portal: web::Data<Portal>,
 ) -> HttpResponse {
     if q.format.as_deref() == Some("csv") {
-        let portal = portal.into_inner();
-        return match tokio::task::spawn_blocking(move || portal.register_blocking()).await {
-            Ok(Ok(rows)) => HttpResponse::Ok()
+        return match portal
+            .into_inner()
+            .blocking(|p| p.register_blocking())
+            .await
+        {
+            Ok(rows) => HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .body(crate::workflow::register_csv(&rows)),
-            Ok(Err(e)) => failure(&req, e),
-            Err(e) => failure(&req, crate::portal::PortalError::Export(e.to_string())),
+            Err(e) => failure(&req, e),
         };
     }
     blocking(&req, portal, |p| p.register_blocking()).await
@@ -177,8 +179,8 @@ pub async fn metrics(req: HttpRequest, portal: web::Data<Portal>) -> HttpRespons
             addenda: true,
             ..ListFilter::default()
         })?;
-        let free = portal.blobs.free_bytes()?;
-        Ok::<_, crate::portal::PortalError>(portal.metrics.render(
+        let free = portal.store().free_bytes()?;
+        Ok::<_, crate::portal::PortalError>(portal.metrics().render(
             &cases,
             free,
             portal.uploads_running(),

@@ -18,16 +18,15 @@ pub async fn open_invite(
 ) -> Result<([u8; 32], String), ApiError> {
     // Only misses count against the limit: a valid 160-bit link cannot be guessed, and a
     // reporter reloading their own link must not be locked out.
-    let miss = || match portal.lookups.check(super::client_ip(req)) {
+    let miss = || match portal.lookups().check(super::client_ip(req)) {
         Ok(()) => ApiError::InviteGone,
         Err(wait) => ApiError::RateLimited(wait),
     };
     let token = InviteToken::parse(token).ok_or_else(miss)?;
-    let p = Arc::clone(portal);
     let t = token.clone();
-    let invite = tokio::task::spawn_blocking(move || p.open_invite_blocking(&t))
-        .await
-        .map_err(|e| ApiError::internal("invite", e))??
+    let invite = portal
+        .blocking(move |p| p.open_invite_blocking(&t).map_err(ApiError::from))
+        .await?
         .ok_or_else(miss)?;
     Ok((token.hash(), invite.id))
 }
@@ -47,7 +46,7 @@ pub async fn page(
             "<p class=\"invite\">{{t.invite_banner}}</p>\n",
         )),
         Err(e) => {
-            portal.metrics.rejected(e.code());
+            portal.metrics().rejected(e.code());
             respond::error(&req, &e)
         }
     }

@@ -233,7 +233,7 @@ where
 pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
     let header_name = req
         .app_data::<web::Data<Portal>>()
-        .map(|p| p.config.server.client_ip_header.clone())
+        .map(|p| p.config().server.client_ip_header.clone())
         .unwrap_or_default();
     if !header_name.is_empty() {
         let from_header = req
@@ -259,7 +259,7 @@ fn request_id() -> String {
 
 /// Starts the public and admin listeners and runs until a shutdown signal.
 pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
-    let config = portal.config.clone();
+    let config = portal.config().clone();
     let addr = config.listen_addr().map_err(|e| ServeError::Bind {
         what: "server.listen".into(),
         source: std::io::Error::other(e.to_string()),
@@ -438,17 +438,15 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
 
 /// Runs the retention purge at start-up and every `retention.purge_interval`.
 fn spawn_purge(portal: Arc<Portal>) {
-    let every = portal.config.retention.purge_interval.0;
+    let every = portal.config().retention.purge_interval.0;
     actix_web::rt::spawn(async move {
         loop {
-            let p = Arc::clone(&portal);
-            match tokio::task::spawn_blocking(move || p.purge_due_blocking()).await {
-                Ok(Ok(cases)) if !cases.is_empty() => {
+            match portal.blocking(|p| p.purge_due_blocking()).await {
+                Ok(cases) if !cases.is_empty() => {
                     tracing::info!(cases = ?cases, "retention purge deleted closed cases")
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "retention purge failed"),
-                Err(e) => tracing::error!(error = %e, "retention purge task failed"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
             }
             tokio::time::sleep(every).await;
         }

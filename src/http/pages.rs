@@ -54,7 +54,7 @@ fn portal_of(req: &HttpRequest) -> Option<&Portal> {
 /// The language of `req` among the configured ones.
 pub fn lang_of(req: &HttpRequest) -> Lang {
     match portal_of(req) {
-        Some(p) => i18n::negotiate(req, &p.config.org.languages),
+        Some(p) => i18n::negotiate(req, &p.config().org.languages),
         None => Lang::Nl,
     }
 }
@@ -84,10 +84,10 @@ impl Page<'_> {
         let lang = self.lang.tag();
         let (org, contact, policy, languages, public) = match portal_of(self.req) {
             Some(p) => (
-                p.config.org.name.clone(),
-                p.config.org.contact_email.clone(),
-                p.config.org.policy_url.clone(),
-                p.config.org.languages.clone(),
+                p.config().org.name.clone(),
+                p.config().org.contact_email.clone(),
+                p.config().org.policy_url.clone(),
+                p.config().org.languages.clone(),
                 p.public_url(),
             ),
             None => Default::default(),
@@ -152,9 +152,9 @@ pub async fn index(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse 
 /// it may hold `{{t.…}}` slots).
 pub fn upload_form(req: &HttpRequest, portal: &Portal, action: &str, banner: &str) -> String {
     let lang = lang_of(req);
-    let c = &portal.config;
+    let c = &portal.config();
     let l = &c.limits;
-    let acknowledge = if portal.notifier.offers_acknowledgement() {
+    let acknowledge = if portal.notifier().offers_acknowledgement() {
         "<label class=\"choice\"><input type=\"checkbox\" name=\"acknowledge\" value=\"yes\"> \
          {{t.acknowledge_label}}</label>\n"
     } else {
@@ -321,7 +321,7 @@ pub fn receipt_page(req: &HttpRequest, r: &Receipt) -> String {
             escape(
                 &portal_of(req)
                     .zip(crate::workflow::parse_ts(&r.received_at))
-                    .map(|(p, t)| p.policy.local(t))
+                    .map(|(p, t)| p.policy().local(t))
                     .unwrap_or_else(|| r.received_at.clone()),
             ),
         ),
@@ -381,14 +381,14 @@ pub fn error_page(req: &HttpRequest, err: &ApiError) -> String {
 /// `GET /policy`: the disclosure policy (Markdown, rendered without raw HTML).
 pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
     let lang = lang_of(&req);
-    let markdown = match super::markdown::policy_source(&portal.config, lang.tag()) {
+    let markdown = match super::markdown::policy_source(portal.config(), lang.tag()) {
         Ok(md) => md,
         Err(e) => {
             tracing::error!(error = %e, "cannot read org.policy_file");
             return super::respond::error(&req, &ApiError::Internal);
         }
     };
-    let sla = &portal.config.sla;
+    let sla = &portal.config().sla;
     let period = |n: u32| match (lang, n) {
         (Lang::Nl, 1) => "1 werkdag".to_owned(),
         (Lang::Nl, n) => format!("{n} werkdagen"),
@@ -398,8 +398,8 @@ pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse
     let markdown = fill(
         &markdown,
         &[
-            ("org", portal.config.org.name.clone()),
-            ("contact_email", portal.config.org.contact_email.clone()),
+            ("org", portal.config().org.name.clone()),
+            ("contact_email", portal.config().org.contact_email.clone()),
             ("acknowledge_period", period(sla.acknowledge_working_days)),
             ("assess_period", period(sla.assess_working_days)),
             (
@@ -446,8 +446,8 @@ pub async fn script() -> HttpResponse {
 
 /// `GET /healthz`: 200 while the portal can take uploads.
 pub async fn healthz(portal: web::Data<Portal>) -> HttpResponse {
-    match portal.blobs.free_bytes() {
-        Ok(free) if free >= portal.config.storage.min_free_bytes.0 => {
+    match portal.store().free_bytes() {
+        Ok(free) if free >= portal.config().storage.min_free_bytes.0 => {
             HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
         }
         _ => HttpResponse::ServiceUnavailable()

@@ -20,7 +20,7 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
     let portal = portal.into_inner();
     let result = async {
         portal
-            .lookups
+            .lookups()
             .check(super::client_ip(&req))
             .map_err(ApiError::RateLimited)?;
         let is_json = req
@@ -33,10 +33,12 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
         } else {
             serde_urlencoded_reference(&body).ok_or(ApiError::MissingReference)?
         };
-        let p = std::sync::Arc::clone(&portal);
-        tokio::task::spawn_blocking(move || p.reporter_status_blocking(&lookup.reference))
-            .await
-            .map_err(|e| ApiError::internal("status", e))??
+        portal
+            .blocking(move |p| {
+                p.reporter_status_blocking(&lookup.reference)
+                    .map_err(ApiError::from)
+            })
+            .await?
             .ok_or(ApiError::UnknownReference)
     }
     .await;
@@ -46,7 +48,7 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
             .body(pages::status_page(&req, Some(&status))),
         Ok(status) => HttpResponse::Ok().json(status),
         Err(e) => {
-            portal.metrics.rejected(e.code());
+            portal.metrics().rejected(e.code());
             respond::error(&req, &e)
         }
     }

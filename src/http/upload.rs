@@ -99,7 +99,7 @@ fn answer(req: &HttpRequest, portal: &Portal, result: Result<Receipt, ApiError>)
         }
         Err(e) => {
             tracing::info!(code = e.code(), "submission refused");
-            portal.metrics.rejected(e.code());
+            portal.metrics().rejected(e.code());
             respond::error(req, &e)
         }
     }
@@ -114,7 +114,7 @@ async fn receive(
     form: Form,
     kind: Kind,
 ) -> Result<Receipt, ApiError> {
-    let declared = check_request(req, &portal.config.limits)?;
+    let declared = check_request(req, &portal.config().limits)?;
     let peer = super::client_ip(req);
     let lang = Some(super::pages::lang_of(req));
     ingest(&mut multipart, portal, declared, form, kind, peer, lang).await
@@ -130,7 +130,7 @@ async fn ingest(
     peer: Option<IpAddr>,
     lang: Option<crate::i18n::Lang>,
 ) -> Result<Receipt, ApiError> {
-    let limits = portal.config.limits.clone();
+    let limits = portal.config().limits.clone();
     let mut intake = portal.begin_upload(declared)?;
     intake.set_kind(kind);
     let mut fields = Fields {
@@ -360,13 +360,16 @@ async fn walk(
 /// The open case a follow-up's reference names, after the rate limit.
 async fn follow_up_target(ctx: &Walk<'_>, reference: String) -> Result<Record, ApiError> {
     ctx.portal
-        .lookups
+        .lookups()
         .check(ctx.peer)
         .map_err(ApiError::RateLimited)?;
-    let portal = Arc::clone(ctx.portal);
-    let record = tokio::task::spawn_blocking(move || portal.case_by_reference_blocking(&reference))
-        .await
-        .map_err(|e| ApiError::internal("reference lookup", e))??
+    let record = ctx
+        .portal
+        .blocking(move |p| {
+            p.case_by_reference_blocking(&reference)
+                .map_err(ApiError::from)
+        })
+        .await?
         .ok_or(ApiError::UnknownReference)?;
     if record.status.is_final() {
         return Err(ApiError::CaseClosed);

@@ -12,7 +12,7 @@ const EXPIRES_DAYS: i64 = 180;
 /// The security.txt text at `now`.
 pub fn security_txt(portal: &Portal, now: jiff::Timestamp) -> String {
     let base = portal.public_url();
-    let org = &portal.config.org;
+    let org = &portal.config().org;
     let policy = if org.policy_url.starts_with("http") {
         org.policy_url.clone()
     } else {
@@ -52,11 +52,11 @@ pub async fn security(portal: web::Data<Portal>) -> HttpResponse {
 
 /// `GET /.well-known/age-recipients.txt`: the current key ring in the recipients-file format.
 pub async fn recipients(portal: web::Data<Portal>) -> HttpResponse {
-    let ring = portal.keys.current();
+    let ring = portal.keys().current();
     let mut body = format!(
         "# The age recipients (public keys) of {}'s security team. Reports sent to this\n\
          # portal are encrypted to all of them. Labels are kept private; ids are sealdrop key ids.\n",
-        portal.config.org.name.replace(['\n', '\r'], " ")
+        portal.config().org.name.replace(['\n', '\r'], " ")
     );
     for k in ring.keys() {
         body.push_str(&format!("# key id {}\n{}\n", k.id.0, k.recipient));

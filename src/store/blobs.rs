@@ -82,11 +82,6 @@ impl Blobs {
         Ok(to)
     }
 
-    /// fsyncs the temporary folder of upload `id` (its files must be fsynced already).
-    pub fn prepare(&self, id: &str) -> Result<(), StoreError> {
-        sync_dir(&self.tmp.join(id))
-    }
-
     /// Renames a prepared upload into `blobs/` (durable after `sync_parents`).
     pub fn move_in(&self, id: &str) -> Result<(), StoreError> {
         let from = self.tmp.join(id);
@@ -165,11 +160,6 @@ impl Blobs {
             }
         }
         Ok(report)
-    }
-
-    /// Bytes available to this process on the data file system.
-    pub fn free_bytes(&self) -> Result<u64, StoreError> {
-        crate::os::free_bytes(&self.committed).map_err(io("statvfs", &self.committed))
     }
 }
 

@@ -4,9 +4,14 @@
 //! Per upload (before it is queued, in parallel): every file fsynced, its `tmp/<id>` folder
 //! fsynced. Per batch, on the committer thread: rename each folder into `blobs/`, fsync `blobs/`
 //! and `tmp/` once, insert every record, flush sled once, then answer everyone.
+//!
+//! Once a job is queued the committer alone cleans up after it, whatever happens to the request
+//! that queued it: a reset connection after the last byte yields either a stored submission
+//! (nobody hears the answer) or no trace, never a record without its files.
 
 use super::db::Insert;
-use super::{Blobs, Db, Guard, StoreError};
+use super::{Blobs, Db, Guard, StoreError, Upload};
+use crate::clock::Clock;
 use crate::record::Record;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
@@ -15,6 +20,8 @@ use tokio::sync::oneshot;
 const MAX_BATCH: usize = 256;
 
 struct Job {
+    /// Holds the upload's space reservation until the commit is decided.
+    _upload: Upload,
     record: Record,
     ref_hash: Option<[u8; 32]>,
     guard: Guard,
@@ -23,25 +30,26 @@ struct Job {
 
 /// Handle to the committer thread.
 #[derive(Clone)]
-pub struct Committer {
+pub(super) struct Committer {
     tx: mpsc::Sender<Job>,
 }
 
 impl Committer {
     /// Starts the committer thread.
-    pub fn start(blobs: Blobs, db: Db) -> Result<Committer, StoreError> {
+    pub(super) fn start(blobs: Blobs, db: Db, clock: Clock) -> Result<Committer, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sealdrop-commit".into())
-            .spawn(move || run(&blobs, &db, &rx))
+            .spawn(move || run(&blobs, &db, clock, &rx))
             .map_err(|e| StoreError::Db(format!("cannot start the committer: {e}")))?;
         Ok(Committer { tx })
     }
 
     /// Makes a prepared upload (files and its `tmp/` folder fsynced) durable with its record,
     /// if its guard holds. On error nothing of it remains in `blobs/` or the database.
-    pub async fn commit(
+    pub(super) async fn commit(
         &self,
+        upload: Upload,
         record: Record,
         ref_hash: Option<[u8; 32]>,
         guard: Guard,
@@ -49,6 +57,7 @@ impl Committer {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Job {
+                _upload: upload.hand_off(),
                 record,
                 ref_hash,
                 guard,
@@ -60,7 +69,7 @@ impl Committer {
     }
 }
 
-fn run(blobs: &Blobs, db: &Db, rx: &mpsc::Receiver<Job>) {
+fn run(blobs: &Blobs, db: &Db, clock: Clock, rx: &mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -69,16 +78,17 @@ fn run(blobs: &Blobs, db: &Db, rx: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(blobs, db, batch);
+        commit_batch(blobs, db, &clock.text(), batch);
     }
 }
 
-fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
+fn commit_batch(blobs: &Blobs, db: &Db, now: &str, batch: Vec<Job>) {
     let mut moved = Vec::with_capacity(batch.len());
     for job in batch {
         match blobs.move_in(job.record.blob_dir()) {
             Ok(()) => moved.push(job),
             Err(e) => {
+                blobs.discard_tmp(job.record.blob_dir());
                 let _ = job.done.send(Err(e));
             }
         }
@@ -105,7 +115,7 @@ fn commit_batch(blobs: &Blobs, db: &Db, batch: Vec<Job>) {
         }
         Ok(()) => {
             crate::faultpoint::crash_point("parents-fsynced");
-            match db.insert_many_durable(&items) {
+            match db.insert_many_durable(&items, now) {
                 Ok(each) => {
                     // A refused guard stored no record: its folder goes again.
                     for (job, r) in moved.iter().zip(&each) {

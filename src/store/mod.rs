@@ -1,12 +1,37 @@
-//! Durable storage: `db` (sled records) and `blobs` (ciphertext files and their folders).
+//! Durable storage. [`Store`] owns the data directory — the sled database (`db`), the ciphertext
+//! folders (`blobs`), `tmp/`, the group committer and the free-space reservations — and is the
+//! only way to change it. Every multi-step durable change is one method here (or in a file of
+//! this folder), with its order of fsyncs, renames and flushes written once.
+//!
+//! # The locking rule
+//! - Record writes never hold a lock: each is a compare-and-swap against the bytes that were
+//!   read (retried, or refused with a clear error), or a sled transaction.
+//! - `folders` is held by a backup for its whole run and by every removal of a folder that a
+//!   record may point to (purge, the old folder after an import). A backup therefore never sees
+//!   a folder vanish; uploads never take it.
+//! - Callers that also need the key ring fixed (import) take the portal's edit lock *before*
+//!   calling in; the store never takes that lock, so the order is always edit lock → `folders`.
 
+pub mod backup;
 pub mod blobs;
-pub mod commit;
+mod commit;
 pub mod db;
+mod purge;
+mod space;
+mod swap;
+mod upload;
 
-pub use blobs::Blobs;
-pub use commit::Committer;
-pub use db::{Db, Guard, Invite, now};
+pub use blobs::{Blobs, Recovery};
+pub use db::{Db, Guard, Invite};
+pub use swap::Ciphertext;
+pub use upload::Upload;
+
+use crate::clock::Clock;
+use crate::record::Record;
+use commit::Committer;
+use space::Space;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,16 +60,23 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+    /// Less than `storage.min_free_bytes` would remain.
+    #[error("not enough free space on the data file system")]
+    Full,
 }
 
 impl StoreError {
-    /// True when the disk is full.
+    /// True when the disk is full (or would fall below the configured reserve).
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, StoreError::Io { source, .. } if source.raw_os_error() == Some(28))
+        match self {
+            StoreError::Full => true,
+            StoreError::Io { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
     }
 }
 
-/// Why a guarded commit was refused.
+/// Why a guarded change was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The invitation was used by another submission, or expired.
@@ -56,4 +88,164 @@ pub enum Refusal {
     /// A stored value could not be decoded.
     #[error("a stored value is corrupt")]
     Corrupt,
+    /// The case was purged meanwhile.
+    #[error("the case was deleted meanwhile")]
+    Purged,
+    /// The ciphertext of the case was replaced meanwhile (another import).
+    #[error("the case's ciphertext was replaced meanwhile")]
+    Replaced,
+}
+
+/// The data directory of a running portal.
+pub struct Store {
+    db: Db,
+    blobs: Blobs,
+    committer: Committer,
+    space: Arc<Space>,
+    clock: Clock,
+    folders: Mutex<()>,
+}
+
+impl Store {
+    /// Opens (creating) the data directory, runs start-up recovery and starts the committer.
+    pub fn open(
+        data_dir: &Path,
+        min_free_bytes: u64,
+        clock: Clock,
+    ) -> Result<(Store, Recovery), StoreError> {
+        blobs::create_private_dir(data_dir)?;
+        let db = Db::open(&data_dir.join("db"))?;
+        let blobs = Blobs::open(data_dir)?;
+        let expected: Vec<(String, String, Vec<String>)> = db
+            .list()?
+            .into_iter()
+            .filter(|r| r.purged_at.is_none())
+            .map(|r| (r.id.clone(), r.blob_dir().to_owned(), r.blob_names()))
+            .collect();
+        let report = blobs.recover(&expected)?;
+        let store = Store {
+            committer: Committer::start(blobs.clone(), db.clone(), clock)?,
+            space: Space::new(data_dir.join("blobs"), min_free_bytes),
+            db,
+            blobs,
+            clock,
+            folders: Mutex::new(()),
+        };
+        Ok((store, report))
+    }
+
+    /// The clock every stored time comes from.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// The database: reads, and record changes by compare-and-swap.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Runs blocking database work on the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db.call(f).await
+    }
+
+    /// Bytes available on the data file system.
+    pub fn free_bytes(&self) -> Result<u64, StoreError> {
+        self.space.free_bytes()
+    }
+
+    /// Bytes reserved by running uploads and not yet written.
+    pub fn reserved_bytes(&self) -> u64 {
+        self.space.outstanding()
+    }
+
+    /// Starts an upload: a new random id, its `tmp/` folder and a reservation of `declared`
+    /// bytes (a first step when unknown). [`StoreError::Full`] when it would not fit.
+    pub fn begin_upload(&self, declared: Option<u64>) -> Result<Upload, StoreError> {
+        let reservation = self.space.reserve(declared)?;
+        let id = new_id();
+        let dir = self.blobs.begin(&id)?;
+        Ok(Upload::new(id, dir, self.blobs.clone(), reservation))
+    }
+
+    /// Makes a finished upload (every file in it fsynced) durable with its record, if its
+    /// guard holds: folder fsynced here, then renamed, parents fsynced and the record flushed
+    /// by the group committer. On error nothing of it remains.
+    pub async fn commit(
+        &self,
+        upload: Upload,
+        record: Record,
+        ref_hash: Option<[u8; 32]>,
+        guard: Guard,
+    ) -> Result<(), StoreError> {
+        let upload =
+            tokio::task::spawn_blocking(move || blobs::sync_dir(upload.folder()).map(|()| upload))
+                .await
+                .map_err(|e| StoreError::Db(format!("commit task failed: {e}")))??;
+        crate::faultpoint::crash_point("folder-fsynced");
+        self.committer.commit(upload, record, ref_hash, guard).await
+    }
+
+    /// Writes the export bundle of `record` (blocking).
+    pub fn export(&self, record: &Record, out: impl std::io::Write) -> std::io::Result<()> {
+        crate::bundle::write(record, &self.blobs.dir(record.blob_dir()), out)
+    }
+
+    fn lock_folders(&self) -> MutexGuard<'_, ()> {
+        self.folders.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A random submission id: 128 bits, hex. Never derived from user input.
+fn new_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    crate::digest::hex(&b)
+}
+
+/// True for the ids [`new_id`] makes: 32 lower-case hex digits.
+pub fn is_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// True for the folder names the store makes for record `id`: the id itself, or `id.N` after an
+/// import.
+pub fn is_folder_of(id: &str, folder: &str) -> bool {
+    match folder.strip_prefix(id) {
+        Some("") => true,
+        Some(rest) => rest.strip_prefix('.').is_some_and(|n| {
+            !n.is_empty() && n.len() <= 20 && n.bytes().all(|b| b.is_ascii_digit())
+        }),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_generated_ids_and_folder_names_pass() {
+        let id = new_id();
+        assert!(is_id(&id));
+        assert!(is_folder_of(&id, &id));
+        assert!(is_folder_of(&id, &format!("{id}.17")));
+        for bad in ["", "../etc", "ABCDEF0123456789abcdef0123456789", "0123"] {
+            assert!(!is_id(bad), "{bad}");
+        }
+        for bad in [
+            format!("{id}."),
+            format!("{id}.1/.."),
+            format!("{id}/x"),
+            format!("{id}.-1"),
+            "..".to_owned(),
+        ] {
+            assert!(!is_folder_of(&id, &bad), "{bad}");
+        }
+    }
 }

@@ -673,3 +673,44 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// `sealdrop rekey BUNDLE -i IDENTITY -r RECIPIENT -o OUT`, failing the test on an error.
+pub fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
+    let o = run(&[
+        "rekey",
+        bundle.to_str().unwrap(),
+        "-i",
+        identity.to_str().unwrap(),
+        "-r",
+        recipient,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A tmpfs of `size` (e.g. `24m`) mounted at `path` for the test, unmounted when dropped.
+pub struct Tmpfs(pub PathBuf);
+
+impl Tmpfs {
+    /// Mounts it; the tests that use it need root (CI runs as root).
+    pub fn mount(path: PathBuf, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(&path).unwrap();
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(
+            st.success(),
+            "this test mounts a small tmpfs and needs root (CI runs as root)"
+        );
+        Tmpfs(path)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}

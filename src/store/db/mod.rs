@@ -9,7 +9,7 @@ use std::path::Path;
 mod snapshot;
 mod workflow;
 pub use snapshot::Snapshot;
-pub use workflow::{Guard, Insert, Invite, now};
+pub use workflow::{Guard, Insert, Invite};
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -121,18 +121,9 @@ impl Db {
         self.db.generate_id().map_err(db_err)
     }
 
-    /// Replaces a record (same id) and flushes.
-    pub fn replace_durable(&self, record: &Record) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(record).map_err(db_err)?;
-        self.submissions
-            .insert(record.id.as_bytes(), value)
-            .map_err(db_err)?;
-        self.db.flush().map_err(db_err)?;
-        Ok(())
-    }
-
     /// Brings the `keys` tree in line with `ring` at time `now`: new ids are added, ids no longer
     /// in the ring are marked retired, returning ids are un-retired. Returns (added, retired).
+    /// Each key entry changes by compare-and-swap (retried when it changed meanwhile).
     pub fn sync_keys(
         &self,
         ring: &KeyRing,
@@ -141,58 +132,48 @@ impl Db {
         let mut added = Vec::new();
         let mut retired = Vec::new();
         for k in ring.keys() {
-            let existing = self.key_info(&k.id.0)?;
-            let info = match existing {
-                Some(mut info) => {
-                    if info.retired_at.take().is_none() && info.label == k.label {
-                        continue;
+            loop {
+                let old = self.keys.get(k.id.0.as_bytes()).map_err(db_err)?;
+                let info = match &old {
+                    Some(raw) => {
+                        let mut info = decode_key(&k.id.0, raw)?;
+                        if info.retired_at.take().is_none() && info.label == k.label {
+                            break;
+                        }
+                        info.label = k.label.clone();
+                        info
                     }
-                    info.label = k.label.clone();
-                    info
-                }
-                None => {
-                    let info = KeyInfo {
+                    None => KeyInfo {
                         id: k.id.clone(),
                         recipient: k.recipient.clone(),
                         label: k.label.clone(),
                         first_seen: now.to_owned(),
                         retired_at: None,
-                    };
-                    added.push(info.clone());
-                    info
+                    },
+                };
+                let v = serde_json::to_vec(&info).map_err(db_err)?;
+                if swap(&self.keys, k.id.0.as_bytes(), old.as_ref(), v)? {
+                    if old.is_none() {
+                        added.push(info);
+                    }
+                    break;
                 }
-            };
-            self.put_key(&info)?;
+            }
         }
         let active = ring.ids();
-        for mut info in self.key_infos()? {
+        for item in self.keys.iter() {
+            let (key, raw) = item.map_err(db_err)?;
+            let mut info = decode_key(&String::from_utf8_lossy(&key), &raw)?;
             if info.retired_at.is_none() && !active.contains(&info.id) {
                 info.retired_at = Some(now.to_owned());
-                self.put_key(&info)?;
-                retired.push(info);
+                let v = serde_json::to_vec(&info).map_err(db_err)?;
+                if swap(&self.keys, &key, Some(&raw), v)? {
+                    retired.push(info);
+                }
             }
         }
         self.db.flush().map_err(db_err)?;
         Ok((added, retired))
-    }
-
-    pub(super) fn put_key(&self, info: &KeyInfo) -> Result<(), StoreError> {
-        let v = serde_json::to_vec(info).map_err(db_err)?;
-        self.keys.insert(info.id.0.as_bytes(), v).map_err(db_err)?;
-        Ok(())
-    }
-
-    fn key_info(&self, id: &str) -> Result<Option<KeyInfo>, StoreError> {
-        self.keys
-            .get(id.as_bytes())
-            .map_err(db_err)?
-            .map(|v| {
-                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                    key: id.to_owned(),
-                    problem: e.to_string(),
-                })
-            })
-            .transpose()
     }
 
     /// Every key ever used, in first-seen order.
@@ -200,12 +181,7 @@ impl Db {
         let mut out = Vec::new();
         for item in self.keys.iter() {
             let (k, v) = item.map_err(db_err)?;
-            out.push(
-                serde_json::from_slice::<KeyInfo>(&v).map_err(|e| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&k).into_owned(),
-                    problem: e.to_string(),
-                })?,
-            );
+            out.push(decode_key(&String::from_utf8_lossy(&k), &v)?);
         }
         out.sort_by(|a, b| (&a.first_seen, &a.id).cmp(&(&b.first_seen, &b.id)));
         Ok(out)
@@ -215,7 +191,7 @@ impl Db {
     pub fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         let seq = self.db.generate_id().map_err(db_err)?;
         let v = serde_json::to_vec(event).map_err(db_err)?;
-        self.audit.insert(seq.to_be_bytes(), v).map_err(db_err)?;
+        put_new(&self.audit, &seq.to_be_bytes(), v)?;
         self.db.flush().map_err(db_err)?;
         Ok(())
     }
@@ -232,6 +208,37 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// Writes `value` under `key` only if the key is absent (a compare-and-swap against nothing).
+pub(super) fn put_new(tree: &sled::Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+    tree.compare_and_swap(key, None::<&[u8]>, Some(value))
+        .map_err(db_err)?
+        .map_err(|_| StoreError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            problem: "appears twice".into(),
+        })
+}
+
+/// Replaces the value under `key` only if it still holds `old` (what was read); false when it
+/// changed meanwhile.
+pub(super) fn swap(
+    tree: &sled::Tree,
+    key: &[u8],
+    old: Option<&sled::IVec>,
+    new: Vec<u8>,
+) -> Result<bool, StoreError> {
+    Ok(tree
+        .compare_and_swap(key, old, Some(new))
+        .map_err(db_err)?
+        .is_ok())
+}
+
+fn decode_key(key: &str, bytes: &[u8]) -> Result<KeyInfo, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_owned(),
+        problem: e.to_string(),
+    })
 }
 
 pub(super) fn decode(key: &str, bytes: &[u8]) -> Result<Record, StoreError> {

@@ -1,6 +1,6 @@
 //! Backup snapshots of the whole database, and restoring one into an empty database.
 
-use super::{Db, db_err};
+use super::{Db, db_err, put_new};
 use crate::record::{AuditEvent, KeyInfo, Record};
 use crate::store::StoreError;
 
@@ -60,46 +60,41 @@ impl Db {
         })
     }
 
-    /// Fills an empty database from a snapshot and flushes.
+    /// Fills an empty database from a snapshot (validated by the caller) and flushes. Every
+    /// write is a compare-and-swap against an absent key, so nothing is ever overwritten.
     pub fn restore(&self, snap: &Snapshot) -> Result<(), StoreError> {
         if !self.submissions.is_empty() {
             return Err(StoreError::Db("the database is not empty".into()));
         }
+        let unhex = |tree: &str, hash: &str| {
+            crate::digest::unhex(hash).ok_or_else(|| StoreError::Corrupt {
+                key: tree.into(),
+                problem: "not hex".into(),
+            })
+        };
         for r in &snap.records {
             let v = serde_json::to_vec(r).map_err(db_err)?;
-            self.submissions
-                .insert(r.id.as_bytes(), v)
-                .map_err(db_err)?;
-            self.cases
-                .insert(r.case.as_bytes(), r.id.as_bytes())
-                .map_err(db_err)?;
+            put_new(&self.submissions, r.id.as_bytes(), v)?;
+            put_new(&self.cases, r.case.as_bytes(), r.id.as_bytes().to_vec())?;
         }
         for (hash, id) in &snap.refs {
-            let key = crate::digest::unhex(hash).ok_or_else(|| StoreError::Corrupt {
-                key: "refs".into(),
-                problem: "not hex".into(),
-            })?;
-            self.refs.insert(key, id.as_bytes()).map_err(db_err)?;
+            put_new(&self.refs, &unhex("refs", hash)?, id.as_bytes().to_vec())?;
         }
         for k in &snap.keys {
-            self.put_key(k)?;
+            let v = serde_json::to_vec(k).map_err(db_err)?;
+            put_new(&self.keys, k.id.0.as_bytes(), v)?;
         }
         for e in &snap.audit {
             let seq = self.db.generate_id().map_err(db_err)?;
             let v = serde_json::to_vec(e).map_err(db_err)?;
-            self.audit.insert(seq.to_be_bytes(), v).map_err(db_err)?;
+            put_new(&self.audit, &seq.to_be_bytes(), v)?;
         }
         for (name, n) in &snap.counters {
-            self.meta
-                .insert(name.as_bytes(), &n.to_be_bytes())
-                .map_err(db_err)?;
+            put_new(&self.meta, name.as_bytes(), n.to_be_bytes().to_vec())?;
         }
         for (hash, invite) in &snap.invites {
-            let key = crate::digest::unhex(hash).ok_or_else(|| StoreError::Corrupt {
-                key: "invites".into(),
-                problem: "not hex".into(),
-            })?;
-            self.put_invite(&key, invite)?;
+            let v = serde_json::to_vec(invite).map_err(db_err)?;
+            put_new(&self.invites, &unhex("invites", hash)?, v)?;
         }
         self.db.flush().map_err(db_err)?;
         Ok(())

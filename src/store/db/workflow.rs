@@ -78,8 +78,9 @@ impl Db {
     pub fn insert_many_durable(
         &self,
         items: &[Insert<'_>],
+        now: &str,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        let now = now();
+        let now = now.to_owned();
         let mut results = Vec::with_capacity(items.len());
         for item in items {
             let value = serde_json::to_vec(item.record).map_err(db_err)?;
@@ -138,12 +139,18 @@ impl Db {
     pub fn remove_unacknowledged(&self, items: &[Insert<'_>]) -> Result<(), StoreError> {
         for item in items {
             let record = item.record;
-            if !self.contains(&record.id)? {
+            let Some(stored) = self.submissions.get(record.id.as_bytes()).map_err(db_err)? else {
+                continue;
+            };
+            // Compare-and-swap: the record goes only as this commit wrote it.
+            if self
+                .submissions
+                .compare_and_swap(record.id.as_bytes(), Some(&stored), None::<&[u8]>)
+                .map_err(db_err)?
+                .is_err()
+            {
                 continue;
             }
-            self.submissions
-                .remove(record.id.as_bytes())
-                .map_err(db_err)?;
             if let Some(h) = item.ref_hash {
                 self.refs.remove(&h[..]).map_err(db_err)?;
             }
@@ -151,12 +158,15 @@ impl Db {
             match item.guard {
                 Guard::None => {}
                 Guard::Invite(hash) => {
-                    if let Some(mut invite) = self.invite(hash)?
+                    // Compare-and-swap: only the consumption by this record is undone.
+                    if let Some(raw) = self.invites.get(&hash[..]).map_err(db_err)?
+                        && let Ok(mut invite) = serde_json::from_slice::<Invite>(&raw)
                         && invite.case.as_deref() == Some(record.case.as_str())
                     {
                         invite.consumed_at = None;
                         invite.case = None;
-                        self.put_invite(hash, &invite)?;
+                        let v = serde_json::to_vec(&invite).map_err(db_err)?;
+                        super::swap(&self.invites, &hash[..], Some(&raw), v)?;
                     }
                 }
                 Guard::Parent(case) => {
@@ -200,25 +210,40 @@ impl Db {
     }
 
     /// Marks a record purged and forgets its reference, then flushes (before its files go).
-    pub fn mark_purged(&self, case: &str, at: &str) -> Result<Option<Record>, StoreError> {
-        let record = self.update_case(case, |r| {
+    /// Returns the record as it is now and whether this call marked it (false when it was
+    /// purged already); `None` when there is no such case.
+    pub fn mark_purged(&self, case: &str, at: &str) -> Result<Option<(Record, bool)>, StoreError> {
+        let marked = self.update_case(case, |r| {
+            if r.purged_at.is_some() {
+                return Err(StoreError::Refused(Refusal::Purged));
+            }
             r.purged_at = Some(at.to_owned());
-            Ok::<(), StoreError>(())
-        })?;
-        if let Some(r) = &record {
-            let mut stale = Vec::new();
-            for item in self.refs.iter() {
-                let (k, v) = item.map_err(db_err)?;
-                if v.as_ref() == r.id.as_bytes() {
-                    stale.push(k);
-                }
+            Ok(())
+        });
+        let record = match marked {
+            Ok(Some(r)) => r,
+            Ok(None) => return Ok(None),
+            Err(StoreError::Refused(Refusal::Purged)) => {
+                return Ok(self.by_case(case)?.map(|r| (r, false)));
             }
-            for k in stale {
-                self.refs.remove(k).map_err(db_err)?;
+            Err(e) => return Err(e),
+        };
+        let mut stale = Vec::new();
+        for item in self.refs.iter() {
+            let (k, v) = item.map_err(db_err)?;
+            if v.as_ref() == record.id.as_bytes() {
+                stale.push((k, v));
             }
-            self.db.flush().map_err(db_err)?;
         }
-        Ok(record)
+        for (k, v) in stale {
+            // Compare-and-swap: only the entry that pointed to this record goes.
+            let _ = self
+                .refs
+                .compare_and_swap(k, Some(v), None::<&[u8]>)
+                .map_err(db_err)?;
+        }
+        self.db.flush().map_err(db_err)?;
+        Ok(Some((record, true)))
     }
 
     /// The record a reference hash points to.
@@ -231,14 +256,9 @@ impl Db {
 
     /// Stores an invitation and flushes.
     pub fn create_invite(&self, hash: &[u8; 32], invite: &Invite) -> Result<(), StoreError> {
-        self.put_invite(hash, invite)?;
-        self.db.flush().map_err(db_err)?;
-        Ok(())
-    }
-
-    pub(super) fn put_invite(&self, hash: &[u8], invite: &Invite) -> Result<(), StoreError> {
         let v = serde_json::to_vec(invite).map_err(db_err)?;
-        self.invites.insert(hash, v).map_err(db_err)?;
+        super::put_new(&self.invites, &hash[..], v)?;
+        self.db.flush().map_err(db_err)?;
         Ok(())
     }
 
@@ -299,9 +319,4 @@ impl Db {
             .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
             .map(u64::from_be_bytes))
     }
-}
-
-/// Now, RFC 3339 UTC with seconds (the format every stored time uses).
-pub fn now() -> String {
-    crate::workflow::rfc3339(jiff::Timestamp::now())
 }

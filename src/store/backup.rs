@@ -2,11 +2,11 @@
 //! hash, key and audit event, and the case counters) followed by the ciphertext of every
 //! submission in it. Ciphertext only: a backup is as safe to store as the data directory.
 
+use super::db::Snapshot;
+use super::{Db, Store, StoreError, blobs};
 use crate::bundle::{self, TarWriter};
 use crate::digest::HashingReader;
-use crate::portal::Portal;
-use crate::store::db::Snapshot;
-use crate::store::{Db, StoreError, blobs};
+use crate::record::Record;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs;
@@ -71,15 +71,16 @@ impl BackupError {
     }
 }
 
-impl Portal {
+impl Store {
     /// Writes a consistent backup to `out` while uploads go on: the records present when it
-    /// starts, with their ciphertext. Imports and key edits wait until it is done.
-    pub fn backup_blocking(&self, out: impl Write) -> Result<usize, BackupError> {
-        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+    /// starts, with the ciphertext of those not purged. Purges and imports wait until it is
+    /// done (they remove folders), uploads do not.
+    pub fn backup(&self, out: impl Write) -> Result<usize, BackupError> {
+        let _folders = self.lock_folders();
         let snapshot = self.db.snapshot()?;
         let meta = Meta {
             format: FORMAT.into(),
-            created_at: crate::rotation::now(),
+            created_at: self.clock.text(),
             snapshot,
         };
         let json = serde_json::to_vec(&meta).map_err(|e| BackupError::Io(e.to_string()))?;
@@ -99,6 +100,154 @@ impl Portal {
         tar.finish().map_err(io_err)?.flush().map_err(io_err)?;
         Ok(meta.snapshot.records.len())
     }
+}
+
+fn invalid(what: impl std::fmt::Display) -> BackupError {
+    BackupError::Invalid(format!("backup.json: {what}"))
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && crate::digest::unhex(text).is_some()
+}
+
+/// Checks every id, folder name, case number, file list and cross-reference of a backup's
+/// snapshot against the formats this server generates, before anything is written. Names
+/// the first offending entry.
+fn validate(snap: &Snapshot) -> Result<(), BackupError> {
+    use std::collections::HashSet;
+    let (mut ids, mut cases, mut folders) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let printable = |s: &str| {
+        s.chars()
+            .take(40)
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+    };
+    for (n, r) in snap.records.iter().enumerate() {
+        let at = || format!("record {n} ({:?})", printable(&r.id));
+        if !super::is_id(&r.id) {
+            return Err(invalid(format!(
+                "{}: the id is not one this server makes",
+                at()
+            )));
+        }
+        if !super::is_folder_of(&r.id, r.blob_dir()) {
+            return Err(invalid(format!(
+                "{}: the folder name {:?} is not its own",
+                at(),
+                printable(r.blob_dir())
+            )));
+        }
+        if !crate::reference::is_case_number(&r.case) {
+            return Err(invalid(format!(
+                "{}: {:?} is not a case number",
+                at(),
+                printable(&r.case)
+            )));
+        }
+        let linked = r.parent.iter().chain(&r.addenda);
+        if let Some(bad) = linked
+            .into_iter()
+            .find(|c| !crate::reference::is_case_number(c))
+        {
+            return Err(invalid(format!(
+                "{}: {:?} is not a case number",
+                at(),
+                printable(bad)
+            )));
+        }
+        if !ids.insert(r.id.as_str())
+            || !cases.insert(r.case.as_str())
+            || !folders.insert(r.blob_dir())
+        {
+            return Err(invalid(format!(
+                "{}: its id, case or folder appears twice",
+                at()
+            )));
+        }
+        let files_ok = r
+            .files
+            .iter()
+            .enumerate()
+            .all(|(i, f)| f.index as usize == i && is_sha256_hex(&f.sha256))
+            && is_sha256_hex(&r.manifest.sha256);
+        if !files_ok {
+            return Err(invalid(format!("{}: its file list is inconsistent", at())));
+        }
+        if !r.key_ids.iter().all(crate::keys::KeyId::is_well_formed) {
+            return Err(invalid(format!("{}: a key id is malformed", at())));
+        }
+    }
+    for r in &snap.records {
+        if let Some(p) = &r.parent
+            && !cases.contains(p.as_str())
+        {
+            return Err(invalid(format!(
+                "case {}: its parent {p} is not in the backup",
+                r.case
+            )));
+        }
+        if let Some(a) = r.addenda.iter().find(|a| !cases.contains(a.as_str())) {
+            return Err(invalid(format!(
+                "case {}: its follow-up {a} is not in the backup",
+                r.case
+            )));
+        }
+    }
+    for (hash, id) in &snap.refs {
+        if !is_sha256_hex(hash) || !ids.contains(id.as_str()) {
+            return Err(invalid(format!(
+                "reference entry {:?}: not a hash of a record in the backup",
+                printable(hash)
+            )));
+        }
+    }
+    for (hash, invite) in &snap.invites {
+        let case_ok = invite
+            .case
+            .as_deref()
+            .is_none_or(crate::reference::is_case_number);
+        if !is_sha256_hex(hash) || !case_ok {
+            return Err(invalid(format!(
+                "invitation {:?}: malformed",
+                printable(&invite.id)
+            )));
+        }
+    }
+    for k in &snap.keys {
+        if !k.id.is_well_formed() {
+            return Err(invalid(format!(
+                "key {:?}: malformed id",
+                printable(&k.id.0)
+            )));
+        }
+    }
+    for (name, _) in &snap.counters {
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "counter {:?}: malformed name",
+                printable(name)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The files a record's folder must hold in a backup: (folder, file) → (size, SHA-256).
+fn expected_files(records: &[Record]) -> HashMap<(String, String), (u64, String)> {
+    let mut expected = HashMap::new();
+    for r in records.iter().filter(|r| r.purged_at.is_none()) {
+        expected.insert(
+            (r.blob_dir().to_owned(), "manifest.age".into()),
+            (r.manifest.size, r.manifest.sha256.clone()),
+        );
+        for f in &r.files {
+            expected.insert(
+                (r.blob_dir().to_owned(), f.blob_name()),
+                (f.size, f.sha256.clone()),
+            );
+        }
+    }
+    expected
 }
 
 /// Rebuilds a data directory from a backup. `data_dir` must be new or empty. Every ciphertext
@@ -173,18 +322,8 @@ fn restore_into(input: impl Read, data_dir: &Path) -> Result<usize, BackupError>
                     m.format
                 )));
             }
-            for r in &m.snapshot.records {
-                expected.insert(
-                    (r.blob_dir().to_owned(), "manifest.age".into()),
-                    (r.manifest.size, r.manifest.sha256.clone()),
-                );
-                for f in &r.files {
-                    expected.insert(
-                        (r.blob_dir().to_owned(), f.blob_name()),
-                        (f.size, f.sha256.clone()),
-                    );
-                }
-            }
+            validate(&m.snapshot)?;
+            expected = expected_files(&m.snapshot.records);
             meta = Some(m);
             return Ok(());
         }
@@ -228,7 +367,12 @@ fn restore_into(input: impl Read, data_dir: &Path) -> Result<usize, BackupError>
             expected.len() - 1
         )));
     }
-    for r in &meta.snapshot.records {
+    for r in meta
+        .snapshot
+        .records
+        .iter()
+        .filter(|r| r.purged_at.is_none())
+    {
         blobs::sync_dir(&data_dir.join("blobs").join(r.blob_dir()))?;
     }
     blobs::sync_dir(&data_dir.join("blobs"))?;

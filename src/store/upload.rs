@@ -1,0 +1,64 @@
+//! One upload's place in the store between its first byte and its commit: a fresh `tmp/<id>/`
+//! folder and a free-space reservation. Dropped before it is handed to the committer, it removes
+//! its folder; once handed over, only the committer cleans up.
+
+use super::space::Reservation;
+use super::{Blobs, StoreError};
+use std::path::PathBuf;
+
+/// An upload in progress (ciphertext only in its folder).
+#[derive(Debug)]
+pub struct Upload {
+    id: String,
+    dir: PathBuf,
+    blobs: Blobs,
+    space: Reservation,
+    /// Set when the committer owns the folder: from then on this handle removes nothing.
+    handed_off: bool,
+}
+
+impl Upload {
+    pub(super) fn new(id: String, dir: PathBuf, blobs: Blobs, space: Reservation) -> Upload {
+        Upload {
+            id,
+            dir,
+            blobs,
+            space,
+            handed_off: false,
+        }
+    }
+
+    /// The submission id (random, also the folder name).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where the file `name` of this upload is written (e.g. `000.age`, `manifest.age`).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The upload's folder.
+    pub(super) fn folder(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Counts `bytes` about to be written; 507 when the reservation cannot grow.
+    pub fn reserve(&mut self, bytes: u64) -> Result<(), StoreError> {
+        self.space.write(bytes)
+    }
+
+    /// Gives the folder to the committer.
+    pub(super) fn hand_off(mut self) -> Upload {
+        self.handed_off = true;
+        self
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if !self.handed_off {
+            self.blobs.discard_tmp(&self.id);
+        }
+    }
+}
