@@ -53,7 +53,7 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 fn server(tls: Option<&Path>) -> (Setup, common::Server) {
     let setup = Setup::new(
         1,
-        "[log]\nlevel = \"warn\"\n[limits]\nmax_concurrent_uploads = 64\n",
+        "[log]\nlevel = \"warn\"\n[limits]\nmax_concurrent_uploads = 64\nsubmissions_per_hour = 1000000\nmax_uploads_per_client = 64\n",
     );
     if let Some(dir) = tls {
         let cfg = std::fs::read_to_string(&setup.config).unwrap().replacen(

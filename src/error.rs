@@ -106,6 +106,21 @@ pub enum ApiError {
         "This case is closed, so no files can be added to it. Please send new findings as a new report."
     )]
     CaseClosed,
+    /// Too many new reports from one client.
+    #[error(
+        "Too many reports from your network in a short time. Please wait {0} seconds, or send everything in one report."
+    )]
+    TooManySubmissions(u64),
+    /// The client already runs `max_uploads_per_client` uploads.
+    #[error(
+        "You are already sending several uploads. Wait until one has finished, then try again."
+    )]
+    TooManyUploads,
+    /// The body came in slower than `min_upload_rate` on average.
+    #[error(
+        "The upload came in too slowly (under {0} per second) and was stopped. Nothing was stored; try again on a better connection."
+    )]
+    UploadTooSlow(ByteSize),
     /// Too many reference lookups from one address.
     #[error("Too many attempts. Please wait {0} seconds and try again.")]
     RateLimited(u64),
@@ -132,7 +147,8 @@ impl ApiError {
             | SubmissionTooLarge(_)
             | TooManyFiles(_)
             | TooManyParts(_) => 413,
-            BodyTimeout => 408,
+            BodyTimeout | UploadTooSlow(_) => 408,
+            TooManySubmissions(_) | TooManyUploads => 429,
             Busy => 503,
             InsufficientStorage => 507,
             CrossSite => 403,
@@ -166,6 +182,9 @@ impl ApiError {
             TooManyFiles(_) => "too-many-files",
             TooManyParts(_) => "too-many-parts",
             BodyTimeout => "body-timeout",
+            UploadTooSlow(_) => "upload-too-slow",
+            TooManySubmissions(_) => "too-many-submissions",
+            TooManyUploads => "too-many-uploads",
             Incomplete => "upload-incomplete",
             Busy => "busy",
             InsufficientStorage => "insufficient-storage",
@@ -186,7 +205,8 @@ impl ApiError {
     /// Seconds a client should wait before retrying, where that helps.
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::Busy => Some(30),
+            ApiError::Busy | ApiError::TooManyUploads => Some(30),
+            ApiError::TooManySubmissions(s) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
             ApiError::InsufficientStorage => Some(600),
             ApiError::RateLimited(s) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
             _ => None,
@@ -209,9 +229,10 @@ impl ApiError {
             | MessageTooLong(b)
             | ContactTooLong(b)
             | FileTooLarge(b)
-            | SubmissionTooLarge(b) => Some(b.to_string()),
+            | SubmissionTooLarge(b)
+            | UploadTooSlow(b) => Some(b.to_string()),
             TooManyFiles(n) | TooManyParts(n) => Some(n.to_string()),
-            RateLimited(s) => Some(s.to_string()),
+            RateLimited(s) | TooManySubmissions(s) => Some(s.to_string()),
             _ => None,
         }
     }
@@ -280,6 +301,9 @@ mod tests {
             ApiError::ReferenceFirst,
             ApiError::MissingReference,
             ApiError::ContactRequired,
+            ApiError::TooManySubmissions(60),
+            ApiError::TooManyUploads,
+            ApiError::UploadTooSlow(ByteSize(8192)),
         ];
         for e in all {
             assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));

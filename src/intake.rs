@@ -112,7 +112,8 @@ pub struct Intake {
     /// Its place in the store; taken by the commit.
     upload: Option<Upload>,
     ring: Arc<KeyRing>,
-    _permit: OwnedSemaphorePermit,
+    /// The global and the per-client upload slot, freed with the intake.
+    _permit: (OwnedSemaphorePermit, crate::ratelimit::Slot),
     files: Vec<(ManifestFile, Sealed)>,
     current: Option<FileSink>,
     total: u64,
@@ -121,7 +122,11 @@ pub struct Intake {
 }
 
 impl Intake {
-    pub(crate) fn new(portal: Arc<Portal>, permit: OwnedSemaphorePermit, upload: Upload) -> Intake {
+    pub(crate) fn new(
+        portal: Arc<Portal>,
+        permit: (OwnedSemaphorePermit, crate::ratelimit::Slot),
+        upload: Upload,
+    ) -> Intake {
         let ring = portal.keys().current();
         Intake {
             portal,

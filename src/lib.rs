@@ -104,6 +104,7 @@ pub mod adminclient;
 pub mod bundle;
 pub mod cases;
 pub mod cli;
+pub mod clientaddr;
 pub mod clock;
 pub mod config;
 pub mod deadlines;

@@ -91,6 +91,9 @@ pub struct Portal {
     pub(crate) edit_lock: std::sync::Mutex<()>,
     policy: crate::workflow::Policy,
     lookups: crate::ratelimit::RateLimiter,
+    submissions: crate::ratelimit::RateLimiter,
+    upload_slots: crate::ratelimit::Concurrency,
+    client_addr: crate::clientaddr::ClientAddr,
     metrics: crate::metrics::Metrics,
     notifier: crate::notify::Notifier,
 }
@@ -127,8 +130,22 @@ impl Portal {
         crate::rotation::record_ring(store.db(), &ring, clock)?;
         let permits = config.limits.max_concurrent_uploads;
         let policy = crate::workflow::Policy::from_config(&config)?;
+        let client_addr = crate::clientaddr::ClientAddr::new(
+            &config.server.trusted_proxies,
+            &config.server.client_ip_header,
+        )
+        .map_err(|problem| crate::config::ConfigError::Invalid {
+            key: "server.trusted_proxies",
+            problem,
+        })?;
         Ok(Portal {
             lookups: crate::ratelimit::RateLimiter::per_minute(config.limits.lookups_per_minute),
+            submissions: crate::ratelimit::RateLimiter::new(
+                config.limits.submissions_per_hour,
+                std::time::Duration::from_secs(3600),
+            ),
+            upload_slots: crate::ratelimit::Concurrency::new(config.limits.max_uploads_per_client),
+            client_addr,
             metrics: crate::metrics::Metrics::default(),
             notifier: crate::notify::Notifier::start(
                 &config,
@@ -170,6 +187,11 @@ impl Portal {
         &self.lookups
     }
 
+    /// Who a request comes from, for the per-client limits.
+    pub fn client_addr(&self) -> &crate::clientaddr::ClientAddr {
+        &self.client_addr
+    }
+
     /// Counters for monitoring.
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.metrics
@@ -201,15 +223,32 @@ impl Portal {
         self.store.clock().now()
     }
 
-    /// Admits a new upload: 503 when too many run, 507 when its declared size (or a first step
-    /// of an undeclared one) does not fit above `storage.min_free_bytes` beside what the
-    /// running uploads have reserved.
-    pub fn begin_upload(self: &Arc<Self>, declared_len: Option<u64>) -> Result<Intake, ApiError> {
+    /// Admits a new upload from `client`: 429 when the client already runs
+    /// `max_uploads_per_client` uploads, 503 when too many run in all, 507 when its declared
+    /// size (or a first step of an undeclared one) does not fit above `storage.min_free_bytes`
+    /// beside what the running uploads have reserved.
+    pub fn begin_upload(
+        self: &Arc<Self>,
+        declared_len: Option<u64>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Intake, ApiError> {
+        let slot = self
+            .upload_slots
+            .acquire(client)
+            .ok_or(ApiError::TooManyUploads)?;
         let permit = Arc::clone(&self.uploads)
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy)?;
         let upload = self.store.begin_upload(declared_len)?;
-        Ok(Intake::new(Arc::clone(self), permit, upload))
+        Ok(Intake::new(Arc::clone(self), (permit, slot), upload))
+    }
+
+    /// Counts a new report from `client` against `limits.submissions_per_hour` (429 with the
+    /// seconds to wait).
+    pub fn admit_submission(&self, client: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+        self.submissions
+            .check(client)
+            .map_err(ApiError::TooManySubmissions)
     }
 
     /// One record by case number.

@@ -5,14 +5,10 @@
 mod common;
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-fn repo(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 #[test]
 fn the_systemd_unit_is_hardened_and_passes_systemd_analyze_verify() {
@@ -55,65 +51,16 @@ fn the_systemd_unit_is_hardened_and_passes_systemd_analyze_verify() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn an_upload_larger_than_nginx_default_limit_passes_through_the_shipped_nginx_config() {
     let setup = Setup::new(1, "");
     let server = setup.start();
-    let nginx_dir = TempDir::new("nginx");
-    let port = free_port();
-    let conf = nginx_dir.path().join("nginx.conf");
-    let p = nginx_dir.path().display();
-    std::fs::write(
-        &conf,
-        format!(
-            "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
-             events {{ worker_connections 64; }}\n\
-             http {{\n  include {log};\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
-               fastcgi_temp_path {p}/fcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
-               upstream sealdrop_upstream {{ server {upstream}; }}\n\
-               server {{\n    listen 127.0.0.1:{port};\n    access_log {p}/access.log sealdrop_noip;\n\
-                 include {proxy};\n  }}\n}}\n",
-            log = repo("deploy/nginx/log-format.conf").display(),
-            proxy = repo("deploy/nginx/sealdrop-proxy.conf").display(),
-            upstream = server.addr,
-        ),
-    )
-    .unwrap();
-    let mut nginx = Command::new("nginx")
-        .args(["-p", &p.to_string(), "-c"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nginx is needed for this test (Debian package nginx)");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(std::time::Instant::now() < deadline, "nginx did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let nginx = Nginx::start(server.addr, "");
+    let addr = nginx.addr;
     let content = bytes(5 << 20, 77);
     let resp = post_form(addr, &form(vec![file("big.bin", content.clone())]), "");
-    // nginx writes its access log line after the response; give it a moment.
-    let log_path = nginx_dir.path().join("access.log");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .is_empty()
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = nginx.kill();
-    let _ = nginx.wait();
+    let access = nginx.access_log(1);
+    drop(nginx);
     assert_eq!(resp.status, 201, "{}", resp.text());
     assert_eq!(
         resp.headers
@@ -123,7 +70,6 @@ fn an_upload_larger_than_nginx_default_limit_passes_through_the_shipped_nginx_co
         1
     );
     let case = resp.json()["case"].as_str().unwrap().to_owned();
-    let access = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         access.contains("POST /api/v1/submissions\" 201"),
         "{access}"

@@ -80,9 +80,12 @@ pub struct Server {
     pub workers: usize,
     /// The address reporters use (for invitation links); empty: derived from `listen`.
     pub public_url: String,
-    /// Header a reverse proxy puts the client address in (e.g. `X-Forwarded-For`), used only
-    /// for rate limits; empty: the peer address.
+    /// Header the trusted proxies put the client address in; empty: `X-Forwarded-For`. Read
+    /// only from `trusted_proxies`, and only for the per-client limits.
     pub client_ip_header: String,
+    /// Reverse proxies (addresses or CIDR blocks) whose forwarding header is believed; empty:
+    /// every request is limited by its peer address.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Server {
@@ -95,6 +98,7 @@ impl Default for Server {
             workers: 0,
             public_url: String::new(),
             client_ip_header: String::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -158,6 +162,15 @@ pub struct Limits {
     pub request_header_timeout: HumanDuration,
     /// Reference lookups (status, follow-ups, invitations) per minute from one client address.
     pub lookups_per_minute: u32,
+    /// New submissions per hour from one client (an IPv4 address or an IPv6 /64).
+    pub submissions_per_hour: u32,
+    /// Uploads one client may run at once.
+    pub max_uploads_per_client: usize,
+    /// After `min_upload_rate_grace`, an upload slower than this on average (bytes per second)
+    /// is cut off with 408.
+    pub min_upload_rate: ByteSize,
+    /// How long an upload may be slower than `min_upload_rate` at first.
+    pub min_upload_rate_grace: HumanDuration,
 }
 
 impl Default for Limits {
@@ -173,6 +186,10 @@ impl Default for Limits {
             body_idle_timeout: HumanDuration(Duration::from_secs(60)),
             request_header_timeout: HumanDuration(Duration::from_secs(10)),
             lookups_per_minute: 10,
+            submissions_per_hour: 20,
+            max_uploads_per_client: 4,
+            min_upload_rate: ByteSize(8 << 10),
+            min_upload_rate_grace: HumanDuration(Duration::from_secs(60)),
         }
     }
 }
@@ -383,6 +400,36 @@ impl Config {
             return invalid(
                 "limits.lookups_per_minute",
                 "must be at least 1 (it stops references from being guessed)",
+            );
+        }
+        if l.submissions_per_hour == 0 {
+            return invalid("limits.submissions_per_hour", "must be at least 1");
+        }
+        if l.max_uploads_per_client == 0 {
+            return invalid("limits.max_uploads_per_client", "must be at least 1");
+        }
+        if l.min_upload_rate.0 > (1 << 20) {
+            return invalid(
+                "limits.min_upload_rate",
+                "must be at most 1MiB (per second): reporters on slow links must get through",
+            );
+        }
+        if let Some(bad) = self
+            .server
+            .trusted_proxies
+            .iter()
+            .find_map(|p| crate::clientaddr::parse_proxy(p).err())
+        {
+            return Err(ConfigError::Invalid {
+                key: "server.trusted_proxies",
+                problem: bad,
+            });
+        }
+        if !self.server.client_ip_header.is_empty() && self.server.trusted_proxies.is_empty() {
+            return invalid(
+                "server.client_ip_header",
+                "is read only from trusted proxies: set server.trusted_proxies to your reverse \
+                 proxy's address (e.g. [\"127.0.0.1\"]), or leave the header empty",
             );
         }
         if l.request_header_timeout.0.is_zero() {

@@ -228,26 +228,21 @@ where
     tracing::Instrument::instrument(done, span)
 }
 
-/// The client's address, for rate limits only (never logged): the peer, or the last value of
-/// `server.client_ip_header` when a reverse proxy sets it.
+/// The client's address, for the per-client limits only (never logged): the peer, or what a
+/// trusted proxy says in its forwarding header (`clientaddr`).
 pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
-    let header_name = req
-        .app_data::<web::Data<Portal>>()
-        .map(|p| p.config().server.client_ip_header.clone())
-        .unwrap_or_default();
-    if !header_name.is_empty() {
-        let from_header = req
-            .headers()
-            .get_all(header_name.as_str())
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .last()
-            .and_then(|v| v.trim().parse().ok());
-        if from_header.is_some() {
-            return from_header;
+    let peer = req.peer_addr().map(|a| a.ip());
+    match req.app_data::<web::Data<Portal>>() {
+        Some(p) => {
+            let c = p.client_addr();
+            let values = req
+                .headers()
+                .get_all(c.header())
+                .filter_map(|v| v.to_str().ok());
+            c.resolve(peer, values)
         }
+        None => peer,
     }
-    req.peer_addr().map(|a| a.ip())
 }
 
 fn request_id() -> String {
@@ -265,6 +260,9 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         source: std::io::Error::other(e.to_string()),
     })?;
     let tls = config.tls_enabled();
+    // Behind a TLS-terminating proxy, `public_url` (always https) says reporters arrive over
+    // TLS: they must get HSTS too.
+    let hsts = tls || !config.server.public_url.is_empty();
     let certs = admin::Tls(if tls {
         Some(tls::CertStore::load(
             &config.server.tls_cert,
@@ -279,7 +277,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         App::new()
             .app_data(web::Data::from(Arc::clone(&public_portal)))
             .app_data(actix_multipart::MultipartConfig::default().buffer_limit(buffer))
-            .wrap(security_headers(tls))
+            .wrap(security_headers(hsts))
             .wrap_fn(log_request)
             .configure(routes)
             .default_service(web::to(respond::not_found))

@@ -116,6 +116,9 @@ async fn receive(
 ) -> Result<Receipt, ApiError> {
     let declared = check_request(req, &portal.config().limits)?;
     let peer = super::client_ip(req);
+    if form == Form::Report {
+        portal.admit_submission(peer)?;
+    }
     let lang = Some(super::pages::lang_of(req));
     ingest(&mut multipart, portal, declared, form, kind, peer, lang).await
 }
@@ -131,7 +134,7 @@ async fn ingest(
     lang: Option<crate::i18n::Lang>,
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config().limits.clone();
-    let mut intake = portal.begin_upload(declared)?;
+    let mut intake = portal.begin_upload(declared, peer)?;
     intake.set_kind(kind);
     let mut fields = Fields {
         lang,
@@ -160,6 +163,42 @@ async fn ingest(
             }
             Err(e)
         }
+    }
+}
+
+/// How long the body may take: an idle timeout per chunk, and after a grace period a minimum
+/// average rate, so that connections trickling a byte a minute cannot hold every upload slot.
+struct Pace {
+    idle: Duration,
+    start: tokio::time::Instant,
+    grace: Duration,
+    min_rate: u64,
+    received: std::cell::Cell<u64>,
+}
+
+impl Pace {
+    fn new(limits: &Limits) -> Pace {
+        Pace {
+            idle: limits.body_idle_timeout.0,
+            start: tokio::time::Instant::now(),
+            grace: limits.min_upload_rate_grace.0,
+            min_rate: limits.min_upload_rate.0,
+            received: std::cell::Cell::new(0),
+        }
+    }
+
+    /// When the body must have sent more: the end of the grace period, or the moment the bytes
+    /// received so far fall below the minimum average rate, whichever is later.
+    fn rate_deadline(&self) -> Option<tokio::time::Instant> {
+        if self.min_rate == 0 {
+            return None;
+        }
+        let earned = Duration::from_secs_f64(self.received.get() as f64 / self.min_rate as f64);
+        Some(self.start + self.grace.max(earned))
+    }
+
+    fn count(&self, bytes: usize) {
+        self.received.set(self.received.get() + bytes as u64);
     }
 }
 
@@ -235,7 +274,8 @@ async fn walk(
     ctx: &Walk<'_>,
 ) -> Result<(), ApiError> {
     let limits = ctx.limits;
-    let idle = limits.body_idle_timeout.0;
+    let pace = Pace::new(limits);
+    let idle = &pace;
     let max_parts = limits.max_files + TEXT_FIELDS;
     let header_limit = limits.max_part_header_bytes;
     let mut parts = 0usize;
@@ -256,6 +296,8 @@ async fn walk(
         ApiError::UnknownField(format!("\"{shown}\""), ctx.form.fields())
     };
     while let Some(field) = within(idle, multipart.next()).await? {
+        // Part headers count towards the rate too (roughly: their size is not exposed).
+        idle.count(64);
         let mut field = field.map_err(|e| multipart_error(e, header_limit))?;
         parts += 1;
         if parts > max_parts {
@@ -385,21 +427,32 @@ fn once(seen: &mut bool, name: &'static str) -> Result<(), ApiError> {
     }
 }
 
-/// Awaits `fut`, failing with 408 if the body sends nothing for `idle`.
-async fn within<T>(idle: Duration, fut: impl Future<Output = T>) -> Result<T, ApiError> {
-    tokio::time::timeout(idle, fut)
-        .await
-        .map_err(|_| ApiError::BodyTimeout)
+/// Awaits `fut`, failing with 408 if the body sends nothing for the idle timeout, or falls
+/// below the minimum average rate after the grace period.
+async fn within<T>(pace: &Pace, fut: impl Future<Output = T>) -> Result<T, ApiError> {
+    let idle_deadline = tokio::time::Instant::now() + pace.idle;
+    let rate_deadline = pace.rate_deadline();
+    let deadline = rate_deadline.map_or(idle_deadline, |r| r.min(idle_deadline));
+    match tokio::time::timeout_at(deadline, fut).await {
+        Ok(v) => Ok(v),
+        Err(_) if rate_deadline.is_some_and(|r| r < idle_deadline) => {
+            Err(ApiError::UploadTooSlow(ByteSize(pace.min_rate)))
+        }
+        Err(_) => Err(ApiError::BodyTimeout),
+    }
 }
 
 async fn next_chunk(
     field: &mut Field,
-    idle: Duration,
+    idle: &Pace,
     header_limit: ByteSize,
 ) -> Result<Option<Bytes>, ApiError> {
     match within(idle, field.next()).await? {
         None => Ok(None),
-        Some(Ok(b)) => Ok(Some(b)),
+        Some(Ok(b)) => {
+            idle.count(b.len());
+            Ok(Some(b))
+        }
         Some(Err(e)) => Err(multipart_error(e, header_limit)),
     }
 }
@@ -408,7 +461,7 @@ async fn next_chunk(
 async fn read_text(
     field: &mut Field,
     max: usize,
-    idle: Duration,
+    idle: &Pace,
     header_limit: ByteSize,
 ) -> Result<Option<String>, ApiError> {
     let mut buf = BytesMut::new();

@@ -205,6 +205,10 @@ impl Server {
         cmd.args(["serve", "--config", setup.config.to_str().unwrap()])
             .env_remove("SEALDROP_CONFIG")
             .env("RUST_LOG", "info")
+            // Tests send many submissions from one address; the tests of these limits set
+            // their own values (set later, so they win).
+            .env("SEALDROP_LIMITS_SUBMISSIONS_PER_HOUR", "1000000")
+            .env("SEALDROP_LIMITS_MAX_UPLOADS_PER_CLIENT", "1000")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -713,4 +717,90 @@ impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
+}
+
+/// A file of this repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A real nginx on 127.0.0.1 in front of `upstream`, with the shipped log format and proxy
+/// settings (`deploy/nginx/`); stopped when dropped.
+pub struct Nginx {
+    child: Child,
+    pub addr: SocketAddr,
+    pub dir: TempDir,
+}
+
+impl Nginx {
+    /// Starts it; `extra` goes into its `server { }` block (e.g. `client_max_body_size 16m;`).
+    pub fn start(upstream: SocketAddr, extra: &str) -> Nginx {
+        let dir = TempDir::new("nginx");
+        let port = free_port();
+        let conf = dir.path().join("nginx.conf");
+        let p = dir.path().display();
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
+                 events {{ worker_connections 64; }}\n\
+                 http {{\n  include {log};\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
+                   fastcgi_temp_path {p}/fcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+                   upstream sealdrop_upstream {{ server {upstream}; }}\n\
+                   server {{\n    listen 127.0.0.1:{port};\n    access_log {p}/access.log sealdrop_noip;\n\
+                     {extra}\n    include {proxy};\n  }}\n}}\n",
+                log = repo("deploy/nginx/log-format.conf").display(),
+                proxy = repo("deploy/nginx/sealdrop-proxy.conf").display(),
+            ),
+        )
+        .unwrap();
+        let child = Command::new("nginx")
+            .args(["-p", &p.to_string(), "-c"])
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx is needed for this test (Debian package nginx)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "nginx did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nginx { child, addr, dir }
+    }
+
+    /// The access log so far, waiting up to 5 s for it to hold `lines` lines (nginx writes a
+    /// line after the response).
+    pub fn access_log(&self, lines: usize) -> String {
+        let path = self.dir.path().join("access.log");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.lines().count() >= lines || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `curl` from the local address `from` (e.g. 127.0.0.2, so that one machine has several
+/// clients): status code and body.
+pub fn curl_from(from: &str, args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--interface", from])
+        .args(args)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
 }

@@ -115,6 +115,12 @@ impl Db {
                             s.insert(&id, json(&parent)?)?;
                         }
                     }
+                    // A new record never replaces one: id and case number must be unused.
+                    if s.get(item.record.id.as_bytes())?.is_some()
+                        || c.get(item.record.case.as_bytes())?.is_some()
+                    {
+                        return Err(TxError::Abort(Refusal::Corrupt));
+                    }
                     s.insert(item.record.id.as_bytes(), value.as_slice())?;
                     if let Some(h) = item.ref_hash {
                         r.insert(&h[..], item.record.id.as_bytes())?;
@@ -152,9 +158,19 @@ impl Db {
                 continue;
             }
             if let Some(h) = item.ref_hash {
-                self.refs.remove(&h[..]).map_err(db_err)?;
+                let _ = self
+                    .refs
+                    .compare_and_swap(&h[..], Some(record.id.as_bytes()), None::<&[u8]>)
+                    .map_err(db_err)?;
             }
-            self.cases.remove(record.case.as_bytes()).map_err(db_err)?;
+            let _ = self
+                .cases
+                .compare_and_swap(
+                    record.case.as_bytes(),
+                    Some(record.id.as_bytes()),
+                    None::<&[u8]>,
+                )
+                .map_err(db_err)?;
             match item.guard {
                 Guard::None => {}
                 Guard::Invite(hash) => {
