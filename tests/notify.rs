@@ -205,8 +205,12 @@ fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     }
     let server = Server::start(&setup, &[("SEALDROP_NOTIFY_SMTP_PASSWORD", "s3cret-pass")]);
     std::thread::sleep(Duration::from_millis(2500));
-    // The two incidents above were announced too (one mail and one webhook each).
-    assert_eq!(smtp.received().len(), 4, "no mail sent twice");
+    // The two incidents above were announced too: together in one batch mail (they came
+    // within one notify.check_interval of the first report), one webhook each.
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 3, "no mail sent twice, the incidents batched");
+    let batch = mails[2].1["subject"].as_str().unwrap();
+    assert!(batch.starts_with("[sealdrop] 2 new reports: "), "{batch}");
     assert_eq!(hooks.lock().unwrap().len(), 3, "no webhook sent twice");
     let log = server.stop();
     assert!(
@@ -280,4 +284,45 @@ fn submit_incident(server: &Server) -> Value {
     );
     assert_eq!(r.status, 201, "{}", r.text());
     r.json()
+}
+
+#[test]
+fn a_refused_acknowledgement_is_final_at_once_and_no_log_line_holds_the_address() {
+    let dir = TempDir::new("notify-refused");
+    let smtp = smtp_support::Server::start(dir.path(), &[]);
+    let setup = Setup::new(
+        1,
+        &format!(
+            "[notify]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsmtp_security = \"none\"\n\
+             from = \"sealdrop@example.org\"\nto = [\"security@example.org\"]\n\
+             auto_acknowledge = true\ncheck_interval = \"1s\"\n",
+            smtp.port
+        ),
+    );
+    let server = setup.start();
+    let r = post_form(
+        server.addr,
+        &[
+            text("category", "incident"),
+            text("message", "x"),
+            text("contact", "refused-reporter@example.net"),
+            text("acknowledge", "yes"),
+        ],
+        "",
+    );
+    assert_eq!(r.json()["acknowledgement"], "queued", "{}", r.text());
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    wait_for("the refusal in the log", || {
+        server.log().contains("refused for good")
+    });
+    // A 5xx is final: no retry is scheduled, and the team mail was not held up by it.
+    std::thread::sleep(Duration::from_millis(500));
+    let log = server.stop();
+    assert!(!log.contains("retrying"), "{log}");
+    assert!(log.contains(&case), "the log names the case: {log}");
+    assert!(
+        !log.contains("refused-reporter"),
+        "the reporter's address is in the log: {log}"
+    );
+    assert_eq!(smtp.received().len(), 1, "the team mail went out");
 }

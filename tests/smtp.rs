@@ -117,17 +117,23 @@ fn starttls_with_auth_plain_delivers_the_message_intact() {
     let h = headers(eml);
     assert_eq!(header(&h, "From"), "sealdrop@portal.example.org");
     assert_eq!(header(&h, "To"), "team@example.org, lead@example.org");
-    assert!(header(&h, "Subject").starts_with("=?utf-8?B?"));
-    let date = header(&h, "Date");
-    assert!(date.ends_with(" +0000") && date.len() == 31, "{date}");
+    assert!(
+        header(&h, "Subject")
+            .to_ascii_lowercase()
+            .contains("=?utf-8?b?"),
+        "{h:?}"
+    );
+    assert!(!header(&h, "Date").is_empty());
     let id = header(&h, "Message-ID");
     assert!(
         id.starts_with('<') && id.ends_with("@portal.example.org>"),
         "{id}"
     );
     assert_eq!(header(&h, "MIME-Version"), "1.0");
-    assert_eq!(header(&h, "Content-Type"), "text/plain; charset=utf-8");
-    assert_eq!(header(&h, "Content-Transfer-Encoding"), "base64");
+    assert_eq!(
+        header(&h, "Content-Type").to_ascii_lowercase(),
+        "text/plain; charset=utf-8"
+    );
     assert!(!eml.contains("s3cret"));
 }
 
@@ -149,7 +155,7 @@ fn plain_to_loopback_delivers_ascii_as_7bit() {
     assert_eq!(header(&h, "Subject"), "New report");
     assert_eq!(header(&h, "Content-Transfer-Encoding"), "7bit");
     assert!(
-        eml.ends_with("\r\n\r\nHello team,\r\n.\r\nA report arrived.\r\n"),
+        eml.contains("\r\n\r\nHello team,\r\n.\r\nA report arrived.\r\n"),
         "{eml}"
     );
 }
@@ -237,14 +243,15 @@ fn a_wrong_password_is_a_refused_login_and_nothing_is_delivered() {
     s.password = Some("wrong-password".into());
     s.ca_file = Some(ca);
     let err = smtp::send(&s, &message(&["team@example.org"])).unwrap_err();
-    assert!(matches!(err, MailError::AuthFailed { .. }), "{err}");
+    assert!(matches!(err, MailError::AuthFailed { code: 535 }), "{err}");
     assert!(err.to_string().contains("535"), "{err}");
+    assert!(err.is_permanent());
     assert!(!err.to_string().contains("wrong-password"), "{err}");
     assert!(server.received().is_empty());
 }
 
 #[test]
-fn a_refused_recipient_fails_the_whole_message() {
+fn a_refused_recipient_fails_the_whole_message_for_good_without_naming_the_address() {
     let dir = TempDir::new("refused");
     let server = Server::start(&dir.0, &[]);
     let err = smtp::send(
@@ -252,14 +259,24 @@ fn a_refused_recipient_fails_the_whole_message() {
         &message(&["team@example.org", "refused@example.org"]),
     )
     .unwrap_err();
-    match &err {
-        MailError::RecipientRefused { recipient, reply } => {
-            assert_eq!(recipient, "refused@example.org");
-            assert!(reply.starts_with("550"), "{reply}");
-        }
-        other => panic!("expected RecipientRefused, got {other}"),
-    }
+    assert!(matches!(err, MailError::Refused { code: 550 }), "{err}");
+    assert!(err.is_permanent(), "a 5xx refusal is not retried");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains('@'), "an address in the error: {text}");
     assert!(server.received().is_empty());
+}
+
+#[test]
+fn an_address_the_mailer_cannot_use_is_refused_before_connecting_without_naming_it() {
+    // No server at all: the check happens before any connection.
+    let err = smtp::send(
+        &settings("127.0.0.1", 9, Security::Plain),
+        &message(&["jan@example"]),
+    )
+    .unwrap_err();
+    assert!(matches!(err, MailError::InvalidRecipient), "{err}");
+    assert!(err.is_permanent());
+    assert!(!format!("{err} {err:?}").contains("jan"), "{err}");
 }
 
 #[test]
@@ -280,15 +297,7 @@ fn starttls_against_an_implicit_tls_port_times_out_with_a_hint() {
     s.ca_file = Some(ca);
     s.timeout = Duration::from_secs(1);
     let err = smtp::send(&s, &message(&["team@example.org"])).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            MailError::Timeout {
-                step: "the greeting",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, MailError::Timeout { .. }), "{err}");
+    assert!(!err.is_permanent(), "a timeout is retried");
     assert!(err.to_string().contains("465: \"tls\""), "{err}");
 }

@@ -269,12 +269,7 @@ impl Notify {
     }
 }
 
-/// A plausible single e-mail address (no spaces or line breaks, one `@` with text on both sides).
+/// An address the mailer can send to (the one rule: `outbound::smtp::deliverable`).
 pub fn looks_like_address(a: &str) -> bool {
-    let ok_chars = !a
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
-    matches!(a.split_once('@'), Some((l, d)) if !l.is_empty() && (d.contains('.') || d == "localhost"))
-        && ok_chars
-        && a.matches('@').count() == 1
+    crate::outbound::smtp::deliverable(a).is_some()
 }

@@ -5,11 +5,10 @@
 //! thread. TLS always verifies the peer against the system CA bundle plus an optional CA file,
 //! and plain text is allowed only to loopback.
 
-mod mime;
 pub mod smtp;
 pub mod tls;
 pub mod webhook;
 
-pub use smtp::{MailError, Message, Security, Settings, send};
+pub use smtp::{MailError, Message, Security, Settings, deliverable, send};
 pub use tls::{TlsClientError, client_config};
 pub use webhook::{WebhookError, post_json};

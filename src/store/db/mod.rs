@@ -22,6 +22,9 @@ pub struct Db {
     keys: sled::Tree,
     audit: sled::Tree,
     invites: sled::Tree,
+    /// Ids of the records still open (their case neither closed nor purged): what the
+    /// notifier walks each round. Derived, rebuilt at every start.
+    open: sled::Tree,
 }
 
 pub(super) fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -44,7 +47,12 @@ impl Db {
             keys: db.open_tree("keys").map_err(db_err)?,
             audit: db.open_tree("audit").map_err(db_err)?,
             invites: db.open_tree("invites").map_err(db_err)?,
+            open: db.open_tree("open").map_err(db_err)?,
             db,
+        })
+        .and_then(|db| {
+            db.rebuild_open()?;
+            Ok(db)
         })
     }
 
@@ -107,6 +115,53 @@ impl Db {
         }
         out.sort_by(|a, b| (&a.received_at, &a.case).cmp(&(&b.received_at, &b.case)));
         Ok(out)
+    }
+
+    /// The records whose case is still open (neither resolved, rejected nor purged), follow-ups
+    /// of open cases included.
+    pub fn open_records(&self) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.open.iter() {
+            let (id, _) = item.map_err(db_err)?;
+            if let Some(r) = self.by_id(&String::from_utf8_lossy(&id))? {
+                out.push(r);
+            }
+        }
+        out.sort_by(|a, b| (&a.received_at, &a.case).cmp(&(&b.received_at, &b.case)));
+        Ok(out)
+    }
+
+    /// Rebuilds the open-cases index from the records.
+    fn rebuild_open(&self) -> Result<(), StoreError> {
+        self.open.clear().map_err(db_err)?;
+        for r in self.list()? {
+            self.index_open(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the open-cases index in line with `record` (and, for a case, its follow-ups).
+    pub(super) fn index_open(&self, record: &Record) -> Result<(), StoreError> {
+        let parent_open = match &record.parent {
+            Some(p) => self
+                .by_case(p)?
+                .is_some_and(|p| !p.status.is_final() && p.purged_at.is_none()),
+            None => true,
+        };
+        let open = parent_open && !record.status.is_final() && record.purged_at.is_none();
+        if open {
+            self.open
+                .insert(record.id.as_bytes(), &[])
+                .map_err(db_err)?;
+        } else {
+            self.open.remove(record.id.as_bytes()).map_err(db_err)?;
+            for a in &record.addenda {
+                if let Some(id) = self.cases.get(a.as_bytes()).map_err(db_err)? {
+                    self.open.remove(id).map_err(db_err)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// True when a record with this id exists.

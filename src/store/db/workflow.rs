@@ -132,7 +132,10 @@ impl Db {
             match outcome {
                 Err(StoreError::Refused(r)) => results.push(Err(StoreError::Refused(r))),
                 Err(e) => return Err(e),
-                Ok(()) => results.push(Ok(())),
+                Ok(()) => {
+                    self.index_open(item.record)?;
+                    results.push(Ok(()));
+                }
             }
         }
         crate::faultpoint::crash_point("inserted");
@@ -219,6 +222,7 @@ impl Db {
                 .compare_and_swap(&id, Some(&old), Some(new))
                 .map_err(db_err)?;
             if swapped.is_ok() {
+                self.index_open(&record)?;
                 self.db.flush().map_err(db_err)?;
                 return Ok(Some(record));
             }

@@ -1,0 +1,267 @@
+//! The team's notifications: new cases and overdue clocks, derived from the open cases in the
+//! database (markers record what was sent, so a failed delivery is retried next round and a
+//! restart sends nothing twice). New cases are mailed in batches: at most one mail per
+//! `notify.check_interval`, listing every case that arrived since the last one, so a flood of
+//! reports cannot flood the team's mailbox. Webhooks get one event per case (machines cope).
+
+use crate::clock::Clock;
+use crate::deadlines::{ClockKind, ClockState};
+use crate::outbound::{smtp, webhook};
+use crate::store::{Db, StoreError};
+use crate::workflow::{CaseView, Policy};
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Most cases listed in one batch mail (the rest follow in the next).
+const MAX_BATCH: usize = 50;
+
+/// The notifier thread's state.
+pub(super) struct Worker {
+    pub(super) db: Db,
+    pub(super) clock: Clock,
+    pub(super) policy: Policy,
+    pub(super) org: String,
+    pub(super) contact: String,
+    pub(super) smtp: Option<smtp::Settings>,
+    pub(super) team: Vec<String>,
+    pub(super) webhook: Option<(String, Option<PathBuf>)>,
+    pub(super) timeout: Duration,
+    pub(super) batch_every: Duration,
+    pub(super) last_batch: Cell<Option<Instant>>,
+}
+
+impl Worker {
+    pub(super) fn run(self, rx: &mpsc::Receiver<()>, interval: Duration) {
+        self.round();
+        loop {
+            match rx.recv_timeout(interval) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => self.round(),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn round(&self) {
+        if let Err(e) = self.try_round() {
+            tracing::error!(error = %e, "notification round failed");
+        }
+    }
+
+    fn mail_enabled(&self) -> Option<&smtp::Settings> {
+        self.smtp.as_ref().filter(|_| !self.team.is_empty())
+    }
+
+    /// One pass over the open cases only: closed ones have no running clock and were announced
+    /// when they arrived.
+    fn try_round(&self) -> Result<(), StoreError> {
+        let epoch = self.db.marker("notify-epoch")?.unwrap_or(0);
+        let now = self.clock.now();
+        let mut unannounced = Vec::new();
+        for record in self.db.open_records()? {
+            let received = crate::workflow::parse_ts(&record.received_at)
+                .map_or(0, |t| t.as_second().max(0) as u64);
+            let view = self.policy.view(record, now);
+            if received >= epoch {
+                let key = format!("announced/{}", view.record.case);
+                self.webhook_once(&key, &announcement_json(&view))?;
+                if self.mail_enabled().is_some()
+                    && self.db.marker(&format!("{key}/mail"))?.is_none()
+                {
+                    unannounced.push(view.clone());
+                }
+            }
+            for clock in view
+                .clocks
+                .iter()
+                .filter(|c| c.state == ClockState::Overdue)
+            {
+                self.overdue(&view, clock.kind, &clock.due_local)?;
+            }
+        }
+        self.mail_batch(&unannounced)
+    }
+
+    /// One mail listing new cases, unless one went out less than `batch_every` ago.
+    fn mail_batch(&self, views: &[CaseView]) -> Result<(), StoreError> {
+        let Some(settings) = self.mail_enabled() else {
+            return Ok(());
+        };
+        if views.is_empty()
+            || self
+                .last_batch
+                .get()
+                .is_some_and(|at| at.elapsed() < self.batch_every)
+        {
+            return Ok(());
+        }
+        let views = &views[..views.len().min(MAX_BATCH)];
+        let (subject, mut body) = match views {
+            [one] => announcement(one, &self.org),
+            many => {
+                let cases: Vec<&str> = many.iter().map(|v| v.record.case.as_str()).collect();
+                let mut body = format!("{} new reports arrived at {}.\n", many.len(), self.org);
+                for v in many {
+                    body.push('\n');
+                    body.push_str(&announcement(v, &self.org).1);
+                }
+                (
+                    format!(
+                        "[sealdrop] {} new reports: {}",
+                        many.len(),
+                        cases.join(", ")
+                    ),
+                    body,
+                )
+            }
+        };
+        body.push_str(&format!(
+            "\n-- \nsealdrop at {} ({})\n",
+            self.org, self.contact
+        ));
+        let msg = smtp::Message {
+            to: self.team.clone(),
+            subject,
+            body,
+        };
+        self.last_batch.set(Some(Instant::now()));
+        match smtp::send(settings, &msg) {
+            Ok(()) => {
+                let stamp = self.clock.unix_seconds();
+                for v in views {
+                    self.db
+                        .set_marker(&format!("announced/{}/mail", v.record.case), stamp)?;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, cases = views.len(), "team mail not sent; retrying next round")
+            }
+        }
+        Ok(())
+    }
+
+    fn overdue(&self, view: &CaseView, kind: ClockKind, due_local: &str) -> Result<(), StoreError> {
+        let r = &view.record;
+        let key = format!("overdue/{}/{}", r.case, kind.as_str());
+        let json = serde_json::json!({
+            "event": "clock-overdue",
+            "case": r.case,
+            "category": r.category,
+            "clock": kind.as_str(),
+            "due": view.clocks.iter().find(|c| c.kind == kind).map(|c| c.due.clone()),
+        });
+        self.webhook_once(&key, &json)?;
+        let Some(settings) = self.mail_enabled() else {
+            return Ok(());
+        };
+        let marker = format!("{key}/mail");
+        if self.db.marker(&marker)?.is_some() {
+            return Ok(());
+        }
+        let msg = smtp::Message {
+            to: self.team.clone(),
+            subject: format!("[sealdrop] OVERDUE: {} of case {}", kind.describe(), r.case),
+            body: format!(
+                "Case {} ({}) at {}: the {} was due {} and has not happened.\n\n\
+                 Record it when done: sealdrop admin status {} STATE --note TEXT\n\
+                 \n-- \nsealdrop at {} ({})\n",
+                r.case,
+                r.category,
+                self.org,
+                kind.describe(),
+                due_local,
+                r.case,
+                self.org,
+                self.contact
+            ),
+        };
+        match smtp::send(settings, &msg) {
+            Ok(()) => {
+                self.db.set_marker(&marker, self.clock.unix_seconds())?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round")
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts `json` to the webhook unless that was done for `key` before.
+    fn webhook_once(&self, key: &str, json: &serde_json::Value) -> Result<(), StoreError> {
+        let Some((url, ca)) = &self.webhook else {
+            return Ok(());
+        };
+        let marker = format!("{key}/webhook");
+        if self.db.marker(&marker)?.is_some() {
+            return Ok(());
+        }
+        match webhook::post_json(url, ca.as_deref(), json, self.timeout) {
+            Ok(_) => {
+                self.db.set_marker(&marker, self.clock.unix_seconds())?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, notification = key, "webhook failed; retrying next round")
+            }
+        }
+        Ok(())
+    }
+}
+
+fn encrypted_bytes(view: &CaseView) -> u64 {
+    let r = &view.record;
+    r.files.iter().map(|f| f.size).sum::<u64>() + r.manifest.size
+}
+
+/// The subject and text of one new case (or follow-up).
+fn announcement(view: &CaseView, org: &str) -> (String, String) {
+    let r = &view.record;
+    let size = crate::config::ByteSize(encrypted_bytes(view));
+    let (subject, mut body) = match &r.parent {
+        Some(parent) => (
+            format!("[sealdrop] Follow-up {} to case {parent}", r.case),
+            format!(
+                "The reporter of case {parent} added files to it at {org}.\n\n\
+                 Follow-up: {}\nFiles:     {}\nSize:      {size} (encrypted)\n",
+                r.case,
+                r.files.len(),
+            ),
+        ),
+        None => (
+            format!("[sealdrop] New {} report: case {}", r.category, r.case),
+            format!(
+                "A new report arrived at {org}.\n\n\
+                 Case:      {}\nCategory:  {}\nReceived:  {}\nFiles:     {}\nSize:      {size} (encrypted)\n",
+                r.case,
+                r.category,
+                r.received_at,
+                r.files.len(),
+            ),
+        ),
+    };
+    if !view.clocks.is_empty() {
+        body.push_str("\nDue:\n");
+        for c in &view.clocks {
+            body.push_str(&format!("  {:<60} {}\n", c.what, c.due_local));
+        }
+    }
+    body.push_str(&format!(
+        "\nExport it for offline decryption:\n  sealdrop admin export {} -o {}.tar\n",
+        r.case, r.case
+    ));
+    (subject, body)
+}
+
+fn announcement_json(view: &CaseView) -> serde_json::Value {
+    let r = &view.record;
+    serde_json::json!({
+        "event": if r.parent.is_some() { "follow-up-received" } else { "submission-received" },
+        "case": r.case,
+        "parent": r.parent,
+        "category": r.category,
+        "received_at": r.received_at,
+        "files": r.files.len(),
+        "encrypted_bytes": encrypted_bytes(view),
+        "due": view.clocks.iter().map(|c| (c.kind.as_str(), c.due.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+    })
+}
