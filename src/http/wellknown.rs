@@ -47,7 +47,7 @@ pub async fn security(portal: web::Data<Portal>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(security_txt(&portal, jiff::Timestamp::now()))
+        .body(security_txt(&portal, portal.now()))
 }
 
 /// `GET /.well-known/age-recipients.txt`: the current key ring in the recipients-file format.

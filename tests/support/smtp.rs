@@ -34,6 +34,10 @@ pub fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         "2",
         "-subj",
         "/CN=sealdrop test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     ];
     ca.extend(ec);
     ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
@@ -47,7 +51,9 @@ pub fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         "subjectAltName=DNS:localhost,IP:127.0.0.1\n\
          basicConstraints=critical,CA:FALSE\n\
          keyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=serverAuth\n",
+         extendedKeyUsage=serverAuth\n\
+         authorityKeyIdentifier=keyid\n\
+         subjectKeyIdentifier=hash\n",
     )
     .unwrap();
     openssl(
