@@ -1,9 +1,11 @@
 //! Hostile input to the offline tools and the team's terminal: archives whose headers declare
-//! gigabytes.
+//! gigabytes, and bundles or server answers whose case, id, dates and notes carry escape
+//! sequences.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 use common::*;
+use sha2::Digest;
 use std::time::{Duration, Instant};
 
 /// A tar whose first header declares a 4 GiB GNU long name (`L`) or PAX extension (`x`),
@@ -96,4 +98,116 @@ fn open_rekey_restore_and_import_refuse_a_4_gib_extension_header_unread() {
             .contains("PAX extension header of 4 GiB")
     );
     assert_eq!(show(&setup, &case)["files"].as_array().unwrap().len(), 1);
+}
+
+fn hex(data: &[u8]) -> String {
+    data.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Characters a terminal acts on or that hide and reorder text.
+const ESCAPES: [char; 5] = ['\u{1b}', '\u{9b}', '\u{7}', '\u{202e}', '\u{e0041}'];
+
+fn assert_terminal_safe(what: &str, text: &str) {
+    assert!(
+        !text.contains(ESCAPES),
+        "{what} passed an escape on: {text:?}"
+    );
+}
+
+#[test]
+fn escape_sequences_in_a_bundles_case_id_and_dates_never_reach_the_terminal() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let r = post_form(server.addr, &form(vec![file("a.txt", bytes(100, 1))]), "");
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    // Anyone can seal a manifest to the team's public keys: forge one with a hostile case.
+    let mut entries = tar_entries(&std::fs::read(setup.export(&case)).unwrap());
+    let identity: age::x25519::Identity = std::fs::read_to_string(&setup.identities[0])
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let recipient: age::x25519::Recipient = setup.recipients[0].parse().unwrap();
+    let plain = age::decrypt(&identity, &entries[1].1).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    let mut index: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
+    let hostile_case = "2026-0001\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}";
+    let hostile_id = "id\u{9b}31m\u{e0041}";
+    for v in [&mut manifest, &mut index] {
+        v["case"] = hostile_case.into();
+        v["id"] = hostile_id.into();
+        v["received_at"] = "2026-01-01T00:00:00Z\u{1b}[8m".into();
+    }
+    let sealed = age::encrypt(&recipient, &serde_json::to_vec(&manifest).unwrap()).unwrap();
+    index["manifest"]["size"] = sealed.len().into();
+    index["manifest"]["sha256"] = hex(&sha2::Sha256::digest(&sealed)).into();
+    entries[0].1 = serde_json::to_vec(&index).unwrap();
+    entries[1].1 = sealed;
+    let forged = setup.dir.path().join("forged.tar");
+    std::fs::write(&forged, tar_build(&entries)).unwrap();
+
+    let out = setup.dir.path().join("opened");
+    let o = open(&forged, &[&setup.identities[0]], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("Opened case 2026-0001"), "{stdout}");
+    assert_terminal_safe("open", &stdout);
+    assert_terminal_safe(
+        "report.txt",
+        &std::fs::read_to_string(out.join("report.txt")).unwrap(),
+    );
+    // report.json keeps what the bundle said, as JSON.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["case"], hostile_case);
+
+    let rekeyed = setup.dir.path().join("rekeyed.tar");
+    let o = run(&[
+        "rekey",
+        forged.to_str().unwrap(),
+        "-i",
+        setup.identities[0].to_str().unwrap(),
+        "-r",
+        &setup.recipients[0],
+        "-o",
+        rekeyed.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("Re-keyed case 2026-0001"), "{stdout}");
+    assert_terminal_safe("rekey", &stdout);
+    // `admin import` names the bundle's case when it refuses it.
+    let o = setup.admin(&["import", rekeyed.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert_terminal_safe("admin import", &String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn what_the_server_sends_reaches_the_terminal_defanged_and_its_json_intact() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let r = post_form(server.addr, &form(vec![file("a", bytes(10, 1))]), "");
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    // A note pasted from a reporter's mail: one line without controls (the server refuses
+    // those), but with a bidi override and a tag character.
+    let note = "see invoice\u{202e}fdp.exe\u{e0041}";
+    admin_ok(&setup, &["note", &case, note]);
+    admin_ok(&setup, &["invite", "--expires", "1d", "--note", note]);
+    for args in [vec!["show", case.as_str()], vec!["invites"], vec!["audit"]] {
+        assert_terminal_safe(&format!("{args:?}"), &admin_ok(&setup, &args));
+    }
+    for args in [
+        vec!["show", case.as_str(), "--json"],
+        vec!["invites", "--json"],
+    ] {
+        let text = admin_ok(&setup, &args);
+        assert_terminal_safe(&format!("{args:?}"), &text);
+        assert!(text.contains("\\u202e"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            v.to_string().contains(note),
+            "{args:?}: the JSON lost the note"
+        );
+    }
 }
