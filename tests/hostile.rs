@@ -1,6 +1,6 @@
 //! Hostile input to the offline tools and the team's terminal: archives whose headers declare
-//! gigabytes, and bundles or server answers whose case, id, dates and notes carry escape
-//! sequences.
+//! gigabytes, bundles or server answers whose case, id, dates and notes carry escape sequences,
+//! and durations too long for any clock.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -210,4 +210,48 @@ fn what_the_server_sends_reaches_the_terminal_defanged_and_its_json_intact() {
             "{args:?}: the JSON lost the note"
         );
     }
+}
+
+#[test]
+fn an_invitation_or_deadline_filter_beyond_any_clock_is_refused_or_capped_not_a_crash() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    for expires in ["1000000000d", "99999999999999s", "91d", "0s"] {
+        let o = setup.admin(&["invite", "--expires", expires]);
+        assert!(!o.status.success(), "{expires} was accepted");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("out of range") && err.contains("hint: ") && err.contains("90 days"),
+            "{expires}: {err}"
+        );
+    }
+    // The server checks too: it computes now + validity, which no u64 of seconds may overflow.
+    let socket = setup.data().join("admin.sock");
+    for secs in [0u64, 90 * 86_400 + 1, 99_999_999_999_999, u64::MAX] {
+        let body = serde_json::to_vec(&serde_json::json!({ "expires_secs": secs })).unwrap();
+        let r = admin_request(
+            &socket,
+            "POST",
+            "/v1/invites",
+            Some(("application/json", &body)),
+        );
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (400, "invite-validity-out-of-range"),
+            "{secs}: {}",
+            r.text()
+        );
+        assert!(
+            r.json()["error"]["hint"]
+                .as_str()
+                .unwrap()
+                .contains("90 days")
+        );
+    }
+    assert!(admin_ok(&setup, &["invite", "--expires", "90d"]).contains("/u/"));
+    // A deadline filter past the last representable time means "ever", not a crash.
+    let r = post_form(server.addr, &form(vec![file("a", bytes(10, 1))]), "");
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    let listed = admin_ok(&setup, &["list", "--due-within", "99999999999999s"]);
+    assert!(listed.contains(&case), "{listed}");
 }

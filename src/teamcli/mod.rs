@@ -8,6 +8,7 @@ use crate::cli::{AdminCommand, KeysCommand};
 use crate::config::HumanDuration;
 use crate::open::{is_terminal_unsafe, terminal_safe};
 use crate::record::{Category, Status};
+use crate::workflow::MAX_INVITE_DAYS;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -189,10 +190,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
         AdminCommand::Invite { expires, note } => {
             let d = HumanDuration::parse(&expires)
                 .map_err(|e| fail(e, "write durations like 7d or 48h"))?;
-            if d.0.as_secs() < 1 || d.0.as_secs() > 90 * 86_400 {
+            if d.0.as_secs() < 1 || d.0.as_secs() > MAX_INVITE_DAYS * 86_400 {
                 return Err(fail(
                     format!("--expires {expires} is out of range"),
-                    "invitations work between 1 second and 90 days",
+                    format!("invitations are valid between 1 second and {MAX_INVITE_DAYS} days"),
                 ));
             }
             let v = adminclient::post_json(
