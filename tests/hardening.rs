@@ -379,3 +379,88 @@ fn another_user_cannot_use_the_admin_socket() {
         "{err}"
     );
 }
+
+/// The methods an `Allow` header lists, sorted.
+fn allowed(r: &Response) -> Vec<String> {
+    let mut m: Vec<String> = r
+        .header("allow")
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    m.sort();
+    m
+}
+
+#[test]
+fn every_405_names_exactly_the_methods_its_route_has() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let page = ["GET", "HEAD"].as_slice();
+    let routes = [
+        ("/", page),
+        ("/api/v1/submissions", &["POST"]),
+        ("/api/v1/submissions/files", &["POST"]),
+        ("/api/v1/status", &["POST"]),
+        ("/status", page),
+        ("/u/some-token", &["GET", "HEAD", "POST"]),
+        ("/policy", page),
+        ("/.well-known/security.txt", page),
+        ("/.well-known/age-recipients.txt", page),
+        ("/static/app.js", page),
+        ("/static/style.css", page),
+        ("/healthz", page),
+    ];
+    for (path, methods) in routes {
+        let mut want: Vec<String> = methods.iter().map(|m| m.to_string()).collect();
+        want.sort();
+        for (method, accept) in [
+            ("DELETE", ""),
+            ("PUT", "Accept: text/html\r\n"),
+            ("PATCH", ""),
+        ] {
+            let r = request(
+                server.addr,
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n{accept}Connection: close\r\n\r\n"
+                ),
+                Vec::new(),
+            );
+            assert_eq!(r.status, 405, "{method} {path}");
+            assert_eq!(allowed(&r), want, "{method} {path}");
+            assert!(
+                r.header("content-security-policy").is_some(),
+                "{method} {path}"
+            );
+            if accept.is_empty() {
+                assert_eq!(r.error_code(), "method-not-allowed", "{method} {path}");
+            } else {
+                assert!(r.text().contains("<html"), "{method} {path}: {}", r.text());
+            }
+        }
+        // And every method it names is one the route takes.
+        for method in methods {
+            let r = request(
+                server.addr,
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+                Vec::new(),
+            );
+            assert_ne!(r.status, 405, "{method} {path}");
+        }
+    }
+    // The admin socket's 405s say the same, in its JSON shape.
+    let r = admin_request(
+        &setup.data().join("admin.sock"),
+        "DELETE",
+        "/v1/invites",
+        None,
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (405, "method-not-allowed")
+    );
+    assert_eq!(allowed(&r), ["GET", "POST"]);
+}
