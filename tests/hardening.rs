@@ -464,3 +464,73 @@ fn every_405_names_exactly_the_methods_its_route_has() {
     );
     assert_eq!(allowed(&r), ["GET", "POST"]);
 }
+
+#[test]
+fn a_malformed_multipart_body_gets_400_and_only_another_media_type_gets_415() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let send = |content_type: &str, body: Vec<u8>| {
+        let head = format!(
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        request(server.addr, &head, body)
+    };
+    let good = multipart_body(&form(vec![file("a", bytes(10, 1))]));
+    let with_boundary = format!("multipart/form-data; boundary={BOUNDARY}");
+    let malformed: [(&str, &str, Vec<u8>); 6] = [
+        ("an empty boundary", "multipart/form-data; boundary=", good.clone()),
+        ("no boundary parameter", "multipart/form-data", good.clone()),
+        (
+            "no boundary in the body",
+            &with_boundary,
+            b"category=incident&message=hello\r\n".to_vec(),
+        ),
+        (
+            "garbage after a boundary",
+            &with_boundary,
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nincident\r\n--{BOUNDARY}garbage\r\n"
+            )
+            .into_bytes(),
+        ),
+        (
+            "garbage instead of part headers",
+            &with_boundary,
+            format!("--{BOUNDARY}\r\n\u{1}\u{2} not a header\r\n\r\nx\r\n--{BOUNDARY}--\r\n")
+                .into_bytes(),
+        ),
+        (
+            "no final boundary",
+            &with_boundary,
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nincident"
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (what, content_type, body) in malformed {
+        let r = send(content_type, body);
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (400, "malformed-multipart"),
+            "{what}"
+        );
+    }
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "text/plain; boundary=x",
+        &format!("multipart/mixed; boundary={BOUNDARY}"),
+        &format!("multipart/form-dataX; boundary={BOUNDARY}"),
+    ] {
+        let r = send(content_type, good.clone());
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (415, "not-multipart"),
+            "{content_type}"
+        );
+    }
+    setup.assert_no_trace(0, 0);
+    let r = send(&format!("Multipart/Form-Data; boundary={BOUNDARY}"), good);
+    assert_eq!(r.status, 201, "{}", r.text());
+}
