@@ -534,3 +534,50 @@ fn a_malformed_multipart_body_gets_400_and_only_another_media_type_gets_415() {
     let r = send(&format!("Multipart/Form-Data; boundary={BOUNDARY}"), good);
     assert_eq!(r.status, 201, "{}", r.text());
 }
+
+#[test]
+fn the_demo_certificate_lives_days_not_millennia() {
+    let dir = TempDir::new("democert");
+    let demo = dir.path().join("demo");
+    let o = run(&[
+        "demo",
+        "--dir",
+        demo.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--setup-only",
+    ]);
+    assert!(o.status.success());
+    let o = Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-startdate",
+            "-enddate",
+            "-dateopt",
+            "iso_8601",
+            "-in",
+        ])
+        .arg(demo.join("cert.pem"))
+        .output()
+        .expect("openssl is needed for this test (Debian package openssl)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let date = |key: &str| -> jiff::Timestamp {
+        let line = text.lines().find_map(|l| l.strip_prefix(key)).unwrap();
+        line.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    };
+    let now = jiff::Timestamp::now();
+    let hours = |t: jiff::Timestamp| t.duration_since(now).as_secs() / 3600;
+    let (from, until) = (hours(date("notBefore=")), hours(date("notAfter=")));
+    assert!(
+        (-25..=-23).contains(&from),
+        "valid from {from} hours from now"
+    );
+    assert!(
+        (24 * 89..=24 * 90).contains(&until),
+        "valid until {until} hours from now"
+    );
+}
