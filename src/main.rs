@@ -61,6 +61,11 @@ impl From<sealdrop::http::ServeError> for Failure {
                 "is another process using that address or socket? Change server.listen or stop it"
                     .into(),
             ),
+            sealdrop::http::ServeError::SocketFolderOpen { folder, .. } => Some(format!(
+                "run `chmod 700 {}`, or point server.admin_socket into a folder only this user \
+                 can enter",
+                folder.display()
+            )),
             sealdrop::http::ServeError::Run(_) => None,
         };
         Failure {

@@ -581,3 +581,42 @@ fn the_demo_certificate_lives_days_not_millennia() {
         "valid until {until} hours from now"
     );
 }
+
+#[test]
+fn a_socket_folder_that_others_can_enter_is_refused_at_start_up() {
+    let setup = Setup::new(1, "");
+    for mode in [0o755, 0o710, 0o701] {
+        let folder = setup.dir.path().join(format!("run-{mode:o}"));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(mode)).unwrap();
+        let socket = folder.join("admin.sock");
+        let log = Server::try_start(
+            &setup,
+            &[("SEALDROP_SERVER_ADMIN_SOCKET", socket.to_str().unwrap())],
+        )
+        .err()
+        .unwrap_or_else(|| panic!("the server started with its socket in a {mode:o} folder"));
+        assert!(
+            log.contains(&format!(
+                "error: the admin socket's folder {} can be entered by other users (mode 0{mode:o})",
+                folder.display()
+            )),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("hint: run `chmod 700 {}`", folder.display())),
+            "{log}"
+        );
+        assert!(!socket.exists());
+    }
+    // After the chmod it starts, and the socket is 0600 from the start.
+    let folder = setup.dir.path().join("run-755");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let socket = folder.join("admin.sock");
+    let _server = Server::start(
+        &setup,
+        &[("SEALDROP_SERVER_ADMIN_SOCKET", socket.to_str().unwrap())],
+    );
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -20,7 +20,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{App, HttpServer, web};
-use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,6 +36,17 @@ pub enum ServeError {
         what: String,
         /// The cause.
         source: std::io::Error,
+    },
+    /// Users other than the owner may enter the admin socket's folder.
+    #[error(
+        "the admin socket's folder {} can be entered by other users (mode {mode:04o})",
+        folder.display()
+    )]
+    SocketFolderOpen {
+        /// The folder of `server.admin_socket`.
+        folder: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
     /// The server failed while running.
     #[error("server stopped: {0}")]
@@ -295,12 +305,21 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     let bound = server.addrs();
 
     let socket = config.server.admin_socket.clone();
-    if let Some(parent) = socket.parent() {
-        crate::store::blobs::create_private_dir(parent).map_err(|e| ServeError::Bind {
-            what: socket.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    let socket_err = |source| ServeError::Bind {
+        what: socket.display().to_string(),
+        source,
+    };
+    let folder = match socket.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    crate::store::blobs::create_private_dir(&folder)
+        .map_err(|e| socket_err(std::io::Error::other(e.to_string())))?;
+    // Whoever can enter the folder could reach the socket: only the owner may.
+    if let Some(mode) = crate::os::enterable_by_others(&folder).map_err(socket_err)? {
+        return Err(ServeError::SocketFolderOpen { folder, mode });
     }
+    let listener = crate::os::bind_private_socket(&socket).map_err(socket_err)?;
     let admin_portal = Arc::clone(&portal);
     let admin_certs = web::Data::new(certs.clone());
     let admin = HttpServer::new(move || {
@@ -314,17 +333,8 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     })
     .workers(1)
     .shutdown_timeout(5)
-    .bind_uds(&socket)
-    .map_err(|source| ServeError::Bind {
-        what: socket.display().to_string(),
-        source,
-    })?;
-    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(
-        |source| ServeError::Bind {
-            what: socket.display().to_string(),
-            source,
-        },
-    )?;
+    .listen_uds(listener)
+    .map_err(socket_err)?;
 
     for a in &bound {
         tracing::info!(url = %format!("{scheme}://{a}/"), "listening");
