@@ -130,6 +130,9 @@ impl Portal {
         let token = InviteToken::generate();
         let hash = token.hash();
         let now = self.now();
+        if !(1..=workflow::MAX_INVITE_DAYS * 86_400).contains(&valid_for.as_secs()) {
+            return Err(WorkflowError::InviteValidity.into());
+        }
         let expires = now + valid_for;
         let invite = Invite {
             id: crate::digest::hex(&hash[..6]),

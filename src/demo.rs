@@ -5,6 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why the demo folder could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +84,7 @@ pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
         .rsplit_once(':')
         .map(|(h, _)| h)
         .unwrap_or("127.0.0.1");
-    let cert = rcgen::generate_simple_self_signed(vec![
+    let cert = self_signed(vec![
         "localhost".to_owned(),
         host.trim_matches(['[', ']']).to_owned(),
     ])
@@ -107,6 +108,25 @@ pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
         url: format!("https://{listen}/"),
         dir,
     })
+}
+
+/// How many days the demo's certificate is valid. TLS scanners refuse a certificate that
+/// lives longer than a year, and rcgen's default lives for millennia.
+pub const CERT_DAYS: u64 = 90;
+
+/// A self-signed certificate for `names`, valid from a day ago (for clocks that are behind)
+/// until [`CERT_DAYS`] from now.
+fn self_signed(names: Vec<String>) -> Result<rcgen::CertifiedKey<rcgen::KeyPair>, rcgen::Error> {
+    let mut params = rcgen::CertificateParams::new(names)?;
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let now = rcgen::date_time_ymd(1970, 1, 1) + since_epoch;
+    params.not_before = now - Duration::from_secs(86_400);
+    params.not_after = now + Duration::from_secs(CERT_DAYS * 86_400);
+    let signing_key = rcgen::KeyPair::generate()?;
+    let cert = params.self_signed(&signing_key)?;
+    Ok(rcgen::CertifiedKey { cert, signing_key })
 }
 
 /// The banner printed before the demo starts.

@@ -61,6 +61,11 @@ impl From<sealdrop::http::ServeError> for Failure {
                 "is another process using that address or socket? Change server.listen or stop it"
                     .into(),
             ),
+            sealdrop::http::ServeError::SocketFolderOpen { folder, .. } => Some(format!(
+                "run `chmod 700 {}`, or point server.admin_socket into a folder only this user \
+                 can enter",
+                folder.display()
+            )),
             sealdrop::http::ServeError::Run(_) => None,
         };
         Failure {
@@ -95,9 +100,10 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            // Messages can quote what a hostile bundle or server said.
+            eprintln!("error: {}", open::terminal_safe(&f.message));
             if let Some(h) = f.hint {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", open::terminal_safe(&h));
             }
             ExitCode::FAILURE
         }
@@ -186,9 +192,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let done = rekey::rekey(&bundle, &ids, &ring, &output)?;
             println!(
                 "Re-keyed case {}: manifest and {} file(s) now encrypted to {}; written to {}",
-                done.case,
+                open::terminal_safe(&done.case),
                 done.files,
-                done.key_ids.join(", "),
+                open::terminal_safe(&done.key_ids.join(", ")),
                 output.display()
             );
             println!(
@@ -220,7 +226,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let report = open::open(&bundle, &ids, &output)?;
             println!(
                 "Opened case {}: {} file(s) verified and decrypted into {}",
-                report.case,
+                open::terminal_safe(&report.case),
                 report.files.len(),
                 output.display()
             );

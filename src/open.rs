@@ -510,20 +510,66 @@ fn link_unique(tmp: &Path, dir: &Path, name: &str) -> Result<PathBuf, OpenError>
     Err(OpenError::Io(format!("no free name for {name}")))
 }
 
-/// True for characters that must not appear in an output file name or a terminal report:
-/// controls and the bidirectional/invisible formatting characters that disguise names.
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
+/// True for characters that must not reach a terminal: controls (C0, DEL and C1, so every
+/// escape sequence loses its introducer), the format characters (bidi overrides and isolates,
+/// zero-width characters, the soft hyphen, tag characters, …) and the line and paragraph
+/// separators.
+pub fn is_terminal_unsafe(c: char) -> bool {
+    c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
-/// A file name that is safe to create inside the output folder: last path component only, no
-/// controls or bidi overrides, no leading dots, bounded length, never empty or reserved.
+/// Unicode general category Cf (format characters), as of Unicode 16.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{600}'..='\u{605}' | '\u{61C}' | '\u{6DD}' | '\u{70F}'
+        | '\u{890}'..='\u{891}' | '\u{8E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// Characters that draw nothing although they are not format characters: variation
+/// selectors, the combining grapheme joiner, Hangul and Khmer fillers, the braille blank.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{34F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+        | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Names Windows keeps for devices, whatever the extension (`NUL.tar.gz` is NUL too).
+fn is_reserved_on_windows(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default().trim_end();
+    let upper = stem.to_uppercase();
+    if matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) {
+        return true;
+    }
+    let digit = |rest: &str| {
+        let mut chars = rest.chars();
+        matches!(
+            (chars.next(), chars.next()),
+            (Some('0'..='9' | '\u{B9}' | '\u{B2}' | '\u{B3}'), None)
+        )
+    };
+    upper
+        .strip_prefix("COM")
+        .or_else(|| upper.strip_prefix("LPT"))
+        .is_some_and(digit)
+}
+
+/// A file name that is safe to create inside the output folder, and to show and type: last
+/// path component only; no controls, format or invisible characters; no leading dots or
+/// dashes (hidden files, command-line options), no trailing dots or spaces (Windows drops
+/// them); bounded length; never empty and never a Windows device name.
 pub fn safe_name(original: &str, index: u32) -> String {
     let last = original.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()
-        .filter(|c| !is_unsafe_char(*c))
+        .filter(|c| !is_terminal_unsafe(*c) && !is_invisible(*c))
         .map(|c| {
             if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') {
                 '_'
@@ -532,12 +578,12 @@ pub fn safe_name(original: &str, index: u32) -> String {
             }
         })
         .collect();
-    let trimmed = cleaned.trim().trim_start_matches('.').trim();
-    let mut name = if trimmed.is_empty() {
-        format!("file-{index:03}")
-    } else {
-        trimmed.to_owned()
+    let trim = |s: &str| -> String {
+        s.trim_start_matches(|c: char| c == '.' || c == '-' || c.is_whitespace())
+            .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+            .to_owned()
     };
+    let mut name = trim(&cleaned);
     if name.len() > MAX_NAME_BYTES {
         let ext: String = match name.rfind('.') {
             Some(p) if name.len() - p <= 16 => name[p..].to_owned(),
@@ -547,28 +593,25 @@ pub fn safe_name(original: &str, index: u32) -> String {
         while !name.is_char_boundary(cut) {
             cut -= 1;
         }
-        name = format!("{}{ext}", &name[..cut]);
+        name = trim(&format!("{}{ext}", &name[..cut]));
     }
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    let reserved = [
-        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "LPT1", "LPT2", "LPT3",
-    ];
-    if reserved.contains(&stem.as_str()) {
+    if name.is_empty() {
+        name = format!("file-{index:03}");
+    }
+    if is_reserved_on_windows(&name) {
         name = format!("_{name}");
     }
     name
 }
 
-/// Reporter text made safe for a terminal: controls (but newline and tab) and bidi overrides
-/// become U+FFFD.
-fn terminal_safe(text: &str) -> String {
+/// Text from a bundle (reporter text, and the case, ids and dates of its index) made safe for
+/// a terminal: controls but newline and tab, format characters (bidi overrides, zero-width
+/// characters, …) and line separators become U+FFFD, so no escape sequence reaches the
+/// terminal and nothing is hidden or reordered.
+pub fn terminal_safe(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c != '\n' && c != '\t' && is_unsafe_char(c) {
+            if c != '\n' && c != '\t' && is_terminal_unsafe(c) {
                 '\u{FFFD}'
             } else {
                 c
@@ -588,11 +631,11 @@ fn render_text(r: &Report) -> String {
     };
     let mut s = format!(
         "sealdrop report, case {}\n\nCategory:   {}\nReceived:   {}\nSubmission: {}\nKey ids:    {}\n\nContact:\n{}\nMessage:\n{}\nFiles ({}; ciphertext and plaintext SHA-256 verified):\n",
-        r.case,
+        terminal_safe(&r.case),
         r.category,
-        r.received_at,
-        r.id,
-        r.key_ids.join(", "),
+        terminal_safe(&r.received_at),
+        terminal_safe(&r.id),
+        terminal_safe(&r.key_ids.join(", ")),
         indent(&r.contact),
         indent(&r.message),
         r.files.len()
@@ -638,6 +681,99 @@ mod tests {
         let s = safe_name(&long, 0);
         assert!(s.len() <= MAX_NAME_BYTES);
         assert!(s.ends_with(".pdf"));
+    }
+
+    #[test]
+    fn format_invisible_and_separator_characters_are_removed_from_names() {
+        let hidden = [
+            '\u{2028}',
+            '\u{2029}',
+            '\u{AD}',
+            '\u{E0001}',
+            '\u{E0041}',
+            '\u{E007F}',
+            '\u{FE0F}',
+            '\u{FE00}',
+            '\u{E0100}',
+            '\u{E01EF}',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{FEFF}',
+            '\u{61C}',
+            '\u{180E}',
+            '\u{34F}',
+            '\u{3164}',
+            '\u{9B}',
+            '\u{7F}',
+        ];
+        for c in hidden {
+            assert_eq!(
+                safe_name(&format!("in{c}voice.pdf"), 0),
+                "invoice.pdf",
+                "{c:?}"
+            );
+        }
+        assert_eq!(safe_name("\u{200B}\u{FEFF}", 4), "file-004");
+    }
+
+    #[test]
+    fn trailing_dots_and_spaces_and_leading_dashes_are_removed() {
+        assert_eq!(safe_name("report.pdf. . ", 0), "report.pdf");
+        assert_eq!(safe_name("-rf", 0), "rf");
+        assert_eq!(safe_name("--help.txt", 0), "help.txt");
+        assert_eq!(safe_name(" -.-x", 0), "x");
+        assert_eq!(safe_name("...", 2), "file-002");
+        assert_eq!(safe_name("a-b.txt", 0), "a-b.txt");
+        let long = format!("{} {}", "a".repeat(MAX_NAME_BYTES - 1), "b".repeat(50));
+        assert_eq!(safe_name(&long, 0), "a".repeat(MAX_NAME_BYTES - 1));
+    }
+
+    #[test]
+    fn every_windows_device_name_is_prefixed_whatever_its_case_or_extension() {
+        for name in [
+            "CON",
+            "con",
+            "Prn.txt",
+            "aux.c",
+            "NUL.tar.gz",
+            "nul",
+            "COM1",
+            "com1.txt",
+            "COM9.log",
+            "COM0",
+            "Lpt5.log",
+            "LPT9",
+            "conin$",
+            "CONOUT$.txt",
+            "prn.",
+            "COM\u{B9}.txt",
+            "lpt\u{B3}",
+            "NUL .txt",
+        ] {
+            let safe = safe_name(name, 0);
+            assert!(safe.starts_with('_'), "{name:?} became {safe:?}");
+        }
+        for name in [
+            "COM10.txt",
+            "console.txt",
+            "CONX",
+            "com",
+            "LPT",
+            "nullable",
+            "auxiliary.c",
+        ] {
+            assert_eq!(safe_name(name, 0), name);
+        }
+    }
+
+    #[test]
+    fn terminal_text_loses_c1_controls_bidi_and_tag_characters() {
+        assert_eq!(
+            terminal_safe("a\u{9B}31mb\u{202E}c\u{E0041}d\u{2028}e"),
+            "a\u{FFFD}31mb\u{FFFD}c\u{FFFD}d\u{FFFD}e"
+        );
     }
 
     #[test]

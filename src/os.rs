@@ -1,7 +1,10 @@
-//! The operating-system calls sealdrop needs beyond std: free disk space, and no core dumps;
-//! plus which folders a command is about to create. The only user of rustix.
+//! The operating-system calls sealdrop needs beyond std: free disk space, no core dumps, and a
+//! Unix socket that is private from its first moment; plus which folders a command is about to
+//! create. The only user of rustix.
 
 use std::io;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 /// The outermost folder that creating `path` (with its parents) would create: `path` itself or
@@ -36,6 +39,42 @@ pub fn disable_core_dumps() -> io::Result<()> {
     Ok(())
 }
 
+/// The permission bits of `dir` when users other than its owner may enter it (a group or other
+/// search bit is set), `None` when only the owner can.
+pub fn enterable_by_others(dir: &Path) -> io::Result<Option<u32>> {
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o7777;
+    Ok((mode & 0o011 != 0).then_some(mode))
+}
+
+/// Binds a Unix socket at `path` that is owner-only (0600) from the moment it exists. A stale
+/// socket of an earlier run is replaced; a socket a server still answers on, or a file that is
+/// not a socket, is left alone and is an error.
+pub fn bind_private_socket(path: &Path) -> io::Result<UnixListener> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_socket() => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "a file that is not a socket is in the way",
+            ));
+        }
+        Ok(_) if UnixStream::connect(path).is_ok() => {
+            return Err(io::Error::from(io::ErrorKind::AddrInUse));
+        }
+        Ok(_) => std::fs::remove_file(path)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    // bind() creates the socket file with 0777 less the umask, so binding under umask 0177
+    // creates it 0600 with no moment in which others could connect (a chmod after the bind
+    // leaves one). The umask is the process's: a file another thread created in between would
+    // be owner-only too, which only narrows it; this runs at start-up, before the server takes
+    // requests (so before any upload creates folders, which would lack their search bit).
+    let previous = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+    let bound = UnixListener::bind(path);
+    rustix::process::umask(previous);
+    bound
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +89,26 @@ mod tests {
             first_missing_ancestor(Path::new("surely-missing-x/y")),
             Some(PathBuf::from("surely-missing-x"))
         );
+    }
+
+    #[test]
+    fn a_private_socket_is_owner_only_and_replaces_only_a_stale_socket() {
+        let dir = std::env::temp_dir().join(format!("sealdrop-os-sock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let live = bind_private_socket(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            bind_private_socket(&path).unwrap_err().kind(),
+            io::ErrorKind::AddrInUse
+        );
+        drop(live);
+        drop(bind_private_socket(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, b"keep me").unwrap();
+        assert!(bind_private_socket(&path).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

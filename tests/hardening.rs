@@ -379,3 +379,244 @@ fn another_user_cannot_use_the_admin_socket() {
         "{err}"
     );
 }
+
+/// The methods an `Allow` header lists, sorted.
+fn allowed(r: &Response) -> Vec<String> {
+    let mut m: Vec<String> = r
+        .header("allow")
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    m.sort();
+    m
+}
+
+#[test]
+fn every_405_names_exactly_the_methods_its_route_has() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let page = ["GET", "HEAD"].as_slice();
+    let routes = [
+        ("/", page),
+        ("/api/v1/submissions", &["POST"]),
+        ("/api/v1/submissions/files", &["POST"]),
+        ("/api/v1/status", &["POST"]),
+        ("/status", page),
+        ("/u/some-token", &["GET", "HEAD", "POST"]),
+        ("/policy", page),
+        ("/.well-known/security.txt", page),
+        ("/.well-known/age-recipients.txt", page),
+        ("/static/app.js", page),
+        ("/static/style.css", page),
+        ("/healthz", page),
+    ];
+    for (path, methods) in routes {
+        let mut want: Vec<String> = methods.iter().map(|m| m.to_string()).collect();
+        want.sort();
+        for (method, accept) in [
+            ("DELETE", ""),
+            ("PUT", "Accept: text/html\r\n"),
+            ("PATCH", ""),
+        ] {
+            let r = request(
+                server.addr,
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n{accept}Connection: close\r\n\r\n"
+                ),
+                Vec::new(),
+            );
+            assert_eq!(r.status, 405, "{method} {path}");
+            assert_eq!(allowed(&r), want, "{method} {path}");
+            assert!(
+                r.header("content-security-policy").is_some(),
+                "{method} {path}"
+            );
+            if accept.is_empty() {
+                assert_eq!(r.error_code(), "method-not-allowed", "{method} {path}");
+            } else {
+                assert!(r.text().contains("<html"), "{method} {path}: {}", r.text());
+            }
+        }
+        // And every method it names is one the route takes.
+        for method in methods {
+            let r = request(
+                server.addr,
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+                Vec::new(),
+            );
+            assert_ne!(r.status, 405, "{method} {path}");
+        }
+    }
+    // The admin socket's 405s say the same, in its JSON shape.
+    let r = admin_request(
+        &setup.data().join("admin.sock"),
+        "DELETE",
+        "/v1/invites",
+        None,
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (405, "method-not-allowed")
+    );
+    assert_eq!(allowed(&r), ["GET", "POST"]);
+}
+
+#[test]
+fn a_malformed_multipart_body_gets_400_and_only_another_media_type_gets_415() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let send = |content_type: &str, body: Vec<u8>| {
+        let head = format!(
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        request(server.addr, &head, body)
+    };
+    let good = multipart_body(&form(vec![file("a", bytes(10, 1))]));
+    let with_boundary = format!("multipart/form-data; boundary={BOUNDARY}");
+    let malformed: [(&str, &str, Vec<u8>); 6] = [
+        ("an empty boundary", "multipart/form-data; boundary=", good.clone()),
+        ("no boundary parameter", "multipart/form-data", good.clone()),
+        (
+            "no boundary in the body",
+            &with_boundary,
+            b"category=incident&message=hello\r\n".to_vec(),
+        ),
+        (
+            "garbage after a boundary",
+            &with_boundary,
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nincident\r\n--{BOUNDARY}garbage\r\n"
+            )
+            .into_bytes(),
+        ),
+        (
+            "garbage instead of part headers",
+            &with_boundary,
+            format!("--{BOUNDARY}\r\n\u{1}\u{2} not a header\r\n\r\nx\r\n--{BOUNDARY}--\r\n")
+                .into_bytes(),
+        ),
+        (
+            "no final boundary",
+            &with_boundary,
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nincident"
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (what, content_type, body) in malformed {
+        let r = send(content_type, body);
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (400, "malformed-multipart"),
+            "{what}"
+        );
+    }
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "text/plain; boundary=x",
+        &format!("multipart/mixed; boundary={BOUNDARY}"),
+        &format!("multipart/form-dataX; boundary={BOUNDARY}"),
+    ] {
+        let r = send(content_type, good.clone());
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (415, "not-multipart"),
+            "{content_type}"
+        );
+    }
+    setup.assert_no_trace(0, 0);
+    let r = send(&format!("Multipart/Form-Data; boundary={BOUNDARY}"), good);
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+#[test]
+fn the_demo_certificate_lives_days_not_millennia() {
+    let dir = TempDir::new("democert");
+    let demo = dir.path().join("demo");
+    let o = run(&[
+        "demo",
+        "--dir",
+        demo.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--setup-only",
+    ]);
+    assert!(o.status.success());
+    let o = Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-startdate",
+            "-enddate",
+            "-dateopt",
+            "iso_8601",
+            "-in",
+        ])
+        .arg(demo.join("cert.pem"))
+        .output()
+        .expect("openssl is needed for this test (Debian package openssl)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let date = |key: &str| -> jiff::Timestamp {
+        let line = text.lines().find_map(|l| l.strip_prefix(key)).unwrap();
+        line.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    };
+    let now = jiff::Timestamp::now();
+    let hours = |t: jiff::Timestamp| t.duration_since(now).as_secs() / 3600;
+    let (from, until) = (hours(date("notBefore=")), hours(date("notAfter=")));
+    assert!(
+        (-25..=-23).contains(&from),
+        "valid from {from} hours from now"
+    );
+    assert!(
+        (24 * 89..=24 * 90).contains(&until),
+        "valid until {until} hours from now"
+    );
+}
+
+#[test]
+fn a_socket_folder_that_others_can_enter_is_refused_at_start_up() {
+    let setup = Setup::new(1, "");
+    for mode in [0o755, 0o710, 0o701] {
+        let folder = setup.dir.path().join(format!("run-{mode:o}"));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(mode)).unwrap();
+        let socket = folder.join("admin.sock");
+        let log = Server::try_start(
+            &setup,
+            &[("SEALDROP_SERVER_ADMIN_SOCKET", socket.to_str().unwrap())],
+        )
+        .err()
+        .unwrap_or_else(|| panic!("the server started with its socket in a {mode:o} folder"));
+        assert!(
+            log.contains(&format!(
+                "error: the admin socket's folder {} can be entered by other users (mode 0{mode:o})",
+                folder.display()
+            )),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("hint: run `chmod 700 {}`", folder.display())),
+            "{log}"
+        );
+        assert!(!socket.exists());
+    }
+    // After the chmod it starts, and the socket is 0600 from the start.
+    let folder = setup.dir.path().join("run-755");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let socket = folder.join("admin.sock");
+    let _server = Server::start(
+        &setup,
+        &[("SEALDROP_SERVER_ADMIN_SOCKET", socket.to_str().unwrap())],
+    );
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

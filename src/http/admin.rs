@@ -29,8 +29,18 @@ pub(super) fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
         PortalError::Workflow(_) => (409, "workflow-refused"),
         _ => return respond::error(req, &ApiError::internal("admin", e)),
     };
-    let mut body = serde_json::json!({ "error": { "code": code, "message": e.to_string() } });
-    if let Some(h) = e.hint() {
+    refusal(status, code, &e.to_string(), e.hint())
+}
+
+/// An admin error: `{"error": {"code", "message", "hint"}}`.
+pub(super) fn refusal(
+    status: u16,
+    code: &str,
+    message: &str,
+    hint: Option<String>,
+) -> HttpResponse {
+    let mut body = serde_json::json!({ "error": { "code": code, "message": message } });
+    if let Some(h) = hint {
         body["error"]["hint"] = serde_json::Value::String(h);
     }
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())

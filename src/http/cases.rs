@@ -1,10 +1,10 @@
 //! Admin routes of the case workflow (Unix socket only): list with filters, show, status
 //! changes, the authority decision, purge, the breach register, invitations and metrics.
 
-use super::admin::{blocking, failure};
+use super::admin::{blocking, failure, refusal};
 use crate::portal::Portal;
 use crate::record::{AuthorityDecision, Status};
-use crate::workflow::ListFilter;
+use crate::workflow::{ListFilter, MAX_INVITE_DAYS};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::time::Duration;
@@ -160,6 +160,17 @@ pub async fn invite(
     portal: web::Data<Portal>,
 ) -> HttpResponse {
     let NewInvite { expires_secs, note } = body.into_inner();
+    // Checked here: the expiry is computed as now + validity, which cannot hold any u64.
+    if !(1..=MAX_INVITE_DAYS * 86_400).contains(&expires_secs) {
+        return refusal(
+            400,
+            "invite-validity-out-of-range",
+            &format!("an invitation cannot be valid for {expires_secs} seconds"),
+            Some(format!(
+                "invitations are valid between 1 second and {MAX_INVITE_DAYS} days (--expires 7d)"
+            )),
+        );
+    }
     blocking(&req, portal, move |p| {
         p.invite_blocking(Duration::from_secs(expires_secs), note.as_deref())
     })

@@ -16,10 +16,10 @@ pub mod wellknown;
 
 use crate::portal::Portal;
 use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{App, HttpServer, web};
-use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,17 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Users other than the owner may enter the admin socket's folder.
+    #[error(
+        "the admin socket's folder {} can be entered by other users (mode {mode:04o})",
+        folder.display()
+    )]
+    SocketFolderOpen {
+        /// The folder of `server.admin_socket`.
+        folder: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The server failed while running.
     #[error("server stopped: {0}")]
     Run(std::io::Error),
@@ -46,77 +57,58 @@ pub enum ServeError {
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                        connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Registers every public route.
+/// Registers every public route. A path asked with a method it has no route for gets actix's
+/// 405, whose `Allow` lists exactly the methods registered here; [`respond::method_not_allowed`]
+/// gives it the portal's error body.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/")
             .route(web::get().to(pages::index))
-            .route(web::head().to(pages::index))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(pages::index)),
     )
-    .service(
-        web::resource("/api/v1/submissions")
-            .route(web::post().to(upload::submit))
-            .default_service(web::to(respond::method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/submissions/files")
-            .route(web::post().to(upload::add_files))
-            .default_service(web::to(respond::method_not_allowed)),
-    )
-    .service(
-        web::resource("/api/v1/status")
-            .route(web::post().to(status::lookup))
-            .default_service(web::to(respond::method_not_allowed)),
-    )
+    .service(web::resource("/api/v1/submissions").route(web::post().to(upload::submit)))
+    .service(web::resource("/api/v1/submissions/files").route(web::post().to(upload::add_files)))
+    .service(web::resource("/api/v1/status").route(web::post().to(status::lookup)))
     .service(
         web::resource("/status")
             .route(web::get().to(pages::status_form))
-            .route(web::head().to(pages::status_form))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(pages::status_form)),
     )
     .service(
         web::resource("/u/{token}")
             .route(web::get().to(invite::page))
             .route(web::head().to(invite::page))
-            .route(web::post().to(upload::submit_invited))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::post().to(upload::submit_invited)),
     )
     .service(
         web::resource("/policy")
             .route(web::get().to(pages::policy))
-            .route(web::head().to(pages::policy))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(pages::policy)),
     )
     .service(
         web::resource("/.well-known/security.txt")
             .route(web::get().to(wellknown::security))
-            .route(web::head().to(wellknown::security))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(wellknown::security)),
     )
     .service(
         web::resource("/.well-known/age-recipients.txt")
             .route(web::get().to(wellknown::recipients))
-            .route(web::head().to(wellknown::recipients))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(wellknown::recipients)),
     )
     .service(
         web::resource("/static/app.js")
             .route(web::get().to(pages::script))
-            .route(web::head().to(pages::script))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(pages::script)),
     )
     .service(
         web::resource("/static/style.css")
             .route(web::get().to(pages::stylesheet))
-            .route(web::head().to(pages::stylesheet))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(pages::stylesheet)),
     )
     .service(
         web::resource("/healthz")
             .route(web::get().to(pages::healthz))
-            .route(web::head().to(pages::healthz))
-            .default_service(web::to(respond::method_not_allowed)),
+            .route(web::head().to(pages::healthz)),
     );
 }
 
@@ -159,6 +151,11 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/audit", web::get().to(admin::audit))
         .route("/v1/backup", web::get().to(admin::backup))
         .route("/v1/health", web::get().to(admin::health));
+}
+
+/// Innermost, so that the security headers and the request log see the rewritten 405.
+fn not_allowed<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, respond::method_not_allowed)
 }
 
 fn security_headers(hsts: bool) -> DefaultHeaders {
@@ -277,6 +274,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         App::new()
             .app_data(web::Data::from(Arc::clone(&public_portal)))
             .app_data(actix_multipart::MultipartConfig::default().buffer_limit(buffer))
+            .wrap(not_allowed())
             .wrap(security_headers(hsts))
             .wrap_fn(log_request)
             .configure(routes)
@@ -305,35 +303,36 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     let bound = server.addrs();
 
     let socket = config.server.admin_socket.clone();
-    if let Some(parent) = socket.parent() {
-        crate::store::blobs::create_private_dir(parent).map_err(|e| ServeError::Bind {
-            what: socket.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    let socket_err = |source| ServeError::Bind {
+        what: socket.display().to_string(),
+        source,
+    };
+    let folder = match socket.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    crate::store::blobs::create_private_dir(&folder)
+        .map_err(|e| socket_err(std::io::Error::other(e.to_string())))?;
+    // Whoever can enter the folder could reach the socket: only the owner may.
+    if let Some(mode) = crate::os::enterable_by_others(&folder).map_err(socket_err)? {
+        return Err(ServeError::SocketFolderOpen { folder, mode });
     }
+    let listener = crate::os::bind_private_socket(&socket).map_err(socket_err)?;
     let admin_portal = Arc::clone(&portal);
     let admin_certs = web::Data::new(certs.clone());
     let admin = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::from(Arc::clone(&admin_portal)))
             .app_data(admin_certs.clone())
+            .wrap(not_allowed())
             .wrap_fn(log_request)
             .configure(admin_routes)
             .default_service(web::to(respond::not_found))
     })
     .workers(1)
     .shutdown_timeout(5)
-    .bind_uds(&socket)
-    .map_err(|source| ServeError::Bind {
-        what: socket.display().to_string(),
-        source,
-    })?;
-    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(
-        |source| ServeError::Bind {
-            what: socket.display().to_string(),
-            source,
-        },
-    )?;
+    .listen_uds(listener)
+    .map_err(socket_err)?;
 
     for a in &bound {
         tracing::info!(url = %format!("{scheme}://{a}/"), "listening");

@@ -3,7 +3,9 @@
 use super::pages;
 use crate::error::ApiError;
 use crate::intake::Receipt;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse};
 
 /// True when the client prefers an HTML page (a browser form post).
@@ -20,9 +22,6 @@ pub fn error(req: &HttpRequest, err: &ApiError) -> HttpResponse {
     let mut builder = HttpResponse::build(status);
     if let Some(secs) = err.retry_after() {
         builder.insert_header((header::RETRY_AFTER, secs.to_string()));
-    }
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        builder.insert_header((header::ALLOW, "GET, POST"));
     }
     if wants_html(req) {
         builder
@@ -53,7 +52,17 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     error(&req, &ApiError::NotFound)
 }
 
-/// Fallback for known paths with the wrong method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    error(&req, &ApiError::MethodNotAllowed)
+/// Gives actix's 405 for a known path asked with another method (its `Allow` lists exactly the
+/// methods the path has routes for) the portal's error body, keeping that `Allow`.
+pub fn method_not_allowed<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, refused) = res.into_parts();
+    let mut answer = error(&req, &ApiError::MethodNotAllowed);
+    if let Some(allow) = refused.headers().get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, answer).map_into_right_body(),
+    ))
 }

@@ -9,7 +9,7 @@ use crate::portal::Portal;
 use crate::record::{Category, Record};
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, mime, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::future::Future;
@@ -237,16 +237,29 @@ fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiE
             }
         }
     }
-    let is_multipart = h
+    // Only the media type decides 415; a broken boundary parameter or body is a malformed
+    // multipart form (400), see `multipart_error`.
+    let is_form = h
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("multipart/form-data")
         });
-    if !is_multipart {
+    if !is_form {
         return Err(ApiError::NotMultipart);
+    }
+    // The same check of the boundary parameter as actix-multipart's, made here: after its own
+    // refusal of the header it must not be polled again, so the body could not be drained.
+    let boundary = req.mime_type().ok().flatten().is_some_and(|m| {
+        m.get_param(mime::BOUNDARY)
+            .is_some_and(|b| !b.as_str().is_empty())
+    });
+    if !boundary {
+        return Err(ApiError::MalformedMultipart);
     }
     let declared: Option<u64> = h
         .get(header::CONTENT_LENGTH)
@@ -482,11 +495,11 @@ fn multipart_error(e: MultipartError, header_limit: ByteSize) -> ApiError {
         MultipartError::Payload(PayloadError::Overflow) => {
             ApiError::PartHeaderTooLarge(header_limit)
         }
-        MultipartError::Payload(_) | MultipartError::Incomplete => ApiError::Incomplete,
-        MultipartError::ContentTypeMissing
-        | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible
-        | MultipartError::BoundaryMissing => ApiError::NotMultipart,
+        // The connection broke: the body did not arrive.
+        MultipartError::Payload(_) => ApiError::Incomplete,
+        // The body arrived whole (or the header is wrong) but is no well-formed form: no or an
+        // unusable boundary parameter, a body without (or with a damaged) boundary, no final
+        // boundary. `check_request` already made sure the media type is multipart/form-data.
         _ => ApiError::MalformedMultipart,
     }
 }

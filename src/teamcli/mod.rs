@@ -6,7 +6,9 @@ mod view;
 use crate::adminclient::{self, AdminError};
 use crate::cli::{AdminCommand, KeysCommand};
 use crate::config::HumanDuration;
+use crate::open::{is_terminal_unsafe, terminal_safe};
 use crate::record::{Category, Status};
+use crate::workflow::MAX_INVITE_DAYS;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -35,8 +37,29 @@ fn fail(message: impl Into<String>, hint: impl Into<String>) -> Failure {
     }
 }
 
+/// Prints what the server sent (which can quote a bundle, a reporter or another admin)
+/// terminal-safe.
+fn out(text: &str) {
+    print!("{}", terminal_safe(text));
+}
+
+/// Prints JSON with every character a terminal would act on written as a `\u` escape: the
+/// same JSON to a program, nothing hidden or reordered on a screen.
 fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Outside strings serde_json writes only ASCII; its newlines are layout, not data.
+        if c != '\n' && is_terminal_unsafe(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                safe.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            safe.push(c);
+        }
+    }
+    println!("{safe}");
 }
 
 /// Runs one `sealdrop admin` command.
@@ -100,7 +123,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 print_json(&value);
                 return Ok(());
             }
-            print!("{}", view::case_table(&value));
+            out(&view::case_table(&value));
             Ok(())
         }
         AdminCommand::Status { case, state, note } => {
@@ -116,7 +139,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 &serde_json::json!({ "status": state, "note": note }),
             )?;
             println!("Case {case} is now {state}.");
-            print!("{}", view::clocks(&v));
+            out(&view::clocks(&v));
             Ok(())
         }
         AdminCommand::Authority {
@@ -167,10 +190,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
         AdminCommand::Invite { expires, note } => {
             let d = HumanDuration::parse(&expires)
                 .map_err(|e| fail(e, "write durations like 7d or 48h"))?;
-            if d.0.as_secs() < 1 || d.0.as_secs() > 90 * 86_400 {
+            if d.0.as_secs() < 1 || d.0.as_secs() > MAX_INVITE_DAYS * 86_400 {
                 return Err(fail(
                     format!("--expires {expires} is out of range"),
-                    "invitations work between 1 second and 90 days",
+                    format!("invitations are valid between 1 second and {MAX_INVITE_DAYS} days"),
                 ));
             }
             let v = adminclient::post_json(
@@ -178,11 +201,14 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 "/v1/invites",
                 &serde_json::json!({ "expires_secs": d.0.as_secs(), "note": note }),
             )?;
-            println!("{}", v["url"].as_str().unwrap_or("?"));
+            out(&format!("{}\n", v["url"].as_str().unwrap_or("?")));
             eprintln!(
-                "One-time upload link {} (valid until {}). Send it to the reporter; it is shown only now.",
-                v["id"].as_str().unwrap_or("?"),
-                v["expires_at"].as_str().unwrap_or("?")
+                "{}",
+                terminal_safe(&format!(
+                    "One-time upload link {} (valid until {}). Send it to the reporter; it is shown only now.",
+                    v["id"].as_str().unwrap_or("?"),
+                    v["expires_at"].as_str().unwrap_or("?")
+                ))
             );
             Ok(())
         }
@@ -191,7 +217,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             if json {
                 print_json(&v);
             } else {
-                print!("{}", view::invites(&v));
+                out(&view::invites(&v));
             }
             Ok(())
         }
@@ -205,10 +231,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 .as_array()
                 .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
                 .unwrap_or_default();
-            println!(
-                "Deleted the ciphertext of {}; their tombstones stay in `admin list` and the register.",
+            out(&format!(
+                "Deleted the ciphertext of {}; their tombstones stay in `admin list` and the register.\n",
                 cases.join(", ")
-            );
+            ));
             Ok(())
         }
         AdminCommand::Note { case, text } => {
@@ -237,7 +263,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             if json {
                 print_json(&value);
             } else {
-                print!("{}", view::show(&value));
+                out(&view::show(&value));
             }
             Ok(())
         }
@@ -265,7 +291,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
         }
         AdminCommand::Health => {
             let v = adminclient::get_json(socket, "/v1/health")?;
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            print_json(&v);
             if v["status"] != "ok" {
                 return Err(fail(
                     "the portal cannot take uploads",
@@ -292,10 +318,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 Some(("application/x-tar", len, &mut file)),
             )?;
             let record = adminclient::json_response(resp)?;
-            println!(
-                "Case {case} re-keyed: now readable with key(s) {}",
+            out(&format!(
+                "Case {case} re-keyed: now readable with key(s) {}\n",
                 record["key_ids"]
-            );
+            ));
             Ok(())
         }
         AdminCommand::Audit { json } => {
@@ -305,14 +331,14 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 return Ok(());
             }
             for e in value.as_array().cloned().unwrap_or_default() {
-                println!(
-                    "{}  {:<19} {:<13} {:<10} {}",
+                out(&format!(
+                    "{}  {:<19} {:<13} {:<10} {}\n",
                     e["at"].as_str().unwrap_or("?"),
                     e["event"].as_str().unwrap_or("?"),
                     e["key_id"].as_str().unwrap_or("-"),
                     e["case"].as_str().unwrap_or("-"),
                     e["detail"].as_str().unwrap_or("")
-                );
+                ));
             }
             Ok(())
         }
@@ -321,12 +347,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
 
 /// Runs one `sealdrop keys` command.
 pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
-    let print =
-        |v: &serde_json::Value| println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     match command {
         KeysCommand::Reload => {
             let v = adminclient::post_json(socket, "/v1/reload", &serde_json::json!({}))?;
-            println!("Reloaded. Active keys: {}", v["keys"]["active"]);
+            out(&format!("Reloaded. Active keys: {}\n", v["keys"]["active"]));
         }
         KeysCommand::Add { recipient, label } => {
             let v = adminclient::post_json(
@@ -334,7 +358,10 @@ pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
                 "/v1/keys",
                 &serde_json::json!({ "recipient": recipient, "label": label }),
             )?;
-            println!("Added {}. Active keys: {}", v["added"], v["active"]);
+            out(&format!(
+                "Added {}. Active keys: {}\n",
+                v["added"], v["active"]
+            ));
         }
         KeysCommand::Retire { key_id, reason } => {
             let v = adminclient::post_json(
@@ -342,7 +369,7 @@ pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
                 &format!("/v1/keys/{}/retire", path_segment(&key_id)?),
                 &serde_json::json!({ "reason": reason }),
             )?;
-            println!("Retired {key_id}. Active keys: {}", v["active"]);
+            out(&format!("Retired {key_id}. Active keys: {}\n", v["active"]));
             println!(
                 "Keep its identity until `sealdrop keys list` shows 0 submissions readable only with it."
             );
@@ -350,7 +377,7 @@ pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
         KeysCommand::List { json } => {
             let v = adminclient::get_json(socket, "/v1/keys")?;
             if json {
-                print(&v);
+                print_json(&v);
                 return Ok(());
             }
             println!(
@@ -358,8 +385,8 @@ pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
                 "key id", "state", "readable", "only", "first seen", "retired"
             );
             for k in v.as_array().cloned().unwrap_or_default() {
-                println!(
-                    "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} {}",
+                out(&format!(
+                    "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} {}\n",
                     k["id"].as_str().unwrap_or("?"),
                     if k["active"].as_bool() == Some(true) {
                         "active"
@@ -371,7 +398,7 @@ pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
                     k["first_seen"].as_str().unwrap_or("?"),
                     k["retired_at"].as_str().unwrap_or("-"),
                     k["label"].as_str().unwrap_or("")
-                );
+                ));
             }
         }
     }

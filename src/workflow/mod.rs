@@ -14,6 +14,8 @@ pub use register::{RegisterRow, register_csv};
 
 /// Longest team note on a status change or decision.
 pub const MAX_NOTE_CHARS: usize = 500;
+/// Longest an upload invitation may stay valid, in days.
+pub const MAX_INVITE_DAYS: u64 = 90;
 
 /// Why a workflow change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +81,9 @@ pub enum WorkflowError {
     /// A bad note.
     #[error("the note must be one line of at most {MAX_NOTE_CHARS} characters")]
     BadNote,
+    /// An invitation validity outside 1 second to `MAX_INVITE_DAYS`.
+    #[error("an invitation is valid between 1 second and {MAX_INVITE_DAYS} days")]
+    InviteValidity,
 }
 
 impl WorkflowError {
@@ -106,6 +111,7 @@ impl WorkflowError {
                  of {parent} deletes its follow-ups too)"
             ),
             WorkflowError::BadNote => "keep notes short and free of report content".into(),
+            WorkflowError::InviteValidity => "give --expires with a unit, e.g. 48h or 7d".into(),
         })
     }
 }
@@ -446,7 +452,10 @@ impl ListFilter {
             return false;
         }
         if let Some(secs) = self.due_within_secs {
-            let limit = now + Duration::from_secs(secs);
+            // Any number of seconds may come in: past the last timestamp means "ever".
+            let limit = now
+                .checked_add(Duration::from_secs(secs))
+                .unwrap_or(Timestamp::MAX);
             let soon = view.clocks.iter().any(|c| {
                 matches!(c.state, ClockState::Running | ClockState::Overdue)
                     && parse_ts(&c.due).is_some_and(|d| d <= limit)

@@ -548,14 +548,14 @@ pub fn tar_entries(mut raw: &[u8]) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// A ustar header block plus padded data for a regular file (or another `kind` with a `link`).
-pub fn tar_entry(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
+/// A ustar header block of `kind` declaring `size` bytes of data (which need not follow).
+pub fn tar_header(name: &str, kind: u8, link: &str, size: u64) -> Vec<u8> {
     let mut h = [0u8; 512];
     h[..name.len()].copy_from_slice(name.as_bytes());
     h[100..107].copy_from_slice(b"0000644");
     h[108..115].copy_from_slice(b"0000000");
     h[116..123].copy_from_slice(b"0000000");
-    h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
     h[136..147].copy_from_slice(b"00000000000");
     h[156] = kind;
     h[157..157 + link.len()].copy_from_slice(link.as_bytes());
@@ -564,7 +564,12 @@ pub fn tar_entry(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
     h[148..156].copy_from_slice(b"        ");
     let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
     h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    let mut out = h.to_vec();
+    h.to_vec()
+}
+
+/// A ustar header block plus padded data for a regular file (or another `kind` with a `link`).
+pub fn tar_entry(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = tar_header(name, kind, link, data.len() as u64);
     out.extend_from_slice(data);
     out.resize(out.len().div_ceil(512) * 512, 0);
     out
@@ -803,4 +808,31 @@ pub fn curl_from(from: &str, args: &[&str]) -> (u16, String) {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
     (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// One request on the admin socket (`Connection: close`), with an optional body.
+pub fn admin_request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &[u8])>,
+) -> Response {
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some((content_type, data)) = body {
+        head.push_str(&format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            data.len()
+        ));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    if let Some((_, data)) = body {
+        // The server may refuse and close before it read everything.
+        let _ = s.write_all(data);
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_response(&raw)
 }

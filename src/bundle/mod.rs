@@ -1,9 +1,12 @@
 //! The export bundle: a tar of `index.json`, `manifest.age` and `NNN.age`. Writes bundles and
 //! reads them as hostile input. The only module that uses `tar`.
 
+mod guard;
+
 use crate::digest::HashingReader;
 use crate::keys::KeyId;
 use crate::record::{Category, Record};
+use guard::{HeaderGuard, Refused};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -183,12 +186,15 @@ pub fn read_regular<R: Read, E: From<String>>(
     input: R,
     mut f: impl FnMut(&str, u64, &mut dyn Read) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut archive = tar::Archive::new(input);
+    let mut archive = tar::Archive::new(HeaderGuard::new(input));
     let entries = archive
         .entries()
         .map_err(|e| E::from(format!("not a tar archive: {e}")))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| E::from(format!("damaged tar archive: {e}")))?;
+        let mut entry = entry.map_err(|e| match Refused::of(&e) {
+            Some(refused) => E::from(refused.0.clone()),
+            None => E::from(format!("damaged tar archive: {e}")),
+        })?;
         let kind = entry.header().entry_type();
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
