@@ -6,9 +6,7 @@
 //! and plain text is allowed only to loopback.
 
 pub mod smtp;
-pub mod tls;
 pub mod webhook;
 
 pub use smtp::{MailError, Message, Security, Settings, deliverable, send};
-pub use tls::{TlsClientError, client_config};
 pub use webhook::{WebhookError, post_json};

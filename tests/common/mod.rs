@@ -706,7 +706,13 @@ impl Tmpfs {
     pub fn mount(path: PathBuf, size: &str) -> Tmpfs {
         std::fs::create_dir_all(&path).unwrap();
         let st = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(&path)
             .status()
             .unwrap();
