@@ -33,9 +33,8 @@ pub enum AdminError {
     },
 }
 
-impl AdminError {
-    /// What to do next.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Hint for AdminError {
+    fn hint(&self) -> Option<String> {
         match self {
             AdminError::Connect { .. } => Some(
                 "start the server with `sealdrop serve --config FILE`, and pass the same --config \

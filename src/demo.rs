@@ -7,6 +7,16 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+impl crate::error::Hint for DemoError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            "pass --dir with a new folder; to restart an existing demo, run \
+             `sealdrop serve --config DIR/sealdrop.toml`"
+                .into(),
+        )
+    }
+}
+
 /// Why the demo folder could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

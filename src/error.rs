@@ -3,6 +3,25 @@
 
 use crate::config::ByteSize;
 
+/// What to do next, for every error a person sees: the CLI prints it as `hint: …` under the
+/// error, the admin API sends it as `error.hint`.
+pub trait Hint: std::fmt::Display {
+    /// The next step, when there is a useful one.
+    fn hint(&self) -> Option<String>;
+}
+
+impl std::fmt::Display for crate::teamcli::Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Hint for crate::teamcli::Failure {
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}
+
 /// A request failed for a reason the client is told about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {

@@ -77,9 +77,8 @@ pub enum KeyError {
     },
 }
 
-impl KeyError {
-    /// What the person should do next.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Hint for KeyError {
+    fn hint(&self) -> Option<String> {
         match self {
             KeyError::Read { .. } => Some(
                 "create it with one age recipient (age1…) per line; `sealdrop keygen -o identity.txt` \

@@ -5,7 +5,8 @@
 use clap::Parser;
 use sealdrop::cli::{Cli, Command};
 use sealdrop::config::Config;
-use sealdrop::{adminclient, demo, keys, open, portal, rekey, teamcli};
+use sealdrop::error::Hint;
+use sealdrop::{demo, keys, open, portal, rekey, teamcli};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,74 +17,11 @@ struct Failure {
     hint: Option<String>,
 }
 
-macro_rules! failure_from {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Failure {
-            fn from(e: $t) -> Self {
-                Failure { message: e.to_string(), hint: e.hint() }
-            }
-        }
-    )*};
-}
-failure_from!(
-    keys::KeyError,
-    portal::PortalError,
-    adminclient::AdminError,
-    open::OpenError,
-    sealdrop::store::backup::BackupError
-);
-
-impl From<teamcli::Failure> for Failure {
-    fn from(f: teamcli::Failure) -> Self {
-        Failure {
-            message: f.message,
-            hint: f.hint,
-        }
-    }
-}
-
-impl From<sealdrop::config::ConfigError> for Failure {
-    fn from(e: sealdrop::config::ConfigError) -> Self {
+impl<E: Hint> From<E> for Failure {
+    fn from(e: E) -> Self {
         Failure {
             message: e.to_string(),
-            hint: Some("deploy/sealdrop.example.toml documents every key with its default".into()),
-        }
-    }
-}
-
-impl From<sealdrop::http::ServeError> for Failure {
-    fn from(e: sealdrop::http::ServeError) -> Self {
-        let hint = match &e {
-            sealdrop::http::ServeError::Tls(_) => Some(
-                "server.tls_cert and server.tls_key must be PEM files that belong together".into(),
-            ),
-            sealdrop::http::ServeError::Bind { .. } => Some(
-                "is another process using that address or socket? Change server.listen or stop it"
-                    .into(),
-            ),
-            sealdrop::http::ServeError::SocketFolderOpen { folder, .. } => Some(format!(
-                "run `chmod 700 {}`, or point server.admin_socket into a folder only this user \
-                 can enter",
-                folder.display()
-            )),
-            sealdrop::http::ServeError::Run(_) => None,
-        };
-        Failure {
-            message: e.to_string(),
-            hint,
-        }
-    }
-}
-
-impl From<demo::DemoError> for Failure {
-    fn from(e: demo::DemoError) -> Self {
-        Failure {
-            message: e.to_string(),
-            hint: Some(
-                "pass --dir with a new folder; to restart an existing demo, run \
-                 `sealdrop serve --config DIR/sealdrop.toml`"
-                    .into(),
-            ),
+            hint: e.hint(),
         }
     }
 }

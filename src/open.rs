@@ -44,15 +44,14 @@ pub enum OpenError {
     Io(String),
 }
 
-impl From<String> for OpenError {
-    fn from(s: String) -> Self {
-        OpenError::Bundle(s)
+impl From<crate::bundle::BundleError> for OpenError {
+    fn from(e: crate::bundle::BundleError) -> Self {
+        OpenError::Bundle(e.0)
     }
 }
 
-impl OpenError {
-    /// What to do next.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Hint for OpenError {
+    fn hint(&self) -> Option<String> {
         match self {
             OpenError::Bundle(_) => {
                 Some("export the case again with `sealdrop admin export`".into())

@@ -46,12 +46,11 @@ pub enum PortalError {
 #[error("background task failed: {0}")]
 pub struct TaskFailed(String);
 
-impl PortalError {
-    /// What to do next.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Hint for PortalError {
+    fn hint(&self) -> Option<String> {
         match self {
             PortalError::Keys(k) => k.hint(),
-            PortalError::Store(StoreError::Db(m)) if m.contains("cannot open") => Some(
+            PortalError::Store(StoreError::Open { .. }) => Some(
                 "is another sealdrop process using this data_dir? Stop it, or use `sealdrop admin` \
                  to talk to it"
                     .into(),
@@ -73,9 +72,9 @@ impl PortalError {
     }
 }
 
-impl From<String> for PortalError {
-    fn from(s: String) -> Self {
-        PortalError::Import(s)
+impl From<crate::bundle::BundleError> for PortalError {
+    fn from(e: crate::bundle::BundleError) -> Self {
+        PortalError::Import(e.0)
     }
 }
 

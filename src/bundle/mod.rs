@@ -128,6 +128,11 @@ pub fn write_index(index: &Index, dir: &Path, out: impl Write) -> io::Result<()>
     tar.into_inner()?.flush()
 }
 
+/// Why an archive (bundle or backup) is unusable; the text names the entry, made printable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BundleError(pub String);
+
 /// What a bundle entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -141,7 +146,7 @@ pub enum Part {
 
 /// Reads the entries of a (possibly hostile) bundle in order. Anything but a regular file with
 /// one of the three expected names is an error; `f` gets each entry's kind, size and bytes.
-pub fn read<R: Read, E: From<String>>(
+pub fn read<R: Read, E: From<BundleError>>(
     input: R,
     mut f: impl FnMut(Part, u64, &mut dyn Read) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -157,15 +162,15 @@ pub fn read<R: Read, E: From<String>>(
                     Part::File(
                         digits
                             .parse()
-                            .map_err(|_| E::from("bad file entry".to_string()))?,
+                            .map_err(|_| E::from(BundleError("bad file entry".to_string())))?,
                     )
                 }
                 _ => {
-                    return Err(E::from(format!(
+                    return Err(E::from(BundleError(format!(
                         "unexpected bundle entry \"{}\" (a bundle holds only index.json, \
                          manifest.age and NNN.age)",
                         shown(n)
-                    )));
+                    ))));
                 }
             },
         };
@@ -182,26 +187,26 @@ fn shown(name: &str) -> String {
 
 /// Reads a (possibly hostile) tar archive in order, refusing anything but regular files;
 /// `f` gets each entry's name (lossy UTF-8, as stored), size and bytes.
-pub fn read_regular<R: Read, E: From<String>>(
+pub fn read_regular<R: Read, E: From<BundleError>>(
     input: R,
     mut f: impl FnMut(&str, u64, &mut dyn Read) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut archive = tar::Archive::new(HeaderGuard::new(input));
     let entries = archive
         .entries()
-        .map_err(|e| E::from(format!("not a tar archive: {e}")))?;
+        .map_err(|e| E::from(BundleError(format!("not a tar archive: {e}"))))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| match Refused::of(&e) {
-            Some(refused) => E::from(refused.0.clone()),
-            None => E::from(format!("damaged tar archive: {e}")),
+            Some(refused) => E::from(BundleError(refused.0.clone())),
+            None => E::from(BundleError(format!("damaged tar archive: {e}"))),
         })?;
         let kind = entry.header().entry_type();
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
-            return Err(E::from(format!(
+            return Err(E::from(BundleError(format!(
                 "archive entry \"{}\" is not a regular file (links and folders are refused)",
                 shown(&name)
-            )));
+            ))));
         }
         let size = entry.size();
         f(&name, size, &mut entry)?;
@@ -230,29 +235,31 @@ impl<W: Write> TarWriter<W> {
 }
 
 /// Reads just the index of a bundle file (for commands that need its case number).
-pub fn read_index(path: &Path) -> Result<Index, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn read_index(path: &Path) -> Result<Index, BundleError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| BundleError(format!("cannot read {}: {e}", path.display())))?;
     let mut index = None;
     let result = read(io::BufReader::new(file), |part, size, reader| {
         if part != Part::Index || size > MAX_INDEX_BYTES {
-            return Err("the bundle does not start with its index.json".to_string());
+            return Err(BundleError(
+                "the bundle does not start with its index.json".into(),
+            ));
         }
         let mut buf = Vec::new();
         reader
             .take(size)
             .read_to_end(&mut buf)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| BundleError(e.to_string()))?;
         index = Some(
             serde_json::from_slice::<Index>(&buf)
-                .map_err(|e| format!("index.json is not a sealdrop index: {e}"))?,
+                .map_err(|e| BundleError(format!("index.json is not a sealdrop index: {e}")))?,
         );
         // Stop after the first entry.
-        Err(String::new())
+        Err(BundleError(String::new()))
     });
     match (index, result) {
         (Some(i), _) => Ok(i),
-        (None, Err(e)) if !e.is_empty() => Err(e),
-        _ => Err("the bundle is empty".into()),
+        (None, Err(e)) if !e.0.is_empty() => Err(e),
+        _ => Err(BundleError("the bundle is empty".into())),
     }
 }

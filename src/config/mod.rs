@@ -245,6 +245,12 @@ impl Default for Log {
     }
 }
 
+impl crate::error::Hint for ConfigError {
+    fn hint(&self) -> Option<String> {
+        Some("deploy/sealdrop.example.toml documents every key with its default".into())
+    }
+}
+
 const SECTIONS: [&str; 9] = [
     "server",
     "storage",

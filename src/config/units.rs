@@ -9,43 +9,17 @@ use std::time::Duration;
 pub struct ByteSize(pub u64);
 
 impl ByteSize {
-    /// Parses `"10GiB"`-style text.
+    /// Parses `"10GiB"`-style text (`bytesize`'s grammar; a bare number is bytes).
     pub fn parse(text: &str) -> Result<ByteSize, String> {
         let t = text.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let unit = unit.trim();
-        let mult: u64 = match unit.to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "k" | "kb" => 1000,
-            "kib" => 1 << 10,
-            "m" | "mb" => 1_000_000,
-            "mib" => 1 << 20,
-            "g" | "gb" => 1_000_000_000,
-            "gib" => 1 << 30,
-            "t" | "tb" => 1_000_000_000_000,
-            "tib" => 1 << 40,
-            _ => {
-                return Err(format!(
-                    "unknown size unit {unit:?} in {text:?} (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
-                ));
-            }
-        };
-        if num.contains('.') {
-            let v: f64 = num.parse().map_err(|_| format!("bad size {text:?}"))?;
-            let bytes = v * mult as f64;
-            if !(0.0..1.8e19).contains(&bytes) {
-                return Err(format!("size {text:?} is out of range"));
-            }
-            Ok(ByteSize(bytes as u64))
-        } else {
-            let v: u64 = num.parse().map_err(|_| format!("bad size {text:?}"))?;
-            v.checked_mul(mult)
-                .map(ByteSize)
-                .ok_or_else(|| format!("size {text:?} is out of range"))
+        let b: bytesize::ByteSize = t.parse().map_err(|_| {
+            format!("bad size {text:?} (use e.g. 64KiB, 10GiB or 1.5GB; B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)")
+        })?;
+        // bytesize saturates instead of failing.
+        if b.0 == u64::MAX {
+            return Err(format!("size {text:?} is out of range"));
         }
+        Ok(ByteSize(b.0))
     }
 }
 
@@ -96,27 +70,21 @@ impl Serialize for ByteSize {
 pub struct HumanDuration(pub Duration);
 
 impl HumanDuration {
-    /// Parses `"60s"`-style text.
+    /// Parses `"60s"`-style text with jiff's friendly grammar (`500ms`, `5m`, `2h`, `7d`,
+    /// `1h30m`, `2 days`); days count as 24 hours. A bare number is refused: a unit is required.
     pub fn parse(text: &str) -> Result<HumanDuration, String> {
         let t = text.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("bad duration {text:?} (use e.g. 500ms, 60s, 5m, 2h, 7d)"))?;
-        let ms = match unit.trim() {
-            "ms" => n,
-            "s" | "" => n.saturating_mul(1000),
-            "m" | "min" => n.saturating_mul(60_000),
-            "h" => n.saturating_mul(3_600_000),
-            "d" => n.saturating_mul(86_400_000),
-            u => {
-                return Err(format!(
-                    "unknown duration unit {u:?} in {text:?} (use ms, s, m, h, d)"
-                ));
-            }
-        };
-        Ok(HumanDuration(Duration::from_millis(ms)))
+        let bad = || format!("bad duration {text:?}: write it with a unit, e.g. 500ms, 60s, 5m, 2h or 7d");
+        if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let span: jiff::Span = t.parse().map_err(|_| bad())?;
+        let d = span
+            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+            .map_err(|_| format!("duration {text:?} is out of range"))?;
+        Duration::try_from(d)
+            .map(HumanDuration)
+            .map_err(|_| format!("duration {text:?} must not be negative"))
     }
 }
 
@@ -143,6 +111,7 @@ mod tests {
         assert_eq!(ByteSize::parse("1KB"), Ok(ByteSize(1000)));
         assert_eq!(ByteSize::parse("1.5 KiB"), Ok(ByteSize(1536)));
         assert_eq!(ByteSize::parse("42"), Ok(ByteSize(42)));
+        assert_eq!(ByteSize::parse("64 MiB"), Ok(ByteSize(64 << 20)));
         assert!(ByteSize::parse("10 parsecs").is_err());
         assert!(ByteSize::parse("99999999999TiB").is_err());
     }
@@ -157,6 +126,17 @@ mod tests {
             HumanDuration::parse("250ms").unwrap().0,
             Duration::from_millis(250)
         );
+        assert_eq!(
+            HumanDuration::parse("7d").unwrap().0,
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            HumanDuration::parse("1h30m").unwrap().0,
+            Duration::from_secs(5400)
+        );
         assert!(HumanDuration::parse("soon").is_err());
+        let bare = HumanDuration::parse("7").unwrap_err();
+        assert!(bare.contains("with a unit"), "{bare}");
+        assert!(HumanDuration::parse("-5s").is_err());
     }
 }

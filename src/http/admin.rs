@@ -2,6 +2,7 @@
 //! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
 use super::respond;
+use crate::error::Hint;
 use super::tls::CertStore;
 use crate::error::ApiError;
 use crate::portal::{Portal, PortalError};

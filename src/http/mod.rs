@@ -14,6 +14,7 @@ pub mod tls;
 pub mod upload;
 pub mod wellknown;
 
+use crate::error::Hint;
 use crate::portal::Portal;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -51,6 +52,26 @@ pub enum ServeError {
     /// The server failed while running.
     #[error("server stopped: {0}")]
     Run(std::io::Error),
+}
+
+impl crate::error::Hint for ServeError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ServeError::Tls(_) => Some(
+                "server.tls_cert and server.tls_key must be PEM files that belong together".into(),
+            ),
+            ServeError::Bind { .. } => Some(
+                "is another process using that address or socket? Change server.listen or stop it"
+                    .into(),
+            ),
+            ServeError::SocketFolderOpen { folder, .. } => Some(format!(
+                "run `chmod 700 {}`, or point server.admin_socket into a folder only this user \
+                 can enter",
+                folder.display()
+            )),
+            ServeError::Run(_) => None,
+        }
+    }
 }
 
 /// The Content-Security-Policy of every response: no inline script or style, nothing foreign.

@@ -54,38 +54,9 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
     }
 }
 
-/// The `reference` field of an `application/x-www-form-urlencoded` body.
+/// The `reference` field of an `application/x-www-form-urlencoded` body (other fields ignored).
 fn serde_urlencoded_reference(body: &[u8]) -> Option<Lookup> {
-    let text = std::str::from_utf8(body).ok()?;
-    text.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == "reference").then(|| Lookup {
-            reference: percent_decode(v),
-        })
-    })
-}
-
-fn percent_decode(v: &str) -> String {
-    let bytes = v.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(v.get(i + 1..i + 3).unwrap_or(""), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    serde_urlencoded::from_bytes(body).ok()
 }
 
 #[cfg(test)]
@@ -97,6 +68,5 @@ mod tests {
         let l = serde_urlencoded_reference(b"x=1&reference=ab%2Dcd+ef").unwrap();
         assert_eq!(l.reference, "ab-cd ef");
         assert!(serde_urlencoded_reference(b"other=1").is_none());
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 }

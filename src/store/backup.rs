@@ -44,15 +44,14 @@ pub enum BackupError {
     Target(String),
 }
 
-impl From<String> for BackupError {
-    fn from(s: String) -> Self {
-        BackupError::Invalid(s)
+impl From<crate::bundle::BundleError> for BackupError {
+    fn from(e: crate::bundle::BundleError) -> Self {
+        BackupError::Invalid(e.0)
     }
 }
 
-impl BackupError {
-    /// What to do next.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Hint for BackupError {
+    fn hint(&self) -> Option<String> {
         match self {
             BackupError::Invalid(_) => {
                 Some("restore a file written by `sealdrop admin backup`".into())

@@ -46,6 +46,14 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The database could not be opened (often: another process holds it).
+    #[error("cannot open the database {path}: {detail}")]
+    Open {
+        /// The database folder.
+        path: std::path::PathBuf,
+        /// sled's reason.
+        detail: String,
+    },
     /// The database failed.
     #[error("database: {0}")]
     Db(String),

@@ -4,6 +4,7 @@
 mod view;
 
 use crate::adminclient::{self, AdminError};
+use crate::error::Hint;
 use crate::cli::{AdminCommand, KeysCommand};
 use crate::config::HumanDuration;
 use crate::open::{is_terminal_unsafe, terminal_safe};
@@ -302,7 +303,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
         }
         AdminCommand::Import { bundle, case } => {
             let index = crate::bundle::read_index(&bundle)
-                .map_err(|e| fail(e, "import a bundle written by `sealdrop rekey`"))?;
+                .map_err(|e| fail(e.0, "import a bundle written by `sealdrop rekey`"))?;
             let case = case.unwrap_or_else(|| index.case.clone());
             let mut file = std::fs::File::open(&bundle).map_err(|e| {
                 fail(

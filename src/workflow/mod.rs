@@ -86,9 +86,8 @@ pub enum WorkflowError {
     InviteValidity,
 }
 
-impl WorkflowError {
-    /// What to do next.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Hint for WorkflowError {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             WorkflowError::Final { .. } => {
                 "open a new case for new findings; the history of this one stays as it is".into()

@@ -38,7 +38,10 @@ impl Db {
             .path(dir)
             .mode(sled::Mode::HighThroughput)
             .open()
-            .map_err(|e| StoreError::Db(format!("cannot open {}: {e}", dir.display())))?;
+            .map_err(|e| StoreError::Open {
+                path: dir.to_owned(),
+                detail: e.to_string(),
+            })?;
         Ok(Db {
             submissions: db.open_tree("submissions").map_err(db_err)?,
             refs: db.open_tree("refs").map_err(db_err)?,
