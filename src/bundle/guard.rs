@@ -145,6 +145,7 @@ fn check_header(block: &[u8; BLOCK]) -> io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::BundleError;
     use crate::bundle::{TarWriter, read_regular};
 
     /// One ustar header of `kind` declaring `size` bytes (`size` may be far more than follows).
@@ -185,10 +186,10 @@ mod tests {
             served: 0,
         };
         let started = std::time::Instant::now();
-        let result = read_regular(&mut input, |_, _, _| -> Result<(), String> { Ok(()) });
+        let result = read_regular(&mut input, |_, _, _| -> Result<(), BundleError> { Ok(()) });
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         (
-            result.expect_err("a 4 GiB extension header was accepted"),
+            result.expect_err("a 4 GiB extension header was accepted").0,
             input.served,
         )
     }
@@ -233,12 +234,12 @@ mod tests {
         }
         let raw = w.finish().unwrap();
         let mut seen = Vec::new();
-        read_regular(raw.as_slice(), |name, size, r| -> Result<(), String> {
+        read_regular(raw.as_slice(), |name, size, r| -> Result<(), BundleError> {
             let mut data = Vec::new();
             // Leave some unread: the tar crate skips it, through the guard.
             r.take(size / 2)
                 .read_to_end(&mut data)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| BundleError(e.to_string()))?;
             seen.push((name.to_owned(), size));
             Ok(())
         })

@@ -74,7 +74,9 @@ impl HumanDuration {
     /// `1h30m`, `2 days`); days count as 24 hours. A bare number is refused: a unit is required.
     pub fn parse(text: &str) -> Result<HumanDuration, String> {
         let t = text.trim();
-        let bad = || format!("bad duration {text:?}: write it with a unit, e.g. 500ms, 60s, 5m, 2h or 7d");
+        let bad = || {
+            format!("bad duration {text:?}: write it with a unit, e.g. 500ms, 60s, 5m, 2h or 7d")
+        };
         if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }

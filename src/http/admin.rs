@@ -2,9 +2,9 @@
 //! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
 use super::respond;
-use crate::error::Hint;
 use super::tls::CertStore;
 use crate::error::ApiError;
+use crate::error::Hint;
 use crate::portal::{Portal, PortalError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;

@@ -4,9 +4,9 @@
 mod view;
 
 use crate::adminclient::{self, AdminError};
-use crate::error::Hint;
 use crate::cli::{AdminCommand, KeysCommand};
 use crate::config::HumanDuration;
+use crate::error::Hint;
 use crate::open::{is_terminal_unsafe, terminal_safe};
 use crate::record::{Category, Status};
 use crate::workflow::MAX_INVITE_DAYS;
