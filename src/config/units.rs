@@ -65,6 +65,10 @@ impl Serialize for ByteSize {
     }
 }
 
+/// The longest duration anything takes: longer values count as this (clock arithmetic on
+/// them stays far from overflow).
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 366 * 86_400);
+
 /// A duration written as `"60s"`, `"500ms"`, `"5m"`, `"2h"` or `"7d"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
@@ -80,12 +84,19 @@ impl HumanDuration {
         if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        let span: jiff::Span = t.parse().map_err(|_| bad())?;
+        let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
+        let plain = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        let span: jiff::Span = match t.parse() {
+            Ok(span) => span,
+            // Digits and a unit beyond what a span holds: as long as anything may last.
+            Err(_) if plain => return Ok(HumanDuration(MAX_DURATION)),
+            Err(_) => return Err(bad()),
+        };
         let d = span
             .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
             .map_err(|_| format!("duration {text:?} is out of range"))?;
         Duration::try_from(d)
-            .map(HumanDuration)
+            .map(|d| HumanDuration(d.min(MAX_DURATION)))
             .map_err(|_| format!("duration {text:?} must not be negative"))
     }
 }
@@ -137,6 +148,10 @@ mod tests {
             Duration::from_secs(5400)
         );
         assert!(HumanDuration::parse("soon").is_err());
+        assert_eq!(
+            HumanDuration::parse("99999999999999s").unwrap().0,
+            MAX_DURATION
+        );
         let bare = HumanDuration::parse("7").unwrap_err();
         assert!(bare.contains("with a unit"), "{bare}");
         assert!(HumanDuration::parse("-5s").is_err());

@@ -189,8 +189,12 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Invite { expires, note } => {
-            let d = HumanDuration::parse(&expires)
-                .map_err(|e| fail(e, "write durations like 7d or 48h"))?;
+            let d = HumanDuration::parse(&expires).map_err(|e| {
+                fail(
+                    e,
+                    "invitations work between 1 second and 90 days; write durations like 7d or 48h",
+                )
+            })?;
             if d.0.as_secs() < 1 || d.0.as_secs() > MAX_INVITE_DAYS * 86_400 {
                 return Err(fail(
                     format!("--expires {expires} is out of range"),
