@@ -34,7 +34,7 @@ impl Portal {
                     manifest: StoredFile {
                         index: 0,
                         size: index.manifest.size,
-                        sha256: index.manifest.sha256.clone(),
+                        digest: index.manifest.digest.clone(),
                     },
                     files: index
                         .files
@@ -42,7 +42,7 @@ impl Portal {
                         .map(|f| StoredFile {
                             index: f.index,
                             size: f.size,
-                            sha256: f.sha256.clone(),
+                            digest: f.digest.clone(),
                         })
                         .collect(),
                 })
@@ -187,13 +187,13 @@ fn copy_verified(
         .mode(0o600)
         .open(path)
         .map_err(io_err)?;
-    let mut hashing = HashingReader::new(reader.take(size));
+    let mut hashing = HashingReader::for_digest(reader.take(size), &expected.digest);
     let copied = io::copy(&mut hashing, &mut file).map_err(io_err)?;
     let (digest, _) = hashing.finish().map_err(io_err)?;
     if copied != size {
         return Err(refused(format!("{} is truncated", expected.name)));
     }
-    if digest != expected.sha256 {
+    if digest != expected.digest {
         return Err(refused(format!(
             "{} does not match its SHA-256",
             expected.name

@@ -73,10 +73,13 @@ pub struct ReceiptFile {
     pub name: String,
     /// Plaintext bytes received.
     pub size: u64,
+    /// SHA-256 of the file as the reporter sent it, hex: what `sha256sum` of their own copy
+    /// prints. Never stored in the clear (only here and inside the encrypted manifest).
+    pub sha256: String,
     /// Bytes stored after encryption.
     pub ciphertext_size: u64,
-    /// SHA-256 of the stored ciphertext, hex.
-    pub ciphertext_sha256: String,
+    /// Digest of the stored ciphertext (`blake3:<hex>`; `b3sum` checks it without a key).
+    pub ciphertext_digest: String,
 }
 
 /// What the reporter gets back after a durable commit.
@@ -342,7 +345,7 @@ impl Intake {
             manifest: StoredFile {
                 index: 0,
                 size: sealed_manifest.ciphertext_size,
-                sha256: sealed_manifest.ciphertext_sha256,
+                digest: sealed_manifest.ciphertext_digest,
             },
             files: self
                 .files
@@ -350,7 +353,7 @@ impl Intake {
                 .map(|(m, s)| StoredFile {
                     index: m.index,
                     size: s.ciphertext_size,
-                    sha256: s.ciphertext_sha256.clone(),
+                    digest: s.ciphertext_digest.clone(),
                 })
                 .collect(),
             key_ids: self.ring.ids(),
@@ -430,8 +433,9 @@ impl Intake {
                     index: m.index,
                     name: m.name,
                     size: s.plaintext_size,
+                    sha256: m.sha256,
                     ciphertext_size: s.ciphertext_size,
-                    ciphertext_sha256: s.ciphertext_sha256,
+                    ciphertext_digest: s.ciphertext_digest,
                 })
                 .collect(),
             key_ids: record.key_ids,

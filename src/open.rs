@@ -263,10 +263,10 @@ impl State {
                     .create(files_dir)
                     .map_err(io_err("files folder"))?;
                 self.written.push(path.clone());
-                let (ct, pt, len) = decrypt_file(reader.take(size), ids, &path, i)?;
-                if ct != entry.sha256 {
+                let (ct, pt, len) = decrypt_file(reader.take(size), ids, &path, i, &entry.digest)?;
+                if ct != entry.digest {
                     return Err(OpenError::Tampered(format!(
-                        "{i:03}.age does not match its SHA-256"
+                        "{i:03}.age does not match its digest"
                     )));
                 }
                 if pt != meta.sha256 || len != meta.size {
@@ -355,14 +355,14 @@ pub(crate) fn read_manifest_entry(
         ));
     }
     let mut buf = Vec::new();
-    let mut hashing = HashingReader::new(reader.take(size));
+    let mut hashing = HashingReader::for_digest(reader.take(size), &index.manifest.digest);
     hashing
         .read_to_end(&mut buf)
         .map_err(io_err("manifest.age"))?;
     let (digest, _) = hashing.finish().map_err(io_err("manifest.age"))?;
-    if digest != index.manifest.sha256 {
+    if digest != index.manifest.digest {
         return Err(OpenError::Tampered(
-            "manifest.age does not match its SHA-256".into(),
+            "manifest.age does not match its digest".into(),
         ));
     }
     let plain = decrypt_manifest_bytes(&buf, ids)?;
@@ -427,12 +427,14 @@ fn decrypt_manifest_bytes(ciphertext: &[u8], ids: &Identities) -> Result<Vec<u8>
     Ok(plain)
 }
 
-/// Decrypts one entry into `path`; returns (ciphertext sha256, plaintext sha256, plaintext size).
+/// Decrypts one entry into `path`; returns (ciphertext digest of the algorithm of `expected`,
+/// plaintext SHA-256, plaintext size).
 fn decrypt_file(
     input: impl Read,
     ids: &Identities,
     path: &Path,
     i: u32,
+    expected: &str,
 ) -> Result<(String, String, u64), OpenError> {
     let mut out = fs::OpenOptions::new()
         .write(true)
@@ -440,7 +442,7 @@ fn decrypt_file(
         .mode(0o600)
         .open(path)
         .map_err(io_err(&path.display().to_string()))?;
-    let hashes = decrypt_stream(input, ids, &format!("{i:03}.age"), &mut |chunk| {
+    let hashes = decrypt_stream(input, ids, &format!("{i:03}.age"), expected, &mut |chunk| {
         out.write_all(chunk)
     })?;
     out.sync_all()
@@ -448,19 +450,21 @@ fn decrypt_file(
     Ok(hashes)
 }
 
-/// Decrypts an age stream into `sink`, hashing both sides; returns (ciphertext sha256,
-/// plaintext sha256, plaintext size). `what` names the stream in errors.
+/// Decrypts an age stream into `sink`, hashing both sides; returns (ciphertext digest of the
+/// algorithm of `expected`, plaintext SHA-256, plaintext size). `what` names the stream in
+/// errors.
 pub(crate) fn decrypt_stream(
     input: impl Read,
     ids: &Identities,
     what: &str,
+    expected: &str,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> Result<(String, String, u64), OpenError> {
     let fail = |problem: String| OpenError::Decrypt {
         what: what.to_owned(),
         problem,
     };
-    let mut hashing = HashingReader::new(input);
+    let mut hashing = HashingReader::for_digest(input, expected);
     let mut plain = Hasher::default();
     {
         let dec = age::Decryptor::new(io::BufReader::with_capacity(256 << 10, &mut hashing))

@@ -173,8 +173,10 @@ pub struct StoredFile {
     pub index: u32,
     /// Ciphertext bytes on disk.
     pub size: u64,
-    /// SHA-256 of the ciphertext, hex.
-    pub sha256: String,
+    /// Digest of the ciphertext: `blake3:<hex>`, or bare SHA-256 hex in records from before
+    /// (read from the field `sha256` there).
+    #[serde(alias = "sha256")]
+    pub digest: String,
 }
 
 impl StoredFile {
@@ -321,3 +323,24 @@ pub struct Manifest {
 
 /// The manifest format tag.
 pub const MANIFEST_FORMAT: &str = "sealdrop-manifest/1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_file_from_before_blake3_keeps_its_sha256_digest() {
+        let old: StoredFile = serde_json::from_str(&format!(
+            r#"{{"index":0,"size":3,"sha256":"{}"}}"#,
+            "ab".repeat(32)
+        ))
+        .unwrap();
+        assert_eq!(old.digest, "ab".repeat(32));
+        assert_eq!(
+            crate::digest::algo_of(&old.digest),
+            Some(crate::digest::Algo::Sha256)
+        );
+        let new = serde_json::to_value(&old).unwrap();
+        assert!(new.get("digest").is_some() && new.get("sha256").is_none());
+    }
+}

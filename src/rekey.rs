@@ -81,7 +81,7 @@ fn stage_all(
                         index: 0,
                         name: "manifest.age".into(),
                         size: sealed.ciphertext_size,
-                        sha256: sealed.ciphertext_sha256,
+                        digest: sealed.ciphertext_digest,
                     });
                     manifest = Some(parsed);
                     Ok(())
@@ -101,15 +101,20 @@ fn stage_all(
                     let path = stage.join(&entry.name);
                     let mut sealer =
                         Sealer::create(ring, &path).map_err(|e| OpenError::Io(e.to_string()))?;
-                    let (ct, pt, len) =
-                        open::decrypt_stream(reader.take(size), ids, &entry.name, &mut |chunk| {
+                    let (ct, pt, len) = open::decrypt_stream(
+                        reader.take(size),
+                        ids,
+                        &entry.name,
+                        &entry.digest,
+                        &mut |chunk| {
                             sealer
                                 .write(chunk)
                                 .map_err(|e| io::Error::other(e.to_string()))
-                        })?;
-                    if ct != entry.sha256 {
+                        },
+                    )?;
+                    if ct != entry.digest {
                         return Err(OpenError::Tampered(format!(
-                            "{} does not match its SHA-256",
+                            "{} does not match its digest",
                             entry.name
                         )));
                     }
@@ -124,7 +129,7 @@ fn stage_all(
                         index: i,
                         name: entry.name.clone(),
                         size: sealed.ciphertext_size,
-                        sha256: sealed.ciphertext_sha256,
+                        digest: sealed.ciphertext_digest,
                     });
                     Ok(())
                 }

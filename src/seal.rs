@@ -1,8 +1,8 @@
-//! Streaming age encryption to a file, with a SHA-256 of the ciphertext: the only place that
+//! Streaming age encryption to a file, with a BLAKE3 digest of the ciphertext: the only place that
 //! writes age. Encryption runs on the caller's (blocking) thread; hashing and writing the
 //! ciphertext run on a spool thread of their own, so the two cores share the work.
 
-use crate::digest::Hasher;
+use crate::digest::{Algo, CtHasher};
 use crate::keys::KeyRing;
 use std::fs::File;
 use std::io::{self, Write};
@@ -21,8 +21,8 @@ const SPOOL_DEPTH: usize = 4;
 pub struct Sealed {
     /// Bytes written to disk.
     pub ciphertext_size: u64,
-    /// SHA-256 of the file on disk, hex.
-    pub ciphertext_sha256: String,
+    /// Digest of the file on disk (`blake3:<hex>`).
+    pub ciphertext_digest: String,
     /// Plaintext bytes encrypted.
     pub plaintext_size: u64,
 }
@@ -58,7 +58,7 @@ impl Spool {
         let thread = std::thread::Builder::new()
             .name("sealdrop-spool".into())
             .spawn(move || {
-                let mut hasher = Hasher::default();
+                let mut hasher = CtHasher::new(Algo::Blake3);
                 for msg in rx {
                     match msg {
                         Spooled::Data(chunk) => {
@@ -106,7 +106,7 @@ impl Spool {
         }
     }
 
-    /// Sends what is buffered, fsyncs, and returns the ciphertext's SHA-256 and size.
+    /// Sends what is buffered, fsyncs, and returns the ciphertext's digest and size.
     pub fn finish(mut self) -> io::Result<(String, u64)> {
         if !self.buf.is_empty() {
             let chunk = std::mem::take(&mut self.buf);
@@ -176,10 +176,10 @@ impl Sealer {
     /// Finishes the age stream, drains the spool and fsyncs the file.
     pub fn finish(self) -> Result<Sealed, SealError> {
         let spool = self.writer.finish()?;
-        let (ciphertext_sha256, ciphertext_size) = spool.finish()?;
+        let (ciphertext_digest, ciphertext_size) = spool.finish()?;
         Ok(Sealed {
             ciphertext_size,
-            ciphertext_sha256,
+            ciphertext_digest,
             plaintext_size: self.plaintext_len,
         })
     }
@@ -214,8 +214,8 @@ mod tests {
         let on_disk = std::fs::read(&path).unwrap();
         assert_eq!(sealed.ciphertext_size, on_disk.len() as u64);
         assert_eq!(
-            sealed.ciphertext_sha256,
-            crate::digest::sha256_hex(&on_disk)
+            sealed.ciphertext_digest,
+            crate::digest::blake3_digest(&on_disk)
         );
         assert_eq!(sealed.plaintext_size, data.len() as u64);
         let dec = age::Decryptor::new(&on_disk[..]).unwrap();

@@ -142,7 +142,7 @@ fn escape_sequences_in_a_bundles_case_id_and_dates_never_reach_the_terminal() {
     }
     let sealed = age::encrypt(&recipient, &serde_json::to_vec(&manifest).unwrap()).unwrap();
     index["manifest"]["size"] = sealed.len().into();
-    index["manifest"]["sha256"] = hex(&sha2::Sha256::digest(&sealed)).into();
+    index["manifest"]["digest"] = hex(&sha2::Sha256::digest(&sealed)).into();
     entries[0].1 = serde_json::to_vec(&index).unwrap();
     entries[1].1 = sealed;
     let forged = setup.dir.path().join("forged.tar");

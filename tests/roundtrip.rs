@@ -33,7 +33,24 @@ fn edge_sizes_round_trip_and_each_of_two_identities_alone_decrypts() {
     for (i, f) in receipt["files"].as_array().unwrap().iter().enumerate() {
         assert_eq!(f["index"], i);
         assert_eq!(f["size"], SIZES[i]);
-        assert_eq!(f["ciphertext_sha256"].as_str().unwrap().len(), 64);
+        // The receipt's fingerprint is what the reporter's own sha256sum prints.
+        let local = setup.dir.path().join(format!("sent-{i}.bin"));
+        std::fs::write(&local, &contents[i]).unwrap();
+        let out = std::process::Command::new("sha256sum")
+            .arg(&local)
+            .output()
+            .unwrap();
+        let theirs = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            f["sha256"].as_str().unwrap(),
+            theirs.split_whitespace().next().unwrap()
+        );
+        assert!(
+            f["ciphertext_digest"]
+                .as_str()
+                .unwrap()
+                .starts_with("blake3:")
+        );
     }
     let reference = receipt["reference"].as_str().unwrap();
     assert_eq!(reference.len(), 21, "{reference}");
@@ -89,6 +106,16 @@ fn every_stored_age_file_decrypts_with_the_stock_age_cli() {
             assert!(
                 age_decrypt(identity, &stored) == *c,
                 "age -d of file {i} differs"
+            );
+            // The stored digest is what the stock b3sum prints, without any key.
+            let out = std::process::Command::new("b3sum")
+                .arg(&stored)
+                .output()
+                .expect("b3sum (Debian package b3sum)");
+            let b3 = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                receipt["files"][i]["ciphertext_digest"].as_str().unwrap(),
+                format!("blake3:{}", b3.split_whitespace().next().unwrap())
             );
         }
         let manifest: serde_json::Value =

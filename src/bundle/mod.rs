@@ -26,8 +26,9 @@ pub struct IndexFile {
     pub name: String,
     /// Ciphertext bytes.
     pub size: u64,
-    /// Ciphertext SHA-256, hex.
-    pub sha256: String,
+    /// Ciphertext digest (`blake3:<hex>`, or SHA-256 hex in bundles from before: `sha256`).
+    #[serde(alias = "sha256")]
+    pub digest: String,
 }
 
 /// `index.json`: only what the server's record already holds in the clear.
@@ -66,7 +67,7 @@ impl Index {
                 index: 0,
                 name: "manifest.age".into(),
                 size: record.manifest.size,
-                sha256: record.manifest.sha256.clone(),
+                digest: record.manifest.digest.clone(),
             },
             files: record
                 .files
@@ -75,7 +76,7 @@ impl Index {
                     index: f.index,
                     name: f.blob_name(),
                     size: f.size,
-                    sha256: f.sha256.clone(),
+                    digest: f.digest.clone(),
                 })
                 .collect(),
         }
@@ -115,10 +116,10 @@ pub fn write_index(index: &Index, dir: &Path, out: impl Write) -> io::Result<()>
                 f.name, f.size
             )));
         }
-        let mut hashing = HashingReader::new(file.take(f.size));
+        let mut hashing = HashingReader::for_digest(file.take(f.size), &f.digest);
         tar.append_data(&mut header(f.size), &f.name, &mut hashing)?;
         let (digest, _) = hashing.finish()?;
-        if digest != f.sha256 {
+        if digest != f.digest {
             return Err(io::Error::other(format!(
                 "{} does not match its recorded SHA-256",
                 f.name

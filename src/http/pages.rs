@@ -291,7 +291,7 @@ pub fn receipt_page(req: &HttpRequest, r: &Receipt) -> String {
                     f.index + 1,
                     escape(&f.name),
                     escape(&ByteSize(f.size).to_string()),
-                    escape(&f.ciphertext_sha256)
+                    escape(&f.sha256)
                 )
             })
             .collect();

@@ -167,8 +167,8 @@ fn validate(snap: &Snapshot) -> Result<(), BackupError> {
             .files
             .iter()
             .enumerate()
-            .all(|(i, f)| f.index as usize == i && is_sha256_hex(&f.sha256))
-            && is_sha256_hex(&r.manifest.sha256);
+            .all(|(i, f)| f.index as usize == i && crate::digest::algo_of(&f.digest).is_some())
+            && crate::digest::algo_of(&r.manifest.digest).is_some();
         if !files_ok {
             return Err(invalid(format!("{}: its file list is inconsistent", at())));
         }
@@ -237,12 +237,12 @@ fn expected_files(records: &[Record]) -> HashMap<(String, String), (u64, String)
     for r in records.iter().filter(|r| r.purged_at.is_none()) {
         expected.insert(
             (r.blob_dir().to_owned(), "manifest.age".into()),
-            (r.manifest.size, r.manifest.sha256.clone()),
+            (r.manifest.size, r.manifest.digest.clone()),
         );
         for f in &r.files {
             expected.insert(
                 (r.blob_dir().to_owned(), f.blob_name()),
-                (f.size, f.sha256.clone()),
+                (f.size, f.digest.clone()),
             );
         }
     }
@@ -348,7 +348,7 @@ fn restore_into(input: impl Read, data_dir: &Path) -> Result<usize, BackupError>
             .mode(0o600)
             .open(folder.join(file))
             .map_err(io_err)?;
-        let mut hashing = HashingReader::new(reader.take(size));
+        let mut hashing = HashingReader::for_digest(reader.take(size), &want_sha);
         io::copy(&mut hashing, &mut out).map_err(io_err)?;
         let (digest, len) = hashing.finish().map_err(io_err)?;
         if len != size || digest != want_sha {

@@ -164,17 +164,17 @@ pub fn show(v: &Value) -> String {
     line(&mut o, "key ids", &keys.join(", "));
     let _ = writeln!(
         o,
-        "manifest:      {} bytes, sha256 {}",
+        "manifest:      {} bytes, digest {}",
         v["manifest"]["size"],
-        s(&v["manifest"]["sha256"])
+        s(&v["manifest"]["digest"])
     );
     for f in v["files"].as_array().cloned().unwrap_or_default() {
         let _ = writeln!(
             o,
-            "file {:03}:      {} bytes, sha256 {}",
+            "file {:03}:      {} bytes, digest {}",
             f["index"].as_u64().unwrap_or(0),
             f["size"],
-            s(&f["sha256"])
+            s(&f["digest"])
         );
     }
     if let Some(a) = v["addenda"].as_array().filter(|a| !a.is_empty()) {

@@ -541,7 +541,7 @@ mod tests {
         let f = StoredFile {
             index: 0,
             size: 1,
-            sha256: String::new(),
+            digest: String::new(),
         };
         Record {
             version: 1,
