@@ -1,6 +1,7 @@
-//! Micro-benchmarks of the seal path, so regressions show up: age encryption alone and SHA-256
-//! alone (one core each), and the whole `Sealer` (encryption on this thread, ciphertext hash and
-//! write on its spool thread) writing to a file in memory (/dev/shm) or the temp dir, by chunk size.
+//! Micro-benchmarks of the seal path, so regressions show up: age encryption, SHA-256 (the
+//! plaintext fingerprint) and BLAKE3 (the ciphertext digest) alone, one core each, and the
+//! whole `Sealer` (encryption on this thread, ciphertext digest and write on its spool thread)
+//! writing to a file in memory (/dev/shm) or the temp dir, by chunk size.
 //!
 //!     cargo bench --bench seal            # SEAL_MIB=256 by default
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -38,6 +39,14 @@ fn main() {
     let sha = rate(started.elapsed().as_secs_f64());
 
     let started = Instant::now();
+    let mut b = blake3::Hasher::new();
+    for _ in 0..total_mib {
+        b.update(&data);
+    }
+    let _ = b.finalize();
+    let b3 = rate(started.elapsed().as_secs_f64());
+
+    let started = Instant::now();
     let recipient = identity.to_public();
     let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
         .unwrap();
@@ -51,6 +60,7 @@ fn main() {
     println!("| what ({total_mib} MiB) | MiB/s |");
     println!("|---|---|");
     println!("| SHA-256 alone, one core | {sha:.0} |");
+    println!("| BLAKE3 alone, one core | {b3:.0} |");
     println!("| age encryption alone, one core | {age_only:.0} |");
     for chunk in [4usize << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20] {
         let path = dir.join(format!("{chunk}.age"));
