@@ -20,6 +20,23 @@ pub fn first_missing_ancestor(path: &Path) -> Option<PathBuf> {
     missing
 }
 
+/// Switches direct I/O (`O_DIRECT`: writes bypass the page cache) on or off for `file`.
+/// `Ok(false)` when the file system does not support it (tmpfs, for one).
+pub fn set_direct_io(file: &std::fs::File, on: bool) -> io::Result<bool> {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    let flags = fcntl_getfl(file)?;
+    let wanted = if on {
+        flags | OFlags::DIRECT
+    } else {
+        flags - OFlags::DIRECT
+    };
+    match fcntl_setfl(file, wanted) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::INVAL) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Bytes available to this (unprivileged) process on the file system holding `path`.
 pub fn free_bytes(path: &Path) -> io::Result<u64> {
     let st = rustix::fs::statvfs(path)?;

@@ -8,13 +8,15 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-/// Ciphertext handed to the spool thread at a time.
+/// Ciphertext handed to the spool thread at a time (a multiple of [`ALIGN`]).
 const SPOOL_CHUNK: usize = 256 << 10;
 /// Chunks in flight to the spool thread (with the one being filled, the memory per file).
 const SPOOL_DEPTH: usize = 4;
+/// Alignment of buffers, sizes and offsets that direct I/O needs.
+const ALIGN: usize = 4096;
 
 /// What one sealed stream produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,35 +40,123 @@ pub enum SealError {
     Io(#[from] io::Error),
 }
 
+/// A buffer of ciphertext whose contents start at a page-aligned address, so that it can be
+/// written with direct I/O. Found inside an over-sized vector: no unsafe allocation needed.
+struct Chunk {
+    raw: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        let raw = vec![0u8; SPOOL_CHUNK + ALIGN];
+        let start = raw.as_ptr().align_offset(ALIGN).min(ALIGN);
+        Chunk { raw, start, len: 0 }
+    }
+
+    fn aligned(&self) -> bool {
+        self.start < ALIGN
+    }
+
+    /// Copies as much of `data` as fits; returns how much.
+    fn fill(&mut self, data: &[u8]) -> usize {
+        let n = data.len().min(SPOOL_CHUNK - self.len);
+        let at = self.start + self.len;
+        self.raw[at..at + n].copy_from_slice(&data[..n]);
+        self.len += n;
+        n
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.raw[self.start..self.start + self.len]
+    }
+}
+
 enum Spooled {
-    Data(Vec<u8>),
+    Data(Chunk),
     End,
 }
 
+/// The spool thread's file: written with direct I/O while it can (ciphertext is read again only
+/// by exports and backups, so filling the page cache with it only costs a copy), buffered for an
+/// unaligned tail or where the file system refuses direct I/O.
+struct Output {
+    file: File,
+    direct: bool,
+}
+
+impl Output {
+    fn new(file: File) -> Output {
+        let direct = crate::os::set_direct_io(&file, true).unwrap_or(false);
+        Output { file, direct }
+    }
+
+    fn buffered(&mut self) -> io::Result<()> {
+        if self.direct {
+            self.direct = false;
+            crate::os::set_direct_io(&self.file, false)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, chunk: &Chunk) -> io::Result<()> {
+        let data = chunk.bytes();
+        let whole = if self.direct && chunk.aligned() {
+            data.len() - data.len() % ALIGN
+        } else {
+            0
+        };
+        if whole > 0 {
+            match self.file.write_all(&data[..whole]) {
+                Ok(()) => {}
+                // Refused after all (an odd file system): write everything buffered.
+                Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                    self.buffered()?;
+                    return self.file.write_all(data);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if whole < data.len() {
+            self.buffered()?;
+            self.file.write_all(&data[whole..])?;
+        }
+        Ok(())
+    }
+}
+
 /// Buffers ciphertext and passes it to a thread that hashes it, writes it and, at the end,
-/// fsyncs the file. Dropped without `finish`, the thread stops without fsync.
+/// fsyncs the file. Dropped without `finish`, the thread stops without fsync. Buffers come back
+/// from the thread to be filled again, so an upload allocates a handful of them, not one per
+/// 256 KiB.
 pub struct Spool {
-    buf: Vec<u8>,
+    buf: Chunk,
     tx: Option<SyncSender<Spooled>>,
+    free: Receiver<Chunk>,
     thread: Option<JoinHandle<io::Result<(String, u64)>>>,
 }
 
 impl Spool {
     /// Starts the spool thread for `file`.
-    pub fn new(mut file: File) -> io::Result<Spool> {
+    pub fn new(file: File) -> io::Result<Spool> {
         let (tx, rx) = sync_channel::<Spooled>(SPOOL_DEPTH);
+        let (give_back, free) = sync_channel::<Chunk>(SPOOL_DEPTH + 1);
         let thread = std::thread::Builder::new()
             .name("sealdrop-spool".into())
             .spawn(move || {
+                let mut out = Output::new(file);
                 let mut hasher = CtHasher::new(Algo::Blake3);
                 for msg in rx {
                     match msg {
-                        Spooled::Data(chunk) => {
-                            hasher.update(&chunk);
-                            file.write_all(&chunk)?;
+                        Spooled::Data(mut chunk) => {
+                            hasher.update(chunk.bytes());
+                            out.write(&chunk)?;
+                            chunk.len = 0;
+                            let _ = give_back.try_send(chunk);
                         }
                         Spooled::End => {
-                            file.sync_all()?;
+                            out.file.sync_all()?;
                             return Ok(hasher.finish());
                         }
                     }
@@ -74,8 +164,9 @@ impl Spool {
                 Err(io::Error::other("ciphertext stream abandoned"))
             })?;
         Ok(Spool {
-            buf: Vec::with_capacity(SPOOL_CHUNK),
+            buf: Chunk::new(),
             tx: Some(tx),
+            free,
             thread: Some(thread),
         })
     }
@@ -97,6 +188,12 @@ impl Spool {
         }
     }
 
+    fn send_buffer(&mut self) -> io::Result<()> {
+        let next = self.free.try_recv().unwrap_or_else(|_| Chunk::new());
+        let full = std::mem::replace(&mut self.buf, next);
+        self.send(Spooled::Data(full))
+    }
+
     fn join(&mut self) -> io::Result<(String, u64)> {
         self.tx = None;
         match self.thread.take().map(JoinHandle::join) {
@@ -108,9 +205,8 @@ impl Spool {
 
     /// Sends what is buffered, fsyncs, and returns the ciphertext's digest and size.
     pub fn finish(mut self) -> io::Result<(String, u64)> {
-        if !self.buf.is_empty() {
-            let chunk = std::mem::take(&mut self.buf);
-            self.send(Spooled::Data(chunk))?;
+        if self.buf.len > 0 {
+            self.send_buffer()?;
         }
         self.send(Spooled::End)?;
         self.join()
@@ -119,10 +215,12 @@ impl Spool {
 
 impl Write for Spool {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= SPOOL_CHUNK {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(SPOOL_CHUNK));
-            self.send(Spooled::Data(chunk))?;
+        let mut done = 0;
+        while done < data.len() {
+            done += self.buf.fill(&data[done..]);
+            if self.buf.len == SPOOL_CHUNK {
+                self.send_buffer()?;
+            }
         }
         Ok(data.len())
     }
