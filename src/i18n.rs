@@ -1,5 +1,5 @@
-//! The languages of pages and mails: the translation tables in `web/i18n/`, looked up by key
-//! and filled into `{{t.key}}` slots. Choosing a request's language is `http::i18n`.
+//! The languages of pages and mails: the translation tables in `web/i18n/*.toml`, looked up by
+//! key and handed to the templates as plain text. Choosing a request's language is `http::i18n`.
 
 use crate::error::ApiError;
 use std::collections::{BTreeMap, HashMap};
@@ -93,28 +93,6 @@ pub fn fill(text: &str, slots: &[(&str, &str)]) -> String {
     })
 }
 
-/// Replaces every `{{t.key}}` in `template` with its text in `lang`.
-pub fn translate(template: &str, lang: Lang) -> String {
-    let mut out = String::with_capacity(template.len() + 1024);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{t.") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 4..];
-        match after.find("}}") {
-            Some(end) => {
-                out.push_str(&t(lang, &after[..end]));
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The human message of an error in `lang`.
 pub fn error_message(lang: Lang, err: &ApiError) -> String {
     if lang == Lang::En {
@@ -137,26 +115,6 @@ pub fn js_texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         .chain(table_of(lang).iter())
         .filter_map(|(k, v)| Some((k.strip_prefix("js_")?, v.as_str())))
         .collect()
-}
-
-/// The `js_*` texts and every error message of `lang` as JSON that is safe inside a
-/// `<script type="application/json">` element.
-pub fn js_strings(lang: Lang) -> String {
-    let table = match lang {
-        Lang::Nl => &*NL,
-        Lang::En => &*EN,
-    };
-    let mut map = serde_json::Map::new();
-    for (k, v) in EN.iter().chain(table.iter()) {
-        if let Some(short) = k.strip_prefix("js_") {
-            map.insert(short.to_owned(), serde_json::Value::String(v.clone()));
-        }
-    }
-    serde_json::Value::Object(map)
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 #[cfg(test)]
@@ -202,15 +160,5 @@ mod tests {
         let js = js_texts(Lang::Nl);
         assert_eq!(js["copy"], "Kopiëren");
         assert!(js.keys().all(|k| !k.starts_with("js_")) && js.len() > 15);
-    }
-
-    #[test]
-    fn slots_are_translated_and_js_strings_cannot_close_their_script_element() {
-        assert_eq!(
-            translate("<h1>{{t.submit}}</h1>", Lang::Nl),
-            "<h1>Versleuteld verzenden</h1>"
-        );
-        let js = js_strings(Lang::En);
-        assert!(!js.contains('<') && js.contains("\"copy\""));
     }
 }
