@@ -371,3 +371,6 @@ pub async fn healthz(portal: web::Data<Portal>) -> HttpResponse {
             .json(serde_json::json!({ "status": "low-disk-space" })),
     }
 }
+
+#[cfg(test)]
+mod tests;
