@@ -39,8 +39,9 @@
 //!           markers say is unsent (outbound::smtp, outbound::webhook); reporter acknowledgement
 //!           from memory only
 //! metrics:  metrics.rs counters + gauges from the cases ──▶ admin /v1/metrics (Prometheus text)
-//! pages:    http::pages renders web/*.html inside web/layout.html; http::i18n picks nl/en
-//!           (?lang=, Accept-Language, org.languages) and fills {{t.key}} from web/i18n/*.toml;
+//! pages:    http::pages: askama templates in web/ (compiled in, every value escaped) that
+//!           extend web/layout.html (http::layout); http::i18n picks nl/en (?lang=,
+//!           Accept-Language, org.languages), texts from web/i18n/*.toml as plain values;
 //!           web/app.js enhances the form (limits, progress, cancel) and the receipt (copy,
 //!           download); http::markdown renders /policy; http::wellknown serves security.txt
 //! ```
@@ -96,7 +97,7 @@
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
 //! `http::tls` (server) and `outbound::tls` (client), sha2: `digest`, jiff time zones:
-//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`).
+//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`, askama: `http::pages`).
 
 #![forbid(unsafe_code)]
 

@@ -205,7 +205,7 @@ fn a_browser_form_post_gets_an_uncached_receipt_page() {
     let page = resp.text();
     assert!(page.contains("class=\"reference\""), "{page}");
     assert!(
-        page.contains("&lt;script&gt;x&lt;/script&gt;.png"),
+        page.contains("&#60;script&#62;x&#60;/script&#62;.png"),
         "file name must be escaped"
     );
     assert!(!page.contains("<script>x"));

@@ -41,9 +41,8 @@ pub async fn page(
     match open_invite(&req, &portal, &token).await {
         Ok(_) => pages::html(pages::upload_form(
             &req,
-            &portal,
             &format!("/u/{}", token.as_str()),
-            "<p class=\"invite\">{{t.invite_banner}}</p>\n",
+            true,
         )),
         Err(e) => {
             portal.metrics().rejected(e.code());

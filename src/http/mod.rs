@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cases;
 pub mod i18n;
 pub mod invite;
+mod layout;
 pub mod markdown;
 pub mod pages;
 pub mod respond;

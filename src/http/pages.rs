@@ -1,8 +1,10 @@
-//! Server-rendered pages from `web/` (embedded in the binary): the upload form, receipt, status,
-//! invitation, policy and error pages in the request's language, plus the static files. Every
-//! value is HTML-escaped; texts come from `web/i18n/`.
+//! Server-rendered pages from `web/`: the upload form, receipt, status, invitation, policy and
+//! error pages in the request's language, plus the static files. The pages are askama templates,
+//! compiled into the binary, that extend `web/layout.html` and escape every value; their texts
+//! come from `web/i18n/`.
 
-use super::i18n::{self, Lang};
+use super::i18n::{self, Lang, Texts};
+use super::layout::{Ctx, Layout};
 use crate::config::ByteSize;
 use crate::error::ApiError;
 use crate::intake::Receipt;
@@ -10,130 +12,20 @@ use crate::portal::Portal;
 use crate::workflow::ReporterStatus;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 
-const LAYOUT: &str = include_str!("../../web/layout.html");
-const INDEX: &str = include_str!("../../web/index.html");
-const RECEIPT: &str = include_str!("../../web/receipt.html");
-const ERROR: &str = include_str!("../../web/error.html");
-const STATUS: &str = include_str!("../../web/status.html");
-const POLICY: &str = include_str!("../../web/policy.html");
+pub use super::layout::lang_of;
+
 const STYLE: &str = include_str!("../../web/style.css");
 const APP_JS: &str = include_str!("../../web/app.js");
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Braces too, so a value can never form a `{{slot}}` for a later fill.
-            '{' => out.push_str("&#123;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Fills `{{name}}` slots; values must already be escaped.
-fn fill(template: &str, slots: &[(&str, String)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in slots {
-        out = out.replace(&format!("{{{{{name}}}}}"), value);
-    }
-    out
-}
-
-fn portal_of(req: &HttpRequest) -> Option<&Portal> {
-    req.app_data::<web::Data<Portal>>().map(|p| p.get_ref())
-}
-
-/// The language of `req` among the configured ones.
-pub fn lang_of(req: &HttpRequest) -> Lang {
-    match portal_of(req) {
-        Some(p) => i18n::negotiate(req, &p.config().org.languages),
-        None => Lang::Nl,
-    }
-}
-
-/// One page: `content` (a template with `{{t.…}}` and `{{…}}` slots) inside the layout.
-struct Page<'a> {
-    req: &'a HttpRequest,
-    lang: Lang,
-    title: &'a str,
-    content: &'a str,
-    /// Offer the language switch (pages reached by GET only: a POST result cannot be re-asked).
-    switch: bool,
-}
-
-impl Page<'_> {
-    fn render(&self, values: &[(&str, String)]) -> String {
-        let page = LAYOUT
-            .replace("{{content}}", self.content)
-            .replace("{{title}}", &format!("{{{{t.{}}}}}", self.title));
-        let page = i18n::translate(&page, self.lang);
-        let mut all: Vec<(&str, String)> = values.to_vec();
-        all.extend(self.common());
-        fill(&page, &all)
-    }
-
-    fn common(&self) -> Vec<(&'static str, String)> {
-        let lang = self.lang.tag();
-        let (org, contact, policy, languages, public) = match portal_of(self.req) {
-            Some(p) => (
-                p.config().org.name.clone(),
-                p.config().org.contact_email.clone(),
-                p.config().org.policy_url.clone(),
-                p.config().org.languages.clone(),
-                p.public_url(),
-            ),
-            None => Default::default(),
-        };
-        let sep = if policy.contains('?') { '&' } else { '?' };
-        vec![
-            ("lang_links", self.lang_links(&languages)),
-            ("js_strings", i18n::js_strings(self.lang)),
-            ("org", escape(&org)),
-            ("contact_email", escape(&contact)),
-            ("policy_url", escape(&format!("{policy}{sep}lang={lang}"))),
-            ("public_url", escape(&public)),
-            ("lang", lang.to_owned()),
-        ]
-    }
-
-    fn lang_links(&self, languages: &[String]) -> String {
-        if !self.switch || languages.len() < 2 {
-            return String::new();
-        }
-        let path = escape(self.req.path());
-        let items: String = languages
-            .iter()
-            .filter_map(|l| match l.as_str() {
-                "nl" => Some(Lang::Nl),
-                "en" => Some(Lang::En),
-                _ => None,
-            })
-            .map(|l| {
-                let current = if l == self.lang {
-                    " aria-current=\"true\""
-                } else {
-                    ""
-                };
-                format!(
-                    "<li><a href=\"{path}?lang={tag}\" lang=\"{tag}\" hreflang=\"{tag}\"{current}>{name}</a></li>",
-                    tag = l.tag(),
-                    name = escape(&i18n::t(l, "lang_name")),
-                )
-            })
-            .collect();
-        format!(
-            "<nav class=\"langs\" aria-label=\"{}\"><ul>{items}</ul></nav>",
-            escape(&i18n::t(self.lang, "lang_switch"))
-        )
-    }
+/// Renders a page. The templates hold only strings and numbers, so rendering cannot fail;
+/// should it ever, the reporter gets a short text rather than half a page.
+fn render(page: &impl Template) -> String {
+    page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot render a page");
+        "Internal error".to_owned()
+    })
 }
 
 /// A 200 HTML page.
@@ -143,54 +35,115 @@ pub fn html(page: String) -> HttpResponse {
         .body(page)
 }
 
-/// `GET /`: the upload form.
-pub async fn index(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    html(upload_form(&req, &portal, "/api/v1/submissions", ""))
+/// `web/index.html`
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    t: Texts,
+    layout: Layout<'a>,
+    heading: String,
+    message_help: String,
+    limits: String,
+    /// Where the form posts, in the page's language.
+    action: String,
+    max_files: usize,
+    max_file_bytes: u64,
+    max_submission_bytes: u64,
+    max_message_chars: usize,
+    max_contact_chars: usize,
+    contact_required_for: String,
+    /// Offer the acknowledgement e-mail.
+    acknowledge: bool,
+    /// The form of a one-time invitation.
+    invite: bool,
 }
 
-/// The upload form posting to `action`, with an optional banner above it (a trusted template:
-/// it may hold `{{t.…}}` slots).
-pub fn upload_form(req: &HttpRequest, portal: &Portal, action: &str, banner: &str) -> String {
-    let lang = lang_of(req);
-    let c = &portal.config();
-    let l = &c.limits;
-    let acknowledge = if portal.notifier().offers_acknowledgement() {
-        "<label class=\"choice\"><input type=\"checkbox\" name=\"acknowledge\" value=\"yes\"> \
-         {{t.acknowledge_label}}</label>\n"
-    } else {
-        ""
-    };
-    let content = INDEX
-        .replace("{{acknowledge}}", acknowledge)
-        .replace("{{invite_banner}}", banner);
-    Page {
-        req,
-        lang,
-        title: "index_title",
-        content: &content,
-        switch: true,
+/// `GET /`: the upload form.
+pub async fn index(req: HttpRequest) -> HttpResponse {
+    html(upload_form(&req, "/api/v1/submissions", false))
+}
+
+/// The upload form posting to `action`; `invite` says it is a one-time invitation's.
+pub fn upload_form(req: &HttpRequest, action: &str, invite: bool) -> String {
+    render(&index_page(&Ctx::of(req), action, invite))
+}
+
+fn index_page<'a>(ctx: &Ctx<'a>, action: &str, invite: bool) -> IndexPage<'a> {
+    let t = Texts(ctx.lang);
+    let l = &ctx.config.limits;
+    IndexPage {
+        t,
+        layout: ctx.layout(true),
+        heading: i18n::fill(&t["index_heading"], &[("org", &ctx.config.org.name)]),
+        message_help: i18n::fill(
+            &t["message_help"],
+            &[(
+                "max_message_size",
+                &ByteSize(l.max_message_bytes as u64).to_string(),
+            )],
+        ),
+        limits: i18n::fill(
+            &t["limits"],
+            &[
+                ("max_files", &l.max_files.to_string()),
+                ("max_file_size", &l.max_file_size.to_string()),
+                ("max_submission_size", &l.max_submission_size.to_string()),
+            ],
+        ),
+        action: format!("{action}?lang={}", ctx.lang),
+        max_files: l.max_files,
+        max_file_bytes: l.max_file_size.0,
+        max_submission_bytes: l.max_submission_size.0,
+        max_message_chars: l.max_message_bytes,
+        max_contact_chars: l.max_contact_bytes,
+        contact_required_for: ctx.config.org.contact_required_for.join(" "),
+        acknowledge: ctx.offers_acknowledgement,
+        invite,
     }
-    .render(&[
-        ("action", escape(&format!("{action}?lang={}", lang.tag()))),
-        ("max_files", l.max_files.to_string()),
-        ("max_file_size", escape(&l.max_file_size.to_string())),
-        ("max_file_bytes", l.max_file_size.0.to_string()),
-        (
-            "max_submission_size",
-            escape(&l.max_submission_size.to_string()),
-        ),
-        ("max_submission_bytes", l.max_submission_size.0.to_string()),
-        ("max_message_chars", l.max_message_bytes.to_string()),
-        (
-            "max_message_size",
-            escape(&ByteSize(l.max_message_bytes as u64).to_string()),
-        ),
-        ("max_contact_chars", l.max_contact_bytes.to_string()),
-        (
-            "contact_required_for",
-            escape(&c.org.contact_required_for.join(" ")),
-        ),
-    ])
+}
+
+/// One row of `web/promises.html`.
+struct PromiseRow {
+    what: String,
+    due: String,
+    state: &'static str,
+}
+
+fn promise_rows(lang: Lang, s: &ReporterStatus) -> Vec<PromiseRow> {
+    s.promises
+        .iter()
+        .map(|p| PromiseRow {
+            what: i18n::t(lang, &format!("promise_{}", p.kind.as_str())),
+            due: p.due.clone(),
+            state: i18n::text(
+                lang,
+                match (p.done, s.status) {
+                    (true, _) => "status_done",
+                    (false, crate::record::Status::Rejected) => "status_not_applicable",
+                    (false, _) => "status_open",
+                },
+            ),
+        })
+        .collect()
+}
+
+/// `web/status.html`
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    t: Texts,
+    layout: Layout<'a>,
+    result: Option<StatusResult>,
+    /// Offer the form for follow-up files (not once a looked-up case is closed).
+    add_files: bool,
+}
+
+/// A lookup's result on the status page.
+struct StatusResult {
+    status: &'static str,
+    /// The state in the page's language.
+    state: String,
+    promises: Vec<PromiseRow>,
 }
 
 /// `GET /status`: look up a report's status, or add files to it.
@@ -198,189 +151,155 @@ pub async fn status_form(req: HttpRequest) -> HttpResponse {
     html(status_page(&req, None))
 }
 
-/// The form for follow-up files (left out once a looked-up case is closed).
-const ADD_FILES: &str = include_str!("../../web/add-files.html");
-
 /// The status page, with a lookup's result above the forms.
 pub fn status_page(req: &HttpRequest, result: Option<&ReporterStatus>) -> String {
-    let lang = lang_of(req);
-    let closed = result.is_some_and(|s| s.status.is_final());
-    let content = STATUS.replace("{{add_files}}", if closed { "" } else { ADD_FILES });
-    Page {
-        req,
-        lang,
-        title: "status_title",
-        content: &content,
-        switch: result.is_none(),
+    render(&status_page_of(&Ctx::of(req), result))
+}
+
+fn status_page_of<'a>(ctx: &Ctx<'a>, result: Option<&ReporterStatus>) -> StatusPage<'a> {
+    let lang = ctx.lang;
+    StatusPage {
+        t: Texts(lang),
+        layout: ctx.layout(result.is_none()),
+        result: result.map(|s| StatusResult {
+            status: s.status.as_str(),
+            state: i18n::t(
+                lang,
+                &format!("state_{}", s.status.as_str().replace('-', "_")),
+            ),
+            promises: promise_rows(lang, s),
+        }),
+        add_files: !result.is_some_and(|s| s.status.is_final()),
     }
-    .render(&[(
-        "result",
-        result.map(|s| status_result(lang, s)).unwrap_or_default(),
-    )])
 }
 
-fn status_result(lang: Lang, s: &ReporterStatus) -> String {
-    let state = i18n::t(
-        lang,
-        &format!("state_{}", s.status.as_str().replace('-', "_")),
-    );
-    format!(
-        "<section class=\"status\" aria-live=\"polite\" data-status=\"{}\"><p>{}: <strong>{}</strong></p>\n{}</section>\n",
-        escape(s.status.as_str()),
-        escape(&i18n::t(lang, "status_current")),
-        escape(&state),
-        promises_html(lang, s)
-    )
+/// `web/receipt.html`
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage<'a> {
+    t: Texts,
+    layout: Layout<'a>,
+    /// The secret reference, shown this once.
+    reference: Option<&'a str>,
+    /// For follow-up files: the sentence naming the case they were added to.
+    follow_up: Option<String>,
+    case: &'a str,
+    received_at: String,
+    category: String,
+    /// The subject the reporter's e-mail should carry (URL-encoded by the template).
+    mail_subject: String,
+    /// What became of the acknowledgement e-mail, when one was asked for.
+    acknowledgement: Option<&'static str>,
+    promises: Vec<PromiseRow>,
+    files: Vec<FileRow<'a>>,
 }
 
-fn promises_html(lang: Lang, s: &ReporterStatus) -> String {
-    let rows: String = s
-        .promises
-        .iter()
-        .map(|p| {
-            format!(
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>\n",
-                escape(&i18n::t(lang, &format!("promise_{}", p.kind.as_str()))),
-                escape(&p.due),
-                escape(&i18n::t(
-                    lang,
-                    match (p.done, s.status) {
-                        (true, _) => "status_done",
-                        (false, crate::record::Status::Rejected) => "status_not_applicable",
-                        (false, _) => "status_open",
-                    }
-                ))
-            )
-        })
-        .collect();
-    format!(
-        "<table class=\"promises\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n{rows}</tbody></table>\n",
-        escape(&i18n::t(lang, "status_promise")),
-        escape(&i18n::t(lang, "status_by")),
-        escape(&i18n::t(lang, "status_state")),
-    )
+/// One row of the receipt's file table.
+struct FileRow<'a> {
+    number: u32,
+    /// The name the reporter's client sent.
+    name: &'a str,
+    size: String,
+    hash: &'a str,
 }
 
 /// The receipt page after a browser form post.
 pub fn receipt_page(req: &HttpRequest, r: &Receipt) -> String {
-    let lang = lang_of(req);
-    let reference_block = match (&r.reference, &r.follow_up_to) {
-        (Some(reference), _) => format!(
-            "<h2 id=\"reference-label\">{{{{t.receipt_reference}}}}</h2>\n\
-             <p class=\"reference\" id=\"reference\" aria-labelledby=\"reference-label\">{}</p>\n\
-             <p class=\"actions\" hidden><button type=\"button\" id=\"copy\" data-copy=\"reference\">{{{{t.js_copy}}}}</button> \
-             <button type=\"button\" id=\"download\" class=\"secondary\">{{{{t.js_download}}}}</button></p>\n\
-             <p>{{{{t.receipt_shown_once}}}}</p>\n<p>{{{{t.receipt_next}}}}</p>\n",
-            escape(reference)
-        ),
-        (None, Some(case)) => format!(
-            "<p>{}</p>\n",
-            i18n::t(lang, "receipt_followup").replace("{{parent}}", &escape(case))
-        ),
-        (None, None) => String::new(),
-    };
-    let files = if r.files.is_empty() {
-        "<p>{{t.receipt_no_files}}</p>".to_owned()
-    } else {
-        let rows: String = r
-            .files
-            .iter()
-            .map(|f| {
-                format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"hash\">{}</td></tr>\n",
-                    f.index + 1,
-                    escape(&f.name),
-                    escape(&ByteSize(f.size).to_string()),
-                    escape(&f.sha256)
-                )
-            })
-            .collect();
-        format!(
-            "<table class=\"files\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">{{{{t.receipt_file_name}}}}</th>\
-             <th scope=\"col\">{{{{t.receipt_file_size}}}}</th><th scope=\"col\">{{{{t.receipt_file_hash}}}}</th></tr></thead>\n<tbody>\n{rows}</tbody></table>"
-        )
-    };
-    let content = RECEIPT
-        .replace("{{reference_block}}", &reference_block)
-        .replace("{{files}}", &files);
-    let category_key = match r.category.as_str() {
+    render(&receipt_page_of(&Ctx::of(req), r))
+}
+
+fn receipt_page_of<'a>(ctx: &Ctx<'a>, r: &'a Receipt) -> ReceiptPage<'a> {
+    let lang = ctx.lang;
+    let t = Texts(lang);
+    let category = match r.category.as_str() {
         "data-breach" => "cat_data_breach".to_owned(),
         other => format!("cat_{other}"),
     };
-    Page {
-        req,
-        lang,
-        title: "receipt_title",
-        content: &content,
-        switch: false,
+    ReceiptPage {
+        t,
+        layout: ctx.layout(false),
+        reference: r.reference.as_deref(),
+        follow_up: match (&r.reference, &r.follow_up_to) {
+            (None, Some(case)) => Some(i18n::fill(&t["receipt_followup"], &[("parent", case)])),
+            _ => None,
+        },
+        case: &r.case,
+        received_at: ctx
+            .policy
+            .zip(crate::workflow::parse_ts(&r.received_at))
+            .map(|(p, at)| p.local(at))
+            .unwrap_or_else(|| r.received_at.clone()),
+        category: i18n::t(lang, &category),
+        mail_subject: i18n::fill(&t["mail_subject"], &[("case", &r.case)]),
+        acknowledgement: r.acknowledgement.map(|a| match a {
+            "queued" => i18n::text(lang, "receipt_ack_sent"),
+            _ => i18n::text(lang, "receipt_ack_none"),
+        }),
+        promises: promise_rows(lang, &r.status),
+        files: r
+            .files
+            .iter()
+            .map(|f| FileRow {
+                number: f.index + 1,
+                name: &f.name,
+                size: ByteSize(f.size).to_string(),
+                hash: &f.sha256,
+            })
+            .collect(),
     }
-    .render(&[
-        ("case", escape(&r.case)),
-        (
-            "received_at",
-            escape(
-                &portal_of(req)
-                    .zip(crate::workflow::parse_ts(&r.received_at))
-                    .map(|(p, t)| p.policy().local(t))
-                    .unwrap_or_else(|| r.received_at.clone()),
-            ),
-        ),
-        ("category", escape(&i18n::t(lang, &category_key))),
-        ("promises", promises_html(lang, &r.status)),
-        (
-            "mail_subject",
-            escape(
-                &i18n::t(lang, "mail_subject")
-                    .replace("{{case}}", &r.case)
-                    .replace(' ', "%20"),
-            ),
-        ),
-        (
-            "acknowledged",
-            match r.acknowledgement {
-                Some("queued") => format!(
-                    "<p class=\"note\">{}</p>",
-                    escape(&i18n::t(lang, "receipt_ack_sent"))
-                ),
-                Some(_) => format!(
-                    "<p class=\"note\">{}</p>",
-                    escape(&i18n::t(lang, "receipt_ack_none"))
-                ),
-                None => String::new(),
-            },
-        ),
-    ])
+}
+
+/// `web/error.html`
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: Texts,
+    layout: Layout<'a>,
+    message: String,
+    code: &'static str,
+    /// Where the reporter goes back to.
+    back: String,
 }
 
 /// An error page for browsers: the message in the page's language and the stable code.
 pub fn error_page(req: &HttpRequest, err: &ApiError) -> String {
-    let lang = lang_of(req);
-    let path = req.path();
+    render(&error_page_of(&Ctx::of(req), err))
+}
+
+fn error_page_of<'a>(ctx: &Ctx<'a>, err: &ApiError) -> ErrorPage<'a> {
+    let path = ctx.path;
     let back =
         if path.starts_with("/api/v1/status") || path.starts_with("/api/v1/submissions/files") {
-            "/status".to_owned()
+            "/status"
         } else if path.starts_with("/u/") && *err != ApiError::InviteGone {
-            path.to_owned()
+            path
         } else {
-            "/".to_owned()
+            "/"
         };
-    Page {
-        req,
-        lang,
-        title: "error_title",
-        content: ERROR,
-        switch: false,
+    ErrorPage {
+        t: Texts(ctx.lang),
+        layout: ctx.layout(false),
+        message: i18n::error_message(ctx.lang, err),
+        code: err.code(),
+        back: format!("{back}?lang={}", ctx.lang),
     }
-    .render(&[
-        ("message", escape(&i18n::error_message(lang, err))),
-        ("code", escape(err.code())),
-        ("back", escape(&format!("{back}?lang={}", lang.tag()))),
-    ])
+}
+
+/// `web/policy.html`
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage<'a> {
+    t: Texts,
+    layout: Layout<'a>,
+    /// The policy as HTML from `http::markdown::to_html`, which neutralises raw HTML and
+    /// unsafe links: the template inserts it unescaped.
+    policy: String,
 }
 
 /// `GET /policy`: the disclosure policy (Markdown, rendered without raw HTML).
 pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    let lang = lang_of(&req);
+    let ctx = Ctx::of(&req);
+    let lang = ctx.lang;
     let markdown = match super::markdown::policy_source(portal.config(), lang.tag()) {
         Ok(md) => md,
         Err(e) => {
@@ -395,36 +314,34 @@ pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse
         (Lang::En, 1) => "1 working day".to_owned(),
         (Lang::En, n) => format!("{n} working days"),
     };
-    let markdown = fill(
+    let markdown = i18n::fill(
         &markdown,
         &[
-            ("org", portal.config().org.name.clone()),
-            ("contact_email", portal.config().org.contact_email.clone()),
-            ("acknowledge_period", period(sla.acknowledge_working_days)),
-            ("assess_period", period(sla.assess_working_days)),
+            ("org", &portal.config().org.name),
+            ("contact_email", &portal.config().org.contact_email),
+            ("acknowledge_period", &period(sla.acknowledge_working_days)),
+            ("assess_period", &period(sla.assess_working_days)),
             (
                 "acknowledge_working_days",
-                sla.acknowledge_working_days.to_string(),
+                &sla.acknowledge_working_days.to_string(),
             ),
-            ("assess_working_days", sla.assess_working_days.to_string()),
-            ("resolve_days", sla.resolve_days.to_string()),
+            ("assess_working_days", &sla.assess_working_days.to_string()),
+            ("resolve_days", &sla.resolve_days.to_string()),
             (
                 "data_breach_notify_hours",
-                sla.data_breach_notify_hours.to_string(),
+                &sla.data_breach_notify_hours.to_string(),
             ),
         ],
     );
-    let body = super::markdown::to_html(&markdown, lang.tag());
-    html(
-        Page {
-            req: &req,
-            lang,
-            title: "policy_title",
-            content: POLICY,
-            switch: true,
-        }
-        .render(&[("policy", body)]),
-    )
+    html(render(&policy_page_of(&ctx, &markdown)))
+}
+
+fn policy_page_of<'a>(ctx: &Ctx<'a>, markdown: &str) -> PolicyPage<'a> {
+    PolicyPage {
+        t: Texts(ctx.lang),
+        layout: ctx.layout(true),
+        policy: super::markdown::to_html(markdown, ctx.lang.tag()),
+    }
 }
 
 fn asset(content_type: &str, body: &'static str) -> HttpResponse {
@@ -456,22 +373,4 @@ pub async fn healthz(portal: web::Data<Portal>) -> HttpResponse {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping_neutralises_markup() {
-        assert_eq!(
-            escape("<a href=\"x\">'&"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
-        );
-    }
-
-    #[test]
-    fn slots_are_filled_everywhere() {
-        assert_eq!(
-            fill("{{a}}-{{a}}-{{b}}", &[("a", "1".into()), ("b", "2".into())]),
-            "1-1-2"
-        );
-    }
-}
+mod tests;
