@@ -14,6 +14,7 @@ pub mod tls;
 pub mod upload;
 pub mod wellknown;
 
+use crate::adminapi::{PartState, Reloaded, route};
 use crate::portal::Portal;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -114,43 +115,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Registers every admin route (served only on the Unix socket).
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/submissions", web::get().to(cases::list))
-        .route("/v1/submissions/{case}", web::get().to(cases::show))
-        .route(
-            "/v1/submissions/{case}/status",
-            web::post().to(cases::status),
-        )
-        .route(
-            "/v1/submissions/{case}/authority",
-            web::post().to(cases::authority),
-        )
-        .route("/v1/submissions/{case}/purge", web::post().to(cases::purge))
-        .route("/v1/submissions/{case}/note", web::post().to(cases::note))
-        .route("/v1/register", web::get().to(cases::register))
+    cfg.route(route::SUBMISSIONS, web::get().to(cases::list))
+        .route(route::SUBMISSION, web::get().to(cases::show))
+        .route(route::STATUS, web::post().to(cases::status))
+        .route(route::AUTHORITY, web::post().to(cases::authority))
+        .route(route::PURGE, web::post().to(cases::purge))
+        .route(route::NOTE, web::post().to(cases::note))
+        .route(route::REGISTER, web::get().to(cases::register))
         .service(
-            web::resource("/v1/invites")
+            web::resource(route::INVITES)
                 .route(web::get().to(cases::invites))
                 .route(web::post().to(cases::invite)),
         )
-        .route("/v1/metrics", web::get().to(cases::metrics))
-        .route(
-            "/v1/submissions/{case}/export",
-            web::get().to(admin::export),
-        )
-        .route(
-            "/v1/submissions/{case}/import",
-            web::post().to(admin::import),
-        )
+        .route(route::METRICS, web::get().to(cases::metrics))
+        .route(route::EXPORT, web::get().to(admin::export))
+        .route(route::IMPORT, web::post().to(admin::import))
         .service(
-            web::resource("/v1/keys")
+            web::resource(route::KEYS)
                 .route(web::get().to(admin::keys))
                 .route(web::post().to(admin::add_key)),
         )
-        .route("/v1/keys/{id}/retire", web::post().to(admin::retire_key))
-        .route("/v1/reload", web::post().to(admin::reload))
-        .route("/v1/audit", web::get().to(admin::audit))
-        .route("/v1/backup", web::get().to(admin::backup))
-        .route("/v1/health", web::get().to(admin::health));
+        .route(route::RETIRE, web::post().to(admin::retire_key))
+        .route(route::RELOAD, web::post().to(admin::reload))
+        .route(route::AUDIT, web::get().to(admin::audit))
+        .route(route::BACKUP, web::get().to(admin::backup))
+        .route(route::HEALTH, web::get().to(admin::health));
 }
 
 /// Innermost, so that the security headers and the request log see the rewritten 405.
@@ -354,16 +343,16 @@ pub struct ReloadRefused {
     pub message: String,
     /// What to do next.
     pub hint: String,
-    /// `reloaded` or `refused`.
-    pub keys: &'static str,
-    /// `reloaded`, `refused` or `not-in-use`.
-    pub tls: &'static str,
+    /// Reloaded or refused.
+    pub keys: PartState,
+    /// Reloaded, refused or not in use.
+    pub tls: PartState,
 }
 
 /// Reloads the recipients file and the TLS certificate (SIGHUP and `sealdrop keys reload`).
 /// Each part that fails keeps its previous state, the other part still takes effect; a refusal
 /// says part by part which.
-pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Value, ReloadRefused> {
+pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<Reloaded, ReloadRefused> {
     let keys = portal.reload_keys_blocking();
     let tls = certs
         .0
@@ -379,18 +368,18 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
         portal.audit_tls(outcome.clone());
     }
     let tls_state = match &tls {
-        None => "not-in-use",
-        Some(Ok(())) => "reloaded",
-        Some(Err(_)) => "refused",
+        None => PartState::NotInUse,
+        Some(Ok(())) => PartState::Reloaded,
+        Some(Err(_)) => PartState::Refused,
     };
     let (keys_clause, keys_state) = match &keys {
         Ok(report) => (
             format!("keys: reloaded, {} active", report.active.len()),
-            "reloaded",
+            PartState::Reloaded,
         ),
         Err(e) => (
             format!("keys: refused, the previous keys stay in force ({e})"),
-            "refused",
+            PartState::Refused,
         ),
     };
     let tls_clause = match &tls {
@@ -401,11 +390,11 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
     const AGAIN: &str = "then run `sealdrop keys reload` again";
     let hint = match (&keys, &tls) {
         (Ok(report), None | Some(Ok(()))) => {
-            return Ok(serde_json::json!({
-                "keys": report,
-                "tls": tls_state,
-                "tls_reloaded": tls_state == "reloaded",
-            }));
+            return Ok(Reloaded {
+                keys: report.clone(),
+                tls: tls_state,
+                tls_reloaded: tls_state == PartState::Reloaded,
+            });
         }
         (Err(_), Some(Err(_))) => format!(
             "fix the recipients file and the TLS certificate or key named above, {AGAIN}; until \
