@@ -4,7 +4,9 @@
 use super::tls::CertStore;
 use crate::adminapi::{AddKeyRequest, ErrorBody, ErrorCode, INTERNAL_MESSAGE, RetireRequest};
 use crate::portal::{Portal, PortalError};
-use actix_web::http::StatusCode;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -37,6 +39,55 @@ pub(super) fn failure(e: PortalError) -> HttpResponse {
 fn internal(context: &str, detail: impl std::fmt::Display) -> HttpResponse {
     tracing::error!(context, error = %detail, "admin request failed");
     error_answer(&ErrorBody::new(ErrorCode::Internal, INTERNAL_MESSAGE, None))
+}
+
+/// Fallback for paths the admin socket does not have.
+pub async fn not_found() -> HttpResponse {
+    error_answer(&ErrorBody::new(
+        ErrorCode::NotFound,
+        "the admin socket has no such route",
+        Some("is this `sealdrop` as new as the server? Run `sealdrop --version` on both".into()),
+    ))
+}
+
+/// Gives actix's 405 (whose `Allow` lists the methods the path has routes for) the admin error
+/// body, keeping that `Allow`.
+pub fn method_not_allowed<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, refused) = res.into_parts();
+    let allow = refused.headers().get(header::ALLOW).cloned();
+    let mut answer = error_answer(&ErrorBody::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} does not take {}", req.path(), req.method()),
+        allow
+            .as_ref()
+            .and_then(|a| a.to_str().ok())
+            .map(|a| format!("it takes {a}")),
+    ));
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, answer).map_into_right_body(),
+    ))
+}
+
+fn bad_request(err: impl std::fmt::Display + std::fmt::Debug + 'static) -> actix_web::Error {
+    let answer = error_answer(&ErrorBody::new(
+        ErrorCode::BadRequest,
+        format!("the request does not fit this route: {err}"),
+        Some("use a `sealdrop` as new as the server".into()),
+    ));
+    actix_web::error::InternalError::from_response(err, answer).into()
+}
+
+/// Extractor settings of the admin socket: a path, query or JSON body that does not fit its
+/// type is answered with the admin error body.
+pub fn extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().error_handler(|e, _| bad_request(e)))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| bad_request(e)))
+        .app_data(web::PathConfig::default().error_handler(|e, _| bad_request(e)));
 }
 
 pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(

@@ -113,33 +113,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Registers every admin route (served only on the Unix socket).
+/// Registers every admin route (served only on the Unix socket). Every path is a resource, so
+/// that a method it does not take gets 405 with `Allow`, not 404.
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(route::SUBMISSIONS, web::get().to(cases::list))
-        .route(route::SUBMISSION, web::get().to(cases::show))
-        .route(route::STATUS, web::post().to(cases::status))
-        .route(route::AUTHORITY, web::post().to(cases::authority))
-        .route(route::PURGE, web::post().to(cases::purge))
-        .route(route::NOTE, web::post().to(cases::note))
-        .route(route::REGISTER, web::get().to(cases::register))
+    let get = web::get;
+    let post = web::post;
+    cfg.configure(admin::extractors)
+        .service(web::resource(route::SUBMISSIONS).route(get().to(cases::list)))
+        .service(web::resource(route::SUBMISSION).route(get().to(cases::show)))
+        .service(web::resource(route::STATUS).route(post().to(cases::status)))
+        .service(web::resource(route::AUTHORITY).route(post().to(cases::authority)))
+        .service(web::resource(route::PURGE).route(post().to(cases::purge)))
+        .service(web::resource(route::NOTE).route(post().to(cases::note)))
+        .service(web::resource(route::EXPORT).route(get().to(admin::export)))
+        .service(web::resource(route::IMPORT).route(post().to(admin::import)))
+        .service(web::resource(route::REGISTER).route(get().to(cases::register)))
         .service(
             web::resource(route::INVITES)
-                .route(web::get().to(cases::invites))
-                .route(web::post().to(cases::invite)),
+                .route(get().to(cases::invites))
+                .route(post().to(cases::invite)),
         )
-        .route(route::METRICS, web::get().to(cases::metrics))
-        .route(route::EXPORT, web::get().to(admin::export))
-        .route(route::IMPORT, web::post().to(admin::import))
+        .service(web::resource(route::METRICS).route(get().to(cases::metrics)))
         .service(
             web::resource(route::KEYS)
-                .route(web::get().to(admin::keys))
-                .route(web::post().to(admin::add_key)),
+                .route(get().to(admin::keys))
+                .route(post().to(admin::add_key)),
         )
-        .route(route::RETIRE, web::post().to(admin::retire_key))
-        .route(route::RELOAD, web::post().to(admin::reload))
-        .route(route::AUDIT, web::get().to(admin::audit))
-        .route(route::BACKUP, web::get().to(admin::backup))
-        .route(route::HEALTH, web::get().to(admin::health));
+        .service(web::resource(route::RETIRE).route(post().to(admin::retire_key)))
+        .service(web::resource(route::RELOAD).route(post().to(admin::reload)))
+        .service(web::resource(route::AUDIT).route(get().to(admin::audit)))
+        .service(web::resource(route::BACKUP).route(get().to(admin::backup)))
+        .service(web::resource(route::HEALTH).route(get().to(admin::health)));
 }
 
 /// Innermost, so that the security headers and the request log see the rewritten 405.
@@ -313,10 +317,13 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         App::new()
             .app_data(web::Data::from(Arc::clone(&admin_portal)))
             .app_data(admin_certs.clone())
-            .wrap(not_allowed())
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::METHOD_NOT_ALLOWED, admin::method_not_allowed),
+            )
             .wrap_fn(log_request)
             .configure(admin_routes)
-            .default_service(web::to(respond::not_found))
+            .default_service(web::to(admin::not_found))
     })
     .workers(1)
     .shutdown_timeout(5)
