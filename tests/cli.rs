@@ -361,3 +361,65 @@ fn the_demo_folder_and_its_secrets_are_private_to_their_owner() {
         assert_eq!(mode(f) & 0o077, 0, "{} is open to others", f.display());
     }
 }
+
+#[test]
+fn a_duration_without_its_unit_is_refused_with_a_hint_before_anything_is_sent() {
+    // No server is needed: the command line refuses these before it connects.
+    for args in [
+        ["admin", "invite", "--expires", "7"],
+        ["admin", "list", "--due-within", "48"],
+        ["admin", "invite", "--expires", "2w"],
+    ] {
+        let o = run(&args);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        let err = stderr(&o);
+        assert!(err.starts_with("error: invalid value"), "{args:?}: {err}");
+        assert!(err.contains("unit"), "{args:?}: {err}");
+        assert!(
+            err.contains("hint: write durations with a unit, e.g. 7d or 48h"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("cannot reach"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn states_categories_decisions_and_formats_are_listed_and_a_typo_gets_a_suggestion() {
+    let help = String::from_utf8(run(&["admin", "status", "--help"]).stdout).unwrap();
+    for state in [
+        "acknowledged",
+        "assessed",
+        "in-progress",
+        "resolved",
+        "rejected",
+    ] {
+        assert!(help.contains(&format!("- {state}:")), "{help}");
+    }
+    assert!(!help.contains("- received:"), "{help}");
+    let typos = [
+        (
+            ["admin", "status", "2026-0001", "acknowleged"],
+            "'acknowledged'",
+        ),
+        (
+            ["admin", "list", "--category", "data_breach"],
+            "'data-breach'",
+        ),
+        (
+            ["admin", "list", "--status", "in_progress"],
+            "'in-progress'",
+        ),
+        (["admin", "authority", "2026-0001", "notifed"], "'notified'"),
+        (["admin", "register", "--format", "jsn"], "'json'"),
+    ];
+    for (args, suggestion) in typos {
+        let o = run(&args);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        let err = stderr(&o);
+        assert!(err.contains("possible values"), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("a similar value exists: {suggestion}")),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -4,16 +4,14 @@
 mod view;
 
 use crate::adminapi::{
-    self as api, AddKeyRequest, AuditEvent, AuthorityRequest, CaseView, Health, HealthStatus,
-    Invite, KeyUsage, ListFilter, NewInvite, NoteRequest, PurgeRequest, Purged, Record,
-    RegisterQuery, ReloadReport, Reloaded, RetireRequest, StatusRequest, route,
+    AddKeyRequest, AuditEvent, AuthorityRequest, CaseView, Health, HealthStatus, Invite,
+    InviteRequest, KeyUsage, ListFilter, NewInvite, NoteRequest, PurgeRequest, Purged, Record,
+    RegisterFormat, RegisterQuery, RegisterRow, ReloadReport, Reloaded, RetireRequest,
+    StatusRequest, route,
 };
 use crate::adminclient::{self, AdminError};
-use crate::cli::{AdminCommand, KeysCommand};
-use crate::config::HumanDuration;
+use crate::cli::{AdminCommand, KeysCommand, Target};
 use crate::open::{is_terminal_unsafe, terminal_safe};
-use crate::record::{AuthorityDecision, Category, Status};
-use crate::workflow::MAX_INVITE_DAYS;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -79,41 +77,16 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             follow_ups,
             json,
         } => {
-            let mut filter = ListFilter {
+            let filter = ListFilter {
+                key: key
+                    .map(|k| path_segment(&k).map(str::to_owned))
+                    .transpose()?,
+                status,
+                category,
                 overdue,
+                due_within_secs: due_within.map(|d| d.0.as_secs()),
                 addenda: follow_ups,
-                ..ListFilter::default()
             };
-            if let Some(k) = key {
-                filter.key = Some(path_segment(&k)?.to_owned());
-            }
-            if let Some(s) = status {
-                filter.status = Some(s.parse::<Status>().map_err(|()| {
-                    fail(
-                        format!("{s:?} is not a state"),
-                        "states: received, acknowledged, assessed, in-progress, resolved, rejected",
-                    )
-                })?);
-            }
-            if let Some(c) = category {
-                filter.category = Some(c.parse::<Category>().map_err(|()| {
-                    fail(
-                        format!("{c:?} is not a category"),
-                        "categories: vulnerability, data-breach, incident",
-                    )
-                })?);
-            }
-            if let Some(d) = due_within {
-                if !d.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
-                    return Err(fail(
-                        format!("--due-within {d} has no unit"),
-                        "write durations like 2d, 12h or 90m",
-                    ));
-                }
-                let d = HumanDuration::parse(&d)
-                    .map_err(|e| fail(e, "write durations like 2d, 12h or 90m"))?;
-                filter.due_within_secs = Some(d.0.as_secs());
-            }
             let cases: Vec<CaseView> =
                 adminclient::get_json(socket, &with_query(route::SUBMISSIONS, &filter)?)?;
             if json {
@@ -123,13 +96,11 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        AdminCommand::Status { case, state, note } => {
-            let status = state.parse::<Status>().map_err(|()| {
-                fail(
-                    format!("{state:?} is not a state"),
-                    "states: acknowledged, assessed, in-progress, resolved, rejected",
-                )
-            })?;
+        AdminCommand::Status {
+            case,
+            state: Target(status),
+            note,
+        } => {
             let v: CaseView = adminclient::post_json(
                 socket,
                 &route::with(route::STATUS, path_segment(&case)?),
@@ -144,12 +115,6 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             decision,
             note,
         } => {
-            let decision = decision.parse::<AuthorityDecision>().map_err(|()| {
-                fail(
-                    format!("{decision:?} is not a decision"),
-                    "use notified or not-required",
-                )
-            })?;
             let _: CaseView = adminclient::post_json(
                 socket,
                 &route::with(route::AUTHORITY, path_segment(&case)?),
@@ -162,45 +127,30 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Register { format } => {
-            match format.as_str() {
-                "json" => {
-                    let rows: Vec<api::RegisterRow> =
-                        adminclient::get_json(socket, route::REGISTER)?;
+            let query = RegisterQuery {
+                format: Some(format),
+            };
+            let path = with_query(route::REGISTER, &query)?;
+            match format {
+                RegisterFormat::Json => {
+                    let rows: Vec<RegisterRow> = adminclient::get_json(socket, &path)?;
                     print_json(&rows);
                 }
-                "csv" => {
-                    let query = RegisterQuery {
-                        format: Some(api::RegisterFormat::Csv),
-                    };
-                    let resp = adminclient::get(socket, &with_query(route::REGISTER, &query)?)?;
-                    let (_, body) = adminclient::read_ok(resp)?;
+                RegisterFormat::Csv => {
+                    let (_, body) = adminclient::read_ok(adminclient::get(socket, &path)?)?;
                     std::io::stdout()
                         .write_all(&body)
                         .map_err(AdminError::from)?;
-                }
-                other => {
-                    return Err(fail(
-                        format!("unknown format {other:?}"),
-                        "use --format csv or --format json",
-                    ));
                 }
             }
             Ok(())
         }
         AdminCommand::Invite { expires, note } => {
-            let d = HumanDuration::parse(&expires)
-                .map_err(|e| fail(e, "write durations like 7d or 48h"))?;
-            if d.0.as_secs() < 1 || d.0.as_secs() > MAX_INVITE_DAYS * 86_400 {
-                return Err(fail(
-                    format!("--expires {expires} is out of range"),
-                    format!("invitations are valid between 1 second and {MAX_INVITE_DAYS} days"),
-                ));
-            }
             let v: NewInvite = adminclient::post_json(
                 socket,
                 route::INVITES,
-                &api::InviteRequest {
-                    expires_secs: d.0.as_secs(),
+                &InviteRequest {
+                    expires_secs: expires.0.as_secs(),
                     note,
                 },
             )?;
