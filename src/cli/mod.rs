@@ -2,9 +2,11 @@
 //! read, so that `--help`, the man page and the completions list what is accepted.
 
 mod admin;
+mod docs;
 mod values;
 
 pub use admin::AdminCommand;
+pub use docs::{write_completions, write_man_pages};
 pub use values::{Span, Target};
 
 use clap::{Parser, Subcommand};
@@ -95,6 +97,18 @@ pub enum Command {
         /// The new data directory (must be new or empty).
         #[arg(long)]
         data_dir: PathBuf,
+    },
+    /// Write the man pages (sealdrop.1 and one per subcommand) into a folder.
+    Manpage {
+        /// The folder (created if needed; pages in it are replaced).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print the completion script for a shell, e.g. `sealdrop completions bash >
+    /// /usr/share/bash-completion/completions/sealdrop`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Verify and decrypt an exported bundle, offline.
     Open {
