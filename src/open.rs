@@ -70,7 +70,11 @@ impl OpenError {
             OpenError::OutputNotEmpty(_) => {
                 Some("choose a new folder with -o; open never overwrites".into())
             }
-            OpenError::Io(_) => None,
+            OpenError::Io(_) => Some(
+                "check the bundle's path, and that the folder or file given with -o can be \
+                 written"
+                    .into(),
+            ),
         }
     }
 }

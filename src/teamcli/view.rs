@@ -213,8 +213,16 @@ pub fn invites(list: &[Invite]) -> String {
     o
 }
 
-/// `keys list`.
+/// `keys list`: active keys first, each group oldest first.
 pub fn keys(list: &[KeyUsage]) -> String {
+    let mut list: Vec<&KeyUsage> = list.iter().collect();
+    list.sort_by(|a, b| {
+        (!a.active, &a.info.first_seen, &a.info.id).cmp(&(
+            !b.active,
+            &b.info.first_seen,
+            &b.info.id,
+        ))
+    });
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -241,8 +249,7 @@ pub fn keys(list: &[KeyUsage]) -> String {
 pub fn audit(events: &[AuditEvent]) -> String {
     let mut o = String::new();
     for e in events {
-        let _ = writeln!(
-            o,
+        let line = format!(
             "{}  {:<19} {:<13} {:<10} {}",
             e.at,
             e.event,
@@ -250,6 +257,7 @@ pub fn audit(events: &[AuditEvent]) -> String {
             or_dash(e.case.as_deref()),
             e.detail
         );
+        let _ = writeln!(o, "{}", line.trim_end());
     }
     o
 }

@@ -102,7 +102,16 @@ impl WorkflowError {
             WorkflowError::BreachUndecided(case) => format!(
                 "record it first: sealdrop admin authority {case} notified|not-required --note TEXT"
             ),
-            WorkflowError::NotABreach(_) | WorkflowError::Purged { .. } => return None,
+            WorkflowError::NotABreach(_) => {
+                "only data-breach cases have an authority decision; record other facts with \
+                 `sealdrop admin note`"
+                    .into()
+            }
+            WorkflowError::Purged { .. } => {
+                "its tombstone stays in `sealdrop admin list` and the register; nothing else \
+                 of it is left"
+                    .into()
+            }
             WorkflowError::AlreadyDecided { case, .. } => format!(
                 "a recorded decision is part of the register and is not changed; record later facts \
                  with: sealdrop admin note {case} TEXT"
