@@ -6,8 +6,8 @@ mod view;
 use crate::adminapi::{
     AddKeyRequest, AuditEvent, AuthorityRequest, CaseView, Health, HealthStatus, Invite,
     InviteRequest, KeyUsage, ListFilter, NewInvite, NoteRequest, PurgeRequest, Purged, Record,
-    RegisterFormat, RegisterQuery, RegisterRow, ReloadReport, Reloaded, RetireRequest,
-    StatusRequest, route,
+    RegisterFormat, RegisterQuery, RegisterRow, ReloadReport, ReloadRequest, Reloaded,
+    RetireRequest, StatusRequest, route,
 };
 use crate::adminclient::{self, AdminError};
 use crate::cli::{AdminCommand, KeysCommand, Target};
@@ -284,8 +284,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
 pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Reload => {
-            let v: Reloaded =
-                adminclient::post_json(socket, route::RELOAD, &serde_json::json!({}))?;
+            let v: Reloaded = adminclient::post_json(socket, route::RELOAD, &ReloadRequest {})?;
             out(&format!(
                 "Reloaded. Active keys: {}\n",
                 view::key_list(&v.keys.active)
