@@ -97,7 +97,8 @@
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
 //! `http::tls` (server) and `outbound::tls` (client), sha2: `digest`, jiff time zones:
-//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`).
+//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`, clap with clap_mangen and
+//! clap_complete: `cli`).
 
 #![forbid(unsafe_code)]
 
