@@ -1,7 +1,8 @@
 //! The `sealdrop admin` subcommands.
 
-use super::values::{Span, Target};
+use super::values::{self, Span, Target};
 use crate::adminapi::RegisterFormat;
+use crate::keys::KeyId;
 use crate::record::{AuthorityDecision, Category, Status};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -12,8 +13,8 @@ pub enum AdminCommand {
     /// List cases with their state and the next deadline; warns before retention deletions.
     List {
         /// Only those encrypted to this key id (readable with it, maybe also with others).
-        #[arg(long)]
-        key: Option<String>,
+        #[arg(long, value_name = "KEY_ID", value_parser = values::key_id)]
+        key: Option<KeyId>,
         /// Only in this state.
         #[arg(long, value_name = "STATE")]
         status: Option<Status>,

@@ -9,6 +9,7 @@ pub use admin::AdminCommand;
 pub use docs::{write_completions, write_man_pages};
 pub use values::{Span, Target};
 
+use crate::keys::KeyId;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -139,7 +140,8 @@ pub enum KeysCommand {
     /// Comment a key out of the recipients file (with date and reason) and reload.
     Retire {
         /// The key id (`sealdrop keys list`).
-        key_id: String,
+        #[arg(value_parser = values::key_id)]
+        key_id: KeyId,
         /// Why, for the file and the audit trail.
         #[arg(long, default_value = "retired")]
         reason: String,

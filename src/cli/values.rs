@@ -4,6 +4,7 @@
 
 use crate::adminapi::RegisterFormat;
 use crate::config::HumanDuration;
+use crate::keys::KeyId;
 use crate::record::{AuthorityDecision, Category, Status};
 use crate::workflow::MAX_INVITE_DAYS;
 use clap::ValueEnum;
@@ -90,6 +91,16 @@ impl ValueEnum for RegisterFormat {
             RegisterFormat::Csv => PossibleValue::new("csv").help("for spreadsheets (RFC 4180)"),
             RegisterFormat::Json => PossibleValue::new("json").help("one object per case"),
         })
+    }
+}
+
+/// Reads a key id: 12 lowercase hex digits, as `sealdrop keys list` shows them.
+pub fn key_id(text: &str) -> Result<KeyId, String> {
+    let id = KeyId(text.trim().to_ascii_lowercase());
+    if id.is_well_formed() {
+        Ok(id)
+    } else {
+        Err("a key id is 12 hex digits; `sealdrop keys list` shows them".into())
     }
 }
 

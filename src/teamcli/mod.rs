@@ -78,9 +78,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             json,
         } => {
             let filter = ListFilter {
-                key: key
-                    .map(|k| path_segment(&k).map(str::to_owned))
-                    .transpose()?,
+                key: key.map(|k| k.0),
                 status,
                 category,
                 overdue,
@@ -302,7 +300,7 @@ pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
         KeysCommand::Retire { key_id, reason } => {
             let v: ReloadReport = adminclient::post_json(
                 socket,
-                &route::with(route::RETIRE, path_segment(&key_id)?),
+                &route::with(route::RETIRE, &key_id.0),
                 &RetireRequest { reason },
             )?;
             out(&format!(
