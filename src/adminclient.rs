@@ -1,6 +1,10 @@
 //! The CLI side of the admin socket: a small HTTP/1.1 client over a Unix socket
-//! (one request per connection, chunked or sized bodies).
+//! (one request per connection, chunked or sized bodies) that reads every answer into its
+//! `adminapi` type.
 
+use crate::adminapi::{ErrorBody, ErrorCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -19,13 +23,21 @@ pub enum AdminError {
     /// The exchange broke off.
     #[error("the server's answer broke off: {0}")]
     Io(#[from] io::Error),
+    /// The answer does not have the shape of the route's type.
+    #[error("the server's answer (HTTP {status}) does not fit this sealdrop: {problem}")]
+    Unreadable {
+        /// HTTP status.
+        status: u16,
+        /// What did not fit.
+        problem: String,
+    },
     /// The server answered with an error.
     #[error("{message} ({code})")]
     Server {
         /// HTTP status.
         status: u16,
         /// Stable error code.
-        code: String,
+        code: ErrorCode,
         /// Human message.
         message: String,
         /// What to do next, when the server says.
@@ -41,11 +53,19 @@ impl crate::error::Hint for AdminError {
                  here (admin commands talk to the running server through server.admin_socket)"
                     .into(),
             ),
-            AdminError::Server { hint: Some(h), .. } => Some(h.clone()),
-            AdminError::Server { status: 404, .. } => {
-                Some("`sealdrop admin list` shows the case numbers".into())
+            AdminError::Unreadable { .. } => {
+                Some("run the same version of sealdrop as the server (`sealdrop --version`)".into())
             }
-            _ => None,
+            AdminError::Server { hint: Some(h), .. } => Some(h.clone()),
+            AdminError::Server {
+                code: ErrorCode::NotFound,
+                ..
+            } => Some("`sealdrop admin list` shows the case numbers".into()),
+            AdminError::Server {
+                code: ErrorCode::Internal,
+                ..
+            } => Some("the server's log says what failed".into()),
+            AdminError::Io(_) | AdminError::Server { .. } => None,
         }
     }
 }
@@ -154,17 +174,17 @@ pub fn send(
     Ok(Response { status, body })
 }
 
-/// `GET path`, expecting JSON; a non-2xx answer becomes `AdminError::Server`.
-pub fn get_json(socket: &Path, path: &str) -> Result<serde_json::Value, AdminError> {
+/// `GET path`, read into `T`; a non-2xx answer becomes `AdminError::Server`.
+pub fn get_json<T: DeserializeOwned>(socket: &Path, path: &str) -> Result<T, AdminError> {
     json_response(get(socket, path)?)
 }
 
-/// `POST path` with a JSON body, expecting JSON.
-pub fn post_json(
+/// `POST path` with `body` as JSON, the answer read into `T`.
+pub fn post_json<T: DeserializeOwned>(
     socket: &Path,
     path: &str,
-    body: &serde_json::Value,
-) -> Result<serde_json::Value, AdminError> {
+    body: &impl Serialize,
+) -> Result<T, AdminError> {
     let bytes = serde_json::to_vec(body).map_err(io::Error::other)?;
     let len = bytes.len() as u64;
     json_response(send(
@@ -175,26 +195,38 @@ pub fn post_json(
     )?)
 }
 
-/// Reads a JSON response; a non-2xx answer becomes `AdminError::Server`.
-pub fn json_response(mut resp: Response) -> Result<serde_json::Value, AdminError> {
-    let mut body = Vec::new();
-    resp.read_to_end(&mut body)?;
-    let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| io::Error::other(format!("the server sent invalid JSON: {e}")))?;
-    if !(200..300).contains(&resp.status) {
-        return Err(server_error(resp.status, &value));
-    }
-    Ok(value)
+/// Reads a JSON answer into `T`; a non-2xx answer becomes `AdminError::Server`.
+pub fn json_response<T: DeserializeOwned>(resp: Response) -> Result<T, AdminError> {
+    let (status, body) = read_ok(resp)?;
+    serde_json::from_slice(&body).map_err(|e| AdminError::Unreadable {
+        status,
+        problem: e.to_string(),
+    })
 }
 
-/// Turns an error body into `AdminError::Server`.
-pub fn server_error(status: u16, value: &serde_json::Value) -> AdminError {
-    let field = |k: &str| value["error"][k].as_str().unwrap_or("unknown").to_owned();
-    AdminError::Server {
-        status,
-        code: field("code"),
-        message: field("message"),
-        hint: value["error"]["hint"].as_str().map(str::to_owned),
+/// Reads a whole answer: the bytes of a 2xx, `AdminError::Server` for any other.
+pub fn read_ok(mut resp: Response) -> Result<(u16, Vec<u8>), AdminError> {
+    let mut body = Vec::new();
+    resp.read_to_end(&mut body)?;
+    if !(200..300).contains(&resp.status) {
+        return Err(server_error(resp.status, &body));
+    }
+    Ok((resp.status, body))
+}
+
+/// Turns an error answer into `AdminError::Server`.
+pub fn server_error(status: u16, body: &[u8]) -> AdminError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody { error }) => AdminError::Server {
+            status,
+            code: error.code,
+            message: error.message,
+            hint: error.hint,
+        },
+        Err(e) => AdminError::Unreadable {
+            status,
+            problem: e.to_string(),
+        },
     }
 }
 

@@ -2,30 +2,13 @@
 //! changes, the authority decision, the breach register, invitations, purging (on demand and by
 //! the retention rule) and the reporter's status lookup.
 
+use crate::adminapi::{CaseView, ListFilter, NewInvite, Purged, RegisterRow};
 use crate::portal::{Portal, PortalError};
 use crate::record::{AuditEvent, AuthorityDecision, Record, Status};
 use crate::reference::{InviteToken, Reference};
 use crate::store::{Invite, StoreError};
-use crate::workflow::{self, CaseView, ListFilter, RegisterRow, ReporterStatus, WorkflowError};
-use serde::Serialize;
+use crate::workflow::{self, ReporterStatus, WorkflowError};
 use std::time::Duration;
-
-/// A new invitation, as the team gets it (the token is shown only this once).
-#[derive(Debug, Clone, Serialize)]
-pub struct NewInvite {
-    /// The link to send the reporter.
-    pub url: String,
-    /// The stored invitation.
-    #[serde(flatten)]
-    pub invite: Invite,
-}
-
-/// What a purge removed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Purged {
-    /// The cases whose ciphertext was deleted (a case and its follow-ups).
-    pub cases: Vec<String>,
-}
 
 impl Portal {
     fn audit_case(&self, event: &str, case: &str, detail: String) -> Result<(), StoreError> {

@@ -245,7 +245,7 @@ pub struct Stops {
 }
 
 /// Where a clock stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClockState {
     /// Stopped on time.

@@ -13,6 +13,7 @@
 //! reporter ◀── 201 receipt: reference (shown once), case number, ciphertext SHA-256 per file
 //!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
+//!           (both ends speak adminapi: each route's path, request and answer type, one error body)
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
 //!
 //! rotation: keys/recipients.txt ◀── rotation (keys add / retire edit it atomically)
@@ -97,10 +98,12 @@
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
 //! `http::tls` (server) and `outbound::tls` (client), sha2: `digest`, jiff time zones:
-//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`, askama: `http::pages`).
+//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`, askama: `http::pages`, clap with
+//! clap_mangen and clap_complete: `cli`).
 
 #![forbid(unsafe_code)]
 
+pub mod adminapi;
 pub mod adminclient;
 pub mod bundle;
 pub mod cases;

@@ -155,6 +155,29 @@ fn run(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Manpage { output } => {
+            let written = sealdrop::cli::write_man_pages(&output).map_err(|e| {
+                fail(
+                    format!("cannot write the man pages into {}: {e}", output.display()),
+                    "pass -o with a folder you can write to",
+                )
+            })?;
+            println!(
+                "Wrote {} man pages into {}; `man -l {}` shows the first.",
+                written.len(),
+                output.display(),
+                output.join("sealdrop.1").display()
+            );
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            sealdrop::cli::write_completions(shell, &mut std::io::stdout()).map_err(|e| {
+                fail(
+                    format!("cannot write the completions: {e}"),
+                    "redirect the output to a file",
+                )
+            })
+        }
         Command::Open {
             bundle,
             identities,

@@ -1,9 +1,9 @@
 //! Counters for monitoring, rendered in the Prometheus text format on the admin socket. They
 //! count events and states, never anything a reporter wrote.
 
+use crate::adminapi::CaseView;
 use crate::deadlines::ClockState;
 use crate::record::{Category, Status};
-use crate::workflow::CaseView;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;

@@ -69,7 +69,11 @@ impl crate::error::Hint for OpenError {
             OpenError::OutputNotEmpty(_) => {
                 Some("choose a new folder with -o; open never overwrites".into())
             }
-            OpenError::Io(_) => None,
+            OpenError::Io(_) => Some(
+                "check the bundle's path, and that the folder or file given with -o can be \
+                 written"
+                    .into(),
+            ),
         }
     }
 }

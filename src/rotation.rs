@@ -1,38 +1,12 @@
 //! Key rotation on the running portal: reload the recipients file, add and retire keys (the file
 //! stays the one source of truth), count what each key can read, and keep the audit trail.
 
+use crate::adminapi::{KeyUsage, ReloadReport};
 use crate::clock::Clock;
 use crate::keys::{self, KeyId, KeyRing};
 use crate::portal::{Portal, PortalError};
-use crate::record::{AuditEvent, KeyInfo};
+use crate::record::AuditEvent;
 use crate::store::{Db, StoreError};
-use serde::Serialize;
-
-/// What a reload changed.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReloadReport {
-    /// Ids now in force.
-    pub active: Vec<KeyId>,
-    /// Ids that appeared.
-    pub added: Vec<KeyId>,
-    /// Ids that left the file.
-    pub retired: Vec<KeyId>,
-}
-
-/// One key with the number of stored submissions it can read.
-#[derive(Debug, Clone, Serialize)]
-pub struct KeyUsage {
-    /// What is known about the key.
-    #[serde(flatten)]
-    pub info: KeyInfo,
-    /// True while it is in the recipients file.
-    pub active: bool,
-    /// Stored submissions encrypted to it.
-    pub readable: usize,
-    /// Stored submissions encrypted to it and to no other key: while this is above zero,
-    /// destroying its identity destroys those submissions.
-    pub sole: usize,
-}
 
 fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
     std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {

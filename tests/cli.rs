@@ -361,3 +361,159 @@ fn the_demo_folder_and_its_secrets_are_private_to_their_owner() {
         assert_eq!(mode(f) & 0o077, 0, "{} is open to others", f.display());
     }
 }
+
+#[test]
+fn a_duration_without_its_unit_is_refused_with_a_hint_before_anything_is_sent() {
+    // No server is needed: the command line refuses these before it connects.
+    for args in [
+        ["admin", "invite", "--expires", "7"],
+        ["admin", "list", "--due-within", "48"],
+        ["admin", "invite", "--expires", "2w"],
+    ] {
+        let o = run(&args);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        let err = stderr(&o);
+        assert!(err.starts_with("error: invalid value"), "{args:?}: {err}");
+        assert!(err.contains("unit"), "{args:?}: {err}");
+        assert!(
+            err.contains("hint: write durations with a unit, e.g. 7d or 48h"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("cannot reach"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn states_categories_decisions_and_formats_are_listed_and_a_typo_gets_a_suggestion() {
+    let help = String::from_utf8(run(&["admin", "status", "--help"]).stdout).unwrap();
+    for state in [
+        "acknowledged",
+        "assessed",
+        "in-progress",
+        "resolved",
+        "rejected",
+    ] {
+        assert!(help.contains(&format!("- {state}:")), "{help}");
+    }
+    assert!(!help.contains("- received:"), "{help}");
+    let typos = [
+        (
+            ["admin", "status", "2026-0001", "acknowleged"],
+            "'acknowledged'",
+        ),
+        (
+            ["admin", "list", "--category", "data_breach"],
+            "'data-breach'",
+        ),
+        (
+            ["admin", "list", "--status", "in_progress"],
+            "'in-progress'",
+        ),
+        (["admin", "authority", "2026-0001", "notifed"], "'notified'"),
+        (["admin", "register", "--format", "jsn"], "'json'"),
+    ];
+    for (args, suggestion) in typos {
+        let o = run(&args);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        let err = stderr(&o);
+        assert!(err.contains("possible values"), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("a similar value exists: {suggestion}")),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Every subcommand's path, as its man page names it: `sealdrop-admin-list`, ….
+fn subcommand_pages(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("{prefix}-{}", sub.get_name());
+        subcommand_pages(sub, &name, out);
+        out.push(name);
+    }
+}
+
+#[test]
+fn the_man_pages_cover_every_subcommand_and_render_without_warnings() {
+    use clap::CommandFactory;
+    let dir = TempDir::new("man");
+    let o = run(&["manpage", "-o", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut pages = Vec::new();
+    subcommand_pages(&sealdrop::cli::Cli::command(), "sealdrop", &mut pages);
+    let root = std::fs::read_to_string(dir.path().join("sealdrop.1")).unwrap();
+    for top in sealdrop::cli::Cli::command().get_subcommands() {
+        assert!(
+            root.contains(&format!("sealdrop\\-{}(1)", top.get_name())),
+            "sealdrop.1 does not list {}",
+            top.get_name()
+        );
+    }
+    pages.push("sealdrop".into());
+    let mut written: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    let mut want: Vec<String> = pages.iter().map(|p| format!("{p}.1")).collect();
+    want.sort();
+    assert_eq!(written, want);
+    // man(1) renders each page (groff's warnings on); without it, the pages are at least there.
+    if std::process::Command::new("man")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("man is not installed: rendering not checked");
+        return;
+    }
+    for page in &pages {
+        let r = std::process::Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(dir.path().join(format!("{page}.1")))
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&r.stdout);
+        assert!(
+            r.status.success() && r.stderr.is_empty(),
+            "{page}: {}",
+            stderr(&r)
+        );
+        assert!(
+            text.contains("NAME") && text.contains(page.as_str()),
+            "{page}: {text}"
+        );
+    }
+}
+
+#[test]
+fn completions_are_written_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "complete -F _sealdrop"),
+        ("zsh", "#compdef sealdrop"),
+        ("fish", "complete -c sealdrop"),
+    ] {
+        let o = run(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {script}");
+        // The values clap knows are offered too.
+        assert!(script.contains("in-progress"), "{shell}");
+    }
+    let o = run(&["completions", "tcsh"]);
+    assert!(!o.status.success() && stderr(&o).contains("possible values"));
+    // The bash script is valid bash.
+    let script = run(&["completions", "bash"]).stdout;
+    let dir = TempDir::new("completions");
+    let file = dir.path().join("sealdrop.bash");
+    std::fs::write(&file, script).unwrap();
+    if let Ok(o) = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+    {
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}

@@ -1,15 +1,15 @@
 //! Admin routes, served only on the Unix socket: export, import, backup, health, keys (list,
 //! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
-use super::respond;
 use super::tls::CertStore;
-use crate::error::ApiError;
-use crate::error::Hint;
+use crate::adminapi::{AddKeyRequest, ErrorBody, ErrorCode, INTERNAL_MESSAGE, RetireRequest};
 use crate::portal::{Portal, PortalError};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use serde::Deserialize;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -18,62 +18,99 @@ use tokio::sync::mpsc;
 #[derive(Clone, Default)]
 pub struct Tls(pub Option<Arc<CertStore>>);
 
-pub(super) fn failure(req: &HttpRequest, e: PortalError) -> HttpResponse {
-    let (status, code) = match &e {
-        PortalError::NoSuchCase(_) => (404, "not-found"),
-        PortalError::Keys(
-            crate::keys::KeyError::SameKeys(_) | crate::keys::KeyError::NoActiveKey(_),
-        ) => (422, "import-refused"),
-        PortalError::Keys(_) => (422, "keys-refused"),
-        PortalError::Import(_) => (422, "import-refused"),
-        PortalError::Workflow(crate::workflow::WorkflowError::Purged { .. }) => (410, "purged"),
-        PortalError::Workflow(_) => (409, "workflow-refused"),
-        _ => return respond::error(req, &ApiError::internal("admin", e)),
-    };
-    refusal(status, code, &e.to_string(), e.hint())
+/// The one builder of admin error answers: the status comes from the code.
+pub(super) fn error_answer(body: &ErrorBody) -> HttpResponse {
+    let status =
+        StatusCode::from_u16(body.error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).json(body)
 }
 
-/// An admin error: `{"error": {"code", "message", "hint"}}`.
-pub(super) fn refusal(
-    status: u16,
-    code: &str,
-    message: &str,
-    hint: Option<String>,
-) -> HttpResponse {
-    let mut body = serde_json::json!({ "error": { "code": code, "message": message } });
-    if let Some(h) = hint {
-        body["error"]["hint"] = serde_json::Value::String(h);
+/// The answer to a domain error ([`ErrorCode::of`] decides its code); internal detail goes to
+/// the log only.
+pub(super) fn failure(e: PortalError) -> HttpResponse {
+    let body = ErrorBody::of(&e);
+    if body.error.code == ErrorCode::Internal {
+        tracing::error!(error = %e, "admin request failed");
     }
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
-        .json(body)
+    error_answer(&body)
+}
+
+/// A task of the server itself failed (panicked or was cancelled).
+fn internal(context: &str, detail: impl std::fmt::Display) -> HttpResponse {
+    tracing::error!(context, error = %detail, "admin request failed");
+    error_answer(&ErrorBody::new(ErrorCode::Internal, INTERNAL_MESSAGE, None))
+}
+
+/// Fallback for paths the admin socket does not have.
+pub async fn not_found() -> HttpResponse {
+    error_answer(&ErrorBody::new(
+        ErrorCode::NotFound,
+        "the admin socket has no such route",
+        Some("is this `sealdrop` as new as the server? Run `sealdrop --version` on both".into()),
+    ))
+}
+
+/// Gives actix's 405 (whose `Allow` lists the methods the path has routes for) the admin error
+/// body, keeping that `Allow`.
+pub fn method_not_allowed<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, refused) = res.into_parts();
+    let allow = refused.headers().get(header::ALLOW).cloned();
+    let mut answer = error_answer(&ErrorBody::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} does not take {}", req.path(), req.method()),
+        allow
+            .as_ref()
+            .and_then(|a| a.to_str().ok())
+            .map(|a| format!("it takes {a}")),
+    ));
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, answer).map_into_right_body(),
+    ))
+}
+
+fn bad_request(err: impl std::fmt::Display + std::fmt::Debug + 'static) -> actix_web::Error {
+    let answer = error_answer(&ErrorBody::new(
+        ErrorCode::BadRequest,
+        format!("the request does not fit this route: {err}"),
+        Some("use a `sealdrop` as new as the server".into()),
+    ));
+    actix_web::error::InternalError::from_response(err, answer).into()
+}
+
+/// Extractor settings of the admin socket: a path, query or JSON body that does not fit its
+/// type is answered with the admin error body.
+pub fn extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().error_handler(|e, _| bad_request(e)))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| bad_request(e)))
+        .app_data(web::PathConfig::default().error_handler(|e, _| bad_request(e)));
 }
 
 pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(
-    req: &HttpRequest,
     portal: web::Data<Portal>,
     f: impl FnOnce(&Portal) -> Result<T, PortalError> + Send + 'static,
 ) -> HttpResponse {
     match portal.into_inner().blocking(f).await {
         Ok(v) => HttpResponse::Ok().json(v),
-        Err(e) => failure(req, e),
+        Err(e) => failure(e),
     }
 }
 
 /// `GET /v1/submissions/{case}/export`: the bundle as a streamed tar, built on a blocking
 /// thread and passed on through a bounded channel.
-pub async fn export(
-    req: HttpRequest,
-    case: web::Path<String>,
-    portal: web::Data<Portal>,
-) -> HttpResponse {
+pub async fn export(case: web::Path<String>, portal: web::Data<Portal>) -> HttpResponse {
     let record = match portal.show(&case).await {
         Ok(r) if r.purged_at.is_some() => {
             let at = r.purged_at.clone().unwrap_or_default();
             let e = crate::workflow::WorkflowError::Purged { case: r.case, at };
-            return failure(&req, e.into());
+            return failure(e.into());
         }
         Ok(r) => r,
-        Err(e) => return failure(&req, e),
+        Err(e) => return failure(e),
     };
     let portal = portal.into_inner();
     stream_tar(move |out| {
@@ -99,8 +136,15 @@ pub async fn backup(portal: web::Data<Portal>) -> HttpResponse {
 }
 
 /// `GET /v1/health`: what monitoring needs, without reporter data.
-pub async fn health(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    blocking(&req, portal, |p| p.health_blocking()).await
+pub async fn health(portal: web::Data<Portal>) -> HttpResponse {
+    let figures = portal.into_inner().blocking(|p| p.health_blocking()).await;
+    // The portal builds the figures as JSON; reading them into the protocol type here keeps
+    // the answer to its shape.
+    match figures.map(serde_json::from_value::<crate::adminapi::Health>) {
+        Ok(Ok(health)) => HttpResponse::Ok().json(health),
+        Ok(Err(e)) => internal("health", e),
+        Err(e) => failure(e),
+    }
 }
 
 /// Streams what `write` produces on a blocking thread through a bounded channel; a failure
@@ -127,7 +171,6 @@ fn stream_tar(
 /// `POST /v1/submissions/{case}/import`: a re-keyed bundle as the body, streamed through a
 /// bounded channel into the blocking importer.
 pub async fn import(
-    req: HttpRequest,
     case: web::Path<String>,
     mut payload: web::Payload,
     portal: web::Data<Portal>,
@@ -160,77 +203,56 @@ pub async fn import(
     drop(tx);
     match task.await {
         Ok(Ok(record)) => HttpResponse::Ok().json(record),
-        Ok(Err(e)) => failure(&req, e),
-        Err(e) => respond::error(&req, &ApiError::internal("import", e)),
+        Ok(Err(e)) => failure(e),
+        Err(e) => internal("import", e),
     }
 }
 
 /// `GET /v1/keys`
-pub async fn keys(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    blocking(&req, portal, |p| p.key_usage_blocking()).await
-}
-
-/// Body of `POST /v1/keys`.
-#[derive(Deserialize)]
-pub struct AddKey {
-    recipient: String,
-    #[serde(default)]
-    label: String,
+pub async fn keys(portal: web::Data<Portal>) -> HttpResponse {
+    blocking(portal, |p| p.key_usage_blocking()).await
 }
 
 /// `POST /v1/keys`
-pub async fn add_key(
-    req: HttpRequest,
-    body: web::Json<AddKey>,
-    portal: web::Data<Portal>,
-) -> HttpResponse {
-    let AddKey { recipient, label } = body.into_inner();
-    blocking(&req, portal, move |p| {
-        p.add_key_blocking(&recipient, &label)
-    })
-    .await
-}
-
-/// Body of `POST /v1/keys/{id}/retire`.
-#[derive(Deserialize)]
-pub struct Retire {
-    #[serde(default)]
-    reason: String,
+pub async fn add_key(body: web::Json<AddKeyRequest>, portal: web::Data<Portal>) -> HttpResponse {
+    let AddKeyRequest { recipient, label } = body.into_inner();
+    blocking(portal, move |p| p.add_key_blocking(&recipient, &label)).await
 }
 
 /// `POST /v1/keys/{id}/retire`
 pub async fn retire_key(
-    req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<Retire>,
+    body: web::Json<RetireRequest>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
     let id = id.into_inner();
     let reason = body.into_inner().reason;
-    blocking(&req, portal, move |p| p.retire_key_blocking(&id, &reason)).await
+    blocking(portal, move |p| p.retire_key_blocking(&id, &reason)).await
 }
 
 /// `POST /v1/reload`: keys and TLS certificate, like SIGHUP.
-pub async fn reload(
-    req: HttpRequest,
-    portal: web::Data<Portal>,
-    tls: web::Data<Tls>,
-) -> HttpResponse {
+pub async fn reload(portal: web::Data<Portal>, tls: web::Data<Tls>) -> HttpResponse {
     let tls = tls.get_ref().clone();
     let portal = portal.into_inner();
     match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls)).await {
-        Ok(Ok(report)) => HttpResponse::Ok().json(report),
-        Ok(Err(refused)) => HttpResponse::UnprocessableEntity().json(serde_json::json!({
-            "error": { "code": "reload-refused", "message": refused.message, "hint": refused.hint,
-                       "keys": refused.keys, "tls": refused.tls }
-        })),
-        Err(e) => respond::error(&req, &ApiError::internal("reload", e)),
+        Ok(Ok(reloaded)) => HttpResponse::Ok().json(reloaded),
+        Ok(Err(refused)) => {
+            let mut body = ErrorBody::new(
+                ErrorCode::ReloadRefused,
+                refused.message,
+                Some(refused.hint),
+            );
+            body.error.keys = Some(refused.keys);
+            body.error.tls = Some(refused.tls);
+            error_answer(&body)
+        }
+        Err(e) => internal("reload", e),
     }
 }
 
 /// `GET /v1/audit`
-pub async fn audit(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    blocking(&req, portal, |p| p.audit_blocking()).await
+pub async fn audit(portal: web::Data<Portal>) -> HttpResponse {
+    blocking(portal, |p| p.audit_blocking()).await
 }
 
 struct ChannelWriter(mpsc::Sender<io::Result<Bytes>>);

@@ -15,6 +15,7 @@ pub mod tls;
 pub mod upload;
 pub mod wellknown;
 
+use crate::adminapi::{PartState, Reloaded, route};
 use crate::error::Hint;
 use crate::portal::Portal;
 use actix_web::dev::{Service, ServiceResponse};
@@ -134,45 +135,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Registers every admin route (served only on the Unix socket).
+/// Registers every admin route (served only on the Unix socket). Every path is a resource, so
+/// that a method it does not take gets 405 with `Allow`, not 404.
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/submissions", web::get().to(cases::list))
-        .route("/v1/submissions/{case}", web::get().to(cases::show))
-        .route(
-            "/v1/submissions/{case}/status",
-            web::post().to(cases::status),
-        )
-        .route(
-            "/v1/submissions/{case}/authority",
-            web::post().to(cases::authority),
-        )
-        .route("/v1/submissions/{case}/purge", web::post().to(cases::purge))
-        .route("/v1/submissions/{case}/note", web::post().to(cases::note))
-        .route("/v1/register", web::get().to(cases::register))
+    let get = web::get;
+    let post = web::post;
+    cfg.configure(admin::extractors)
+        .service(web::resource(route::SUBMISSIONS).route(get().to(cases::list)))
+        .service(web::resource(route::SUBMISSION).route(get().to(cases::show)))
+        .service(web::resource(route::STATUS).route(post().to(cases::status)))
+        .service(web::resource(route::AUTHORITY).route(post().to(cases::authority)))
+        .service(web::resource(route::PURGE).route(post().to(cases::purge)))
+        .service(web::resource(route::NOTE).route(post().to(cases::note)))
+        .service(web::resource(route::EXPORT).route(get().to(admin::export)))
+        .service(web::resource(route::IMPORT).route(post().to(admin::import)))
+        .service(web::resource(route::REGISTER).route(get().to(cases::register)))
         .service(
-            web::resource("/v1/invites")
-                .route(web::get().to(cases::invites))
-                .route(web::post().to(cases::invite)),
+            web::resource(route::INVITES)
+                .route(get().to(cases::invites))
+                .route(post().to(cases::invite)),
         )
-        .route("/v1/metrics", web::get().to(cases::metrics))
-        .route(
-            "/v1/submissions/{case}/export",
-            web::get().to(admin::export),
-        )
-        .route(
-            "/v1/submissions/{case}/import",
-            web::post().to(admin::import),
-        )
+        .service(web::resource(route::METRICS).route(get().to(cases::metrics)))
         .service(
-            web::resource("/v1/keys")
-                .route(web::get().to(admin::keys))
-                .route(web::post().to(admin::add_key)),
+            web::resource(route::KEYS)
+                .route(get().to(admin::keys))
+                .route(post().to(admin::add_key)),
         )
-        .route("/v1/keys/{id}/retire", web::post().to(admin::retire_key))
-        .route("/v1/reload", web::post().to(admin::reload))
-        .route("/v1/audit", web::get().to(admin::audit))
-        .route("/v1/backup", web::get().to(admin::backup))
-        .route("/v1/health", web::get().to(admin::health));
+        .service(web::resource(route::RETIRE).route(post().to(admin::retire_key)))
+        .service(web::resource(route::RELOAD).route(post().to(admin::reload)))
+        .service(web::resource(route::AUDIT).route(get().to(admin::audit)))
+        .service(web::resource(route::BACKUP).route(get().to(admin::backup)))
+        .service(web::resource(route::HEALTH).route(get().to(admin::health)));
 }
 
 /// Innermost, so that the security headers and the request log see the rewritten 405.
@@ -346,10 +339,13 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         App::new()
             .app_data(web::Data::from(Arc::clone(&admin_portal)))
             .app_data(admin_certs.clone())
-            .wrap(not_allowed())
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::METHOD_NOT_ALLOWED, admin::method_not_allowed),
+            )
             .wrap_fn(log_request)
             .configure(admin_routes)
-            .default_service(web::to(respond::not_found))
+            .default_service(web::to(admin::not_found))
     })
     .workers(1)
     .shutdown_timeout(5)
@@ -376,16 +372,16 @@ pub struct ReloadRefused {
     pub message: String,
     /// What to do next.
     pub hint: String,
-    /// `reloaded` or `refused`.
-    pub keys: &'static str,
-    /// `reloaded`, `refused` or `not-in-use`.
-    pub tls: &'static str,
+    /// Reloaded or refused.
+    pub keys: PartState,
+    /// Reloaded, refused or not in use.
+    pub tls: PartState,
 }
 
 /// Reloads the recipients file and the TLS certificate (SIGHUP and `sealdrop keys reload`).
 /// Each part that fails keeps its previous state, the other part still takes effect; a refusal
 /// says part by part which.
-pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Value, ReloadRefused> {
+pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<Reloaded, ReloadRefused> {
     let keys = portal.reload_keys_blocking();
     let tls = certs
         .0
@@ -401,18 +397,18 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
         portal.audit_tls(outcome.clone());
     }
     let tls_state = match &tls {
-        None => "not-in-use",
-        Some(Ok(())) => "reloaded",
-        Some(Err(_)) => "refused",
+        None => PartState::NotInUse,
+        Some(Ok(())) => PartState::Reloaded,
+        Some(Err(_)) => PartState::Refused,
     };
     let (keys_clause, keys_state) = match &keys {
         Ok(report) => (
             format!("keys: reloaded, {} active", report.active.len()),
-            "reloaded",
+            PartState::Reloaded,
         ),
         Err(e) => (
             format!("keys: refused, the previous keys stay in force ({e})"),
-            "refused",
+            PartState::Refused,
         ),
     };
     let tls_clause = match &tls {
@@ -423,11 +419,11 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<serde_json::Val
     const AGAIN: &str = "then run `sealdrop keys reload` again";
     let hint = match (&keys, &tls) {
         (Ok(report), None | Some(Ok(()))) => {
-            return Ok(serde_json::json!({
-                "keys": report,
-                "tls": tls_state,
-                "tls_reloaded": tls_state == "reloaded",
-            }));
+            return Ok(Reloaded {
+                keys: report.clone(),
+                tls: tls_state,
+                tls_reloaded: tls_state == PartState::Reloaded,
+            });
         }
         (Err(_), Some(Err(_))) => format!(
             "fix the recipients file and the TLS certificate or key named above, {AGAIN}; until \

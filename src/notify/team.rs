@@ -4,11 +4,12 @@
 //! `notify.check_interval`, listing every case that arrived since the last one, so a flood of
 //! reports cannot flood the team's mailbox. Webhooks get one event per case (machines cope).
 
+use crate::adminapi::CaseView;
 use crate::clock::Clock;
 use crate::deadlines::{ClockKind, ClockState};
 use crate::outbound::{smtp, webhook};
 use crate::store::{Db, StoreError};
-use crate::workflow::{CaseView, Policy};
+use crate::workflow::Policy;
 use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::mpsc;

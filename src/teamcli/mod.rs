@@ -3,13 +3,16 @@
 
 mod view;
 
+use crate::adminapi::{
+    AddKeyRequest, AuditEvent, AuthorityRequest, CaseView, Health, HealthStatus, Invite,
+    InviteRequest, KeyUsage, ListFilter, NewInvite, NoteRequest, PurgeRequest, Purged, Record,
+    RegisterFormat, RegisterQuery, RegisterRow, ReloadReport, ReloadRequest, Reloaded,
+    RetireRequest, StatusRequest, route,
+};
 use crate::adminclient::{self, AdminError};
-use crate::cli::{AdminCommand, KeysCommand};
-use crate::config::HumanDuration;
+use crate::cli::{AdminCommand, KeysCommand, Target};
 use crate::error::Hint;
 use crate::open::{is_terminal_unsafe, terminal_safe};
-use crate::record::{Category, Status};
-use crate::workflow::MAX_INVITE_DAYS;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -46,7 +49,7 @@ fn out(text: &str) {
 
 /// Prints JSON with every character a terminal would act on written as a `\u` escape: the
 /// same JSON to a program, nothing hidden or reordered on a screen.
-fn print_json(v: &serde_json::Value) {
+fn print_json(v: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(v).unwrap_or_default();
     let mut safe = String::with_capacity(text.len());
     for c in text.chars() {
@@ -75,71 +78,34 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             follow_ups,
             json,
         } => {
-            let mut query = Vec::new();
-            if let Some(k) = key {
-                query.push(format!("key={}", path_segment(&k)?));
-            }
-            if let Some(s) = status {
-                if s.parse::<Status>().is_err() {
-                    return Err(fail(
-                        format!("{s:?} is not a state"),
-                        "states: received, acknowledged, assessed, in-progress, resolved, rejected",
-                    ));
-                }
-                query.push(format!("status={s}"));
-            }
-            if let Some(c) = category {
-                if c.parse::<Category>().is_err() {
-                    return Err(fail(
-                        format!("{c:?} is not a category"),
-                        "categories: vulnerability, data-breach, incident",
-                    ));
-                }
-                query.push(format!("category={c}"));
-            }
-            if overdue {
-                query.push("overdue=true".into());
-            }
-            if let Some(d) = due_within {
-                if !d.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
-                    return Err(fail(
-                        format!("--due-within {d} has no unit"),
-                        "write durations like 2d, 12h or 90m",
-                    ));
-                }
-                let d = HumanDuration::parse(&d)
-                    .map_err(|e| fail(e, "write durations like 2d, 12h or 90m"))?;
-                query.push(format!("due_within_secs={}", d.0.as_secs()));
-            }
-            if follow_ups {
-                query.push("addenda=true".into());
-            }
-            let path = if query.is_empty() {
-                "/v1/submissions".to_owned()
-            } else {
-                format!("/v1/submissions?{}", query.join("&"))
+            let filter = ListFilter {
+                key: key.map(|k| k.0),
+                status,
+                category,
+                overdue,
+                due_within_secs: due_within.map(|d| d.0.as_secs()),
+                addenda: follow_ups,
             };
-            let value = adminclient::get_json(socket, &path)?;
+            let cases: Vec<CaseView> =
+                adminclient::get_json(socket, &with_query(route::SUBMISSIONS, &filter)?)?;
             if json {
-                print_json(&value);
-                return Ok(());
+                print_json(&cases);
+            } else {
+                out(&view::case_table(&cases));
             }
-            out(&view::case_table(&value));
             Ok(())
         }
-        AdminCommand::Status { case, state, note } => {
-            if state.parse::<Status>().is_err() {
-                return Err(fail(
-                    format!("{state:?} is not a state"),
-                    "states: acknowledged, assessed, in-progress, resolved, rejected",
-                ));
-            }
-            let v = adminclient::post_json(
+        AdminCommand::Status {
+            case,
+            state: Target(status),
+            note,
+        } => {
+            let v: CaseView = adminclient::post_json(
                 socket,
-                &format!("/v1/submissions/{}/status", path_segment(&case)?),
-                &serde_json::json!({ "status": state, "note": note }),
+                &route::with(route::STATUS, path_segment(&case)?),
+                &StatusRequest { status, note },
             )?;
-            println!("Case {case} is now {state}.");
+            println!("Case {case} is now {status}.");
             out(&view::clocks(&v));
             Ok(())
         }
@@ -148,77 +114,57 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             decision,
             note,
         } => {
-            if !matches!(decision.as_str(), "notified" | "not-required") {
-                return Err(fail(
-                    format!("{decision:?} is not a decision"),
-                    "use notified or not-required",
-                ));
-            }
-            adminclient::post_json(
+            let _: CaseView = adminclient::post_json(
                 socket,
-                &format!("/v1/submissions/{}/authority", path_segment(&case)?),
-                &serde_json::json!({ "decision": decision, "note": note }),
+                &route::with(route::AUTHORITY, path_segment(&case)?),
+                &AuthorityRequest { decision, note },
             )?;
             println!(
-                "Case {case}: authority decision {decision} recorded (see `sealdrop admin register`)."
+                "Case {case}: authority decision {} recorded (see `sealdrop admin register`).",
+                decision.as_str()
             );
             Ok(())
         }
         AdminCommand::Register { format } => {
-            match format.as_str() {
-                "json" => print_json(&adminclient::get_json(socket, "/v1/register")?),
-                "csv" => {
-                    let mut resp = adminclient::get(socket, "/v1/register?format=csv")?;
-                    let mut body = Vec::new();
-                    resp.read_to_end(&mut body).map_err(AdminError::from)?;
-                    if resp.status != 200 {
-                        let value = serde_json::from_slice(&body).unwrap_or_default();
-                        return Err(adminclient::server_error(resp.status, &value).into());
-                    }
+            let query = RegisterQuery {
+                format: Some(format),
+            };
+            let path = with_query(route::REGISTER, &query)?;
+            match format {
+                RegisterFormat::Json => {
+                    let rows: Vec<RegisterRow> = adminclient::get_json(socket, &path)?;
+                    print_json(&rows);
+                }
+                RegisterFormat::Csv => {
+                    let (_, body) = adminclient::read_ok(adminclient::get(socket, &path)?)?;
                     std::io::stdout()
                         .write_all(&body)
                         .map_err(AdminError::from)?;
-                }
-                other => {
-                    return Err(fail(
-                        format!("unknown format {other:?}"),
-                        "use --format csv or --format json",
-                    ));
                 }
             }
             Ok(())
         }
         AdminCommand::Invite { expires, note } => {
-            let d = HumanDuration::parse(&expires).map_err(|e| {
-                fail(
-                    e,
-                    "invitations work between 1 second and 90 days; write durations like 7d or 48h",
-                )
-            })?;
-            if d.0.as_secs() < 1 || d.0.as_secs() > MAX_INVITE_DAYS * 86_400 {
-                return Err(fail(
-                    format!("--expires {expires} is out of range"),
-                    format!("invitations are valid between 1 second and {MAX_INVITE_DAYS} days"),
-                ));
-            }
-            let v = adminclient::post_json(
+            let v: NewInvite = adminclient::post_json(
                 socket,
-                "/v1/invites",
-                &serde_json::json!({ "expires_secs": d.0.as_secs(), "note": note }),
+                route::INVITES,
+                &InviteRequest {
+                    expires_secs: expires.0.as_secs(),
+                    note,
+                },
             )?;
-            out(&format!("{}\n", v["url"].as_str().unwrap_or("?")));
+            out(&format!("{}\n", v.url));
             eprintln!(
                 "{}",
                 terminal_safe(&format!(
                     "One-time upload link {} (valid until {}). Send it to the reporter; it is shown only now.",
-                    v["id"].as_str().unwrap_or("?"),
-                    v["expires_at"].as_str().unwrap_or("?")
+                    v.invite.id, v.invite.expires_at
                 ))
             );
             Ok(())
         }
         AdminCommand::Invites { json } => {
-            let v = adminclient::get_json(socket, "/v1/invites")?;
+            let v: Vec<Invite> = adminclient::get_json(socket, route::INVITES)?;
             if json {
                 print_json(&v);
             } else {
@@ -227,55 +173,47 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Purge { case, reason } => {
-            let v = adminclient::post_json(
+            let v: Purged = adminclient::post_json(
                 socket,
-                &format!("/v1/submissions/{}/purge", path_segment(&case)?),
-                &serde_json::json!({ "reason": reason }),
+                &route::with(route::PURGE, path_segment(&case)?),
+                &PurgeRequest { reason },
             )?;
-            let cases: Vec<&str> = v["cases"]
-                .as_array()
-                .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
-                .unwrap_or_default();
             out(&format!(
                 "Deleted the ciphertext of {}; their tombstones stay in `admin list` and the register.\n",
-                cases.join(", ")
+                v.cases.join(", ")
             ));
             Ok(())
         }
         AdminCommand::Note { case, text } => {
-            adminclient::post_json(
+            let _: CaseView = adminclient::post_json(
                 socket,
-                &format!("/v1/submissions/{}/note", path_segment(&case)?),
-                &serde_json::json!({ "note": text }),
+                &route::with(route::NOTE, path_segment(&case)?),
+                &NoteRequest { note: text },
             )?;
             println!("Note added to the history of case {case}.");
             Ok(())
         }
         AdminCommand::Metrics => {
-            let mut resp = adminclient::get(socket, "/v1/metrics")?;
-            let mut body = Vec::new();
-            resp.read_to_end(&mut body).map_err(AdminError::from)?;
-            std::io::stdout()
-                .write_all(&body)
-                .map_err(AdminError::from)?;
+            let (_, body) = adminclient::read_ok(adminclient::get(socket, route::METRICS)?)?;
+            out(&String::from_utf8_lossy(&body));
             Ok(())
         }
         AdminCommand::Show { case, json } => {
-            let value = adminclient::get_json(
+            let v: CaseView = adminclient::get_json(
                 socket,
-                &format!("/v1/submissions/{}", path_segment(&case)?),
+                &route::with(route::SUBMISSION, path_segment(&case)?),
             )?;
             if json {
-                print_json(&value);
+                print_json(&v);
             } else {
-                out(&view::show(&value));
+                out(&view::show(&v));
             }
             Ok(())
         }
         AdminCommand::Export { case, output } => {
             let n = download(
                 socket,
-                &format!("/v1/submissions/{}/export", path_segment(&case)?),
+                &route::with(route::EXPORT, path_segment(&case)?),
                 &output,
             )?;
             println!("Exported case {case} to {} ({n} bytes).", output.display());
@@ -286,7 +224,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Backup { output } => {
-            let n = download(socket, "/v1/backup", &output)?;
+            let n = download(socket, route::BACKUP, &output)?;
             println!("Backup written to {} ({n} bytes).", output.display());
             println!(
                 "Restore it with: sealdrop restore {} --data-dir NEW_DIR",
@@ -295,9 +233,9 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Health => {
-            let v = adminclient::get_json(socket, "/v1/health")?;
+            let v: Health = adminclient::get_json(socket, route::HEALTH)?;
             print_json(&v);
-            if v["status"] != "ok" {
+            if v.status != HealthStatus::Ok {
                 return Err(fail(
                     "the portal cannot take uploads",
                     "free disk space on the data directory",
@@ -319,31 +257,22 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             let resp = adminclient::send(
                 socket,
                 "POST",
-                &format!("/v1/submissions/{}/import", path_segment(&case)?),
+                &route::with(route::IMPORT, path_segment(&case)?),
                 Some(("application/x-tar", len, &mut file)),
             )?;
-            let record = adminclient::json_response(resp)?;
+            let record: Record = adminclient::json_response(resp)?;
             out(&format!(
                 "Case {case} re-keyed: now readable with key(s) {}\n",
-                record["key_ids"]
+                view::key_list(&record.key_ids)
             ));
             Ok(())
         }
         AdminCommand::Audit { json } => {
-            let value = adminclient::get_json(socket, "/v1/audit")?;
+            let events: Vec<AuditEvent> = adminclient::get_json(socket, route::AUDIT)?;
             if json {
-                print_json(&value);
-                return Ok(());
-            }
-            for e in value.as_array().cloned().unwrap_or_default() {
-                out(&format!(
-                    "{}  {:<19} {:<13} {:<10} {}\n",
-                    e["at"].as_str().unwrap_or("?"),
-                    e["event"].as_str().unwrap_or("?"),
-                    e["key_id"].as_str().unwrap_or("-"),
-                    e["case"].as_str().unwrap_or("-"),
-                    e["detail"].as_str().unwrap_or("")
-                ));
+                print_json(&events);
+            } else {
+                out(&view::audit(&events));
             }
             Ok(())
         }
@@ -354,60 +283,60 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
 pub fn keys(socket: &Path, command: KeysCommand) -> Result<(), Failure> {
     match command {
         KeysCommand::Reload => {
-            let v = adminclient::post_json(socket, "/v1/reload", &serde_json::json!({}))?;
-            out(&format!("Reloaded. Active keys: {}\n", v["keys"]["active"]));
+            let v: Reloaded = adminclient::post_json(socket, route::RELOAD, &ReloadRequest {})?;
+            out(&format!(
+                "Reloaded. Active keys: {}\n",
+                view::key_list(&v.keys.active)
+            ));
         }
         KeysCommand::Add { recipient, label } => {
-            let v = adminclient::post_json(
-                socket,
-                "/v1/keys",
-                &serde_json::json!({ "recipient": recipient, "label": label }),
-            )?;
+            let v: ReloadReport =
+                adminclient::post_json(socket, route::KEYS, &AddKeyRequest { recipient, label })?;
             out(&format!(
                 "Added {}. Active keys: {}\n",
-                v["added"], v["active"]
+                view::key_list(&v.added),
+                view::key_list(&v.active)
             ));
         }
         KeysCommand::Retire { key_id, reason } => {
-            let v = adminclient::post_json(
+            let v: ReloadReport = adminclient::post_json(
                 socket,
-                &format!("/v1/keys/{}/retire", path_segment(&key_id)?),
-                &serde_json::json!({ "reason": reason }),
+                &route::with(route::RETIRE, &key_id.0),
+                &RetireRequest { reason },
             )?;
-            out(&format!("Retired {key_id}. Active keys: {}\n", v["active"]));
+            out(&format!(
+                "Retired {key_id}. Active keys: {}\n",
+                view::key_list(&v.active)
+            ));
             println!(
                 "Keep its identity until `sealdrop keys list` shows 0 submissions readable only with it."
             );
         }
         KeysCommand::List { json } => {
-            let v = adminclient::get_json(socket, "/v1/keys")?;
+            let v: Vec<KeyUsage> = adminclient::get_json(socket, route::KEYS)?;
             if json {
                 print_json(&v);
-                return Ok(());
-            }
-            println!(
-                "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} label",
-                "key id", "state", "readable", "only", "first seen", "retired"
-            );
-            for k in v.as_array().cloned().unwrap_or_default() {
-                out(&format!(
-                    "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} {}\n",
-                    k["id"].as_str().unwrap_or("?"),
-                    if k["active"].as_bool() == Some(true) {
-                        "active"
-                    } else {
-                        "retired"
-                    },
-                    k["readable"].as_u64().unwrap_or(0),
-                    k["sole"].as_u64().unwrap_or(0),
-                    k["first_seen"].as_str().unwrap_or("?"),
-                    k["retired_at"].as_str().unwrap_or("-"),
-                    k["label"].as_str().unwrap_or("")
-                ));
+            } else {
+                out(&view::keys(&v));
             }
         }
     }
     Ok(())
+}
+
+/// `path?query` (just `path` when the query is empty).
+fn with_query(path: &str, query: &impl serde::Serialize) -> Result<String, Failure> {
+    let q = serde_urlencoded::to_string(query).map_err(|e| {
+        fail(
+            format!("cannot write the request: {e}"),
+            "check the options given",
+        )
+    })?;
+    Ok(if q.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{q}")
+    })
 }
 
 fn path_segment(case: &str) -> Result<&str, Failure> {
@@ -432,10 +361,8 @@ fn download(socket: &Path, path: &str, output: &Path) -> Result<u64, Failure> {
     let mut resp = adminclient::get(socket, path)?;
     if resp.status != 200 {
         let mut body = Vec::new();
-        resp.read_to_end(&mut body)
-            .map_err(adminclient::AdminError::from)?;
-        let value = serde_json::from_slice(&body).unwrap_or_default();
-        return Err(adminclient::server_error(resp.status, &value).into());
+        resp.read_to_end(&mut body).map_err(AdminError::from)?;
+        return Err(adminclient::server_error(resp.status, &body).into());
     }
     let partial = PathBuf::from(format!("{}.partial", output.display()));
     let result = (|| -> std::io::Result<u64> {

@@ -1,28 +1,41 @@
-//! Plain-text tables and summaries of the admin API's JSON, for the terminal.
+//! Plain-text tables and summaries of the admin API's answers, for the terminal.
 
-use serde_json::Value;
+use crate::adminapi::{AuditEvent, CaseView, ClockView, Invite, KeyUsage};
+use crate::deadlines::ClockState;
+use crate::keys::KeyId;
 use std::fmt::Write;
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("-")
+fn or_dash(v: Option<&str>) -> &str {
+    v.unwrap_or("-")
 }
 
-/// The running clock due first, as `due (state)`.
-fn next_clock(case: &Value) -> String {
-    let clocks = case["clocks"].as_array().cloned().unwrap_or_default();
-    let running: Vec<&Value> = clocks
+/// Key ids joined by `, `.
+pub fn key_list(ids: &[KeyId]) -> String {
+    let ids: Vec<&str> = ids.iter().map(|k| k.0.as_str()).collect();
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn running(c: &ClockView) -> bool {
+    matches!(c.state, ClockState::Running | ClockState::Overdue)
+}
+
+/// The running clock due first, as `kind due [OVERDUE]`.
+fn next_clock(case: &CaseView) -> String {
+    match case
+        .clocks
         .iter()
-        .filter(|c| matches!(c["state"].as_str(), Some("running" | "overdue")))
-        .collect();
-    match running
-        .iter()
-        .min_by_key(|c| c["due"].as_str().unwrap_or(""))
+        .filter(|c| running(c))
+        .min_by(|a, b| a.due.cmp(&b.due))
     {
         Some(c) => format!(
             "{} {}{}",
-            s(&c["kind"]),
-            s(&c["due_local"]),
-            if c["state"] == "overdue" {
+            c.kind.as_str(),
+            c.due_local,
+            if c.state == ClockState::Overdue {
                 " OVERDUE"
             } else {
                 ""
@@ -33,40 +46,34 @@ fn next_clock(case: &Value) -> String {
 }
 
 /// `admin list`: one row per case, then retention warnings.
-pub fn case_table(rows: &Value) -> String {
-    let rows = rows.as_array().cloned().unwrap_or_default();
+pub fn case_table(rows: &[CaseView]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
         "{:<13} {:<13} {:<21} {:<12} {:>5}  {:<44} keys",
         "case", "category", "received", "status", "files", "next deadline"
     );
-    for r in &rows {
-        let keys: Vec<&str> = r["key_ids"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let status = if r["purged_at"].is_string() {
-            "deleted".to_owned()
+    for v in rows {
+        let r = &v.record;
+        let status = if r.purged_at.is_some() {
+            "deleted"
         } else {
-            s(&r["status"]).to_owned()
+            r.status.as_str()
         };
-        let files = r["files"].as_array().map_or(0, Vec::len);
-        let follow_ups = r["addenda"].as_array().map_or(0, Vec::len);
-        let files = if follow_ups > 0 {
-            format!("{files}+{follow_ups}")
-        } else {
-            files.to_string()
+        let files = match r.addenda.len() {
+            0 => r.files.len().to_string(),
+            follow_ups => format!("{}+{follow_ups}", r.files.len()),
         };
+        let keys: Vec<&str> = r.key_ids.iter().map(|k| k.0.as_str()).collect();
         let _ = writeln!(
             o,
             "{:<13} {:<13} {:<21} {:<12} {:>5}  {:<44} {}",
-            s(&r["case"]),
-            s(&r["category"]),
-            s(&r["received_local"]),
+            r.case,
+            r.category.as_str(),
+            v.received_local,
             status,
             files,
-            next_clock(r),
+            next_clock(v),
             keys.join(",")
         );
     }
@@ -78,122 +85,99 @@ pub fn case_table(rows: &Value) -> String {
             "(times in the policy's time zone; files 2+1 = 2 files and 1 follow-up)"
         );
     }
-    for r in &rows {
-        if r["delete_soon"] == true {
-            let _ = writeln!(
-                o,
-                "warning: case {} will be deleted on {} (in {} days); export it first if you must keep it",
-                s(&r["case"]),
-                s(&r["delete_after"]),
-                r["delete_in_days"]
-            );
-        }
+    for v in rows.iter().filter(|v| v.delete_soon) {
+        let _ = writeln!(
+            o,
+            "warning: case {} will be deleted on {} (in {} days); export it first if you must keep it",
+            v.record.case,
+            or_dash(v.record.delete_after.as_deref()),
+            v.delete_in_days.unwrap_or_default()
+        );
     }
     o
 }
 
 /// The clocks of one case, earliest due first.
-pub fn clocks(case: &Value) -> String {
+pub fn clocks(case: &CaseView) -> String {
     let mut o = String::new();
-    let mut all = case["clocks"].as_array().cloned().unwrap_or_default();
-    all.sort_by(|a, b| s(&a["due"]).cmp(s(&b["due"])));
+    let mut all: Vec<&ClockView> = case.clocks.iter().collect();
+    all.sort_by(|a, b| a.due.cmp(&b.due));
     for c in all {
-        let mark = match c["state"].as_str() {
-            Some("met") => "met".to_owned(),
-            Some("late") => "LATE (done after the deadline)".to_owned(),
-            Some("overdue") => "OVERDUE".to_owned(),
-            _ => "due".to_owned(),
+        let mark = match c.state {
+            ClockState::Met => "met",
+            ClockState::Late => "LATE (done after the deadline)",
+            ClockState::Overdue => "OVERDUE",
+            ClockState::Running => "due",
         };
-        let _ = writeln!(
-            o,
-            "  {:<62} {:<24} {}",
-            s(&c["what"]),
-            s(&c["due_local"]),
-            mark
-        );
+        let _ = writeln!(o, "  {:<62} {:<24} {}", c.what, c.due_local, mark);
     }
     o
 }
 
 /// `admin show`.
-pub fn show(v: &Value) -> String {
+pub fn show(v: &CaseView) -> String {
+    let r = &v.record;
     let mut o = String::new();
     let line = |o: &mut String, k: &str, val: &str| {
         let _ = writeln!(o, "{:<14} {}", format!("{k}:"), val);
     };
-    line(&mut o, "case", s(&v["case"]));
-    if v["parent"].is_string() {
-        line(&mut o, "follow-up to", s(&v["parent"]));
+    line(&mut o, "case", &r.case);
+    if let Some(parent) = &r.parent {
+        line(&mut o, "follow-up to", parent);
     }
-    line(&mut o, "id", s(&v["id"]));
-    line(&mut o, "category", s(&v["category"]));
+    line(&mut o, "id", &r.id);
+    line(&mut o, "category", r.category.as_str());
     line(
         &mut o,
         "received",
-        &format!("{} ({})", s(&v["received_local"]), s(&v["received_at"])),
+        &format!("{} ({})", v.received_local, r.received_at),
     );
-    line(&mut o, "status", s(&v["status"]));
-    if v["purged_at"].is_string() {
-        line(&mut o, "deleted", s(&v["purged_at"]));
+    line(&mut o, "status", r.status.as_str());
+    if let Some(at) = &r.purged_at {
+        line(&mut o, "deleted", at);
     }
-    if v["delete_after"].is_string() {
-        line(&mut o, "delete after", s(&v["delete_after"]));
+    if let Some(date) = &r.delete_after {
+        line(&mut o, "delete after", date);
     }
-    if let Some(a) = v["authority"].as_object() {
+    if let Some(a) = &r.authority {
+        let note = a
+            .note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         line(
             &mut o,
             "authority",
-            &format!(
-                "{} at {}{}",
-                a.get("decision").and_then(Value::as_str).unwrap_or("?"),
-                a.get("at").and_then(Value::as_str).unwrap_or("?"),
-                a.get("note")
-                    .and_then(Value::as_str)
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            ),
+            &format!("{} at {}{note}", a.decision.as_str(), a.at),
         );
     }
-    if v["invite"].is_string() {
-        line(&mut o, "invitation", s(&v["invite"]));
+    if let Some(invite) = &r.invite {
+        line(&mut o, "invitation", invite);
     }
-    let keys: Vec<&str> = v["key_ids"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    line(&mut o, "key ids", &keys.join(", "));
+    line(&mut o, "key ids", &key_list(&r.key_ids));
     let _ = writeln!(
         o,
         "manifest:      {} bytes, digest {}",
-        v["manifest"]["size"],
-        s(&v["manifest"]["digest"])
+        r.manifest.size, r.manifest.digest
     );
-    for f in v["files"].as_array().cloned().unwrap_or_default() {
+    for f in &r.files {
         let _ = writeln!(
             o,
             "file {:03}:      {} bytes, digest {}",
-            f["index"].as_u64().unwrap_or(0),
-            f["size"],
-            s(&f["digest"])
+            f.index, f.size, f.digest
         );
     }
-    if let Some(a) = v["addenda"].as_array().filter(|a| !a.is_empty()) {
-        let list: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-        line(&mut o, "follow-ups", &list.join(", "));
+    if !r.addenda.is_empty() {
+        line(&mut o, "follow-ups", &r.addenda.join(", "));
     }
-    let history = v["history"].as_array().cloned().unwrap_or_default();
-    let _ = writeln!(o, "history:\n  {}  received", s(&v["received_at"]));
-    for h in history {
-        let _ = writeln!(
-            o,
-            "  {}  {}{}",
-            s(&h["at"]),
-            s(&h["status"]),
-            h["note"]
-                .as_str()
-                .map(|n| format!(" – {n}"))
-                .unwrap_or_default()
-        );
+    let _ = writeln!(o, "history:\n  {}  received", r.received_at);
+    for h in &r.history {
+        let note = h
+            .note
+            .as_ref()
+            .map(|n| format!(" – {n}"))
+            .unwrap_or_default();
+        let _ = writeln!(o, "  {}  {}{note}", h.at, h.status);
     }
     let clocks = clocks(v);
     if !clocks.is_empty() {
@@ -204,27 +188,76 @@ pub fn show(v: &Value) -> String {
 }
 
 /// `admin invites`.
-pub fn invites(v: &Value) -> String {
+pub fn invites(list: &[Invite]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
         "{:<13} {:<21} {:<21} {:<35} note",
         "invitation", "created", "expires", "used"
     );
-    for i in v.as_array().cloned().unwrap_or_default() {
-        let used = match (i["consumed_at"].as_str(), i["case"].as_str()) {
+    for i in list {
+        let used = match (&i.consumed_at, &i.case) {
             (Some(at), Some(case)) => format!("{at} {case}"),
             _ => "-".into(),
         };
         let _ = writeln!(
             o,
             "{:<13} {:<21} {:<21} {:<35} {}",
-            s(&i["id"]),
-            s(&i["created_at"]),
-            s(&i["expires_at"]),
+            i.id,
+            i.created_at,
+            i.expires_at,
             used,
-            i["note"].as_str().unwrap_or("")
+            i.note.as_deref().unwrap_or("")
         );
+    }
+    o
+}
+
+/// `keys list`: active keys first, each group oldest first.
+pub fn keys(list: &[KeyUsage]) -> String {
+    let mut list: Vec<&KeyUsage> = list.iter().collect();
+    list.sort_by(|a, b| {
+        (!a.active, &a.info.first_seen, &a.info.id).cmp(&(
+            !b.active,
+            &b.info.first_seen,
+            &b.info.id,
+        ))
+    });
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} label",
+        "key id", "state", "readable", "only", "first seen", "retired"
+    );
+    for k in list {
+        let _ = writeln!(
+            o,
+            "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} {}",
+            k.info.id.0,
+            if k.active { "active" } else { "retired" },
+            k.readable,
+            k.sole,
+            k.info.first_seen,
+            or_dash(k.info.retired_at.as_deref()),
+            k.info.label.as_deref().unwrap_or("")
+        );
+    }
+    o
+}
+
+/// `admin audit`.
+pub fn audit(events: &[AuditEvent]) -> String {
+    let mut o = String::new();
+    for e in events {
+        let line = format!(
+            "{}  {:<19} {:<13} {:<10} {}",
+            e.at,
+            e.event,
+            or_dash(e.key_id.as_ref().map(|k| k.0.as_str())),
+            or_dash(e.case.as_deref()),
+            e.detail
+        );
+        let _ = writeln!(o, "{}", line.trim_end());
     }
     o
 }

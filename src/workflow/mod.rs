@@ -2,6 +2,7 @@
 //! of a data breach, a case's deadline clocks, list filters, retention dates and the breach
 //! register. Pure functions on records; the portal stores the results.
 
+use crate::adminapi::{CaseView, ClockView, ListFilter};
 use crate::config::{Config, ConfigError};
 use crate::deadlines::{self, Calendar, Clock, ClockKind, ClockState, Promises, Stops};
 use crate::record::{Authority, AuthorityDecision, Category, Record, Status, StatusChange};
@@ -10,7 +11,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 mod register;
-pub use register::{RegisterRow, register_csv};
+pub use register::register_csv;
 
 /// Longest team note on a status change or decision.
 pub const MAX_NOTE_CHARS: usize = 500;
@@ -100,7 +101,16 @@ impl crate::error::Hint for WorkflowError {
             WorkflowError::BreachUndecided(case) => format!(
                 "record it first: sealdrop admin authority {case} notified|not-required --note TEXT"
             ),
-            WorkflowError::NotABreach(_) | WorkflowError::Purged { .. } => return None,
+            WorkflowError::NotABreach(_) => {
+                "only data-breach cases have an authority decision; record other facts with \
+                 `sealdrop admin note`"
+                    .into()
+            }
+            WorkflowError::Purged { .. } => {
+                "its tombstone stays in `sealdrop admin list` and the register; nothing else \
+                 of it is left"
+                    .into()
+            }
             WorkflowError::AlreadyDecided { case, .. } => format!(
                 "a recorded decision is part of the register and is not changed; record later facts \
                  with: sealdrop admin note {case} TEXT"
@@ -110,7 +120,11 @@ impl crate::error::Hint for WorkflowError {
                  of {parent} deletes its follow-ups too)"
             ),
             WorkflowError::BadNote => "keep notes short and free of report content".into(),
-            WorkflowError::InviteValidity => "give --expires with a unit, e.g. 48h or 7d".into(),
+            WorkflowError::InviteValidity => {
+                format!(
+                    "invitations are valid between 1 second and {MAX_INVITE_DAYS} days, e.g. --expires 7d"
+                )
+            }
         })
     }
 }
@@ -312,7 +326,7 @@ impl Policy {
     fn clock_view(&self, c: &Clock, now: Timestamp) -> ClockView {
         ClockView {
             kind: c.kind,
-            what: c.kind.describe(),
+            what: c.kind.describe().to_owned(),
             due: rfc3339(c.due),
             due_local: self.local(c.due),
             stopped_at: c.stopped_at.map(rfc3339),
@@ -372,62 +386,6 @@ pub fn stops(record: &Record) -> Stops {
             .and_then(|a| parse_ts(&a.at))
             .or(rejected),
     }
-}
-
-/// One clock as the team sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClockView {
-    /// Which clock.
-    pub kind: ClockKind,
-    /// What it is for, in words.
-    pub what: &'static str,
-    /// Due, RFC 3339 UTC.
-    pub due: String,
-    /// Due, in the policy's time zone.
-    pub due_local: String,
-    /// When it stopped.
-    pub stopped_at: Option<String>,
-    /// Met, late, running or overdue.
-    pub state: ClockState,
-}
-
-/// A record with its clocks, for the team.
-#[derive(Debug, Clone, Serialize)]
-pub struct CaseView {
-    /// The record.
-    #[serde(flatten)]
-    pub record: Record,
-    /// When it arrived, in the policy's time zone.
-    pub received_local: String,
-    /// Its clocks.
-    pub clocks: Vec<ClockView>,
-    /// Any clock overdue.
-    pub overdue: bool,
-    /// The earliest due time of a running clock.
-    pub next_due: Option<String>,
-    /// Days until its ciphertext is deleted (closed cases).
-    pub delete_in_days: Option<i64>,
-    /// The deletion is within `retention.warn_days`.
-    pub delete_soon: bool,
-}
-
-/// Filters of `admin list`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct ListFilter {
-    /// Only those encrypted to this key id.
-    pub key: Option<String>,
-    /// Only in this state.
-    pub status: Option<Status>,
-    /// Only of this category.
-    pub category: Option<Category>,
-    /// Only with an overdue clock.
-    #[serde(default)]
-    pub overdue: bool,
-    /// Only with a running clock due within this many seconds (overdue included).
-    pub due_within_secs: Option<u64>,
-    /// Also list follow-ups as rows of their own.
-    #[serde(default)]
-    pub addenda: bool,
 }
 
 impl ListFilter {

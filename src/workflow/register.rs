@@ -2,41 +2,10 @@
 //! the authority decision and its states, as rows and as CSV.
 
 use super::{Policy, parse_ts, rfc3339, stops};
+use crate::adminapi::RegisterRow;
 use crate::deadlines::{self, ClockKind, ClockState};
-use crate::record::{Category, Record, Status};
+use crate::record::{Category, Record};
 use jiff::Timestamp;
-use serde::Serialize;
-
-/// One line of the breach register (GDPR art. 33(5)): facts the server knows, never content.
-#[derive(Debug, Clone, Serialize)]
-pub struct RegisterRow {
-    /// Case number.
-    pub case: String,
-    /// When the report arrived (the team became aware no later than this).
-    pub received_at: String,
-    /// Current state.
-    pub status: Status,
-    /// When the authority had to be notified.
-    pub notify_due: String,
-    /// Met, late, running or overdue.
-    pub notify_clock: Option<ClockState>,
-    /// `notified` or `not-required`, once recorded.
-    pub authority_decision: Option<&'static str>,
-    /// When it was recorded.
-    pub authority_decided_at: Option<String>,
-    /// The team's note on it.
-    pub authority_note: Option<String>,
-    /// First acknowledged.
-    pub acknowledged_at: Option<String>,
-    /// First assessed.
-    pub assessed_at: Option<String>,
-    /// Resolved or rejected.
-    pub closed_at: Option<String>,
-    /// Ciphertext deleted (tombstone).
-    pub purged_at: Option<String>,
-    /// The state history with the team's notes: `state@time (note)` joined by `; `.
-    pub history: String,
-}
 
 impl Policy {
     /// The breach register rows of `records` at `now`.
@@ -60,7 +29,7 @@ impl Policy {
                     status: r.status,
                     notify_due: notify.map(|c| rfc3339(c.due)).unwrap_or_default(),
                     notify_clock: notify.map(|c| c.state(now)),
-                    authority_decision: r.authority.as_ref().map(|a| a.decision.as_str()),
+                    authority_decision: r.authority.as_ref().map(|a| a.decision),
                     authority_decided_at: r.authority.as_ref().map(|a| a.at.clone()),
                     authority_note: r.authority.as_ref().and_then(|a| a.note.clone()),
                     acknowledged_at: s.acknowledged.map(rfc3339),
@@ -100,7 +69,9 @@ pub fn register_csv(rows: &[RegisterRow]) -> String {
             r.status.to_string(),
             r.notify_due.clone(),
             state(r.notify_clock),
-            r.authority_decision.unwrap_or_default().to_owned(),
+            r.authority_decision
+                .map(|d| d.as_str().to_owned())
+                .unwrap_or_default(),
             r.authority_decided_at.clone().unwrap_or_default(),
             r.authority_note.clone().unwrap_or_default(),
             r.acknowledged_at.clone().unwrap_or_default(),

@@ -702,7 +702,8 @@ pub fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
 pub struct Tmpfs(pub PathBuf);
 
 impl Tmpfs {
-    /// Mounts it; the tests that use it need root (CI runs as root).
+    /// Mounts it private to its owner (a fresh tmpfs is 1777, and the admin socket may only
+    /// live in a folder others cannot enter); the tests that use it need root (CI runs as root).
     pub fn mount(path: PathBuf, size: &str) -> Tmpfs {
         std::fs::create_dir_all(&path).unwrap();
         let st = Command::new("mount")

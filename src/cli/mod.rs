@@ -1,5 +1,15 @@
-//! Command-line interface (clap derive).
+//! Command-line interface (clap derive): the commands, their arguments and how each value is
+//! read, so that `--help`, the man page and the completions list what is accepted.
 
+mod admin;
+mod docs;
+mod values;
+
+pub use admin::AdminCommand;
+pub use docs::{write_completions, write_man_pages};
+pub use values::{Span, Target};
+
+use crate::keys::KeyId;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -89,6 +99,18 @@ pub enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Write the man pages (sealdrop.1 and one per subcommand) into a folder.
+    Manpage {
+        /// The folder (created if needed; pages in it are replaced).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print the completion script for a shell, e.g. `sealdrop completions bash >
+    /// /usr/share/bash-completion/completions/sealdrop`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Verify and decrypt an exported bundle, offline.
     Open {
         /// The bundle (.tar) from `sealdrop admin export`.
@@ -99,132 +121,6 @@ pub enum Command {
         /// Output folder (must be new or empty).
         #[arg(short, long)]
         output: PathBuf,
-    },
-}
-
-/// Admin subcommands.
-#[derive(Debug, Subcommand)]
-pub enum AdminCommand {
-    /// List cases with their state and the next deadline; warns before retention deletions.
-    List {
-        /// Only those encrypted to this key id (readable with it, maybe also with others).
-        #[arg(long)]
-        key: Option<String>,
-        /// Only in this state: received, acknowledged, assessed, in-progress, resolved, rejected.
-        #[arg(long)]
-        status: Option<String>,
-        /// Only of this category: vulnerability, data-breach, incident.
-        #[arg(long)]
-        category: Option<String>,
-        /// Only cases with an overdue deadline.
-        #[arg(long)]
-        overdue: bool,
-        /// Only cases with a deadline due within this time (e.g. 2d, 12h); overdue included.
-        #[arg(long, value_name = "DURATION")]
-        due_within: Option<String>,
-        /// Also list follow-ups (files added later) as rows of their own.
-        #[arg(long)]
-        follow_ups: bool,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Move a case to a new state (with an optional note), stopping the clocks it reaches.
-    Status {
-        /// Case number, e.g. 2026-0042.
-        case: String,
-        /// acknowledged, assessed, in-progress, resolved or rejected.
-        state: String,
-        /// A short note for the history (no report content).
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// Record the data protection authority decision of a data breach (GDPR art. 33).
-    Authority {
-        /// Case number.
-        case: String,
-        /// notified or not-required.
-        decision: String,
-        /// A short note for the register (e.g. the authority's reference, or why not).
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// The breach register (GDPR art. 33(5)): every data-breach case with its clocks and states.
-    Register {
-        /// csv or json.
-        #[arg(long, default_value = "csv")]
-        format: String,
-    },
-    /// Mint a one-time upload link for a reporter who wrote to you first.
-    Invite {
-        /// How long the link works (e.g. 7d, 48h).
-        #[arg(long, default_value = "7d")]
-        expires: String,
-        /// A note for your own records (no report content).
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// List invitations and whether they were used.
-    Invites {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete a case's ciphertext now (and its follow-ups'), keeping a tombstone.
-    Purge {
-        /// Case number.
-        case: String,
-        /// Why, for the audit trail (required: a deletion cannot be undone).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Add a note to a case's history without changing its state.
-    Note {
-        /// Case number.
-        case: String,
-        /// The note (one line, no report content).
-        text: String,
-    },
-    /// Print the metrics (Prometheus text format).
-    Metrics,
-    /// Show one submission's record.
-    Show {
-        /// Case number, e.g. 2026-0042.
-        case: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Export one submission's ciphertext bundle for offline decryption.
-    Export {
-        /// Case number.
-        case: String,
-        /// The .tar file to write (never overwritten).
-        #[arg(short, long)]
-        output: PathBuf,
-    },
-    /// Replace a submission's ciphertext with a bundle re-keyed by `sealdrop rekey`.
-    Import {
-        /// The re-keyed bundle.
-        bundle: PathBuf,
-        /// The case it must belong to (default: the case named in the bundle).
-        #[arg(long)]
-        case: Option<String>,
-    },
-    /// Write a consistent online backup (records and ciphertext) while uploads go on.
-    Backup {
-        /// The .tar file to write (never overwritten).
-        #[arg(short, long)]
-        output: PathBuf,
-    },
-    /// Print health figures (free space, submissions, keys, uploads running) as JSON; exits 1
-    /// when the portal cannot take uploads.
-    Health,
-    /// Show the audit trail (keys, status changes, invitations, deletions).
-    Audit {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -244,7 +140,8 @@ pub enum KeysCommand {
     /// Comment a key out of the recipients file (with date and reason) and reload.
     Retire {
         /// The key id (`sealdrop keys list`).
-        key_id: String,
+        #[arg(value_parser = values::key_id)]
+        key_id: KeyId,
         /// Why, for the file and the audit trail.
         #[arg(long, default_value = "retired")]
         reason: String,

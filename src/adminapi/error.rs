@@ -1,0 +1,244 @@
+//! The one error body of the admin socket, its stable codes with their HTTP statuses, and the
+//! one mapping from the domain errors to those codes.
+
+use super::PartState;
+use crate::error::Hint;
+use crate::keys::KeyError;
+use crate::portal::PortalError;
+use crate::store::{Refusal, StoreError};
+use crate::workflow::WorkflowError;
+use serde::{Deserialize, Serialize};
+
+/// The stable code of an admin error; each has one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// No such case, key or route.
+    NotFound,
+    /// The route does not take that method (`Allow` says which it takes).
+    MethodNotAllowed,
+    /// The query, path or JSON body does not fit the route.
+    BadRequest,
+    /// A note that is not one short line.
+    BadNote,
+    /// An invitation validity outside 1 second to 90 days.
+    InviteValidityOutOfRange,
+    /// A recipients file edit or key was refused.
+    KeysRefused,
+    /// A re-keyed bundle was refused.
+    ImportRefused,
+    /// A reload was refused in part or in whole (`keys` and `tls` say which).
+    ReloadRefused,
+    /// The workflow does not allow that change.
+    WorkflowRefused,
+    /// The case's ciphertext was deleted.
+    Purged,
+    /// The case changed while the request ran.
+    ChangedMeanwhile,
+    /// The invitation was used or expired.
+    InviteGone,
+    /// The case is closed.
+    CaseClosed,
+    /// The data file system is (nearly) full.
+    InsufficientStorage,
+    /// Anything else; the details are in the server log.
+    #[serde(rename = "internal-error")]
+    Internal,
+    /// A code this client does not know (from a newer server).
+    #[serde(other)]
+    Unrecognised,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with the code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::BadNote | ErrorCode::InviteValidityOutOfRange => 400,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::WorkflowRefused | ErrorCode::ChangedMeanwhile | ErrorCode::CaseClosed => 409,
+            ErrorCode::Purged | ErrorCode::InviteGone => 410,
+            ErrorCode::KeysRefused | ErrorCode::ImportRefused | ErrorCode::ReloadRefused => 422,
+            ErrorCode::InsufficientStorage => 507,
+            ErrorCode::Internal | ErrorCode::Unrecognised => 500,
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not-found",
+            ErrorCode::MethodNotAllowed => "method-not-allowed",
+            ErrorCode::BadRequest => "bad-request",
+            ErrorCode::BadNote => "bad-note",
+            ErrorCode::InviteValidityOutOfRange => "invite-validity-out-of-range",
+            ErrorCode::KeysRefused => "keys-refused",
+            ErrorCode::ImportRefused => "import-refused",
+            ErrorCode::ReloadRefused => "reload-refused",
+            ErrorCode::WorkflowRefused => "workflow-refused",
+            ErrorCode::Purged => "purged",
+            ErrorCode::ChangedMeanwhile => "changed-meanwhile",
+            ErrorCode::InviteGone => "invite-gone",
+            ErrorCode::CaseClosed => "case-closed",
+            ErrorCode::InsufficientStorage => "insufficient-storage",
+            ErrorCode::Internal => "internal-error",
+            ErrorCode::Unrecognised => "unrecognised",
+        }
+    }
+
+    /// The code of a domain error: the one place that decides it, variant by variant.
+    pub fn of(e: &PortalError) -> ErrorCode {
+        match e {
+            PortalError::NoSuchCase(_) => ErrorCode::NotFound,
+            PortalError::Keys(k) => match k {
+                KeyError::NoActiveKey(_) | KeyError::SameKeys(_) => ErrorCode::ImportRefused,
+                KeyError::Read { .. }
+                | KeyError::BadLine { .. }
+                | KeyError::Empty { .. }
+                | KeyError::Exists(_)
+                | KeyError::Write { .. }
+                | KeyError::Refused(_)
+                | KeyError::MultiLineReason
+                | KeyError::Identity { .. } => ErrorCode::KeysRefused,
+            },
+            PortalError::Import(_) => ErrorCode::ImportRefused,
+            PortalError::Workflow(w) => match w {
+                WorkflowError::Purged { .. } => ErrorCode::Purged,
+                WorkflowError::BadNote => ErrorCode::BadNote,
+                WorkflowError::InviteValidity => ErrorCode::InviteValidityOutOfRange,
+                WorkflowError::Final { .. }
+                | WorkflowError::Backwards { .. }
+                | WorkflowError::Same { .. }
+                | WorkflowError::BreachUndecided(_)
+                | WorkflowError::NotABreach(_)
+                | WorkflowError::AlreadyDecided { .. }
+                | WorkflowError::Addendum { .. } => ErrorCode::WorkflowRefused,
+            },
+            PortalError::Store(s) => match s {
+                StoreError::Refused(r) => match r {
+                    Refusal::Purged | Refusal::Replaced => ErrorCode::ChangedMeanwhile,
+                    Refusal::InviteGone => ErrorCode::InviteGone,
+                    Refusal::ParentClosed => ErrorCode::CaseClosed,
+                    Refusal::Corrupt => ErrorCode::Internal,
+                },
+                StoreError::Full => ErrorCode::InsufficientStorage,
+                StoreError::Io { .. } if s.is_disk_full() => ErrorCode::InsufficientStorage,
+                StoreError::Io { .. }
+                | StoreError::Open { .. }
+                | StoreError::Db(_)
+                | StoreError::Corrupt { .. } => ErrorCode::Internal,
+            },
+            PortalError::Config(_) | PortalError::Export(_) | PortalError::Task(_) => {
+                ErrorCode::Internal
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every admin error answer: `{"error": {"code", "message", "hint"?}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The error of an [`ErrorBody`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// What happened.
+    pub message: String,
+    /// What to do next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Of a refused reload: what became of the keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<PartState>,
+    /// Of a refused reload: what became of the TLS certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<PartState>,
+}
+
+/// The message of every internal error (the detail is logged, never sent).
+pub const INTERNAL_MESSAGE: &str = "something went wrong in the server; its log has the details";
+
+impl ErrorBody {
+    /// An error with a message and maybe a hint.
+    pub fn new(code: ErrorCode, message: impl Into<String>, hint: Option<String>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+                hint,
+                keys: None,
+                tls: None,
+            },
+        }
+    }
+
+    /// The answer to a domain error; internal ones say only [`INTERNAL_MESSAGE`].
+    pub fn of(e: &PortalError) -> ErrorBody {
+        match ErrorCode::of(e) {
+            ErrorCode::Internal => ErrorBody::new(ErrorCode::Internal, INTERNAL_MESSAGE, None),
+            code => ErrorBody::new(code, e.to_string(), e.hint()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_as_itself_and_an_unknown_one_is_unrecognised() {
+        let all = [
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::BadRequest,
+            ErrorCode::BadNote,
+            ErrorCode::InviteValidityOutOfRange,
+            ErrorCode::KeysRefused,
+            ErrorCode::ImportRefused,
+            ErrorCode::ReloadRefused,
+            ErrorCode::WorkflowRefused,
+            ErrorCode::Purged,
+            ErrorCode::ChangedMeanwhile,
+            ErrorCode::InviteGone,
+            ErrorCode::CaseClosed,
+            ErrorCode::InsufficientStorage,
+            ErrorCode::Internal,
+        ];
+        for code in all {
+            let text = serde_json::to_string(&code).unwrap_or_default();
+            assert_eq!(text, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&text).unwrap_or(ErrorCode::Unrecognised);
+            assert_eq!(back, code);
+            assert!((400..600).contains(&code.status()));
+        }
+        let future: ErrorCode =
+            serde_json::from_str("\"quota-exceeded\"").unwrap_or(ErrorCode::NotFound);
+        assert_eq!(future, ErrorCode::Unrecognised);
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_detail_out_of_the_answer() {
+        let e = PortalError::Export("disk on fire at /srv/data/blobs/x".into());
+        let body = ErrorBody::of(&e);
+        assert_eq!(body.error.code, ErrorCode::Internal);
+        assert!(!body.error.message.contains("/srv"));
+        let e = PortalError::NoSuchCase("2026-0001".into());
+        let body = ErrorBody::of(&e);
+        assert_eq!(
+            (body.error.code.status(), body.error.code),
+            (404, ErrorCode::NotFound)
+        );
+        assert!(body.error.hint.is_some());
+    }
+}

@@ -1,0 +1,361 @@
+//! The admin protocol of the Unix socket: every route's path, request and answer type, and the
+//! one error body with its stable codes. The server answers with these types and the CLI reads
+//! them back into the same types, so neither side can drift from the other.
+//!
+//! Answers that are stored data (a [`Record`], an [`Invite`], an [`AuditEvent`]) are sent as
+//! they are stored; the views computed for the team ([`CaseView`], [`RegisterRow`],
+//! [`KeyUsage`], …) are defined here, and the portal's operations return them.
+
+mod error;
+
+use crate::deadlines::{ClockKind, ClockState};
+use crate::keys::KeyId;
+use crate::record::{AuthorityDecision, Category, Status};
+use serde::{Deserialize, Serialize};
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, INTERNAL_MESSAGE};
+
+pub use crate::record::{AuditEvent, KeyInfo, Record};
+pub use crate::store::Invite;
+
+/// The route patterns (actix syntax: `{case}` and `{id}` are one path segment each).
+pub mod route {
+    /// `GET` with [`ListFilter`](super::ListFilter) as the query: `Vec<CaseView>`.
+    pub const SUBMISSIONS: &str = "/v1/submissions";
+    /// `GET`: one [`CaseView`](super::CaseView).
+    pub const SUBMISSION: &str = "/v1/submissions/{case}";
+    /// `POST` [`StatusRequest`](super::StatusRequest): the [`CaseView`](super::CaseView).
+    pub const STATUS: &str = "/v1/submissions/{case}/status";
+    /// `POST` [`AuthorityRequest`](super::AuthorityRequest): the [`CaseView`](super::CaseView).
+    pub const AUTHORITY: &str = "/v1/submissions/{case}/authority";
+    /// `POST` [`NoteRequest`](super::NoteRequest): the [`CaseView`](super::CaseView).
+    pub const NOTE: &str = "/v1/submissions/{case}/note";
+    /// `POST` [`PurgeRequest`](super::PurgeRequest): [`Purged`](super::Purged).
+    pub const PURGE: &str = "/v1/submissions/{case}/purge";
+    /// `GET`: the case's bundle (`application/x-tar`).
+    pub const EXPORT: &str = "/v1/submissions/{case}/export";
+    /// `POST` a re-keyed bundle (`application/x-tar`): the new [`Record`](super::Record).
+    pub const IMPORT: &str = "/v1/submissions/{case}/import";
+    /// `GET` with [`RegisterQuery`](super::RegisterQuery): `Vec<RegisterRow>` or CSV.
+    pub const REGISTER: &str = "/v1/register";
+    /// `GET`: `Vec<Invite>`; `POST` [`InviteRequest`](super::InviteRequest):
+    /// [`NewInvite`](super::NewInvite).
+    pub const INVITES: &str = "/v1/invites";
+    /// `GET`: Prometheus text.
+    pub const METRICS: &str = "/v1/metrics";
+    /// `GET`: `Vec<KeyUsage>`; `POST` [`AddKeyRequest`](super::AddKeyRequest):
+    /// [`ReloadReport`](super::ReloadReport).
+    pub const KEYS: &str = "/v1/keys";
+    /// `POST` [`RetireRequest`](super::RetireRequest): [`ReloadReport`](super::ReloadReport).
+    pub const RETIRE: &str = "/v1/keys/{id}/retire";
+    /// `POST` [`ReloadRequest`](super::ReloadRequest): [`Reloaded`](super::Reloaded).
+    pub const RELOAD: &str = "/v1/reload";
+    /// `GET`: `Vec<AuditEvent>`.
+    pub const AUDIT: &str = "/v1/audit";
+    /// `GET`: a backup (`application/x-tar`).
+    pub const BACKUP: &str = "/v1/backup";
+    /// `GET`: [`Health`](super::Health).
+    pub const HEALTH: &str = "/v1/health";
+
+    /// `pattern` with its one `{…}` segment filled in (the caller checks `segment`).
+    pub fn with(pattern: &str, segment: &str) -> String {
+        match (pattern.find('{'), pattern.find('}')) {
+            (Some(open), Some(close)) if open < close => {
+                format!("{}{segment}{}", &pattern[..open], &pattern[close + 1..])
+            }
+            _ => pattern.to_owned(),
+        }
+    }
+}
+
+/// Query of `GET /v1/submissions`: the filters of `admin list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFilter {
+    /// Only those encrypted to this key id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Only in this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Only of this category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// Only with an overdue clock.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overdue: bool,
+    /// Only with a running clock due within this many seconds (overdue included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_within_secs: Option<u64>,
+    /// Also list follow-ups as rows of their own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub addenda: bool,
+}
+
+/// One clock as the team sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockView {
+    /// Which clock.
+    pub kind: ClockKind,
+    /// What it is for, in words.
+    pub what: String,
+    /// Due, RFC 3339 UTC.
+    pub due: String,
+    /// Due, in the policy's time zone.
+    pub due_local: String,
+    /// When it stopped.
+    pub stopped_at: Option<String>,
+    /// Met, late, running or overdue.
+    pub state: ClockState,
+}
+
+/// A record with its clocks, for the team: the answer of list, show and every case change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseView {
+    /// The record.
+    #[serde(flatten)]
+    pub record: Record,
+    /// When it arrived, in the policy's time zone.
+    pub received_local: String,
+    /// Its clocks.
+    pub clocks: Vec<ClockView>,
+    /// Any clock overdue.
+    pub overdue: bool,
+    /// The earliest due time of a running clock.
+    pub next_due: Option<String>,
+    /// Days until its ciphertext is deleted (closed cases).
+    pub delete_in_days: Option<i64>,
+    /// The deletion is within `retention.warn_days`.
+    pub delete_soon: bool,
+}
+
+/// Body of `POST …/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRequest {
+    /// The state to move to.
+    pub status: Status,
+    /// A short note for the history.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Body of `POST …/authority`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorityRequest {
+    /// What was decided.
+    pub decision: AuthorityDecision,
+    /// A short note for the register.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Body of `POST …/note`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRequest {
+    /// The note (one line).
+    pub note: String,
+}
+
+/// Body of `POST …/purge`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeRequest {
+    /// Why, for the audit trail (empty: "deleted on request").
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    /// The cases whose ciphertext was deleted (a case and its follow-ups).
+    pub cases: Vec<String>,
+}
+
+/// The two shapes of the breach register.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegisterFormat {
+    /// RFC 4180 CSV, for spreadsheets.
+    #[default]
+    Csv,
+    /// `Vec<RegisterRow>`.
+    Json,
+}
+
+/// Query of `GET /v1/register` (no format: JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterQuery {
+    /// CSV or JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<RegisterFormat>,
+}
+
+/// One line of the breach register (GDPR art. 33(5)): facts the server knows, never content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterRow {
+    /// Case number.
+    pub case: String,
+    /// When the report arrived (the team became aware no later than this).
+    pub received_at: String,
+    /// Current state.
+    pub status: Status,
+    /// When the authority had to be notified.
+    pub notify_due: String,
+    /// Met, late, running or overdue.
+    pub notify_clock: Option<ClockState>,
+    /// The decision, once recorded.
+    pub authority_decision: Option<AuthorityDecision>,
+    /// When it was recorded.
+    pub authority_decided_at: Option<String>,
+    /// The team's note on it.
+    pub authority_note: Option<String>,
+    /// First acknowledged.
+    pub acknowledged_at: Option<String>,
+    /// First assessed.
+    pub assessed_at: Option<String>,
+    /// Resolved or rejected.
+    pub closed_at: Option<String>,
+    /// Ciphertext deleted (tombstone).
+    pub purged_at: Option<String>,
+    /// The state history with the team's notes: `state@time (note)` joined by `; `.
+    pub history: String,
+}
+
+/// Body of `POST /v1/invites`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRequest {
+    /// How long the link works, in seconds (1 second to 90 days).
+    pub expires_secs: u64,
+    /// A note for the team's records.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A new invitation, as the team gets it (the token in `url` is shown only this once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewInvite {
+    /// The link to send the reporter.
+    pub url: String,
+    /// The stored invitation.
+    #[serde(flatten)]
+    pub invite: Invite,
+}
+
+/// Body of `POST /v1/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddKeyRequest {
+    /// `age1…` or an SSH public key.
+    pub recipient: String,
+    /// Who holds the identity.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// Body of `POST /v1/keys/{id}/retire`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetireRequest {
+    /// Why, for the recipients file and the audit trail.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What a reload of the recipients file changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadReport {
+    /// Ids now in force.
+    pub active: Vec<KeyId>,
+    /// Ids that appeared.
+    pub added: Vec<KeyId>,
+    /// Ids that left the file.
+    pub retired: Vec<KeyId>,
+}
+
+/// One key with the number of stored submissions it can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUsage {
+    /// What is known about the key.
+    #[serde(flatten)]
+    pub info: KeyInfo,
+    /// True while it is in the recipients file.
+    pub active: bool,
+    /// Stored submissions encrypted to it.
+    pub readable: usize,
+    /// Stored submissions encrypted to it and to no other key: while this is above zero,
+    /// destroying its identity destroys those submissions.
+    pub sole: usize,
+}
+
+/// Body of `POST /v1/reload`: nothing to say (`{}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadRequest {}
+
+/// What became of one part of a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartState {
+    /// The new keys or certificate are in force.
+    Reloaded,
+    /// Refused; the previous ones stay in force.
+    Refused,
+    /// The public listener does not use TLS.
+    NotInUse,
+}
+
+/// Answer of `POST /v1/reload` when every part took effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reloaded {
+    /// The keys.
+    pub keys: ReloadReport,
+    /// The TLS certificate: reloaded or not in use.
+    pub tls: PartState,
+    /// True when a new certificate was loaded.
+    pub tls_reloaded: bool,
+}
+
+/// Whether the portal can take uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HealthStatus {
+    /// Yes.
+    Ok,
+    /// Free space is below `storage.min_free_bytes`.
+    LowDiskSpace,
+}
+
+/// Answer of `GET /v1/health`: what monitoring needs, without reporter data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Whether uploads are possible.
+    pub status: HealthStatus,
+    /// Free bytes on the data file system.
+    pub free_bytes: u64,
+    /// `storage.min_free_bytes`.
+    pub min_free_bytes: u64,
+    /// Bytes reserved by running uploads.
+    pub reserved_bytes: u64,
+    /// Records stored.
+    pub submissions: usize,
+    /// Ids of the keys in force.
+    pub active_keys: Vec<KeyId>,
+    /// Uploads in progress.
+    pub uploads_running: usize,
+    /// `limits.max_concurrent_uploads`.
+    pub max_concurrent_uploads: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_is_filled_in_at_its_one_segment() {
+        assert_eq!(
+            route::with(route::STATUS, "2026-0042"),
+            "/v1/submissions/2026-0042/status"
+        );
+        assert_eq!(
+            route::with(route::RETIRE, "0123456789ab"),
+            "/v1/keys/0123456789ab/retire"
+        );
+        assert_eq!(route::with(route::KEYS, "x"), "/v1/keys");
+    }
+}

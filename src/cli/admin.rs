@@ -1,0 +1,134 @@
+//! The `sealdrop admin` subcommands.
+
+use super::values::{self, Span, Target};
+use crate::adminapi::RegisterFormat;
+use crate::keys::KeyId;
+use crate::record::{AuthorityDecision, Category, Status};
+use clap::Subcommand;
+use std::path::PathBuf;
+
+/// Admin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// List cases with their state and the next deadline; warns before retention deletions.
+    List {
+        /// Only those encrypted to this key id (readable with it, maybe also with others).
+        #[arg(long, value_name = "KEY_ID", value_parser = values::key_id)]
+        key: Option<KeyId>,
+        /// Only in this state.
+        #[arg(long, value_name = "STATE")]
+        status: Option<Status>,
+        /// Only of this category.
+        #[arg(long)]
+        category: Option<Category>,
+        /// Only cases with an overdue deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// Only cases with a deadline due within this time (e.g. 2d, 12h); overdue included.
+        #[arg(long, value_name = "DURATION", value_parser = Span::parser())]
+        due_within: Option<Span>,
+        /// Also list follow-ups (files added later) as rows of their own.
+        #[arg(long)]
+        follow_ups: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a case to a new state (with an optional note), stopping the clocks it reaches.
+    Status {
+        /// Case number, e.g. 2026-0042.
+        case: String,
+        /// The new state (states only move forward, or to rejected).
+        state: Target,
+        /// A short note for the history (no report content).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record the data protection authority decision of a data breach (GDPR art. 33).
+    Authority {
+        /// Case number.
+        case: String,
+        /// What was decided.
+        decision: AuthorityDecision,
+        /// A short note for the register (e.g. the authority's reference, or why not).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The breach register (GDPR art. 33(5)): every data-breach case with its clocks and states.
+    Register {
+        /// The shape of the register.
+        #[arg(long, value_enum, default_value_t = RegisterFormat::Csv)]
+        format: RegisterFormat,
+    },
+    /// Mint a one-time upload link for a reporter who wrote to you first.
+    Invite {
+        /// How long the link works (e.g. 7d, 48h; at most 90d).
+        #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = Span::invitation_parser())]
+        expires: Span,
+        /// A note for your own records (no report content).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List invitations and whether they were used.
+    Invites {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a case's ciphertext now (and its follow-ups'), keeping a tombstone.
+    Purge {
+        /// Case number.
+        case: String,
+        /// Why, for the audit trail (required: a deletion cannot be undone).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add a note to a case's history without changing its state.
+    Note {
+        /// Case number.
+        case: String,
+        /// The note (one line, no report content).
+        text: String,
+    },
+    /// Print the metrics (Prometheus text format).
+    Metrics,
+    /// Show one submission's record.
+    Show {
+        /// Case number, e.g. 2026-0042.
+        case: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export one submission's ciphertext bundle for offline decryption.
+    Export {
+        /// Case number.
+        case: String,
+        /// The .tar file to write (never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Replace a submission's ciphertext with a bundle re-keyed by `sealdrop rekey`.
+    Import {
+        /// The re-keyed bundle.
+        bundle: PathBuf,
+        /// The case it must belong to (default: the case named in the bundle).
+        #[arg(long)]
+        case: Option<String>,
+    },
+    /// Write a consistent online backup (records and ciphertext) while uploads go on.
+    Backup {
+        /// The .tar file to write (never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print health figures (free space, submissions, keys, uploads running) as JSON; exits 1
+    /// when the portal cannot take uploads.
+    Health,
+    /// Show the audit trail (keys, status changes, invitations, deletions).
+    Audit {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
