@@ -84,12 +84,15 @@ impl HumanDuration {
         if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
-        let plain = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        let unit = t.trim_start_matches(|c: char| c.is_ascii_digit());
+        let digits = &t[..t.len() - unit.len()];
         let span: jiff::Span = match t.parse() {
             Ok(span) => span,
-            // Digits and a unit beyond what a span holds: as long as anything may last.
-            Err(_) if plain => return Ok(HumanDuration(MAX_DURATION)),
+            // Digits and a unit jiff knows, but beyond what a span holds: as long as anything
+            // may last.
+            Err(_) if !digits.is_empty() && format!("1{unit}").parse::<jiff::Span>().is_ok() => {
+                return Ok(HumanDuration(MAX_DURATION));
+            }
             Err(_) => return Err(bad()),
         };
         let d = span
@@ -148,6 +151,8 @@ mod tests {
             Duration::from_secs(5400)
         );
         assert!(HumanDuration::parse("soon").is_err());
+        assert!(HumanDuration::parse("2 parsecs").is_err());
+        assert!(HumanDuration::parse("99999999999999 parsecs").is_err());
         assert_eq!(
             HumanDuration::parse("99999999999999s").unwrap().0,
             MAX_DURATION
