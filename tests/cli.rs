@@ -368,7 +368,7 @@ fn a_duration_without_its_unit_is_refused_with_a_hint_before_anything_is_sent() 
     for args in [
         ["admin", "invite", "--expires", "7"],
         ["admin", "list", "--due-within", "48"],
-        ["admin", "invite", "--expires", "2w"],
+        ["admin", "invite", "--expires", "2 fortnights"],
     ] {
         let o = run(&args);
         assert!(!o.status.success(), "{args:?} was accepted");
