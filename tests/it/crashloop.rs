@@ -2,8 +2,7 @@
 //! submission that got a 201 must be there and open byte-identical; nothing half-done remains.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_submission_acknowledged_before_sigkill_survives_restart_and_opens() {

@@ -3,8 +3,7 @@
 //! serves again once the fault is gone.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 /// Every stored submission opens, blob folders match records, and tmp/ is empty.

@@ -4,8 +4,7 @@
 //! proxy's access log.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write;
 use std::time::{Duration, Instant};
 

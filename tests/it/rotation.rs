@@ -2,8 +2,7 @@
 //! re-keying and import; bad files on reload keep the old keys and certificate.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

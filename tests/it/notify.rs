@@ -3,13 +3,10 @@
 //! reporter wrote; a failed delivery is retried; nothing is sent twice after a restart.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-#[path = "support/smtp.rs"]
-mod smtp_support;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
-use smtp_support::make_certs;
+use crate::smtp_support::make_certs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -69,7 +66,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     let dir = TempDir::new("notify");
     let (ca, cert, key) = make_certs(dir.path());
-    let smtp = smtp_support::Server::start(
+    let smtp = crate::smtp_support::Server::start(
         dir.path(),
         &[
             "--tls-cert",
@@ -236,7 +233,7 @@ fn overdue_clocks_are_announced_once_and_failed_deliveries_are_retried() {
     let receipt = submit_incident(&server);
     let case = receipt["case"].as_str().unwrap().to_owned();
     std::thread::sleep(Duration::from_millis(1500));
-    let smtp = smtp_support::Server::start(dir.path(), &["--port", &port.to_string()]);
+    let smtp = crate::smtp_support::Server::start(dir.path(), &["--port", &port.to_string()]);
     wait_for("the announcement after the mail server came back", || {
         !smtp.received().is_empty()
     });
@@ -289,7 +286,7 @@ fn submit_incident(server: &Server) -> Value {
 #[test]
 fn a_refused_acknowledgement_is_final_at_once_and_no_log_line_holds_the_address() {
     let dir = TempDir::new("notify-refused");
-    let smtp = smtp_support::Server::start(dir.path(), &[]);
+    let smtp = crate::smtp_support::Server::start(dir.path(), &[]);
     let setup = Setup::new(
         1,
         &format!(

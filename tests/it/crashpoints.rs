@@ -4,8 +4,7 @@
 #![cfg(feature = "fault-points")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_crash_between_any_two_durability_steps_leaves_a_consistent_state() {

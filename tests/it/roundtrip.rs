@@ -2,8 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const SIZES: [usize; 6] = [0, 1, 65535, 65536, 65537, 10 << 20];
 

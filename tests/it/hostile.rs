@@ -3,8 +3,7 @@
 //! and durations too long for any clock.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use sha2::Digest;
 use std::time::{Duration, Instant};
 

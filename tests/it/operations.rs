@@ -2,8 +2,7 @@
 //! through the shipped nginx configuration, and an online backup restores into a working portal.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

@@ -2,8 +2,7 @@
 //! whatever does not fit a route is answered with the one admin error body.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use sealdrop::adminapi::{ErrorBody, ErrorCode, route};
 
 fn error(r: &Response) -> ErrorBody {

@@ -8,8 +8,7 @@
 //! back by hand.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// Snapshot cases run by the real binary, with `SEALDROP_CONFIG` pointing at `config`.

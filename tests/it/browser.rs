@@ -4,13 +4,10 @@
 //! accessibility check of every page. Screenshots land in target/screenshots/.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-#[path = "support/webdriver.rs"]
-mod webdriver;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
-use webdriver::{Driver, Session, axe_source, screenshot_dir};
+use crate::webdriver::{Driver, Session, axe_source, screenshot_dir};
 
 /// The reference format: four groups of four Crockford base32 symbols and a check symbol.
 fn well_formed_reference(r: &str) -> bool {

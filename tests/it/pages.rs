@@ -2,9 +2,8 @@
 //! the recipients it points at, page weight, translated error pages, and the contact rule.
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn security_txt_is_valid_rfc_9116_and_points_at_the_current_recipients() {

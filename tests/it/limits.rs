@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;

@@ -2,11 +2,9 @@
 //! on loopback, with a throwaway CA and server certificate made by the `openssl` CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/smtp.rs"]
-mod smtp_support;
 
 use sealdrop::outbound::smtp::{self, MailError, Message, Security, Settings};
-use smtp_support::{Server, make_certs};
+use crate::smtp_support::{Server, make_certs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

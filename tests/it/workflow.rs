@@ -3,9 +3,8 @@
 //! purging with tombstones (on demand and by the retention rule) and metrics.
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 fn submit(server: &Server, category: &str, files: Vec<Part>) -> Value {

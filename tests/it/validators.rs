@@ -4,16 +4,13 @@
 //! `.ci/run` installs them.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-#[path = "support/smtp.rs"]
-mod smtp_support;
 
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn tls_setup() -> (Setup, std::path::PathBuf) {
     let setup = Setup::new(1, "");
-    let (ca, cert, key) = smtp_support::make_certs(setup.dir.path());
+    let (ca, cert, key) = crate::smtp_support::make_certs(setup.dir.path());
     let cfg = std::fs::read_to_string(&setup.config).unwrap().replacen(
         "[server]\n",
         &format!(

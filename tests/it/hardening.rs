@@ -2,8 +2,7 @@
 //! headers of every class, the admin socket's isolation, TLS versions, core dumps.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 

@@ -1,0 +1,33 @@
+//! The integration tests, in one crate so that the shared support code compiles once. Each
+//! module starts the real `sealdrop` binary (on `127.0.0.1:0`) or runs it as a command, and
+//! talks to it as its users do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../support/smtp.rs"]
+mod smtp_support;
+#[path = "../support/webdriver.rs"]
+mod webdriver;
+
+mod abuse;
+mod adminapi;
+mod browser;
+mod cli;
+mod crashloop;
+mod crashpoints;
+mod durability;
+mod faults;
+mod hardening;
+mod hostile;
+mod limits;
+mod notify;
+mod operations;
+mod pages;
+mod rotation;
+mod roundtrip;
+mod smtp;
+mod snapshots;
+mod store;
+mod validators;
+mod workflow;
