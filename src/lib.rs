@@ -82,13 +82,24 @@
 //!   `Referrer-Policy: no-referrer`.
 //! - The data-breach clock stops at a recorded authority decision (`admin authority`), which a
 //!   data breach needs before it may be resolved: the register then documents it.
+//! - Stored ciphertext carries a BLAKE3 digest (`blake3:<hex>`, `b3sum` checks it), not a second
+//!   SHA-256: the receipt shows each file's plaintext SHA-256 instead (what the reporter can check
+//!   with `sha256sum`; kept only inside the encrypted manifest). Old records keep their SHA-256.
+//! - Ciphertext is written with direct I/O (page-aligned buffers, buffered tail, buffered where
+//!   the file system refuses): the page-cache copy was the largest cost of an upload.
+//! - Per-client limits key clients by IPv4 address or IPv6 /64, and read a forwarding header only
+//!   from `server.trusted_proxies`; new reports per hour, uploads at once and a minimum average
+//!   rate are limited per client (`limits.*`).
+//! - Team mail is batched (one per `notify.check_interval`); the notifier walks an index of open
+//!   cases; acknowledgements go through a bounded queue with scheduled retries.
 
 //! # Invariants
 //! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message and
 //!    contact live only inside the encrypted manifest.
 //! 2. The server holds only age recipients (public keys).
 //! 3. Acknowledged means durable: 201 only after every ciphertext file is fsynced, its folder
-//!    renamed into place (parent fsynced) and the sled record flushed.
+//!    renamed into place (parent fsynced) and the sled record flushed; once the commit is handed
+//!    to the committer, a client that goes away cannot interrupt it.
 //! 4. Not acknowledged means no trace: aborted or rejected uploads are removed at once; a crash
 //!    leaves only `tmp/` entries and unrecorded blob folders, which start-up recovery deletes.
 //! 5. Constant memory: bounded channels and a bounded number of concurrent uploads.
@@ -97,9 +108,10 @@
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
-//! `http::tls` (server) and `outbound::tls` (client), sha2: `digest`, jiff time zones:
-//! `deadlines`/`workflow`, pulldown-cmark: `http::markdown`, askama: `http::pages`, clap with
-//! clap_mangen and clap_complete: `cli`).
+//! `http::tls` (server), lettre: `outbound::smtp`, ureq and rustls-native-certs:
+//! `outbound::webhook`, sha2 and blake3: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
+//! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
+//! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`).
 
 #![forbid(unsafe_code)]
 
