@@ -216,7 +216,7 @@ fn new_id() -> String {
     crate::digest::hex(&b)
 }
 
-/// True for the ids [`new_id`] makes: 32 lower-case hex digits.
+/// True for the ids the store makes for new submissions: 32 lower-case hex digits.
 pub fn is_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
