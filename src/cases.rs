@@ -211,13 +211,9 @@ impl Portal {
             }
             .into());
         }
-        if let Some(at) = &record.purged_at {
-            return Err(WorkflowError::Purged {
-                case: case.to_owned(),
-                at: at.clone(),
-            }
-            .into());
-        }
+        // A purged case is refused by the store unless a purge of it was interrupted: then this
+        // finishes it.
+        let already = record.purged_at.clone();
         let at = workflow::rfc3339(self.now());
         let done = match self.store().purge(case, &at) {
             Ok(Some(done)) => done,
@@ -225,7 +221,7 @@ impl Portal {
             Err(StoreError::Refused(crate::store::Refusal::Purged)) => {
                 return Err(WorkflowError::Purged {
                     case: case.to_owned(),
-                    at,
+                    at: already.unwrap_or(at),
                 }
                 .into());
             }
@@ -244,18 +240,31 @@ impl Portal {
     /// Purges every closed case whose deletion date has come. Returns the cases purged.
     pub fn purge_due_blocking(&self) -> Result<Vec<String>, PortalError> {
         let now = self.now();
-        let due: Vec<String> = self
-            .store()
-            .db()
-            .list()?
-            .into_iter()
-            .filter(|r| r.parent.is_none() && self.policy().purge_due(r, now))
-            .map(|r| r.case)
+        let records = self.store().db().list()?;
+        let live: std::collections::HashSet<&str> = records
+            .iter()
+            .filter(|r| r.purged_at.is_none())
+            .map(|r| r.case.as_str())
             .collect();
-        for case in &due {
-            self.purge_blocking(case, "retention period ended")?;
+        // Due cases, and purged cases whose follow-ups a purge interrupted left behind.
+        let due: Vec<String> = records
+            .iter()
+            .filter(|r| r.parent.is_none())
+            .filter(|r| {
+                self.policy().purge_due(r, now)
+                    || r.purged_at.is_some() && r.addenda.iter().any(|a| live.contains(a.as_str()))
+            })
+            .map(|r| r.case.clone())
+            .collect();
+        let mut purged = Vec::new();
+        for case in due {
+            // One failing case must not stop the others.
+            match self.purge_blocking(&case, "retention period ended") {
+                Ok(_) => purged.push(case),
+                Err(e) => tracing::error!(case, error = %e, "retention purge of this case failed"),
+            }
         }
-        Ok(due)
+        Ok(purged)
     }
 }
 

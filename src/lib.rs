@@ -63,9 +63,10 @@
 //! # Where this differs from the first design
 //! - Records carry an optional `blob_dir`: a re-keying import writes a new folder and switches
 //!   the record to it, so the replacement is atomic without ever renaming over live data.
-//! - Free space is reserved, not only checked: each upload reserves its declared length (or
-//!   16 MiB steps when undeclared) against `storage.min_free_bytes`, so concurrent uploads
-//!   together cannot take the disk below it; 507 is answered before a byte is written.
+//! - Free space is reserved, not only checked: an upload must fit as a whole when it starts, and
+//!   every byte is reserved (in 16 MiB steps) against `storage.min_free_bytes` before it is
+//!   written, so concurrent uploads together cannot take the disk below it; a slow client that
+//!   declares a huge upload holds only a step.
 //! - The last durable steps are group-committed (`store::commit`): acknowledged still means
 //!   durable, but concurrent uploads share the directory fsyncs and the sled flush.
 //! - Extra limits beyond the agreed contract: `max_contact_bytes`, `max_part_header_bytes`,

@@ -107,20 +107,21 @@ impl Output {
         } else {
             0
         };
-        if whole > 0 {
-            match self.file.write_all(&data[..whole]) {
-                Ok(()) => {}
-                // Refused after all (an odd file system): write everything buffered.
-                Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
-                    self.buffered()?;
-                    return self.file.write_all(data);
-                }
+        // Counted by hand: after a partial direct write, only the rest may be written again.
+        let mut written = 0;
+        while written < whole {
+            match self.file.write(&data[written..whole]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Refused after all (an odd file system): the rest goes buffered.
+                Err(e) if e.kind() == io::ErrorKind::InvalidInput => break,
                 Err(e) => return Err(e),
             }
         }
-        if whole < data.len() {
+        if written < data.len() {
             self.buffered()?;
-            self.file.write_all(&data[whole..])?;
+            self.file.write_all(&data[written..])?;
         }
         Ok(())
     }
@@ -157,7 +158,14 @@ impl Spool {
                         }
                         Spooled::End => {
                             out.file.sync_all()?;
-                            return Ok(hasher.finish());
+                            let (digest, len) = hasher.finish();
+                            // What was hashed is exactly what is on disk, or nothing is reported.
+                            if out.file.metadata()?.len() != len {
+                                return Err(io::Error::other(
+                                    "the ciphertext file's length differs from what was written",
+                                ));
+                            }
+                            return Ok((digest, len));
                         }
                     }
                 }

@@ -122,7 +122,8 @@ impl Span {
 
     /// Reads `text`: the problem and what to do instead when it is not a duration with a unit.
     fn parse(text: &str, invitation: bool) -> Result<Span, (String, String)> {
-        let with_unit = || "write durations with a unit, e.g. 7d or 48h (units: s, m, h, d, w)".into();
+        let with_unit =
+            || "write durations with a unit, e.g. 7d or 48h (units: s, m, h, d, w)".into();
         let t = text.trim();
         if t.ends_with(|c: char| c.is_ascii_digit()) {
             return Err(("a duration needs a unit".into(), with_unit()));

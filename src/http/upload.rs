@@ -116,9 +116,6 @@ async fn receive(
 ) -> Result<Receipt, ApiError> {
     let declared = check_request(req, &portal.config().limits)?;
     let peer = super::client_ip(req);
-    if form == Form::Report {
-        portal.admit_submission(peer)?;
-    }
     let lang = Some(super::pages::lang_of(req));
     ingest(&mut multipart, portal, declared, form, kind, peer, lang).await
 }
@@ -135,6 +132,10 @@ async fn ingest(
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config().limits.clone();
     let mut intake = portal.begin_upload(declared, peer)?;
+    // Counted once admitted: a reporter retrying through 503 or 507 keeps their allowance.
+    if form == Form::Report {
+        portal.admit_submission(peer)?;
+    }
     intake.set_kind(kind);
     let mut fields = Fields {
         lang,

@@ -57,7 +57,8 @@ impl Queue {
     /// Starts the scheduler and the sender threads.
     pub fn start(settings: smtp::Settings) -> std::io::Result<Queue> {
         let (tx, rx) = mpsc::sync_channel::<Ack>(QUEUE);
-        let (work_tx, work_rx) = mpsc::channel::<Pending>();
+        // Work goes out only when a sender is free; the rest waits in the scheduler.
+        let (work_tx, work_rx) = mpsc::sync_channel::<Pending>(SENDERS);
         let (done_tx, done_rx) = mpsc::channel::<Pending>();
         let work_rx = Arc::new(Mutex::new(work_rx));
         let settings = Arc::new(settings);
@@ -87,47 +88,53 @@ impl Queue {
     }
 }
 
-/// Holds what waits for a retry; hands what is due to the senders.
+/// Holds what waits (new, or for a retry); hands what is due to a free sender. While it holds
+/// `QUEUE` acknowledgements it takes no new one, so the queue in front of it fills and
+/// [`Queue::push`] refuses: the addresses held in memory stay bounded.
 fn schedule(
     rx: &mpsc::Receiver<Ack>,
-    work: &mpsc::Sender<Pending>,
+    work: &mpsc::SyncSender<Pending>,
     done: &mpsc::Receiver<Pending>,
 ) {
     let mut waiting: BinaryHeap<Pending> = BinaryHeap::new();
+    let mut open = true;
     loop {
-        let now = Instant::now();
-        while waiting.peek().is_some_and(|p| p.due <= now) {
-            if let Some(p) = waiting.pop()
-                && work.send(p).is_err()
-            {
-                return;
-            }
-        }
         while let Ok(p) = done.try_recv() {
             waiting.push(p);
+        }
+        let now = Instant::now();
+        while waiting.peek().is_some_and(|p| p.due <= now) {
+            let Some(p) = waiting.pop() else { break };
+            match work.try_send(p) {
+                Ok(()) => {}
+                Err(mpsc::TrySendError::Full(p)) => {
+                    waiting.push(p);
+                    break;
+                }
+                Err(mpsc::TrySendError::Disconnected(_)) => return,
+            }
         }
         let wait = waiting
             .peek()
             .map_or(Duration::from_millis(200), |p| {
                 p.due.saturating_duration_since(now)
             })
-            .min(Duration::from_millis(200));
+            .clamp(Duration::from_millis(5), Duration::from_millis(200));
+        if !open || waiting.len() >= QUEUE {
+            if !open && waiting.is_empty() {
+                return;
+            }
+            std::thread::sleep(wait);
+            continue;
+        }
         match rx.recv_timeout(wait) {
-            Ok(ack) => {
-                let p = Pending {
-                    due: Instant::now(),
-                    attempt: 0,
-                    ack,
-                };
-                if work.send(p).is_err() {
-                    return;
-                }
-            }
+            Ok(ack) => waiting.push(Pending {
+                due: Instant::now(),
+                attempt: 0,
+                ack,
+            }),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) if waiting.is_empty() => return,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                std::thread::sleep(wait);
-            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
         }
     }
 }

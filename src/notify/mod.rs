@@ -81,6 +81,8 @@ impl Notifier {
             timeout: n.timeout.0,
             batch_every: interval,
             last_batch: std::cell::Cell::new(None),
+            mail_down: std::cell::Cell::new(false),
+            webhook_down: std::cell::Cell::new(false),
         };
         let acks = match (&worker.smtp, n.auto_acknowledge) {
             (Some(settings), true) => Some(

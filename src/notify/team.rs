@@ -31,6 +31,10 @@ pub(super) struct Worker {
     pub(super) timeout: Duration,
     pub(super) batch_every: Duration,
     pub(super) last_batch: Cell<Option<Instant>>,
+    /// A channel that failed in this round is not tried again until the next one, so that a
+    /// dead relay costs one timeout per round, not one per notification.
+    pub(super) mail_down: Cell<bool>,
+    pub(super) webhook_down: Cell<bool>,
 }
 
 impl Worker {
@@ -38,13 +42,19 @@ impl Worker {
         self.round();
         loop {
             match rx.recv_timeout(interval) {
-                Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => self.round(),
+                Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // Many commits' wake-ups make one round.
+                    while rx.try_recv().is_ok() {}
+                    self.round()
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
         }
     }
 
     fn round(&self) {
+        self.mail_down.set(false);
+        self.webhook_down.set(false);
         if let Err(e) = self.try_round() {
             tracing::error!(error = %e, "notification round failed");
         }
@@ -52,6 +62,11 @@ impl Worker {
 
     fn mail_enabled(&self) -> Option<&smtp::Settings> {
         self.smtp.as_ref().filter(|_| !self.team.is_empty())
+    }
+
+    /// The mail settings when mail may be tried in this round.
+    fn mail_now(&self) -> Option<&smtp::Settings> {
+        self.mail_enabled().filter(|_| !self.mail_down.get())
     }
 
     /// One pass over the open cases only: closed ones have no running clock and were announced
@@ -86,7 +101,7 @@ impl Worker {
 
     /// One mail listing new cases, unless one went out less than `batch_every` ago.
     fn mail_batch(&self, views: &[CaseView]) -> Result<(), StoreError> {
-        let Some(settings) = self.mail_enabled() else {
+        let Some(settings) = self.mail_now() else {
             return Ok(());
         };
         if views.is_empty()
@@ -136,6 +151,7 @@ impl Worker {
                 }
             }
             Err(e) => {
+                self.mail_down.set(true);
                 tracing::warn!(error = %e, cases = views.len(), "team mail not sent; retrying next round")
             }
         }
@@ -153,7 +169,7 @@ impl Worker {
             "due": view.clocks.iter().find(|c| c.kind == kind).map(|c| c.due.clone()),
         });
         self.webhook_once(&key, &json)?;
-        let Some(settings) = self.mail_enabled() else {
+        let Some(settings) = self.mail_now() else {
             return Ok(());
         };
         let marker = format!("{key}/mail");
@@ -182,6 +198,7 @@ impl Worker {
                 self.db.set_marker(&marker, self.clock.unix_seconds())?;
             }
             Err(e) => {
+                self.mail_down.set(true);
                 tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round")
             }
         }
@@ -190,7 +207,7 @@ impl Worker {
 
     /// Posts `json` to the webhook unless that was done for `key` before.
     fn webhook_once(&self, key: &str, json: &serde_json::Value) -> Result<(), StoreError> {
-        let Some((url, ca)) = &self.webhook else {
+        let Some((url, ca)) = self.webhook.as_ref().filter(|_| !self.webhook_down.get()) else {
             return Ok(());
         };
         let marker = format!("{key}/webhook");
@@ -202,6 +219,7 @@ impl Worker {
                 self.db.set_marker(&marker, self.clock.unix_seconds())?;
             }
             Err(e) => {
+                self.webhook_down.set(true);
                 tracing::warn!(error = %e, notification = key, "webhook failed; retrying next round")
             }
         }

@@ -55,15 +55,18 @@ impl Committer {
         guard: Guard,
     ) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job {
-                _upload: upload.hand_off(),
-                record,
-                ref_hash,
-                guard,
-                done,
-            })
-            .map_err(|_| StoreError::Db("the committer has stopped".into()))?;
+        let job = Job {
+            _upload: upload.hand_off(),
+            record,
+            ref_hash,
+            guard,
+            done,
+        };
+        if let Err(mpsc::SendError(job)) = self.tx.send(job) {
+            // Never handed over after all: the upload's own drop removes its folder.
+            drop(job._upload.take_back());
+            return Err(StoreError::Db("the committer has stopped".into()));
+        }
         wait.await
             .map_err(|_| StoreError::Db("the committer dropped a commit".into()))?
     }
@@ -78,7 +81,18 @@ fn run(blobs: &Blobs, db: &Db, clock: Clock, rx: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(blobs, db, &clock.text(), batch);
+        // A panic in one batch must not stop every later commit; its waiters see the commit
+        // dropped, and its folders stay in tmp/ or unreferenced in blobs/ for recovery.
+        let now = clock.text();
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit_batch(blobs, db, &now, batch)
+        }))
+        .is_err()
+        {
+            tracing::error!(
+                "a group commit failed unexpectedly; its uploads were not acknowledged"
+            );
+        }
     }
 }
 

@@ -19,13 +19,18 @@ impl Store {
         let mut done = Vec::new();
         if newly {
             crate::faultpoint::crash_point("purge-marked");
-            self.remove_folder(parent.blob_dir())?;
             done.push(parent.case.clone());
         }
+        // Removing is idempotent: a purge interrupted after its marks is finished here.
+        self.remove_folder(parent.blob_dir())?;
         for follow_up in &parent.addenda {
-            if let Some((r, true)) = self.db.mark_purged(follow_up, at)? {
-                self.remove_folder(r.blob_dir())?;
-                done.push(r.case);
+            match self.db.mark_purged(follow_up, at)? {
+                Some((r, true)) => {
+                    self.remove_folder(r.blob_dir())?;
+                    done.push(r.case);
+                }
+                Some((r, false)) => self.remove_folder(r.blob_dir())?,
+                None => {}
             }
         }
         if done.is_empty() {

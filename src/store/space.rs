@@ -56,13 +56,13 @@ impl Space {
         *self.outstanding.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn take(&self, bytes: u64) -> Result<(), StoreError> {
+    fn take(&self, bytes: u64, must_fit: u64) -> Result<(), StoreError> {
         let mut outstanding = self.outstanding.lock().unwrap_or_else(|p| p.into_inner());
         let free = self.free_bytes()?;
         let needed = self
             .min_free
             .saturating_add(*outstanding)
-            .saturating_add(bytes);
+            .saturating_add(bytes.max(must_fit));
         if free < needed {
             tracing::warn!(
                 free_bytes = free,
@@ -75,13 +75,13 @@ impl Space {
         Ok(())
     }
 
-    /// Reserves room for an upload of `declared` bytes (or a first step when unknown).
+    /// Reserves room for the first step of an upload. Its `declared` size must fit as a whole
+    /// now, but only a step is held: a slow client declaring a huge upload cannot keep space
+    /// from everyone else; the reservation grows as the bytes arrive.
     pub fn reserve(self: &Arc<Self>, declared: Option<u64>) -> Result<Reservation, StoreError> {
-        let bytes = declared
-            .map(|d| d.saturating_add(d / 4096))
-            .unwrap_or(GROW_STEP)
-            .saturating_add(SLACK);
-        self.take(bytes)?;
+        let whole = declared.map_or(0, |d| d.saturating_add(d / 4096).saturating_add(SLACK));
+        let bytes = whole.clamp(SLACK, GROW_STEP + SLACK);
+        self.take(bytes, whole)?;
         Ok(Reservation {
             space: Arc::clone(self),
             left: bytes,
@@ -94,7 +94,7 @@ impl Reservation {
     pub fn write(&mut self, bytes: u64) -> Result<(), StoreError> {
         if bytes > self.left {
             let more = (bytes - self.left).max(GROW_STEP);
-            self.space.take(more)?;
+            self.space.take(more, 0)?;
             self.left += more;
         }
         self.left -= bytes;
@@ -124,17 +124,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reservations_add_up_and_are_released_when_dropped() {
+    fn an_upload_must_fit_whole_but_holds_only_a_step_and_steps_add_up() {
         let space = Space::new(std::env::temp_dir(), 0);
         let free = space.free_bytes().unwrap();
-        let a = space.reserve(Some(free / 2)).unwrap();
         assert!(
-            space.reserve(Some(free / 2)).is_err(),
-            "two halves plus slack do not fit"
+            space.reserve(Some(free * 2)).is_err(),
+            "too large to ever fit"
         );
+        let a = space.reserve(Some(free / 2)).unwrap();
+        assert_eq!(
+            space.outstanding(),
+            GROW_STEP + SLACK,
+            "only a step is held"
+        );
+        let b = space.reserve(Some(free / 2)).unwrap();
+        assert_eq!(space.outstanding(), 2 * (GROW_STEP + SLACK));
         drop(a);
+        drop(b);
         assert_eq!(space.outstanding(), 0);
-        assert!(space.reserve(Some(free / 4)).is_ok());
     }
 
     #[test]

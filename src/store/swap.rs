@@ -78,7 +78,11 @@ impl Store {
             }
         };
         crate::faultpoint::crash_point("import-switched");
-        self.remove_folder(read.blob_dir())?;
+        // The swap is done and durable; an old folder that cannot go now is unreferenced, and
+        // start-up recovery removes it.
+        if let Err(e) = self.remove_folder(read.blob_dir()) {
+            tracing::error!(case = %read.case, error = %e, "the replaced ciphertext could not be removed yet; recovery removes it at the next start");
+        }
         Ok(Some((read, after)))
     }
 }

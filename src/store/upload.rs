@@ -53,6 +53,12 @@ impl Upload {
         self.handed_off = true;
         self
     }
+
+    /// Takes the folder back from a committer that never received it.
+    pub(super) fn take_back(mut self) -> Upload {
+        self.handed_off = false;
+        self
+    }
 }
 
 impl Drop for Upload {

@@ -4,10 +4,9 @@
 //! accessibility check of every page. Screenshots land in target/screenshots/.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
-use serde_json::{Value, json};
 use crate::webdriver::{Driver, Session, axe_source, screenshot_dir};
+use serde_json::{Value, json};
 
 /// The reference format: four groups of four Crockford base32 symbols and a check symbol.
 fn well_formed_reference(r: &str) -> bool {

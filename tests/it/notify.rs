@@ -3,10 +3,9 @@
 //! reporter wrote; a failed delivery is retried; nothing is sent twice after a restart.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
-use serde_json::Value;
 use crate::smtp_support::make_certs;
+use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,6 @@
 //! the recipients it points at, page weight, translated error pages, and the contact rule.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
 
 #[test]

@@ -2,9 +2,8 @@
 //! on loopback, with a throwaway CA and server certificate made by the `openssl` CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
-use sealdrop::outbound::smtp::{self, MailError, Message, Security, Settings};
 use crate::smtp_support::{Server, make_certs};
+use sealdrop::outbound::smtp::{self, MailError, Message, Security, Settings};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -526,3 +526,70 @@ fn the_injected_clock_makes_retention_due_and_invitations_expire() {
     assert_eq!(setup.blob_count(), 1);
     drop(server);
 }
+
+#[test]
+fn a_slow_upload_declaring_a_large_size_holds_only_a_step_of_the_free_space() {
+    let setup = Setup::new(1, "");
+    let _mount = Tmpfs::mount(setup.data(), "96m");
+    let server = Server::start(&setup, &[("SEALDROP_STORAGE_MIN_FREE_BYTES", "30MiB")]);
+    // Declares 48 MiB (it fits), then sends almost nothing.
+    let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
+    use std::io::Write;
+    write!(
+        slow,
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n--{BOUNDARY}\r\n",
+        48 << 20
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // Another reporter's 20 MiB still fits beside it.
+    let r = post_form(
+        server.addr,
+        &form(vec![file("other.bin", bytes(20 << 20, 4))]),
+        "",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    drop(slow);
+}
+
+#[test]
+fn a_purge_interrupted_after_its_first_mark_is_finished_when_run_again() {
+    let setup = Setup::new(1, "");
+    let server = Server::start(&setup, &[("SEALDROPTEST_CRASH_AT", "purge-marked")]);
+    let (case, reference) = submit(&server, 1);
+    assert_eq!(follow_up(&server, &reference, 2).status, 201);
+    assert_eq!(setup.blob_count(), 2);
+    let o = setup.admin(&["purge", &case, "--reason", "test"]);
+    assert!(
+        !o.status.success(),
+        "the server was to crash during the purge"
+    );
+    drop(server);
+    let server = setup.start();
+    assert!(
+        show(&setup, &case)["purged_at"].is_string(),
+        "the case was marked"
+    );
+    // The purge loop at start-up finishes what the crash interrupted.
+    let mut finished = false;
+    for _ in 0..50 {
+        if setup.blob_count() == 0 {
+            finished = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        finished,
+        "the follow-up's files are still there: {}",
+        server.log()
+    );
+    let follow = show(&setup, &case)["addenda"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(show(&setup, &follow)["purged_at"].is_string());
+    let o = setup.admin(&["purge", &case, "--reason", "again"]);
+    assert!(!o.status.success(), "a finished purge is refused");
+    drop(server);
+}

@@ -4,7 +4,6 @@
 //! `.ci/run` installs them.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
 use std::process::Command;
 

@@ -3,7 +3,6 @@
 //! purging with tombstones (on demand and by the retention rule) and metrics.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
 use serde_json::{Value, json};
 
