@@ -45,7 +45,7 @@ pub enum AdminError {
     },
 }
 
-impl crate::error::Hint for AdminError {
+impl crate::hint::Hint for AdminError {
     fn hint(&self) -> Option<String> {
         match self {
             AdminError::Connect { .. } => Some(

@@ -30,16 +30,15 @@ impl Clock {
     pub fn for_server() -> Clock {
         #[cfg(feature = "fault-points")]
         if let Ok(text) = std::env::var(SHIFT_VAR) {
-            let (sign, magnitude) = match text.strip_prefix('-') {
-                Some(rest) => (-1, rest),
-                None => (1, text.as_str()),
-            };
-            match crate::config::HumanDuration::parse(magnitude) {
-                Ok(d) => {
-                    let shift = SignedDuration::try_from(d.0).unwrap_or(SignedDuration::ZERO);
-                    return Clock::shifted(if sign < 0 { -shift } else { shift });
+            let shift = text.parse::<jiff::Span>().ok().and_then(|span| {
+                span.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                    .ok()
+            });
+            match shift {
+                Some(shift) => return Clock::shifted(shift),
+                None => {
+                    tracing::error!(value = %text, "ignoring {SHIFT_VAR}: not a duration such as 400d or -2h")
                 }
-                Err(e) => tracing::error!(error = %e, "ignoring {SHIFT_VAR}"),
             }
         }
         Clock::system()
@@ -54,13 +53,18 @@ impl Clock {
 
     /// Now, RFC 3339 UTC with seconds (the format every stored time uses).
     pub fn text(&self) -> String {
-        crate::workflow::rfc3339(self.now())
+        rfc3339(self.now())
     }
 
     /// Now as Unix seconds (never negative).
     pub fn unix_seconds(&self) -> u64 {
         self.now().as_second().max(0) as u64
     }
+}
+
+/// RFC 3339 UTC with seconds: the format every stored time uses.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[cfg(test)]

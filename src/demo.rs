@@ -7,7 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-impl crate::error::Hint for DemoError {
+impl crate::hint::Hint for DemoError {
     fn hint(&self) -> Option<String> {
         Some(
             "pass --dir with a new folder; to restart an existing demo, run \

@@ -3,25 +3,6 @@
 
 use crate::config::ByteSize;
 
-/// What to do next, for every error a person sees: the CLI prints it as `hint: …` under the
-/// error, the admin API sends it as `error.hint`.
-pub trait Hint: std::fmt::Display {
-    /// The next step, when there is a useful one.
-    fn hint(&self) -> Option<String>;
-}
-
-impl std::fmt::Display for crate::teamcli::Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl Hint for crate::teamcli::Failure {
-    fn hint(&self) -> Option<String> {
-        self.hint.clone()
-    }
-}
-
 /// A request failed for a reason the client is told about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -282,8 +263,13 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-impl From<crate::portal::TaskFailed> for ApiError {
-    fn from(e: crate::portal::TaskFailed) -> Self {
+/// A blocking task of the portal that panicked or was cancelled.
+#[derive(Debug, thiserror::Error)]
+#[error("background task failed: {0}")]
+pub struct TaskFailed(pub String);
+
+impl From<TaskFailed> for ApiError {
+    fn from(e: TaskFailed) -> Self {
         ApiError::internal("task", e)
     }
 }

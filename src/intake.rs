@@ -125,23 +125,26 @@ pub struct Intake {
 }
 
 impl Intake {
-    pub(crate) fn new(
-        portal: Arc<Portal>,
-        permit: (OwnedSemaphorePermit, crate::ratelimit::Slot),
-        upload: Upload,
-    ) -> Intake {
+    /// Begins an upload from `client` on `portal` (see [`Portal::admit_upload`] for the
+    /// refusals).
+    pub fn begin(
+        portal: &Arc<Portal>,
+        declared_len: Option<u64>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Intake, ApiError> {
+        let admission = portal.admit_upload(declared_len, client)?;
         let ring = portal.keys().current();
-        Intake {
-            portal,
-            upload: Some(upload),
+        Ok(Intake {
+            portal: Arc::clone(portal),
+            upload: Some(admission.upload),
             ring,
-            _permit: permit,
+            _permit: admission.slots,
             files: Vec::new(),
             current: None,
             total: 0,
             kind: Kind::New,
             started: std::time::Instant::now(),
-        }
+        })
     }
 
     /// Makes this upload a new report through an invitation, or a follow-up to a case.

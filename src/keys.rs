@@ -77,7 +77,7 @@ pub enum KeyError {
     },
 }
 
-impl crate::error::Hint for KeyError {
+impl crate::hint::Hint for KeyError {
     fn hint(&self) -> Option<String> {
         match self {
             KeyError::Read { .. } => Some(

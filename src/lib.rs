@@ -129,6 +129,7 @@ pub mod demo;
 pub mod digest;
 pub mod error;
 pub mod faultpoint;
+pub mod hint;
 pub mod http;
 pub mod i18n;
 pub mod import;

@@ -5,7 +5,7 @@
 use clap::Parser;
 use sealdrop::cli::{Cli, Command};
 use sealdrop::config::Config;
-use sealdrop::error::Hint;
+use sealdrop::hint::Hint;
 use sealdrop::{demo, keys, open, portal, rekey, teamcli};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

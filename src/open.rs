@@ -50,7 +50,7 @@ impl From<crate::bundle::BundleError> for OpenError {
     }
 }
 
-impl crate::error::Hint for OpenError {
+impl crate::hint::Hint for OpenError {
     fn hint(&self) -> Option<String> {
         match self {
             OpenError::Bundle(_) => {

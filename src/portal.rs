@@ -4,13 +4,12 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::intake::Intake;
 use crate::keys::{KeyError, KeyRing, KeyRingHandle};
 use crate::record::Record;
-use crate::store::{Refusal, Store, StoreError};
+use crate::store::{Refusal, Store, StoreError, Upload};
 use std::io::Write;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why the portal could not start or an operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,12 +40,9 @@ pub enum PortalError {
     Task(#[from] TaskFailed),
 }
 
-/// A blocking task of the portal that panicked or was cancelled.
-#[derive(Debug, thiserror::Error)]
-#[error("background task failed: {0}")]
-pub struct TaskFailed(String);
+pub use crate::error::TaskFailed;
 
-impl crate::error::Hint for PortalError {
+impl crate::hint::Hint for PortalError {
     fn hint(&self) -> Option<String> {
         match self {
             PortalError::Keys(k) => k.hint(),
@@ -76,6 +72,14 @@ impl From<crate::bundle::BundleError> for PortalError {
     fn from(e: crate::bundle::BundleError) -> Self {
         PortalError::Import(e.0)
     }
+}
+
+/// An admitted upload: its place in the store and its slots (global and per client).
+pub struct Admission {
+    /// Held until the upload ends.
+    pub slots: (OwnedSemaphorePermit, crate::ratelimit::Slot),
+    /// Its `tmp/` folder and space reservation.
+    pub upload: Upload,
 }
 
 /// The shared state of a running portal. Its fields are private: handlers call its methods,
@@ -126,7 +130,7 @@ impl Portal {
             );
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
-        crate::rotation::record_ring(store.db(), &ring, clock)?;
+        store.record_ring(&ring, None)?;
         let permits = config.limits.max_concurrent_uploads;
         let policy = crate::workflow::Policy::from_config(&config)?;
         let client_addr = crate::clientaddr::ClientAddr::new(
@@ -224,13 +228,13 @@ impl Portal {
 
     /// Admits a new upload from `client`: 429 when the client already runs
     /// `max_uploads_per_client` uploads, 503 when too many run in all, 507 when its declared
-    /// size (or a first step of an undeclared one) does not fit above `storage.min_free_bytes`
-    /// beside what the running uploads have reserved.
-    pub fn begin_upload(
-        self: &Arc<Self>,
+    /// size does not fit above `storage.min_free_bytes` beside what the running uploads have
+    /// reserved. The admission's slots are freed when it is dropped.
+    pub fn admit_upload(
+        &self,
         declared_len: Option<u64>,
         client: Option<std::net::IpAddr>,
-    ) -> Result<Intake, ApiError> {
+    ) -> Result<Admission, ApiError> {
         let slot = self
             .upload_slots
             .acquire(client)
@@ -239,7 +243,10 @@ impl Portal {
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy)?;
         let upload = self.store.begin_upload(declared_len)?;
-        Ok(Intake::new(Arc::clone(self), (permit, slot), upload))
+        Ok(Admission {
+            slots: (permit, slot),
+            upload,
+        })
     }
 
     /// Counts a new report from `client` against `limits.submissions_per_hour` (429 with the

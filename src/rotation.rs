@@ -2,11 +2,10 @@
 //! stays the one source of truth), count what each key can read, and keep the audit trail.
 
 use crate::adminapi::{KeyUsage, ReloadReport};
-use crate::clock::Clock;
+
 use crate::keys::{self, KeyId, KeyRing};
 use crate::portal::{Portal, PortalError};
-use crate::record::AuditEvent;
-use crate::store::{Db, StoreError};
+use crate::record::{AuditEvent, KeyInfo};
 
 fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
     std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
@@ -15,60 +14,12 @@ fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
     })
 }
 
-/// Records the keys of a freshly loaded ring in the `keys` tree and the audit trail.
-pub(crate) fn record_ring(
-    db: &Db,
-    ring: &KeyRing,
-    clock: Clock,
-) -> Result<ReloadReport, StoreError> {
-    record_ring_retiring(db, ring, clock, None)
-}
-
-/// Like [`record_ring`]; `retiring` is the key `keys retire` just took out, with its reason.
-fn record_ring_retiring(
-    db: &Db,
-    ring: &KeyRing,
-    clock: Clock,
-    retiring: Option<(&KeyId, &str)>,
-) -> Result<ReloadReport, StoreError> {
-    let at = clock.text();
-    let (added, retired) = db.sync_keys(ring, &at)?;
-    for (event, list) in [("key-added", &added), ("key-retired", &retired)] {
-        for info in list {
-            let reason = retiring
-                .filter(|(id, _)| event == "key-retired" && *id == &info.id)
-                .map(|(_, reason)| reason);
-            db.audit(&AuditEvent {
-                at: at.clone(),
-                event: event.into(),
-                key_id: Some(info.id.clone()),
-                case: None,
-                detail: key_detail(info.label.as_deref(), reason),
-            })?;
-        }
-    }
-    Ok(ReloadReport {
+/// What a ring's recording changed, as the admin API reports it.
+fn report(ring: &KeyRing, (added, retired): (Vec<KeyInfo>, Vec<KeyInfo>)) -> ReloadReport {
+    ReloadReport {
         active: ring.ids(),
         added: added.into_iter().map(|i| i.id).collect(),
         retired: retired.into_iter().map(|i| i.id).collect(),
-    })
-}
-
-/// The audit detail of a key event: the label alone, or the retirement reason with the label.
-fn key_detail(label: Option<&str>, reason: Option<&str>) -> String {
-    match (reason, label) {
-        (None, label) => label.unwrap_or_default().to_owned(),
-        (Some(reason), label) => {
-            let reason = if reason.is_empty() {
-                "none given"
-            } else {
-                reason
-            };
-            match label {
-                Some(label) => format!("reason: {reason} (label: {label})"),
-                None => format!("reason: {reason}"),
-            }
-        }
     }
 }
 
@@ -97,8 +48,7 @@ impl Portal {
     fn reload_locked(&self, retiring: Option<(&KeyId, &str)>) -> Result<ReloadReport, PortalError> {
         match KeyRing::load(&self.config().keys.recipients_file) {
             Ok(ring) => {
-                let report =
-                    record_ring_retiring(self.store().db(), &ring, self.store().clock(), retiring)?;
+                let report = report(&ring, self.store().record_ring(&ring, retiring)?);
                 self.keys().replace(ring);
                 self.audit_quietly(
                     "keys-reloaded",
@@ -180,21 +130,5 @@ impl Portal {
             Ok(()) => self.audit_quietly("tls-reloaded", None, String::new()),
             Err(e) => self.audit_quietly("tls-reload-refused", None, e),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_retirement_detail_gives_the_reason_and_keeps_the_label() {
-        assert_eq!(
-            key_detail(Some("alice laptop"), Some("laptop lost")),
-            "reason: laptop lost (label: alice laptop)"
-        );
-        assert_eq!(key_detail(None, Some("laptop lost")), "reason: laptop lost");
-        assert_eq!(key_detail(None, Some("")), "reason: none given");
-        assert_eq!(key_detail(Some("bob"), None), "bob");
     }
 }

@@ -2,7 +2,7 @@
 //! one mapping from the domain errors to those codes.
 
 use super::PartState;
-use crate::error::Hint;
+use crate::hint::Hint;
 use crate::keys::KeyError;
 use crate::portal::PortalError;
 use crate::store::{Refusal, StoreError};

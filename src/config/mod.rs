@@ -245,7 +245,7 @@ impl Default for Log {
     }
 }
 
-impl crate::error::Hint for ConfigError {
+impl crate::hint::Hint for ConfigError {
     fn hint(&self) -> Option<String> {
         Some("deploy/sealdrop.example.toml documents every key with its default".into())
     }

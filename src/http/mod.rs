@@ -16,7 +16,7 @@ pub mod upload;
 pub mod wellknown;
 
 use crate::adminapi::{PartState, Reloaded, route};
-use crate::error::Hint;
+use crate::hint::Hint;
 use crate::portal::Portal;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -56,7 +56,7 @@ pub enum ServeError {
     Run(std::io::Error),
 }
 
-impl crate::error::Hint for ServeError {
+impl crate::hint::Hint for ServeError {
     fn hint(&self) -> Option<String> {
         match self {
             ServeError::Tls(_) => Some(

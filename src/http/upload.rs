@@ -131,7 +131,7 @@ async fn ingest(
     lang: Option<crate::i18n::Lang>,
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config().limits.clone();
-    let mut intake = portal.begin_upload(declared, peer)?;
+    let mut intake = Intake::begin(&portal, declared, peer)?;
     // Counted once admitted: a reporter retrying through 503 or 507 keeps their allowance.
     if form == Form::Report {
         portal.admit_submission(peer)?;

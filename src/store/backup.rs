@@ -50,7 +50,7 @@ impl From<crate::bundle::BundleError> for BackupError {
     }
 }
 
-impl crate::error::Hint for BackupError {
+impl crate::hint::Hint for BackupError {
     fn hint(&self) -> Option<String> {
         match self {
             BackupError::Invalid(_) => {

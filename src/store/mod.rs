@@ -16,6 +16,7 @@ pub mod backup;
 pub mod blobs;
 mod commit;
 pub mod db;
+mod keys;
 mod purge;
 mod space;
 mod swap;

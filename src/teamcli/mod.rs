@@ -11,7 +11,7 @@ use crate::adminapi::{
 };
 use crate::adminclient::{self, AdminError};
 use crate::cli::{AdminCommand, KeysCommand, Target};
-use crate::error::Hint;
+use crate::hint::Hint;
 use crate::open::{is_terminal_unsafe, terminal_safe};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,18 @@ pub struct Failure {
     pub message: String,
     /// What to do next.
     pub hint: Option<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Hint for Failure {
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
 }
 
 impl From<AdminError> for Failure {

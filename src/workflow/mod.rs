@@ -87,7 +87,7 @@ pub enum WorkflowError {
     InviteValidity,
 }
 
-impl crate::error::Hint for WorkflowError {
+impl crate::hint::Hint for WorkflowError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             WorkflowError::Final { .. } => {
@@ -476,10 +476,7 @@ impl Policy {
     }
 }
 
-/// RFC 3339 UTC with seconds.
-pub fn rfc3339(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
+pub use crate::clock::rfc3339;
 
 /// Parses an RFC 3339 timestamp as records store them.
 pub fn parse_ts(s: &str) -> Option<Timestamp> {
