@@ -172,8 +172,8 @@ impl Store {
         self.space.outstanding()
     }
 
-    /// Starts an upload: a new random id, its `tmp/` folder and a reservation of `declared`
-    /// bytes (a first step when unknown). [`StoreError::Full`] when it would not fit.
+    /// Starts an upload: a new random id, its `tmp/` folder and a reservation of its first
+    /// step. [`StoreError::Full`] when `declared` bytes would not fit as a whole.
     pub fn begin_upload(&self, declared: Option<u64>) -> Result<Upload, StoreError> {
         let reservation = self.space.reserve(declared)?;
         let id = new_id();
