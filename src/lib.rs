@@ -52,7 +52,7 @@
 //! Bounded channels between the stages are the backpressure that keeps memory constant.
 //!
 //! # Who owns what
-//! `store::Store` owns the data directory: sled (`store::db`, the only `use sled`), the blob and
+//! `store::Store` owns the data directory: sled (`store::db`, its only user), the blob and
 //! tmp folders (`store::blobs`), the group committer, free-space reservations and the clock.
 //! Every multi-step durable change — commit, purge, ciphertext swap (import), backup, restore,
 //! start-up recovery — is one method of it; every record write is a compare-and-swap or a sled
