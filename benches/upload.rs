@@ -155,14 +155,7 @@ fn main() {
         }
     }
     let tls_dir = base.join("tls");
-    let o = common::run(&[
-        "demo",
-        "--dir",
-        tls_dir.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--setup-only",
-    ]);
+    let o = common::demo_setup_only(&tls_dir);
     assert!(o.status.success());
     let id_path = base.join("age-identity.txt");
     let recipient = common::keygen(&id_path);

@@ -674,6 +674,32 @@ pub fn rewrite_history(setup: &Setup, server: Server, edit: impl Fn(&mut serde_j
     );
 }
 
+/// `sealdrop demo --dir DEMO --listen 127.0.0.1:0 --setup-only`: a demo folder (identity,
+/// recipients, self-signed certificate, config) without a running server.
+pub fn demo_setup_only(demo: &Path) -> Output {
+    run(&[
+        "demo",
+        "--dir",
+        demo.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--setup-only",
+    ])
+}
+
+/// The methods an `Allow` header lists, sorted.
+pub fn allowed(r: &Response) -> Vec<String> {
+    let mut m: Vec<String> = r
+        .header("allow")
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    m.sort();
+    m
+}
+
 /// A TCP port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

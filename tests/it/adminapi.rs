@@ -9,18 +9,6 @@ fn error(r: &Response) -> ErrorBody {
     serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text()))
 }
 
-fn allow(r: &Response) -> Vec<String> {
-    let mut m: Vec<String> = r
-        .header("allow")
-        .unwrap_or_default()
-        .split(',')
-        .map(|m| m.trim().to_owned())
-        .filter(|m| !m.is_empty())
-        .collect();
-    m.sort();
-    m
-}
-
 #[test]
 fn every_admin_route_answers_a_method_it_does_not_take_with_405_and_allow() {
     let setup = Setup::new(1, "");
@@ -53,7 +41,7 @@ fn every_admin_route_answers_a_method_it_does_not_take_with_405_and_allow() {
             }
             let r = admin_request(&socket, method, &path, None);
             assert_eq!(r.status, 405, "{method} {path}: {}", r.text());
-            assert_eq!(allow(&r), *methods, "{method} {path}");
+            assert_eq!(allowed(&r), *methods, "{method} {path}");
             let body = error(&r);
             assert_eq!(
                 body.error.code,

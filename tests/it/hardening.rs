@@ -158,14 +158,7 @@ fn core_dumps_are_disabled_by_the_process() {
 fn tls_offers_only_tls_1_2_and_newer_with_forward_secret_aead() {
     let dir = TempDir::new("tlsver");
     let demo = dir.path().join("demo");
-    let o = run(&[
-        "demo",
-        "--dir",
-        demo.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--setup-only",
-    ]);
+    let o = demo_setup_only(&demo);
     assert!(o.status.success());
     let setup = Setup {
         config: demo.join("sealdrop.toml"),
@@ -379,19 +372,6 @@ fn another_user_cannot_use_the_admin_socket() {
     );
 }
 
-/// The methods an `Allow` header lists, sorted.
-fn allowed(r: &Response) -> Vec<String> {
-    let mut m: Vec<String> = r
-        .header("allow")
-        .unwrap_or_default()
-        .split(',')
-        .map(|m| m.trim().to_owned())
-        .filter(|m| !m.is_empty())
-        .collect();
-    m.sort();
-    m
-}
-
 #[test]
 fn every_405_names_exactly_the_methods_its_route_has() {
     let setup = Setup::new(1, "");
@@ -538,14 +518,7 @@ fn a_malformed_multipart_body_gets_400_and_only_another_media_type_gets_415() {
 fn the_demo_certificate_lives_days_not_millennia() {
     let dir = TempDir::new("democert");
     let demo = dir.path().join("demo");
-    let o = run(&[
-        "demo",
-        "--dir",
-        demo.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--setup-only",
-    ]);
+    let o = demo_setup_only(&demo);
     assert!(o.status.success());
     let o = Command::new("openssl")
         .args([

@@ -525,23 +525,9 @@ fn base64_body(pem: &str) -> String {
 fn tls_certificates_reload_without_dropping_uploads_and_a_bad_one_is_refused() {
     let dir = TempDir::new("tlsreload");
     let demo = dir.path().join("demo");
-    ok(run(&[
-        "demo",
-        "--dir",
-        demo.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--setup-only",
-    ]));
+    ok(demo_setup_only(&demo));
     let spare = dir.path().join("spare");
-    ok(run(&[
-        "demo",
-        "--dir",
-        spare.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--setup-only",
-    ]));
+    ok(demo_setup_only(&spare));
     let setup = Setup {
         config: demo.join("sealdrop.toml"),
         identities: vec![demo.join("identity.txt")],
@@ -714,14 +700,7 @@ fn a_reload_says_for_keys_and_for_tls_separately_what_took_effect() {
     let dir = TempDir::new("partialreload");
     let [demo, spare] = ["demo", "spare"].map(|n| dir.path().join(n));
     for d in [&demo, &spare] {
-        ok(run(&[
-            "demo",
-            "--dir",
-            d.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--setup-only",
-        ]));
+        ok(demo_setup_only(d));
     }
     let setup = Setup {
         config: demo.join("sealdrop.toml"),

@@ -129,14 +129,7 @@ fn every_stored_age_file_decrypts_with_the_stock_age_cli() {
 fn https_upload_with_curl_round_trips() {
     let dir = TempDir::new("tls");
     let demo = dir.path().join("demo");
-    let o = run(&[
-        "demo",
-        "--dir",
-        demo.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--setup-only",
-    ]);
+    let o = demo_setup_only(&demo);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let banner = String::from_utf8_lossy(&o.stdout);
     assert!(banner.contains("NOT FOR REAL REPORTS"), "{banner}");
