@@ -7,8 +7,11 @@ use crate::portal::{Portal, PortalError};
 use crate::record::{AuditEvent, AuthorityDecision, Record, Status};
 use crate::reference::{InviteToken, Reference};
 use crate::store::{Invite, StoreError};
-use crate::workflow::{self, ReporterStatus, WorkflowError};
+use crate::workflow::{self, WorkflowError};
 use std::time::Duration;
+
+mod disclosure;
+pub use disclosure::PublishedCredit;
 
 impl Portal {
     fn audit_case(&self, event: &str, case: &str, detail: String) -> Result<(), StoreError> {
@@ -55,17 +58,22 @@ impl Portal {
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
     }
 
-    /// Moves a case to `to`, with an optional note; recorded in its history and the audit trail.
+    /// Moves a case to `to`, with an optional note and expected fix date (set in the same
+    /// write); recorded in its history and the audit trail.
     pub fn set_status_blocking(
         &self,
         case: &str,
         to: Status,
         note: Option<&str>,
+        expect: Option<&str>,
     ) -> Result<CaseView, PortalError> {
         let now = self.now();
         let mut from = Status::Received;
         let record = self.update(case, |r| {
             from = r.status;
+            if let Some(date) = expect {
+                self.policy().expect_fix(r, date, None, now)?;
+            }
             Ok(self.policy().change_status(r, to, note, now)?)
         })?;
         self.audit_case("status", case, format!("{from} → {to}"))?;
@@ -185,16 +193,6 @@ impl Portal {
             .db()
             .by_ref_hash(&reference.hash())?
             .filter(|r| r.purged_at.is_none()))
-    }
-
-    /// What the reporter may see for `reference`: `None` whatever the reason it is not found.
-    pub fn reporter_status_blocking(
-        &self,
-        reference: &str,
-    ) -> Result<Option<ReporterStatus>, StoreError> {
-        Ok(self
-            .case_by_reference_blocking(reference)?
-            .map(|r| self.policy().reporter_status(&r)))
     }
 
     /// Deletes the ciphertext of `case` and its follow-ups, keeping tombstones; audited.

@@ -1,4 +1,4 @@
-//! Hashing and hex encoding: the only user of `sha2` and `blake3`.
+//! Hashing, key derivation and hex encoding: the only user of `sha2`, `hkdf` and `blake3`.
 //!
 //! Plaintext is hashed with SHA-256: it is what a reporter can check with `sha256sum`, and it
 //! is only ever kept inside the encrypted manifest and shown on the receipt. Ciphertext — what
@@ -35,6 +35,16 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
 /// SHA-256 of `data` as lower-case hex.
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
+}
+
+/// HKDF-SHA-256 (RFC 5869) of `secret` with `salt` and `info`: 32 bytes of derived key.
+pub fn hkdf_sha256(salt: &[u8], secret: &[u8], info: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // 32 bytes is far below HKDF-SHA-256's limit of 255 blocks, so expanding cannot fail.
+    hkdf::Hkdf::<Sha256>::new(Some(salt), secret)
+        .expand(info, &mut out)
+        .unwrap_or_else(|_| unreachable!("HKDF output of 32 bytes"));
+    out
 }
 
 /// SHA-256 of `data` as raw bytes.

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The contact field is too long.
     #[error("The contact details are longer than {0}.")]
     ContactTooLong(ByteSize),
+    /// The name to credit is too long.
+    #[error("The name to credit is longer than {0}. Give a shorter name or handle.")]
+    CreditTooLong(ByteSize),
     /// A text field is not UTF-8.
     #[error("Text fields must be UTF-8 text.")]
     InvalidText,
@@ -143,6 +146,7 @@ impl ApiError {
             PartHeaderTooLarge(_)
             | MessageTooLong(_)
             | ContactTooLong(_)
+            | CreditTooLong(_)
             | FileTooLarge(_)
             | SubmissionTooLarge(_)
             | TooManyFiles(_)
@@ -176,6 +180,7 @@ impl ApiError {
             EmptySubmission => "empty-submission",
             MessageTooLong(_) => "message-too-long",
             ContactTooLong(_) => "contact-too-long",
+            CreditTooLong(_) => "credit-too-long",
             InvalidText => "invalid-text",
             FileTooLarge(_) => "file-too-large",
             SubmissionTooLarge(_) => "submission-too-large",
@@ -228,6 +233,7 @@ impl ApiError {
             PartHeaderTooLarge(b)
             | MessageTooLong(b)
             | ContactTooLong(b)
+            | CreditTooLong(b)
             | FileTooLarge(b)
             | SubmissionTooLarge(b)
             | UploadTooSlow(b) => Some(b.to_string()),

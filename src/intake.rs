@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::keys::KeyRing;
 use crate::portal::Portal;
 use crate::record::{
-    Category, MANIFEST_FORMAT, Manifest, ManifestFile, Record, Status, StoredFile,
+    Category, Disclosure, MANIFEST_FORMAT, Manifest, ManifestFile, Record, Status, StoredFile,
 };
 use crate::reference::{self, Reference};
 use crate::seal::{self, SealError, Sealed, Sealer};
@@ -47,6 +47,8 @@ pub struct Fields {
     pub message: String,
     /// The reporter's contact details.
     pub contact: String,
+    /// The name or handle to credit; empty: the reporter stays anonymous.
+    pub credit: String,
     /// The reporter asked for an acknowledgement e-mail.
     pub acknowledge: bool,
     /// The reporter's page language (for that e-mail).
@@ -318,6 +320,10 @@ impl Intake {
             }
         };
 
+        // A follow-up's credit request would change nothing: the case asked, or did not.
+        let credit =
+            Some(fields.credit.trim().to_owned()).filter(|c| parent.is_none() && !c.is_empty());
+        let reference = parent.is_none().then(Reference::generate);
         let manifest = Manifest {
             format: MANIFEST_FORMAT.into(),
             id: self.upload()?.id().to_owned(),
@@ -326,6 +332,7 @@ impl Intake {
             received_at: received_at.clone(),
             message: fields.message,
             contact: fields.contact,
+            credit: credit.clone(),
             files: self.files.iter().map(|(m, _)| m.clone()).collect(),
         };
         let manifest_json =
@@ -371,8 +378,14 @@ impl Intake {
                 _ => None,
             },
             purged_at: None,
+            disclosure: Disclosure {
+                letterbox: reference
+                    .as_ref()
+                    .map(|r| crate::letterbox::Letterbox::of(r).recipient()),
+                credit_requested: credit.is_some(),
+                ..Disclosure::default()
+            },
         };
-        let reference = parent.is_none().then(Reference::generate);
         let guard = match &self.kind {
             Kind::New => Guard::None,
             Kind::Invite(hash, _) => Guard::Invite(*hash),

@@ -28,7 +28,14 @@
 //! workflow: admin status / authority / list / register ──▶ cases.rs (Portal ops) ──▶ workflow.rs
 //!           (states, history, filters, register; pure) ──▶ deadlines.rs (working days, Dutch
 //!           holidays, clocks; pure) ; records updated by compare-and-swap + flush (store::db)
-//! reporter: POST /api/v1/status (http::status, ratelimit) → state + promised dates only
+//! reporter: POST /api/v1/status (http::status, ratelimit) → cases::disclosure: the record by
+//!           reference hash, its letters opened with letterbox::Letterbox::of(reference) in
+//!           memory → workflow::disclosure: state, promises, expected fix date, credit,
+//!           publication, timeline (newest first) → http::pages::status (case page + add files)
+//! promises: admin expect / tell / credit / publish ──▶ cases::disclosure (one CAS update each,
+//!           audited without text) ──▶ workflow::disclosure (pure rules) ; tell seals the text
+//!           to the case's letterbox recipient (letterbox::seal); /acknowledgments and the
+//!           security.txt `Acknowledgments:` line list published credits
 //!           POST /api/v1/submissions/files → intake (Kind::FollowUp) → a record of its own,
 //!           committed with Guard::Parent (case still open; parent lists it, one transaction)
 //!           GET/POST /u/<token> (http::invite) → intake (Kind::Invite) → Guard::Invite
@@ -92,12 +99,24 @@
 //!   from `server.trusted_proxies`; new reports per hour, uploads at once and a minimum average
 //!   rate are limited per client (`limits.*`).
 //! - Team mail is batched (one per `notify.check_interval`); the notifier walks an index of open
-//!   cases; acknowledgements go through a bounded queue with scheduled retries.
+//!   cases (and of closed ones whose agreed publication was not reminded of yet);
+//!   acknowledgements go through a bounded queue with scheduled retries.
+//! - The policy's other promises live in the record's `disclosure` part (expected fix date,
+//!   credit requested / published, agreed publication, their events) and are changed only by
+//!   `workflow::disclosure`'s rules. Messages to the reporter are age files sealed to a
+//!   recipient derived from the reference (`letterbox`): the only way to reach a reporter whose
+//!   address the server cannot read, without giving the server a way to read the messages.
+//! - The reference's check symbol is a weighted sum modulo 31 written with the reference's own
+//!   alphabet (letters and digits only), instead of Crockford's modulo 37 with `*~$=U`.
+//! - `[branding]` (logo, accent colour with a contrast check, footer links), served by the portal
+//!   itself under the same CSP.
 
 //! # Invariants
-//! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message and
-//!    contact live only inside the encrypted manifest.
-//! 2. The server holds only age recipients (public keys).
+//! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message,
+//!    contact and the name to credit live only inside the encrypted manifest; the team's messages
+//!    to a reporter only inside letters sealed to the reporter's letterbox.
+//! 2. The server holds only age recipients (public keys); a letterbox identity exists in memory
+//!    only while the reporter's request that carries the reference is answered.
 //! 3. Acknowledged means durable: 201 only after every ciphertext file is fsynced, its folder
 //!    renamed into place (parent fsynced) and the sled record flushed; once the commit is handed
 //!    to the committer, a client that goes away cannot interrupt it.
@@ -108,9 +127,9 @@
 //!
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
-//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`, actix: `http`, rustls:
-//! `http::tls` (server), lettre: `outbound::smtp`, ureq and rustls-native-certs:
-//! `outbound::webhook`, sha2 and blake3: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
+//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox`, bech32 and base64:
+//! `letterbox`, actix: `http`, rustls: `http::tls` (server), lettre: `outbound::smtp`, ureq and
+//! rustls-native-certs: `outbound::webhook`, sha2, hkdf and blake3: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
 //! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`).
 
@@ -135,6 +154,7 @@ pub mod i18n;
 pub mod import;
 pub mod intake;
 pub mod keys;
+pub mod letterbox;
 pub mod logging;
 pub mod metrics;
 pub mod notify;

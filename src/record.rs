@@ -1,5 +1,9 @@
 //! What sealdrop keeps in the clear about a submission, and the encrypted manifest's shape.
 
+mod disclosure;
+
+pub use disclosure::{Change, Credit, Disclosure, DisclosureEvent, Letter, Publication};
+
 use crate::keys::KeyId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -233,6 +237,9 @@ pub struct Record {
     /// When the ciphertext was deleted; the record stays as a tombstone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_at: Option<String>,
+    /// Expected fix date, messages to the reporter, credit and publication.
+    #[serde(default, skip_serializing_if = "Disclosure::is_empty")]
+    pub disclosure: Disclosure,
 }
 
 impl Record {
@@ -317,6 +324,9 @@ pub struct Manifest {
     pub message: String,
     /// The reporter's contact details.
     pub contact: String,
+    /// The name or handle the reporter asked to be credited as, if they asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
     /// The files.
     pub files: Vec<ManifestFile>,
 }

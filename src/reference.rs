@@ -1,12 +1,17 @@
 //! Reporter references (80 random bits, Crockford base32 with a check symbol) and case numbers.
+//!
+//! The check symbol is a position-weighted sum of the 16 symbols modulo 31, written with the
+//! first 31 symbols of the same alphabet: every character of a reference is a letter or a digit,
+//! safe to read aloud, paste into an e-mail or a shell. It catches every single substitution
+//! except 0↔Z and every swap of two neighbours except 0↔Z (31 ≡ 0).
 
 use crate::digest;
 use rand::RngCore;
 use std::fmt;
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-/// Crockford's check symbols: the 32 digits plus five extra symbols for values 32–36.
-const CHECK: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
+/// Check symbols: the alphabet without its last symbol (the check is modulo 31, a prime).
+const CHECK: &[u8; 31] = b"0123456789ABCDEFGHJKMNPQRSTVWXY";
 const BITS: u32 = 80;
 const SYMBOLS: usize = 16;
 
@@ -62,7 +67,7 @@ impl Reference {
             value = (value << 5) | u128::from(digit(c).ok_or(ReferenceError::Symbol)?);
         }
         let check = syms[SYMBOLS];
-        let expected = CHECK[(value % 37) as usize] as char;
+        let expected = check_symbol(value);
         let given = match check {
             'O' => '0',
             'I' | 'L' => '1',
@@ -81,7 +86,7 @@ impl Reference {
     }
 
     /// The canonical 16 symbols without separators or check symbol.
-    fn canonical(&self) -> String {
+    pub(crate) fn canonical(&self) -> String {
         (0..SYMBOLS)
             .map(|i| {
                 let shift = BITS - 5 * (i as u32 + 1);
@@ -106,9 +111,20 @@ impl fmt::Display for Reference {
             &c[4..8],
             &c[8..12],
             &c[12..16],
-            CHECK[(self.0 % 37) as usize] as char
+            check_symbol(self.0)
         )
     }
+}
+
+/// The check symbol of a reference's value: Σ (position + 1) · symbol, modulo 31.
+fn check_symbol(value: u128) -> char {
+    let sum: u32 = (0..SYMBOLS)
+        .map(|i| {
+            let shift = BITS - 5 * (i as u32 + 1);
+            (i as u32 + 1) * ((value >> shift) & 31) as u32
+        })
+        .sum();
+    CHECK[(sum % 31) as usize] as char
 }
 
 fn digit(c: char) -> Option<u8> {
@@ -255,6 +271,56 @@ mod tests {
             }
         }
         assert_eq!(caught, 4);
+    }
+
+    #[test]
+    fn every_character_of_a_reference_is_a_letter_digit_or_dash() {
+        for _ in 0..2000 {
+            let text = Reference::generate().to_string();
+            assert!(
+                text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn neighbours_swapped_are_caught_by_the_check_symbol() {
+        let r = Reference(0x00_0123_4567_89ab_cdef_1011);
+        let canonical = r.canonical();
+        let text = r.to_string();
+        let check = text.chars().last().unwrap();
+        for i in 0..SYMBOLS - 1 {
+            let mut c: Vec<char> = canonical.chars().collect();
+            if c[i] == c[i + 1] {
+                continue;
+            }
+            c.swap(i, i + 1);
+            let swapped: String = c.into_iter().chain([check]).collect();
+            assert_eq!(
+                Reference::parse(&swapped),
+                Err(ReferenceError::Check),
+                "{swapped}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_substitution_but_zero_for_z_is_caught() {
+        let r = Reference::generate();
+        let text = r.to_string();
+        for pos in (0..20).filter(|p| p % 5 != 4) {
+            for &sym in ALPHABET {
+                let mut chars: Vec<char> = text.chars().collect();
+                let was = chars[pos];
+                if was == sym as char || matches!((was, sym), ('0', b'Z') | ('Z', b'0')) {
+                    continue;
+                }
+                chars[pos] = sym as char;
+                let typo: String = chars.into_iter().collect();
+                assert!(Reference::parse(&typo).is_err(), "{typo}");
+            }
+        }
     }
 
     #[test]

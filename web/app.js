@@ -224,6 +224,10 @@
       data.append("category", category());
       data.append("message", document.getElementById("message").value);
       data.append("contact", contact.value);
+      var credit = document.getElementById("credit");
+      if (credit && credit.value.trim()) {
+        data.append("credit", credit.value);
+      }
       var ack = form.querySelector("input[name=acknowledge]");
       if (ack && ack.checked) {
         data.append("acknowledge", "yes");

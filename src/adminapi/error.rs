@@ -6,7 +6,7 @@ use crate::hint::Hint;
 use crate::keys::KeyError;
 use crate::portal::PortalError;
 use crate::store::{Refusal, StoreError};
-use crate::workflow::WorkflowError;
+use crate::workflow::{DisclosureError, WorkflowError};
 use serde::{Deserialize, Serialize};
 
 /// The stable code of an admin error; each has one HTTP status.
@@ -41,6 +41,20 @@ pub enum ErrorCode {
     CaseClosed,
     /// The data file system is (nearly) full.
     InsufficientStorage,
+    /// Not a date, or one before the case was received.
+    BadDate,
+    /// Not an absolute http(s) link.
+    BadUrl,
+    /// A name to credit that is empty, too long or not one line.
+    BadCreditName,
+    /// The case has no letterbox (received before messages to reporters existed).
+    NoLetterbox,
+    /// A message to the reporter over `limits.max_letter_bytes`.
+    LetterTooLong,
+    /// The case has `limits.max_letters` messages already.
+    TooManyLetters,
+    /// The reporter did not ask to be credited.
+    CreditNotRequested,
     /// Anything else; the details are in the server log.
     #[serde(rename = "internal-error")]
     Internal,
@@ -53,7 +67,16 @@ impl ErrorCode {
     /// The HTTP status that goes with the code.
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::BadRequest | ErrorCode::BadNote | ErrorCode::InviteValidityOutOfRange => 400,
+            ErrorCode::BadRequest
+            | ErrorCode::BadNote
+            | ErrorCode::InviteValidityOutOfRange
+            | ErrorCode::BadDate
+            | ErrorCode::BadUrl
+            | ErrorCode::BadCreditName => 400,
+            ErrorCode::LetterTooLong => 413,
+            ErrorCode::NoLetterbox | ErrorCode::TooManyLetters | ErrorCode::CreditNotRequested => {
+                409
+            }
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::WorkflowRefused | ErrorCode::ChangedMeanwhile | ErrorCode::CaseClosed => 409,
@@ -81,6 +104,13 @@ impl ErrorCode {
             ErrorCode::InviteGone => "invite-gone",
             ErrorCode::CaseClosed => "case-closed",
             ErrorCode::InsufficientStorage => "insufficient-storage",
+            ErrorCode::BadDate => "bad-date",
+            ErrorCode::BadUrl => "bad-url",
+            ErrorCode::BadCreditName => "bad-credit-name",
+            ErrorCode::NoLetterbox => "no-letterbox",
+            ErrorCode::LetterTooLong => "letter-too-long",
+            ErrorCode::TooManyLetters => "too-many-letters",
+            ErrorCode::CreditNotRequested => "credit-not-requested",
             ErrorCode::Internal => "internal-error",
             ErrorCode::Unrecognised => "unrecognised",
         }
@@ -113,6 +143,19 @@ impl ErrorCode {
                 | WorkflowError::NotABreach(_)
                 | WorkflowError::AlreadyDecided { .. }
                 | WorkflowError::Addendum { .. } => ErrorCode::WorkflowRefused,
+                WorkflowError::Disclosure(d) => match d {
+                    DisclosureError::BadDate(_) => ErrorCode::BadDate,
+                    DisclosureError::BadUrl => ErrorCode::BadUrl,
+                    DisclosureError::BadCreditName(_) => ErrorCode::BadCreditName,
+                    DisclosureError::NoLetterbox(_) => ErrorCode::NoLetterbox,
+                    DisclosureError::LetterTooLong(_) => ErrorCode::LetterTooLong,
+                    DisclosureError::TooManyLetters { .. } => ErrorCode::TooManyLetters,
+                    DisclosureError::CreditNotRequested(_) => ErrorCode::CreditNotRequested,
+                    DisclosureError::EmptyLetter => ErrorCode::BadRequest,
+                    DisclosureError::Closed(_)
+                    | DisclosureError::NotResolved { .. }
+                    | DisclosureError::NoCredit(_) => ErrorCode::WorkflowRefused,
+                },
             },
             PortalError::Store(s) => match s {
                 StoreError::Refused(r) => match r {
@@ -213,6 +256,13 @@ mod tests {
             ErrorCode::InviteGone,
             ErrorCode::CaseClosed,
             ErrorCode::InsufficientStorage,
+            ErrorCode::BadDate,
+            ErrorCode::BadUrl,
+            ErrorCode::BadCreditName,
+            ErrorCode::NoLetterbox,
+            ErrorCode::LetterTooLong,
+            ErrorCode::TooManyLetters,
+            ErrorCode::CreditNotRequested,
             ErrorCode::Internal,
         ];
         for code in all {

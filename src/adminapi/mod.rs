@@ -6,6 +6,7 @@
 //! they are stored; the views computed for the team ([`CaseView`], [`RegisterRow`],
 //! [`KeyUsage`], …) are defined here, and the portal's operations return them.
 
+mod disclosure;
 mod error;
 
 use crate::deadlines::{ClockKind, ClockState};
@@ -13,6 +14,9 @@ use crate::keys::KeyId;
 use crate::record::{AuthorityDecision, Category, Status};
 use serde::{Deserialize, Serialize};
 
+pub use disclosure::{
+    CreditRequest, ExpectRequest, PublicationRequest, TellRequest, WithdrawCreditRequest,
+};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, INTERNAL_MESSAGE};
 
 pub use crate::record::{AuditEvent, KeyInfo, Record};
@@ -32,6 +36,16 @@ pub mod route {
     pub const NOTE: &str = "/v1/submissions/{case}/note";
     /// `POST` [`PurgeRequest`](super::PurgeRequest): [`Purged`](super::Purged).
     pub const PURGE: &str = "/v1/submissions/{case}/purge";
+    /// `POST`: set or change the expected fix date ([`super::ExpectRequest`]).
+    pub const EXPECT: &str = "/v1/submissions/{case}/expect";
+    /// `POST`: leave a message for the reporter ([`super::TellRequest`]).
+    pub const TELL: &str = "/v1/submissions/{case}/tell";
+    /// `POST`: publish the reporter's credit ([`super::CreditRequest`]).
+    pub const CREDIT: &str = "/v1/submissions/{case}/credit";
+    /// `POST`: withdraw the published credit ([`super::WithdrawCreditRequest`]).
+    pub const WITHDRAW_CREDIT: &str = "/v1/submissions/{case}/credit/withdraw";
+    /// `POST`: record the agreed publication ([`super::PublicationRequest`]).
+    pub const PUBLICATION: &str = "/v1/submissions/{case}/publication";
     /// `GET`: the case's bundle (`application/x-tar`).
     pub const EXPORT: &str = "/v1/submissions/{case}/export";
     /// `POST` a re-keyed bundle (`application/x-tar`): the new [`Record`](super::Record).
@@ -126,6 +140,12 @@ pub struct CaseView {
     pub delete_in_days: Option<i64>,
     /// The deletion is within `retention.warn_days`.
     pub delete_soon: bool,
+    /// The case is open and its expected fix date has passed.
+    #[serde(default)]
+    pub expected_fix_passed: bool,
+    /// The agreed publication's date has come and the team was not reminded yet.
+    #[serde(default)]
+    pub publication_due: bool,
 }
 
 /// Body of `POST …/status`.
@@ -136,6 +156,9 @@ pub struct StatusRequest {
     /// A short note for the history.
     #[serde(default)]
     pub note: Option<String>,
+    /// With `assessed` (or any move of an open case): the expected fix date, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
 }
 
 /// Body of `POST …/authority`.
@@ -218,6 +241,15 @@ pub struct RegisterRow {
     pub purged_at: Option<String>,
     /// The state history with the team's notes: `state@time (note)` joined by `; `.
     pub history: String,
+    /// The expected fix date the team gave, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub expected_fix: Option<String>,
+    /// Credit: `requested`, or `published` with its date.
+    #[serde(default)]
+    pub credit: Option<String>,
+    /// The agreed publication: `date url`.
+    #[serde(default)]
+    pub publication: Option<String>,
 }
 
 /// Body of `POST /v1/invites`.

@@ -43,6 +43,61 @@ pub enum AdminCommand {
         /// A short note for the history (no report content).
         #[arg(long)]
         note: Option<String>,
+        /// With `assessed`: the expected fix date (YYYY-MM-DD) the reporter will see.
+        #[arg(long, value_name = "DATE")]
+        expect: Option<String>,
+    },
+    /// Set or change the expected fix date of an open case (the reporter sees it on /status).
+    Expect {
+        /// Case number.
+        case: String,
+        /// The expected fix date, YYYY-MM-DD.
+        date: String,
+        /// A short note for the history (internal; the reporter does not see it).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Leave a message for the reporter: shown on /status after they enter their reference,
+    /// sealed so that only the reference opens it.
+    Tell {
+        /// Case number.
+        case: String,
+        /// The message (or use --file).
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        text: Option<String>,
+        /// Read the message from this file (UTF-8, at most limits.max_letter_bytes).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Publish the credit a reporter asked for on /acknowledgments (resolved cases only), or
+    /// withdraw it.
+    Credit {
+        /// Case number.
+        case: String,
+        /// The name or handle to publish (as the reporter gave it in the manifest).
+        #[arg(long = "as", value_name = "NAME", required_unless_present = "withdraw")]
+        name: Option<String>,
+        /// Withdraw the published credit.
+        #[arg(long, conflicts_with = "name")]
+        withdraw: bool,
+        /// A short note for the history (with --withdraw).
+        #[arg(long, requires = "withdraw")]
+        note: Option<String>,
+    },
+    /// Record the publication agreed with the reporter (resolved cases only); reminds the team
+    /// when the date comes.
+    Publish {
+        /// Case number.
+        case: String,
+        /// The agreed date, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// Where it is (or will be) published; the reporter sees the link from the date on.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// A short note for the history (internal).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Record the data protection authority decision of a data breach (GDPR art. 33).
     Authority {

@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod branding;
 mod units;
 mod workflow;
+pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
 pub use units::{ByteSize, HumanDuration};
 pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
 
@@ -62,6 +64,8 @@ pub struct Config {
     pub log: Log,
     /// `[notify]`
     pub notify: Notify,
+    /// `[branding]`
+    pub branding: Branding,
 }
 
 /// `[server]`: listeners.
@@ -152,6 +156,12 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// Longest contact field, in bytes of UTF-8.
     pub max_contact_bytes: usize,
+    /// Longest name to credit, in bytes of UTF-8.
+    pub max_credit_bytes: usize,
+    /// Longest message from the team to a reporter (`admin tell`), in bytes of UTF-8.
+    pub max_letter_bytes: usize,
+    /// Most messages to the reporter of one case.
+    pub max_letters: usize,
     /// Largest multipart part header block (also the parser's buffer size).
     pub max_part_header_bytes: ByteSize,
     /// Uploads processed at once; more get 503 with `Retry-After`.
@@ -181,6 +191,9 @@ impl Default for Limits {
             max_files: 100,
             max_message_bytes: 65536,
             max_contact_bytes: 1024,
+            max_credit_bytes: 128,
+            max_letter_bytes: 8192,
+            max_letters: 100,
             max_part_header_bytes: ByteSize(64 << 10),
             max_concurrent_uploads: 64,
             body_idle_timeout: HumanDuration(Duration::from_secs(60)),
@@ -251,7 +264,7 @@ impl crate::hint::Hint for ConfigError {
     }
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "server",
     "storage",
     "keys",
@@ -261,6 +274,7 @@ const SECTIONS: [&str; 9] = [
     "retention",
     "log",
     "notify",
+    "branding",
 ];
 
 impl Config {
@@ -332,6 +346,7 @@ impl Config {
         join(&mut self.notify.smtp_ca_file);
         join(&mut self.org.policy_file);
         join(&mut self.notify.webhook_ca_file);
+        join(&mut self.branding.logo_file);
     }
 
     /// The parsed public listen address.
@@ -481,6 +496,7 @@ impl Config {
         self.sla.validate()?;
         self.retention.validate()?;
         self.notify.validate()?;
+        self.branding.validate()?;
         Ok(())
     }
 }

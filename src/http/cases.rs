@@ -1,10 +1,12 @@
 //! Admin routes of the case workflow (Unix socket only): list with filters, show, status
-//! changes, the authority decision, purge, the breach register, invitations and metrics.
+//! changes, the authority decision, the expected fix date, messages to the reporter, credit,
+//! publication, purge, the breach register, invitations and metrics.
 
 use super::admin::{blocking, failure};
 use crate::adminapi::{
-    AuthorityRequest, InviteRequest, ListFilter, NoteRequest, PurgeRequest, RegisterFormat,
-    RegisterQuery, StatusRequest,
+    AuthorityRequest, CreditRequest, ExpectRequest, InviteRequest, ListFilter, NoteRequest,
+    PublicationRequest, PurgeRequest, RegisterFormat, RegisterQuery, StatusRequest, TellRequest,
+    WithdrawCreditRequest,
 };
 use crate::portal::Portal;
 use actix_web::{HttpResponse, web};
@@ -29,9 +31,77 @@ pub async fn status(
     portal: web::Data<Portal>,
 ) -> HttpResponse {
     let case = case.into_inner();
-    let StatusRequest { status, note } = body.into_inner();
+    let StatusRequest {
+        status,
+        note,
+        expect,
+    } = body.into_inner();
     blocking(portal, move |p| {
-        p.set_status_blocking(&case, status, note.as_deref())
+        p.set_status_blocking(&case, status, note.as_deref(), expect.as_deref())
+    })
+    .await
+}
+
+/// `POST /v1/submissions/{case}/expect`
+pub async fn expect(
+    case: web::Path<String>,
+    body: web::Json<ExpectRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let ExpectRequest { date, note } = body.into_inner();
+    blocking(portal, move |p| {
+        p.expect_blocking(&case, &date, note.as_deref())
+    })
+    .await
+}
+
+/// `POST /v1/submissions/{case}/tell`
+pub async fn tell(
+    case: web::Path<String>,
+    body: web::Json<TellRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let text = body.into_inner().text;
+    blocking(portal, move |p| p.tell_blocking(&case, &text)).await
+}
+
+/// `POST /v1/submissions/{case}/credit`
+pub async fn credit(
+    case: web::Path<String>,
+    body: web::Json<CreditRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let name = body.into_inner().name;
+    blocking(portal, move |p| p.credit_blocking(&case, &name)).await
+}
+
+/// `POST /v1/submissions/{case}/credit/withdraw`
+pub async fn withdraw_credit(
+    case: web::Path<String>,
+    body: web::Json<WithdrawCreditRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let note = body.into_inner().note;
+    blocking(portal, move |p| {
+        p.withdraw_credit_blocking(&case, note.as_deref())
+    })
+    .await
+}
+
+/// `POST /v1/submissions/{case}/publication`
+pub async fn publication(
+    case: web::Path<String>,
+    body: web::Json<PublicationRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let PublicationRequest { date, url, note } = body.into_inner();
+    blocking(portal, move |p| {
+        p.publish_blocking(&case, &date, url.as_deref(), note.as_deref())
     })
     .await
 }

@@ -82,6 +82,15 @@ impl<'a> Ctx<'a> {
             path: self.path,
             langs,
             js: i18n::js_texts(self.lang),
+            logo_alt: (!self.config.branding.logo_file.as_os_str().is_empty()).then(|| {
+                let alt = self.config.branding.logo_alt.trim();
+                if alt.is_empty() {
+                    org.name.as_str()
+                } else {
+                    alt
+                }
+            }),
+            footer_links: &self.config.branding.footer_links,
         }
     }
 }
@@ -100,6 +109,10 @@ pub(super) struct Layout<'a> {
     pub(super) langs: Vec<LangLink>,
     /// The texts of `web/app.js`, written into the page as JSON.
     pub(super) js: BTreeMap<&'static str, &'static str>,
+    /// With a logo configured: its text alternative (the organisation's name by default).
+    pub(super) logo_alt: Option<&'a str>,
+    /// `[branding] footer_links`.
+    pub(super) footer_links: &'a [crate::config::FooterLink],
 }
 
 /// One language in the switch.

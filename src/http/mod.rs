@@ -3,6 +3,7 @@
 //! that uses actix.
 
 pub mod admin;
+pub mod brand;
 pub mod cases;
 pub mod i18n;
 pub mod invite;
@@ -51,6 +52,9 @@ pub enum ServeError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The branding cannot be loaded.
+    #[error(transparent)]
+    Brand(#[from] crate::config::ConfigError),
     /// The server failed while running.
     #[error("server stopped: {0}")]
     Run(std::io::Error),
@@ -71,6 +75,7 @@ impl crate::hint::Hint for ServeError {
                  can enter",
                 folder.display()
             )),
+            ServeError::Brand(e) => e.hint(),
             ServeError::Run(_) => None,
         }
     }
@@ -104,6 +109,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(upload::submit_invited)),
     )
     .service(
+        web::resource("/acknowledgments")
+            .route(web::get().to(pages::acknowledgments))
+            .route(web::head().to(pages::acknowledgments)),
+    )
+    .service(
         web::resource("/policy")
             .route(web::get().to(pages::policy))
             .route(web::head().to(pages::policy)),
@@ -122,6 +132,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/static/app.js")
             .route(web::get().to(pages::script))
             .route(web::head().to(pages::script)),
+    )
+    .service(
+        web::resource("/static/brand.css")
+            .route(web::get().to(brand::stylesheet))
+            .route(web::head().to(brand::stylesheet)),
+    )
+    .service(
+        web::resource("/static/logo")
+            .route(web::get().to(brand::logo))
+            .route(web::head().to(brand::logo)),
     )
     .service(
         web::resource("/static/style.css")
@@ -147,6 +167,11 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource(route::AUTHORITY).route(post().to(cases::authority)))
         .service(web::resource(route::PURGE).route(post().to(cases::purge)))
         .service(web::resource(route::NOTE).route(post().to(cases::note)))
+        .service(web::resource(route::EXPECT).route(post().to(cases::expect)))
+        .service(web::resource(route::TELL).route(post().to(cases::tell)))
+        .service(web::resource(route::CREDIT).route(post().to(cases::credit)))
+        .service(web::resource(route::WITHDRAW_CREDIT).route(post().to(cases::withdraw_credit)))
+        .service(web::resource(route::PUBLICATION).route(post().to(cases::publication)))
         .service(web::resource(route::EXPORT).route(get().to(admin::export)))
         .service(web::resource(route::IMPORT).route(post().to(admin::import)))
         .service(web::resource(route::REGISTER).route(get().to(cases::register)))
@@ -284,10 +309,12 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
         None
     });
     let buffer = config.limits.max_part_header_bytes.0 as usize;
+    let brand = brand::Brand::load(&config)?;
     let public_portal = Arc::clone(&portal);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::from(Arc::clone(&public_portal)))
+            .app_data(web::Data::new(brand.clone()))
             .app_data(actix_multipart::MultipartConfig::default().buffer_limit(buffer))
             .wrap(not_allowed())
             .wrap(security_headers(hsts))

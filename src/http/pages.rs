@@ -51,6 +51,7 @@ struct IndexPage<'a> {
     max_submission_bytes: u64,
     max_message_chars: usize,
     max_contact_chars: usize,
+    max_credit_chars: usize,
     contact_required_for: String,
     /// Offer the acknowledgement e-mail.
     acknowledge: bool,
@@ -96,11 +97,17 @@ fn index_page<'a>(ctx: &Ctx<'a>, action: &str, invite: bool) -> IndexPage<'a> {
         max_submission_bytes: l.max_submission_size.0,
         max_message_chars: l.max_message_bytes,
         max_contact_chars: l.max_contact_bytes,
+        max_credit_chars: l.max_credit_bytes,
         contact_required_for: ctx.config.org.contact_required_for.join(" "),
         acknowledge: ctx.offers_acknowledgement,
         invite,
     }
 }
+
+mod acknowledgments;
+mod status;
+pub use acknowledgments::acknowledgments;
+pub use status::{status_form, status_page};
 
 /// One row of `web/promises.html`.
 struct PromiseRow {
@@ -117,60 +124,15 @@ fn promise_rows(lang: Lang, s: &ReporterStatus) -> Vec<PromiseRow> {
             due: p.due.clone(),
             state: i18n::text(
                 lang,
-                match (p.done, s.status) {
-                    (true, _) => "status_done",
-                    (false, crate::record::Status::Rejected) => "status_not_applicable",
-                    (false, _) => "status_open",
+                match (p.done, p.on_time, s.status) {
+                    (true, Some(false), _) => "status_done_late",
+                    (true, _, _) => "status_done",
+                    (false, _, crate::record::Status::Rejected) => "status_not_applicable",
+                    (false, _, _) => "status_open",
                 },
             ),
         })
         .collect()
-}
-
-/// `web/status.html`
-#[derive(Template)]
-#[template(path = "status.html")]
-struct StatusPage<'a> {
-    t: Texts,
-    layout: Layout<'a>,
-    result: Option<StatusResult>,
-    /// Offer the form for follow-up files (not once a looked-up case is closed).
-    add_files: bool,
-}
-
-/// A lookup's result on the status page.
-struct StatusResult {
-    status: &'static str,
-    /// The state in the page's language.
-    state: String,
-    promises: Vec<PromiseRow>,
-}
-
-/// `GET /status`: look up a report's status, or add files to it.
-pub async fn status_form(req: HttpRequest) -> HttpResponse {
-    html(status_page(&req, None))
-}
-
-/// The status page, with a lookup's result above the forms.
-pub fn status_page(req: &HttpRequest, result: Option<&ReporterStatus>) -> String {
-    render(&status_page_of(&Ctx::of(req), result))
-}
-
-fn status_page_of<'a>(ctx: &Ctx<'a>, result: Option<&ReporterStatus>) -> StatusPage<'a> {
-    let lang = ctx.lang;
-    StatusPage {
-        t: Texts(lang),
-        layout: ctx.layout(result.is_none()),
-        result: result.map(|s| StatusResult {
-            status: s.status.as_str(),
-            state: i18n::t(
-                lang,
-                &format!("state_{}", s.status.as_str().replace('-', "_")),
-            ),
-            promises: promise_rows(lang, s),
-        }),
-        add_files: !result.is_some_and(|s| s.status.is_final()),
-    }
 }
 
 /// `web/receipt.html`

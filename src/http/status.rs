@@ -1,6 +1,7 @@
-//! `POST /api/v1/status`: a reporter's reference → the case's state and promised dates, nothing
-//! else. Every kind of miss (malformed, unknown, deleted) is the same 404, and lookups are
-//! rate-limited per client address.
+//! `POST /api/v1/status`: a reporter's reference → the case as the reporter may see it (state,
+//! promises, expected fix date, credit, publication, timeline with the team's messages opened
+//! with the reference). Every kind of miss (malformed, unknown, deleted) is the same 404, and
+//! lookups are rate-limited per client address.
 
 use super::{pages, respond};
 use crate::error::ApiError;
@@ -33,20 +34,24 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
         } else {
             serde_urlencoded_reference(&body).ok_or(ApiError::MissingReference)?
         };
-        portal
+        let shown = crate::reference::Reference::parse(&lookup.reference)
+            .ok()
+            .map(|r| r.to_string());
+        let status = portal
             .blocking(move |p| {
                 p.reporter_status_blocking(&lookup.reference)
                     .map_err(ApiError::from)
             })
             .await?
-            .ok_or(ApiError::UnknownReference)
+            .ok_or(ApiError::UnknownReference)?;
+        Ok::<_, ApiError>((status, shown))
     }
     .await;
     match result {
-        Ok(status) if respond::wants_html(&req) => HttpResponse::Ok()
+        Ok((status, shown)) if respond::wants_html(&req) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(pages::status_page(&req, Some(&status))),
-        Ok(status) => HttpResponse::Ok().json(status),
+            .body(pages::status_page(&req, Some(&status), shown.as_deref())),
+        Ok((status, _)) => HttpResponse::Ok().json(status),
         Err(e) => {
             portal.metrics().rejected(e.code());
             respond::error(&req, &e)

@@ -25,12 +25,12 @@ const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// Longest content type kept from a part header.
 const MAX_CONTENT_TYPE: usize = 255;
 /// Text parts a form may have besides its files.
-const TEXT_FIELDS: usize = 5;
+const TEXT_FIELDS: usize = 6;
 
 /// What the form may contain, by endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
-    /// A new report: category, message, contact, acknowledge, files.
+    /// A new report: category, message, contact, credit, acknowledge, files.
     Report,
     /// More files for a case: reference (first), message, files.
     FollowUp,
@@ -39,7 +39,7 @@ enum Form {
 impl Form {
     fn fields(self) -> &'static str {
         match self {
-            Form::Report => "category, message, contact, acknowledge and file",
+            Form::Report => "category, message, contact, credit, acknowledge and file",
             Form::FollowUp => "reference, message and file",
         }
     }
@@ -272,6 +272,7 @@ fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiE
             .0
             .saturating_add(limits.max_message_bytes as u64)
             .saturating_add(limits.max_contact_bytes as u64)
+            .saturating_add(limits.max_credit_bytes as u64)
             .saturating_add(framing);
         if len > ceiling {
             return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
@@ -294,7 +295,7 @@ async fn walk(
     let header_limit = limits.max_part_header_bytes;
     let mut parts = 0usize;
     let (mut seen_category, mut seen_message, mut seen_contact) = (false, false, false);
-    let (mut seen_reference, mut seen_acknowledge) = (false, false);
+    let (mut seen_reference, mut seen_acknowledge, mut seen_credit) = (false, false, false);
     let unknown = |name: &str| {
         let shown: String = name
             .chars()
@@ -406,6 +407,14 @@ async fn walk(
                         .ok_or(ApiError::ContactTooLong(ByteSize(
                             limits.max_contact_bytes as u64,
                         )))?;
+            }
+            (Form::Report, "credit") => {
+                once(&mut seen_credit, "credit")?;
+                fields.credit = read_text(&mut field, limits.max_credit_bytes, idle, header_limit)
+                    .await?
+                    .ok_or(ApiError::CreditTooLong(ByteSize(
+                        limits.max_credit_bytes as u64,
+                    )))?;
             }
             (_, other) => return Err(unknown(other)),
         }

@@ -1,5 +1,5 @@
 //! `/.well-known/security.txt` (RFC 9116, generated with an `Expires` that rolls forward and is
-//! never more than a year ahead) and `/.well-known/age-recipients.txt` (the current recipients,
+//! never more than a year ahead, and an `Acknowledgments` line once credits are published) and `/.well-known/age-recipients.txt` (the current recipients,
 //! which the security.txt `Encryption` field points at).
 
 use crate::portal::Portal;
@@ -9,8 +9,8 @@ use actix_web::{HttpResponse, web};
 /// How far ahead `Expires` lies: under a year, as RFC 9116 recommends.
 const EXPIRES_DAYS: i64 = 180;
 
-/// The security.txt text at `now`.
-pub fn security_txt(portal: &Portal, now: jiff::Timestamp) -> String {
+/// The security.txt text at `now`; `credits` says whether `/acknowledgments` lists anyone.
+pub fn security_txt(portal: &Portal, now: jiff::Timestamp, credits: bool) -> String {
     let base = portal.public_url();
     let org = &portal.config().org;
     let policy = if org.policy_url.starts_with("http") {
@@ -26,7 +26,7 @@ pub fn security_txt(portal: &Portal, now: jiff::Timestamp) -> String {
         .map(|z| z.timestamp())
         .unwrap_or(now);
     let expires = midnight + jiff::SignedDuration::from_hours(24 * EXPIRES_DAYS);
-    format!(
+    let mut text = format!(
         "# {name}: report security problems here. Evidence: {base}/ (encrypted on arrival).\n\
          Contact: mailto:{email}\n\
          Contact: {base}/\n\
@@ -39,15 +39,32 @@ pub fn security_txt(portal: &Portal, now: jiff::Timestamp) -> String {
         email = org.contact_email,
         expires = crate::workflow::rfc3339(expires),
         langs = org.languages.join(", "),
-    )
+    );
+    if credits {
+        text.push_str(&format!("Acknowledgments: {base}/acknowledgments\n"));
+    }
+    text
 }
 
 /// `GET /.well-known/security.txt`
 pub async fn security(portal: web::Data<Portal>) -> HttpResponse {
+    let credits = portal
+        .clone()
+        .into_inner()
+        .blocking(|p| {
+            p.published_credits_blocking()
+                .map(|c| !c.is_empty())
+                .map_err(crate::portal::PortalError::from)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot list the published credits");
+            false
+        });
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(security_txt(&portal, portal.now()))
+        .body(security_txt(&portal, portal.now(), credits))
 }
 
 /// `GET /.well-known/age-recipients.txt`: the current key ring in the recipients-file format.

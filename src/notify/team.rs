@@ -79,7 +79,10 @@ impl Worker {
             let received = crate::workflow::parse_ts(&record.received_at)
                 .map_or(0, |t| t.as_second().max(0) as u64);
             let view = self.policy.view(record, now);
-            if received >= epoch {
+            if self.policy.publication_due(&view.record, now) {
+                self.publication_reminder(&view)?;
+            }
+            if received >= epoch && !view.record.status.is_final() {
                 let key = format!("announced/{}", view.record.case);
                 self.webhook_once(&key, &announcement_json(&view))?;
                 if self.mail_enabled().is_some()
@@ -201,6 +204,62 @@ impl Worker {
                 self.mail_down.set(true);
                 tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round")
             }
+        }
+        Ok(())
+    }
+
+    /// Reminds the team once that an agreed publication's date has come; marks the record when
+    /// every configured channel has it (until then `admin list` warns and the next round retries).
+    fn publication_reminder(&self, view: &CaseView) -> Result<(), StoreError> {
+        let r = &view.record;
+        let Some(p) = &r.disclosure.publication else {
+            return Ok(());
+        };
+        let key = format!("publication/{}/{}", r.case, p.date);
+        let json = serde_json::json!({
+            "event": "publication-due",
+            "case": r.case,
+            "date": p.date,
+            "url": p.url,
+        });
+        self.webhook_once(&key, &json)?;
+        if let Some(settings) = self.mail_now() {
+            let marker = format!("{key}/mail");
+            if self.db.marker(&marker)?.is_none() {
+                let link = p.url.as_deref().unwrap_or("(no link recorded yet)");
+                let msg = smtp::Message {
+                    to: self.team.clone(),
+                    subject: format!("[sealdrop] Publication due: case {}", r.case),
+                    body: format!(
+                        "The publication agreed with the reporter of case {} at {} is due on {}.\n\
+                         Link: {link}\n\n\
+                         Record the link when it is out: sealdrop admin publish {} --date {} --url URL\n\
+                         \n-- \nsealdrop at {} ({})\n",
+                        r.case, self.org, p.date, r.case, p.date, self.org, self.contact
+                    ),
+                };
+                match smtp::send(settings, &msg) {
+                    Ok(()) => self.db.set_marker(&marker, self.clock.unix_seconds())?,
+                    Err(e) => {
+                        self.mail_down.set(true);
+                        tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round");
+                        return Ok(());
+                    }
+                };
+            }
+        }
+        let mail_done =
+            self.mail_enabled().is_none() || self.db.marker(&format!("{key}/mail"))?.is_some();
+        let hook_done =
+            self.webhook.is_none() || self.db.marker(&format!("{key}/webhook"))?.is_some();
+        if (self.mail_enabled().is_some() || self.webhook.is_some()) && mail_done && hook_done {
+            let at = crate::clock::rfc3339(self.clock.now());
+            self.db.update_case(&r.case, |rec| {
+                if let Some(p) = rec.disclosure.publication.as_mut() {
+                    p.reminded_at.get_or_insert_with(|| at.clone());
+                }
+                Ok::<(), StoreError>(())
+            })?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! What `sealdrop admin …` and `sealdrop keys …` do at the terminal: requests over the admin
 //! socket, argument checks, and the printed answers (tables in `teamcli::view`).
 
+mod disclosure;
 mod view;
 
 use crate::adminapi::{
@@ -81,6 +82,10 @@ fn print_json(v: &impl serde::Serialize) {
 /// Runs one `sealdrop admin` command.
 pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
     match command {
+        c @ (AdminCommand::Expect { .. }
+        | AdminCommand::Tell { .. }
+        | AdminCommand::Credit { .. }
+        | AdminCommand::Publish { .. }) => disclosure::run(socket, c).unwrap_or(Ok(())),
         AdminCommand::List {
             key,
             status,
@@ -111,11 +116,16 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             case,
             state: Target(status),
             note,
+            expect,
         } => {
             let v: CaseView = adminclient::post_json(
                 socket,
                 &route::with(route::STATUS, path_segment(&case)?),
-                &StatusRequest { status, note },
+                &StatusRequest {
+                    status,
+                    note,
+                    expect,
+                },
             )?;
             println!("Case {case} is now {status}.");
             out(&view::clocks(&v));

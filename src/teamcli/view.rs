@@ -3,6 +3,7 @@
 use crate::adminapi::{AuditEvent, CaseView, ClockView, Invite, KeyUsage};
 use crate::deadlines::ClockState;
 use crate::keys::KeyId;
+use crate::record::Change;
 use std::fmt::Write;
 
 fn or_dash(v: Option<&str>) -> &str {
@@ -83,6 +84,26 @@ pub fn case_table(rows: &[CaseView]) -> String {
         let _ = writeln!(
             o,
             "(times in the policy's time zone; files 2+1 = 2 files and 1 follow-up)"
+        );
+    }
+    for v in rows.iter().filter(|v| v.expected_fix_passed) {
+        let _ = writeln!(
+            o,
+            "warning: case {} is still {} after its expected fix date {}; give the reporter a new \
+             date (sealdrop admin expect {} DATE) or tell them why (sealdrop admin tell)",
+            v.record.case,
+            v.record.status,
+            or_dash(v.record.disclosure.expected_fix.as_deref()),
+            v.record.case
+        );
+    }
+    for v in rows.iter().filter(|v| v.publication_due) {
+        let p = v.record.disclosure.publication.as_ref();
+        let _ = writeln!(
+            o,
+            "reminder: the publication agreed for case {} is due ({})",
+            v.record.case,
+            or_dash(p.map(|p| p.date.as_str()))
         );
     }
     for v in rows.iter().filter(|v| v.delete_soon) {
@@ -170,14 +191,23 @@ pub fn show(v: &CaseView) -> String {
     if !r.addenda.is_empty() {
         line(&mut o, "follow-ups", &r.addenda.join(", "));
     }
+    disclosure(&mut o, v);
+    let mut history: Vec<(&str, String)> = r
+        .history
+        .iter()
+        .map(|h| (h.at.as_str(), format!("{}{}", h.status, dash_note(&h.note))))
+        .collect();
+    history.extend(r.disclosure.events.iter().map(|e| {
+        (
+            e.at.as_str(),
+            format!("{}{}", change(&e.change), dash_note(&e.note)),
+        )
+    }));
+    // Stable: entries of the same instant keep their order.
+    history.sort_by(|a, b| a.0.cmp(b.0));
     let _ = writeln!(o, "history:\n  {}  received", r.received_at);
-    for h in &r.history {
-        let note = h
-            .note
-            .as_ref()
-            .map(|n| format!(" – {n}"))
-            .unwrap_or_default();
-        let _ = writeln!(o, "  {}  {}{note}", h.at, h.status);
+    for (at, what) in history {
+        let _ = writeln!(o, "  {at}  {what}");
     }
     let clocks = clocks(v);
     if !clocks.is_empty() {
@@ -185,6 +215,70 @@ pub fn show(v: &CaseView) -> String {
         o.push_str(&clocks);
     }
     o
+}
+
+fn dash_note(note: &Option<String>) -> String {
+    note.as_ref().map(|n| format!(" – {n}")).unwrap_or_default()
+}
+
+fn change(c: &Change) -> String {
+    match c {
+        Change::ExpectedFix { date } => format!("expected fix date {date}"),
+        Change::Told { bytes } => format!("message to the reporter ({bytes} bytes)"),
+        Change::CreditPublished { name } => format!("credit published as {name:?}"),
+        Change::CreditWithdrawn => "credit withdrawn".into(),
+        Change::Publication { date, url } => match url {
+            Some(url) => format!("publication agreed for {date}: {url}"),
+            None => format!("publication agreed for {date}"),
+        },
+    }
+}
+
+/// The disclosure lines of `admin show`: expected fix date, messages, credit, publication.
+fn disclosure(o: &mut String, v: &CaseView) {
+    let d = &v.record.disclosure;
+    let line = |o: &mut String, k: &str, val: &str| {
+        let _ = writeln!(o, "{:<14} {}", format!("{k}:"), val);
+    };
+    if let Some(date) = &d.expected_fix {
+        let passed = if v.expected_fix_passed {
+            " (PASSED)"
+        } else {
+            ""
+        };
+        line(o, "expected fix", &format!("{date}{passed}"));
+    }
+    if !d.letters.is_empty() {
+        line(
+            o,
+            "messages",
+            &format!("{} to the reporter", d.letters.len()),
+        );
+    }
+    if d.letterbox.is_none() && v.record.parent.is_none() {
+        line(
+            o,
+            "messages",
+            "none possible (received before messages existed)",
+        );
+    }
+    match (&d.credit, d.credit_requested) {
+        (Some(c), _) => line(
+            o,
+            "credit",
+            &format!("published {:?} at {}", c.name, c.published_at),
+        ),
+        (None, true) => line(o, "credit", "requested (the name is in the manifest)"),
+        (None, false) => {}
+    }
+    if let Some(p) = &d.publication {
+        let url = p
+            .url
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        line(o, "publication", &format!("{}{url}", p.date));
+    }
 }
 
 /// `admin invites`.

@@ -10,7 +10,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
 
+mod disclosure;
 mod register;
+pub use disclosure::{
+    CreditView, DisclosureError, Happened, MAX_URL_CHARS, PublicationView, TimelineEntry, check_url,
+};
 pub use register::register_csv;
 
 /// Longest team note on a status change or decision.
@@ -85,6 +89,9 @@ pub enum WorkflowError {
     /// An invitation validity outside 1 second to `MAX_INVITE_DAYS`.
     #[error("an invitation is valid between 1 second and {MAX_INVITE_DAYS} days")]
     InviteValidity,
+    /// An expected fix date, message, credit or publication was refused.
+    #[error(transparent)]
+    Disclosure(#[from] DisclosureError),
 }
 
 impl crate::hint::Hint for WorkflowError {
@@ -120,6 +127,7 @@ impl crate::hint::Hint for WorkflowError {
                  of {parent} deletes its follow-ups too)"
             ),
             WorkflowError::BadNote => "keep notes short and free of report content".into(),
+            WorkflowError::Disclosure(d) => return d.hint(),
             WorkflowError::InviteValidity => {
                 format!(
                     "invitations are valid between 1 second and {MAX_INVITE_DAYS} days, e.g. --expires 7d"
@@ -310,6 +318,8 @@ impl Policy {
             .and_then(|d| d.parse::<jiff::civil::Date>().ok())
             .and_then(|d| today.until(d).ok())
             .map(|span| i64::from(span.get_days()));
+        let expected_fix_passed = self.expected_fix_passed(&record, now);
+        let publication_due = self.publication_due(&record, now);
         CaseView {
             received_local: parse_ts(&record.received_at)
                 .map(|t| self.local(t))
@@ -320,6 +330,8 @@ impl Policy {
             next_due,
             delete_soon: delete_in_days.is_some_and(|d| d <= i64::from(self.warn_days)),
             delete_in_days,
+            expected_fix_passed,
+            publication_due,
         }
     }
 
@@ -425,13 +437,26 @@ impl ListFilter {
     }
 }
 
-/// What a reporter may learn with their reference: the state and the promised dates.
+/// What a reporter may learn with their reference: the state, the promised dates and, on the
+/// status page, the expected fix date, credit, publication and the timeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReporterStatus {
     /// Current state.
     pub status: Status,
     /// The promised dates.
     pub promises: Vec<ReporterPromise>,
+    /// The expected fix date the team gave, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_fix: Option<String>,
+    /// Whether the reporter asked to be credited, and the credit once published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<CreditView>,
+    /// The agreed publication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publication: Option<PublicationView>,
+    /// What happened, newest first (messages from the team included).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
 }
 
 /// One promised date.
@@ -443,6 +468,9 @@ pub struct ReporterPromise {
     pub due: String,
     /// Whether it has been kept already.
     pub done: bool,
+    /// Once kept: whether on time (absent while it is still open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_time: Option<bool>,
 }
 
 impl Policy {
@@ -462,16 +490,24 @@ impl Policy {
                 .into_iter()
                 // The authority clock is the team's obligation, not a promise to the reporter.
                 .filter(|c| c.kind != ClockKind::NotifyAuthority)
-                .map(|c| ReporterPromise {
-                    kind: c.kind,
-                    due: self.local(c.due),
-                    done: match c.kind {
+                .map(|c| {
+                    let done = match c.kind {
                         ClockKind::Acknowledge => reached(Status::Acknowledged),
                         ClockKind::Assess => reached(Status::Assessed),
                         _ => reached(Status::Resolved),
-                    },
+                    };
+                    ReporterPromise {
+                        kind: c.kind,
+                        due: self.local(c.due),
+                        done,
+                        on_time: c.stopped_at.filter(|_| done).map(|at| at <= c.due),
+                    }
                 })
                 .collect(),
+            expected_fix: None,
+            credit: None,
+            publication: None,
+            timeline: Vec::new(),
         }
     }
 }
@@ -516,6 +552,7 @@ mod tests {
             addenda: Vec::new(),
             invite: None,
             purged_at: None,
+            disclosure: Default::default(),
         }
     }
 

@@ -45,9 +45,24 @@ impl Policy {
                         })
                         .collect::<Vec<_>>()
                         .join("; "),
+                    expected_fix: r.disclosure.expected_fix.clone(),
+                    credit: credit_cell(r),
+                    publication: r.disclosure.publication.as_ref().map(|p| match &p.url {
+                        Some(url) => format!("{} {url}", p.date),
+                        None => p.date.clone(),
+                    }),
                 }
             })
             .collect()
+    }
+}
+
+/// The register's credit cell: `published <time>`, or `requested` while not published.
+pub fn credit_cell(r: &Record) -> Option<String> {
+    match (&r.disclosure.credit, r.disclosure.credit_requested) {
+        (Some(c), _) => Some(format!("published {}", c.published_at)),
+        (None, true) => Some("requested".into()),
+        (None, false) => None,
     }
 }
 
@@ -55,7 +70,8 @@ impl Policy {
 pub fn register_csv(rows: &[RegisterRow]) -> String {
     let mut out = String::from(
         "case,received_at,status,notify_due,notify_clock,authority_decision,authority_decided_at,\
-         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history\r\n",
+         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history,expected_fix,credit,\
+         publication\r\n",
     );
     for r in rows {
         let state = |s: Option<ClockState>| {
@@ -79,6 +95,9 @@ pub fn register_csv(rows: &[RegisterRow]) -> String {
             r.closed_at.clone().unwrap_or_default(),
             r.purged_at.clone().unwrap_or_default(),
             r.history.clone(),
+            r.expected_fix.clone().unwrap_or_default(),
+            r.credit.clone().unwrap_or_default(),
+            r.publication.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));

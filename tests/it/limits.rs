@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 const LIMITS: &str = "[limits]\nmax_file_size = 1000\nmax_submission_size = 2500\nmax_files = 3\n\
-                      max_message_bytes = 100\nmax_contact_bytes = 50\nmax_part_header_bytes = \"4KiB\"\n\
+                      max_message_bytes = 100\nmax_contact_bytes = 50\nmax_credit_bytes = 20\nmax_part_header_bytes = \"4KiB\"\n\
                       body_idle_timeout = \"1s\"\n";
 
 fn expect_refused(setup: &Setup, server: &Server, parts: Vec<Part>, status: u16, code: &str) {
@@ -92,7 +92,7 @@ fn file_count_limit_is_exact() {
 }
 
 #[test]
-fn message_and_contact_limits_are_exact() {
+fn message_contact_and_credit_limits_are_exact() {
     let setup = Setup::new(1, LIMITS);
     let server = setup.start();
     let with = |message: usize, contact: usize| {
@@ -105,6 +105,13 @@ fn message_and_contact_limits_are_exact() {
     expect_stored(&server, with(100, 50));
     expect_refused(&setup, &server, with(101, 50), 413, "message-too-long");
     expect_refused(&setup, &server, with(100, 51), 413, "contact-too-long");
+    let credit = |n: usize| {
+        let mut parts = with(10, 10);
+        parts.push(text("credit", &"é".repeat(n / 2)));
+        parts
+    };
+    expect_stored(&server, credit(20));
+    expect_refused(&setup, &server, credit(22), 413, "credit-too-long");
 }
 
 #[test]
@@ -118,13 +125,13 @@ fn part_headers_and_part_counts_are_bounded() {
         413,
         "part-header-too-large",
     );
-    // max_files + 5 parts at most, even when every file part is an empty browser placeholder:
-    // exactly 8 (three text fields, acknowledge, four placeholders) pass, 9 do not.
-    let mut parts = form(vec![text("acknowledge", "no")]);
+    // max_files + 6 parts at most, even when every file part is an empty browser placeholder:
+    // exactly 9 (three text fields, acknowledge, credit, four placeholders) pass, 10 do not.
+    let mut parts = form(vec![text("acknowledge", "no"), text("credit", "")]);
     parts.extend((0..4).map(|_| file("", Vec::new())));
     assert_eq!(post_form(server.addr, &parts, "").status, 201);
     let mut parts = form(vec![]);
-    parts.extend((0..6).map(|_| file("", Vec::new())));
+    parts.extend((0..7).map(|_| file("", Vec::new())));
     expect_refused(&setup, &server, parts, 413, "too-many-parts");
 }
 

@@ -309,6 +309,26 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
+impl Session {
+    /// Runs axe-core (WCAG 2.1 A and AA) on the current page, saves a screenshot as
+    /// `target/screenshots/{name}.png` and fails with every violation found.
+    pub fn assert_accessible(&self, name: &str) {
+        self.exec(
+            &format!("{}\n;return true;", axe_source()),
+            Value::Array(vec![]),
+        );
+        let result = self.exec_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))))
+               .catch(e => done('ERR ' + e));",
+            Value::Array(vec![]),
+        );
+        self.screenshot(&screenshot_dir().join(format!("{name}.png")));
+        assert_eq!(result, Value::Array(vec![]), "{name}: {result:#}");
+    }
+}
+
 /// Where screenshots go: `target/screenshots/` (test artefacts).
 pub fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")

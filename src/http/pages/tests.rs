@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::deadlines::ClockKind;
 use crate::intake::ReceiptFile;
 use crate::record::{Category, Status};
-use crate::workflow::ReporterPromise;
+use crate::workflow::{CreditView, Happened, PublicationView, ReporterPromise, TimelineEntry};
+use status::status_page_of;
 use std::collections::BTreeMap;
 
 /// What a reporter might type or name a file, and how askama writes it.
@@ -35,7 +36,12 @@ fn status(status: Status) -> ReporterStatus {
             kind: ClockKind::Acknowledge,
             due: "2026-12-03 17:00 CET".into(),
             done: false,
+            on_time: None,
         }],
+        expected_fix: None,
+        credit: None,
+        publication: None,
+        timeline: Vec::new(),
     }
 }
 
@@ -85,16 +91,77 @@ fn the_status_page_escapes_the_path_in_its_language_switch() {
     let config = Config::default();
     let path = format!("/status{HOSTILE}");
     for lang in [Lang::Nl, Lang::En] {
-        let page = render(&status_page_of(&ctx(&config, lang, &path), None));
+        let page = render(&status_page_of(&ctx(&config, lang, &path), None, None));
         assert_escaped(&page);
         assert!(page.contains(&format!("href=\"/status{ESCAPED}?lang=en\"")));
         let found = status(Status::Resolved);
-        let page = render(&status_page_of(&ctx(&config, lang, &path), Some(&found)));
+        let page = render(&status_page_of(
+            &ctx(&config, lang, &path),
+            Some(&found),
+            Some("ABCD-EFGH-JKMN-PQRS-T"),
+        ));
         assert!(page.contains("data-status=\"resolved\""), "{page}");
         assert!(
             !page.contains("/api/v1/submissions/files"),
             "closed: no file form"
         );
+    }
+}
+
+#[test]
+fn the_status_page_escapes_messages_names_and_links_and_keeps_the_reference_for_more_files() {
+    let config = Config::default();
+    let mut found = status(Status::InProgress);
+    found.expected_fix = Some("2027-02-15".into());
+    found.credit = Some(CreditView {
+        requested: true,
+        published: Some(HOSTILE.into()),
+    });
+    found.publication = Some(PublicationView {
+        date: "2027-03-01".into(),
+        url: Some(format!("https://x.example/{HOSTILE}")),
+    });
+    found.timeline = vec![
+        TimelineEntry {
+            at: "2026-12-02T10:00:00Z".into(),
+            local: "2026-12-02 11:00 CET".into(),
+            what: Happened::Message {
+                text: format!("line one\n{HOSTILE}"),
+            },
+        },
+        TimelineEntry {
+            at: "2026-12-01T10:00:00Z".into(),
+            local: "2026-12-01 11:00 CET".into(),
+            what: Happened::FilesAdded { files: 2 },
+        },
+    ];
+    for lang in [Lang::Nl, Lang::En] {
+        let page = render(&status_page_of(
+            &ctx(&config, lang, "/api/v1/status"),
+            Some(&found),
+            Some("ABCD-EFGH-JKMN-PQRS-T"),
+        ));
+        assert_escaped(&page);
+        assert!(!page.contains("<script>alert"));
+        assert!(
+            page.contains("2027-02-15") && page.contains("2027-03-01"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<input type=\"hidden\" name=\"reference\" value=\"ABCD-EFGH-JKMN-PQRS-T\">"
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("id=\"fu-reference\""));
+        let added = if lang == Lang::En {
+            "You added 2 files."
+        } else {
+            "U hebt 2 bestanden toegevoegd."
+        };
+        assert!(page.contains(added), "{page}");
+        let message = page.find("line one").unwrap();
+        assert!(message < page.find(added).unwrap(), "newest first");
     }
 }
 
@@ -168,6 +235,8 @@ fn every_text_a_template_names_exists_in_both_languages() {
         include_str!("../../../web/receipt.html"),
         include_str!("../../../web/error.html"),
         include_str!("../../../web/policy.html"),
+        include_str!("../../../web/acknowledgments.html"),
+        include_str!("status.rs"),
     ];
     let (nl, en) = (i18n::keys(Lang::Nl), i18n::keys(Lang::En));
     let mut named = 0;

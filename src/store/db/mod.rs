@@ -120,8 +120,9 @@ impl Db {
         Ok(out)
     }
 
-    /// The records whose case is still open (neither resolved, rejected nor purged), follow-ups
-    /// of open cases included.
+    /// The records the notifier walks: cases still open (neither resolved, rejected nor
+    /// purged), follow-ups of open cases included, and closed cases whose agreed publication
+    /// has not been reminded of yet.
     pub fn open_records(&self) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
         for item in self.open.iter() {
@@ -151,7 +152,13 @@ impl Db {
                 .is_some_and(|p| !p.status.is_final() && p.purged_at.is_none()),
             None => true,
         };
-        let open = parent_open && !record.status.is_final() && record.purged_at.is_none();
+        let reminder = record
+            .disclosure
+            .publication
+            .as_ref()
+            .is_some_and(|p| p.reminded_at.is_none());
+        let open =
+            (parent_open && !record.status.is_final() || reminder) && record.purged_at.is_none();
         if open {
             self.open
                 .insert(record.id.as_bytes(), &[])

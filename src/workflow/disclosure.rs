@@ -1,0 +1,463 @@
+//! The policy's promises beyond the clocks: the expected fix date, messages to the reporter,
+//! credit and publication (pure changes to a record), and the case as the reporter may see it.
+
+use super::{Policy, ReporterStatus, check_note, open_case, parse_ts, rfc3339};
+use crate::record::{Change, Credit, DisclosureEvent, Letter, Publication, Record, Status};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+/// Longest link to a publication.
+pub const MAX_URL_CHARS: usize = 2000;
+
+/// Why a disclosure change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DisclosureError {
+    /// The case is closed (expected fix dates belong to open cases).
+    #[error("case {0} is closed; its expected fix date no longer changes")]
+    Closed(String),
+    /// Not yet resolved.
+    #[error("case {case} is {status}; {what} is recorded once the case is resolved")]
+    NotResolved {
+        /// The case.
+        case: String,
+        /// Its state.
+        status: Status,
+        /// What was asked.
+        what: &'static str,
+    },
+    /// A date before the case was received, or not a date.
+    #[error("{0:?} is not a date on or after the day the case was received (YYYY-MM-DD)")]
+    BadDate(String),
+    /// A link that is not an absolute http(s) URL.
+    #[error(
+        "the link must be an absolute https:// or http:// URL of at most {MAX_URL_CHARS} characters"
+    )]
+    BadUrl,
+    /// The case has no letterbox (received before messages existed).
+    #[error("case {0} was received before messages to reporters existed; it has no letterbox")]
+    NoLetterbox(String),
+    /// An empty message.
+    #[error("the message is empty")]
+    EmptyLetter,
+    /// A message over `limits.max_letter_bytes`.
+    #[error("the message is longer than {0} bytes")]
+    LetterTooLong(usize),
+    /// More than `limits.max_letters` messages.
+    #[error("case {case} already has {max} messages to its reporter")]
+    TooManyLetters {
+        /// The case.
+        case: String,
+        /// The limit.
+        max: usize,
+    },
+    /// Credit for a reporter who did not ask.
+    #[error("the reporter of case {0} did not ask to be credited")]
+    CreditNotRequested(String),
+    /// An unusable name to credit.
+    #[error("the name to credit must be one line of 1 to {0} bytes")]
+    BadCreditName(usize),
+    /// Nothing to withdraw.
+    #[error("case {0} has no published credit")]
+    NoCredit(String),
+}
+
+impl crate::hint::Hint for DisclosureError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            DisclosureError::Closed(case) => {
+                format!("tell the reporter instead: sealdrop admin tell {case} TEXT")
+            }
+            DisclosureError::NotResolved { case, .. } => {
+                format!("resolve it first: sealdrop admin status {case} resolved")
+            }
+            DisclosureError::BadDate(_) => "give a date such as 2027-02-15".into(),
+            DisclosureError::BadUrl => "e.g. --url https://example.org/advisories/2027-01".into(),
+            DisclosureError::NoLetterbox(_) => {
+                "only the reporter's reference could open a message, and the server never had a \
+                 key for it: write to the reporter by e-mail (the address is in the decrypted \
+                 manifest)"
+                    .into()
+            }
+            DisclosureError::EmptyLetter => {
+                "write the message as an argument or --file FILE".into()
+            }
+            DisclosureError::LetterTooLong(_) => {
+                "shorten it, or raise limits.max_letter_bytes".into()
+            }
+            DisclosureError::TooManyLetters { .. } => {
+                "raise limits.max_letters, or write to the reporter by e-mail".into()
+            }
+            DisclosureError::CreditNotRequested(_) => {
+                "a reporter who did not ask stays anonymous; agree on it by e-mail first".into()
+            }
+            DisclosureError::BadCreditName(_) => {
+                "use the name or handle the reporter gave (in the decrypted manifest)".into()
+            }
+            DisclosureError::NoCredit(case) => {
+                format!("publish one with: sealdrop admin credit {case} --as NAME")
+            }
+        })
+    }
+}
+
+/// A publication link: an absolute http(s) URL without spaces or control characters.
+pub fn check_url(url: &str) -> Result<String, DisclosureError> {
+    let url = url.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && url.chars().count() <= MAX_URL_CHARS
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
+    ok.then(|| url.to_owned()).ok_or(DisclosureError::BadUrl)
+}
+
+fn event(record: &mut Record, now: Timestamp, change: Change, note: Option<String>) {
+    record.disclosure.events.push(DisclosureEvent {
+        at: rfc3339(now),
+        change,
+        note,
+    });
+}
+
+fn resolved(record: &Record, what: &'static str) -> Result<(), DisclosureError> {
+    if record.status == Status::Resolved {
+        return Ok(());
+    }
+    Err(DisclosureError::NotResolved {
+        case: record.case.clone(),
+        status: record.status,
+        what,
+    })
+}
+
+impl Policy {
+    fn received_day(&self, record: &Record) -> Option<Date> {
+        parse_ts(&record.received_at).map(|t| {
+            t.to_zoned_datetime(self.calendar.time_zone().clone())
+                .date()
+        })
+    }
+
+    fn check_date(&self, record: &Record, date: &str) -> Result<Date, DisclosureError> {
+        let bad = || DisclosureError::BadDate(date.chars().take(40).collect());
+        let parsed: Date = date.trim().parse().map_err(|_| bad())?;
+        if self.received_day(record).is_some_and(|r| parsed < r) {
+            return Err(bad());
+        }
+        Ok(parsed)
+    }
+
+    /// Sets or changes the expected fix date of an open case.
+    pub fn expect_fix(
+        &self,
+        record: &mut Record,
+        date: &str,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), super::WorkflowError> {
+        open_case(record)?;
+        if record.status.is_final() {
+            return Err(DisclosureError::Closed(record.case.clone()).into());
+        }
+        let date = self.check_date(record, date)?.to_string();
+        let note = check_note(note)?;
+        record.disclosure.expected_fix = Some(date.clone());
+        event(record, now, Change::ExpectedFix { date }, note);
+        Ok(())
+    }
+
+    /// Leaves a message for the reporter: `seal` turns the text into a letter for the case's
+    /// letterbox recipient.
+    pub fn tell(
+        &self,
+        record: &mut Record,
+        text: &str,
+        limits: (usize, usize),
+        seal: impl FnOnce(&str, &str) -> Result<String, crate::letterbox::LetterError>,
+        now: Timestamp,
+    ) -> Result<(), super::WorkflowError> {
+        let (max_bytes, max_letters) = limits;
+        open_case(record)?;
+        let Some(letterbox) = record.disclosure.letterbox.clone() else {
+            return Err(DisclosureError::NoLetterbox(record.case.clone()).into());
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(DisclosureError::EmptyLetter.into());
+        }
+        if text.len() > max_bytes {
+            return Err(DisclosureError::LetterTooLong(max_bytes).into());
+        }
+        if record.disclosure.letters.len() >= max_letters {
+            return Err(DisclosureError::TooManyLetters {
+                case: record.case.clone(),
+                max: max_letters,
+            }
+            .into());
+        }
+        let sealed = seal(&letterbox, text).map_err(|_| {
+            super::WorkflowError::from(DisclosureError::NoLetterbox(record.case.clone()))
+        })?;
+        record.disclosure.letters.push(Letter {
+            at: rfc3339(now),
+            sealed,
+        });
+        event(record, now, Change::Told { bytes: text.len() }, None);
+        Ok(())
+    }
+
+    /// Publishes the credit a reporter asked for, under `name`, once the case is resolved.
+    pub fn publish_credit(
+        &self,
+        record: &mut Record,
+        name: &str,
+        max_name_bytes: usize,
+        now: Timestamp,
+    ) -> Result<(), super::WorkflowError> {
+        open_case(record)?;
+        if !record.disclosure.credit_requested {
+            return Err(DisclosureError::CreditNotRequested(record.case.clone()).into());
+        }
+        resolved(record, "a credit")?;
+        let name = name.trim();
+        if name.is_empty() || name.len() > max_name_bytes || name.chars().any(char::is_control) {
+            return Err(DisclosureError::BadCreditName(max_name_bytes).into());
+        }
+        record.disclosure.credit = Some(Credit {
+            name: name.to_owned(),
+            published_at: rfc3339(now),
+        });
+        event(
+            record,
+            now,
+            Change::CreditPublished {
+                name: name.to_owned(),
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    /// Withdraws a published credit.
+    pub fn withdraw_credit(
+        &self,
+        record: &mut Record,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), super::WorkflowError> {
+        open_case(record)?;
+        if record.disclosure.credit.take().is_none() {
+            return Err(DisclosureError::NoCredit(record.case.clone()).into());
+        }
+        let note = check_note(note)?;
+        event(record, now, Change::CreditWithdrawn, note);
+        Ok(())
+    }
+
+    /// Records the agreed publication (date, and the link once known) of a resolved case.
+    pub fn agree_publication(
+        &self,
+        record: &mut Record,
+        date: &str,
+        url: Option<&str>,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), super::WorkflowError> {
+        open_case(record)?;
+        resolved(record, "a publication")?;
+        let date = self.check_date(record, date)?.to_string();
+        let url = url.map(check_url).transpose()?;
+        let note = check_note(note)?;
+        let reminded_at = record
+            .disclosure
+            .publication
+            .as_ref()
+            .filter(|p| p.date == date)
+            .and_then(|p| p.reminded_at.clone());
+        record.disclosure.publication = Some(Publication {
+            date: date.clone(),
+            url: url.clone(),
+            reminded_at,
+        });
+        event(record, now, Change::Publication { date, url }, note);
+        Ok(())
+    }
+
+    /// True when an open case's expected fix date has passed at `now`.
+    pub fn expected_fix_passed(&self, record: &Record, now: Timestamp) -> bool {
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        !record.status.is_final()
+            && record
+                .disclosure
+                .expected_fix
+                .as_deref()
+                .and_then(|d| d.parse::<Date>().ok())
+                .is_some_and(|d| d < today)
+    }
+
+    /// True when a publication's date has come and no reminder was sent yet.
+    pub fn publication_due(&self, record: &Record, now: Timestamp) -> bool {
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        record.purged_at.is_none()
+            && record.disclosure.publication.as_ref().is_some_and(|p| {
+                p.reminded_at.is_none() && p.date.parse::<Date>().is_ok_and(|d| d <= today)
+            })
+    }
+}
+
+/// One entry of the reporter's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// The same instant in the policy's time zone.
+    pub local: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub what: Happened,
+}
+
+/// What a reporter may see of a case's history.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Happened {
+    /// The report arrived.
+    Received,
+    /// The case moved to a state.
+    Status {
+        /// The new state.
+        status: Status,
+    },
+    /// A message from the team.
+    Message {
+        /// Its text (opened with the reporter's reference, for this answer only).
+        text: String,
+    },
+    /// The reporter added files or a message.
+    FilesAdded {
+        /// How many files.
+        files: usize,
+    },
+    /// The team gave (or changed) the expected fix date.
+    ExpectedFix {
+        /// `YYYY-MM-DD`.
+        date: String,
+    },
+    /// The reporter's credit was published.
+    Credited {
+        /// As published.
+        name: String,
+    },
+    /// The published credit was withdrawn.
+    CreditWithdrawn,
+    /// A publication was agreed.
+    Publication {
+        /// `YYYY-MM-DD`.
+        date: String,
+    },
+}
+
+/// The reporter's credit as they may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditView {
+    /// They asked to be named.
+    pub requested: bool,
+    /// The name as published, once published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+}
+
+/// The agreed publication as the reporter may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicationView {
+    /// The agreed date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The link, once the date has come.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl Policy {
+    /// The case as the reporter may see it: `status` (state and promises) plus the expected fix
+    /// date, credit, publication and the timeline, newest first. `letters` are the opened
+    /// messages (time, text); `addenda` the case's follow-up records.
+    pub fn reporter_case(
+        &self,
+        record: &Record,
+        addenda: &[Record],
+        letters: Vec<(String, String)>,
+        now: Timestamp,
+    ) -> ReporterStatus {
+        let mut status = self.reporter_status(record);
+        let d = &record.disclosure;
+        status.expected_fix = d.expected_fix.clone();
+        status.credit = Some(CreditView {
+            requested: d.credit_requested,
+            published: d.credit.as_ref().map(|c| c.name.clone()),
+        });
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        status.publication = d.publication.as_ref().map(|p| PublicationView {
+            date: p.date.clone(),
+            url: p
+                .url
+                .clone()
+                .filter(|_| p.date.parse::<Date>().is_ok_and(|d| d <= today)),
+        });
+        let mut entries: Vec<(String, Happened)> =
+            vec![(record.received_at.clone(), Happened::Received)];
+        let mut last = Status::Received;
+        for h in &record.history {
+            if h.status != last {
+                entries.push((h.at.clone(), Happened::Status { status: h.status }));
+                last = h.status;
+            }
+        }
+        entries.extend(
+            letters
+                .into_iter()
+                .map(|(at, text)| (at, Happened::Message { text })),
+        );
+        entries.extend(addenda.iter().filter(|a| a.purged_at.is_none()).map(|a| {
+            (
+                a.received_at.clone(),
+                Happened::FilesAdded {
+                    files: a.files.len(),
+                },
+            )
+        }));
+        entries.extend(d.events.iter().filter_map(|e| {
+            let what = match &e.change {
+                Change::ExpectedFix { date } => Happened::ExpectedFix { date: date.clone() },
+                Change::CreditPublished { name } => Happened::Credited { name: name.clone() },
+                Change::CreditWithdrawn => Happened::CreditWithdrawn,
+                Change::Publication { date, .. } => Happened::Publication { date: date.clone() },
+                Change::Told { .. } => return None,
+            };
+            Some((e.at.clone(), what))
+        }));
+        // Newest first; of two entries at the same instant, the one written later comes first.
+        let mut entries: Vec<(usize, Timestamp, String, Happened)> = entries
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (at, what))| parse_ts(&at).map(|t| (i, t, at, what)))
+            .collect();
+        entries.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        status.timeline = entries
+            .into_iter()
+            .map(|(_, t, at, what)| TimelineEntry {
+                at,
+                local: self.local(t),
+                what,
+            })
+            .collect();
+        status
+    }
+}
