@@ -143,6 +143,7 @@ pub mod os;
 pub mod outbound;
 pub mod portal;
 pub mod ratelimit;
+pub mod receipt;
 pub mod record;
 pub mod reference;
 pub mod rekey;

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     CaseClosed,
     /// The data file system is (nearly) full.
     InsufficientStorage,
+    /// The receipt key could not be made, read or rotated.
+    ReceiptKeyUnusable,
     /// Anything else; the details are in the server log.
     #[serde(rename = "internal-error")]
     Internal,
@@ -60,7 +62,7 @@ impl ErrorCode {
             ErrorCode::Purged | ErrorCode::InviteGone => 410,
             ErrorCode::KeysRefused | ErrorCode::ImportRefused | ErrorCode::ReloadRefused => 422,
             ErrorCode::InsufficientStorage => 507,
-            ErrorCode::Internal | ErrorCode::Unrecognised => 500,
+            ErrorCode::ReceiptKeyUnusable | ErrorCode::Internal | ErrorCode::Unrecognised => 500,
         }
     }
 
@@ -81,6 +83,7 @@ impl ErrorCode {
             ErrorCode::InviteGone => "invite-gone",
             ErrorCode::CaseClosed => "case-closed",
             ErrorCode::InsufficientStorage => "insufficient-storage",
+            ErrorCode::ReceiptKeyUnusable => "receipt-key-unusable",
             ErrorCode::Internal => "internal-error",
             ErrorCode::Unrecognised => "unrecognised",
         }
@@ -128,6 +131,7 @@ impl ErrorCode {
                 | StoreError::Db(_)
                 | StoreError::Corrupt { .. } => ErrorCode::Internal,
             },
+            PortalError::Receipt(_) => ErrorCode::ReceiptKeyUnusable,
             PortalError::Config(_) | PortalError::Export(_) | PortalError::Task(_) => {
                 ErrorCode::Internal
             }

@@ -4,7 +4,7 @@
 use super::admin::{blocking, failure};
 use crate::adminapi::{
     AuthorityRequest, InviteRequest, ListFilter, NoteRequest, PurgeRequest, RegisterFormat,
-    RegisterQuery, StatusRequest,
+    RegisterQuery, SharedRequest, StatusRequest,
 };
 use crate::portal::Portal;
 use actix_web::{HttpResponse, web};
@@ -45,6 +45,20 @@ pub async fn note(
     let case = case.into_inner();
     let note = body.into_inner().note;
     blocking(portal, move |p| p.add_note_blocking(&case, &note)).await
+}
+
+/// `POST /v1/submissions/{case}/shared`
+pub async fn shared(
+    case: web::Path<String>,
+    body: web::Json<SharedRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let SharedRequest { with, note } = body.into_inner();
+    blocking(portal, move |p| {
+        p.record_shared_blocking(&case, &with, note.as_deref())
+    })
+    .await
 }
 
 /// `POST /v1/submissions/{case}/authority`

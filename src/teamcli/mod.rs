@@ -1,6 +1,7 @@
 //! What `sealdrop admin …` and `sealdrop keys …` do at the terminal: requests over the admin
 //! socket, argument checks, and the printed answers (tables in `teamcli::view`).
 
+mod receipts;
 mod view;
 
 use crate::adminapi::{
@@ -205,6 +206,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             println!("Note added to the history of case {case}.");
             Ok(())
         }
+        AdminCommand::Shared { case, with, note } => {
+            receipts::shared(socket, path_segment(&case)?, with, note)
+        }
+        AdminCommand::ReceiptKey { rotate, json } => receipts::receipt_key(socket, rotate, json),
         AdminCommand::Metrics => {
             let (_, body) = adminclient::read_ok(adminclient::get(socket, route::METRICS)?)?;
             out(&String::from_utf8_lossy(&body));

@@ -177,7 +177,14 @@ pub fn show(v: &CaseView) -> String {
             .as_ref()
             .map(|n| format!(" – {n}"))
             .unwrap_or_default();
-        let _ = writeln!(o, "  {}  {}{note}", h.at, h.status);
+        match &h.shared_with {
+            Some(with) => {
+                let _ = writeln!(o, "  {}  shared with {with}{note}", h.at);
+            }
+            None => {
+                let _ = writeln!(o, "  {}  {}{note}", h.at, h.status);
+            }
+        }
     }
     let clocks = clocks(v);
     if !clocks.is_empty() {

@@ -45,6 +45,12 @@ impl Policy {
                         })
                         .collect::<Vec<_>>()
                         .join("; "),
+                    shared_with: r
+                        .history
+                        .iter()
+                        .filter_map(|h| Some(format!("{}@{}", h.shared_with.as_ref()?, h.at)))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 }
             })
             .collect()
@@ -55,7 +61,7 @@ impl Policy {
 pub fn register_csv(rows: &[RegisterRow]) -> String {
     let mut out = String::from(
         "case,received_at,status,notify_due,notify_clock,authority_decision,authority_decided_at,\
-         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history\r\n",
+         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history,shared_with\r\n",
     );
     for r in rows {
         let state = |s: Option<ClockState>| {
@@ -79,6 +85,7 @@ pub fn register_csv(rows: &[RegisterRow]) -> String {
             r.closed_at.clone().unwrap_or_default(),
             r.purged_at.clone().unwrap_or_default(),
             r.history.clone(),
+            r.shared_with.clone(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));

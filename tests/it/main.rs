@@ -24,6 +24,7 @@ mod limits;
 mod notify;
 mod operations;
 mod pages;
+mod receipts;
 mod rotation;
 mod roundtrip;
 mod smtp;
