@@ -27,6 +27,7 @@ mod pages;
 mod receipts;
 mod rotation;
 mod roundtrip;
+mod share;
 mod smtp;
 mod snapshots;
 mod store;
