@@ -89,6 +89,21 @@ impl Portal {
         Ok(self.policy().view(record, now))
     }
 
+    /// Records that a case was passed on (`sealdrop share`, then `admin shared`); audited.
+    pub fn record_shared_blocking(
+        &self,
+        case: &str,
+        with: &str,
+        note: Option<&str>,
+    ) -> Result<CaseView, PortalError> {
+        let now = self.now();
+        let record = self.update(case, |r| {
+            Ok(self.policy().record_shared(r, with, note, now)?)
+        })?;
+        self.audit_case("shared", case, with.trim().to_owned())?;
+        Ok(self.policy().view(record, now))
+    }
+
     /// Records the authority decision of a data breach.
     pub fn decide_authority_blocking(
         &self,

@@ -105,6 +105,9 @@ pub struct Receipt {
     pub key_ids: Vec<crate::keys::KeyId>,
     /// The case's state and promised dates.
     pub status: crate::workflow::ReporterStatus,
+    /// The signed receipt: a text without the reference, its SSH signature and the signing
+    /// key's allowed-signers line (`ssh-keygen -Y verify` checks it).
+    pub signed_receipt: crate::receipt::SignedReceipt,
     /// The acknowledgement e-mail the reporter asked for: `queued`, or `no-address` when the
     /// contact details hold no e-mail address (absent when not asked for or not offered).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -324,6 +327,7 @@ impl Intake {
         let credit =
             Some(fields.credit.trim().to_owned()).filter(|c| parent.is_none() && !c.is_empty());
         let reference = parent.is_none().then(Reference::generate);
+        let message_sha256 = crate::digest::sha256_hex(fields.message.as_bytes());
         let manifest = Manifest {
             format: MANIFEST_FORMAT.into(),
             id: self.upload()?.id().to_owned(),
@@ -434,7 +438,16 @@ impl Intake {
             (Some(_), None) if fields.acknowledge && offered => Some("no-address"),
             _ => None,
         };
+        let signed_receipt = self.sign(
+            &case,
+            parent.as_ref(),
+            &received_at,
+            category,
+            message_sha256,
+            &record,
+        )?;
         Ok(Receipt {
+            signed_receipt,
             reference: reference.map(|r| r.to_string()),
             follow_up_to: parent.map(|p| p.case),
             status,
@@ -456,6 +469,43 @@ impl Intake {
                 .collect(),
             key_ids: record.key_ids,
         })
+    }
+}
+
+impl Intake {
+    /// The signed receipt of a committed upload (never with the reference).
+    fn sign(
+        &self,
+        case: &str,
+        parent: Option<&Record>,
+        received_at: &str,
+        category: Category,
+        message_sha256: String,
+        record: &Record,
+    ) -> Result<crate::receipt::SignedReceipt, ApiError> {
+        let doc = crate::receipt::Document {
+            portal: self.portal.public_url(),
+            case: case.to_owned(),
+            follow_up_to: parent.map(|p| p.case.clone()),
+            received_at: received_at.to_owned(),
+            category: category.as_str().to_owned(),
+            message_sha256,
+            files: self
+                .files
+                .iter()
+                .map(|(m, _)| crate::receipt::document::DocumentFile {
+                    name: m.name.clone(),
+                    size: m.size,
+                    sha256: m.sha256.clone(),
+                })
+                .collect(),
+            key_ids: record.key_ids.iter().map(|k| k.0.clone()).collect(),
+            signed_by: String::new(),
+        };
+        self.portal
+            .receipts()
+            .sign(doc, &self.portal.receipt_principal())
+            .map_err(|e| ApiError::internal("receipt", e.code()))
     }
 }
 

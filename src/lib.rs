@@ -10,7 +10,11 @@
 //!            intake commit (its own task): manifest sealed → store::Store::commit (tmp/<id>
 //!            fsynced → group committer: rename into blobs/, one fsync of blobs/ and tmp/, sled
 //!            records, one flush per batch)
-//! reporter ◀── 201 receipt: reference (shown once), case number, ciphertext SHA-256 per file
+//! reporter ◀── 201 receipt: reference (shown once), case number, plaintext SHA-256 per file,
+//!               signed receipt (receipt::Document text without the reference, signed by
+//!               receipt::ReceiptKeys: Ed25519 SSHSIG, `ssh-keygen -Y verify`); keys published at
+//!               /.well-known/sealdrop-receipt-keys (http::wellknown), `admin receipt-key
+//!               [--rotate]`; offline `sealdrop verify-receipt` (receipt::verify)
 //!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
 //!           (both ends speak adminapi: each route's path, request and answer type, one error body)
@@ -20,6 +24,10 @@
 //!           SIGHUP or `keys reload` ──▶ rotation::reload ──▶ KeyRingHandle swap (+ http::tls::CertStore)
 //!           every record lists its key ids; `keys list` counts what each key reads, alone or at all
 //! re-key:   admin export ──▶ offline `sealdrop rekey` (rekey.rs: decrypt + re-seal, verified)
+//! share:    admin export ──▶ offline `sealdrop share` (rekey.rs with a Selection: no contact
+//!           or credit, optionally no message or fewer files, to a third party's keys) ──▶
+//!           `admin shared CASE --with IBD` (cases.rs → workflow: a history entry with
+//!           `shared_with`; admin show, register column)
 //!           ──▶ admin import (import.rs checks the bundle; store::Store::replace_ciphertext:
 //!           new folder → record switched by compare-and-swap → old folder removed)
 //! backup:   admin backup (store::backup: db snapshot + ciphertext, online) ──▶ `sealdrop
@@ -98,6 +106,10 @@
 //! - Per-client limits key clients by IPv4 address or IPv6 /64, and read a forwarding header only
 //!   from `server.trusted_proxies`; new reports per hour, uploads at once and a minimum average
 //!   rate are limited per client (`limits.*`).
+//! - The server holds one private key after all: the receipt key (`receipt::keystore`, in
+//!   `data_dir/receipt-key/`, 0600, not in backups). It signs receipts and cannot decrypt;
+//!   `receipt` manages its own folder (the store's fsync-and-rename order, for two small files)
+//!   rather than `store::Store`, because it is key material, not submission data.
 //! - Team mail is batched (one per `notify.check_interval`); the notifier walks an index of open
 //!   cases (and of closed ones whose agreed publication was not reminded of yet);
 //!   acknowledgements go through a bounded queue with scheduled retries.
@@ -115,8 +127,9 @@
 //! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message,
 //!    contact and the name to credit live only inside the encrypted manifest; the team's messages
 //!    to a reporter only inside letters sealed to the reporter's letterbox.
-//! 2. The server holds only age recipients (public keys); a letterbox identity exists in memory
-//!    only while the reporter's request that carries the reference is answered.
+//! 2. The server holds only age recipients (public keys) for encryption; its one private key,
+//!    the receipt key, signs receipts and can decrypt nothing. A letterbox identity exists in
+//!    memory only while the reporter's request that carries the reference is answered.
 //! 3. Acknowledged means durable: 201 only after every ciphertext file is fsynced, its folder
 //!    renamed into place (parent fsynced) and the sled record flushed; once the commit is handed
 //!    to the committer, a client that goes away cannot interrupt it.
@@ -131,7 +144,8 @@
 //! `letterbox`, actix: `http`, rustls: `http::tls` (server), lettre: `outbound::smtp`, ureq and
 //! rustls-native-certs: `outbound::webhook`, sha2, hkdf and blake3: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
-//! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`).
+//! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
+//! `receipt::signing`).
 
 #![forbid(unsafe_code)]
 
@@ -163,6 +177,7 @@ pub mod os;
 pub mod outbound;
 pub mod portal;
 pub mod ratelimit;
+pub mod receipt;
 pub mod record;
 pub mod reference;
 pub mod rekey;

@@ -109,24 +109,7 @@ fn run(command: Command) -> Result<(), Failure> {
             output,
         } => {
             let ids = keys::Identities::load(&identities)?;
-            let mut text = recipients.join("\n");
-            if let Some(file) = recipients_file {
-                let more = std::fs::read_to_string(&file).map_err(|e| {
-                    fail(
-                        format!("cannot read {}: {e}", file.display()),
-                        "pass an age recipients file",
-                    )
-                })?;
-                text.push('\n');
-                text.push_str(&more);
-            }
-            if text.trim().is_empty() {
-                return Err(fail(
-                    "no new recipient given",
-                    "pass -r age1… (repeatable) or -R recipients.txt",
-                ));
-            }
-            let ring = keys::KeyRing::parse(&text, "the new recipients")?;
+            let ring = new_ring(&recipients, recipients_file.as_deref())?;
             let done = rekey::rekey(&bundle, &ids, &ring, &output)?;
             println!(
                 "Re-keyed case {}: manifest and {} file(s) now encrypted to {}; written to {}",
@@ -138,6 +121,80 @@ fn run(command: Command) -> Result<(), Failure> {
             println!(
                 "Install it on the server: sealdrop admin import {}",
                 output.display()
+            );
+            Ok(())
+        }
+        Command::Share {
+            bundle,
+            identities,
+            recipients,
+            recipients_file,
+            output,
+            with_contact,
+            without_message,
+            files,
+        } => {
+            let ids = keys::Identities::load(&identities)?;
+            let ring = new_ring(&recipients, recipients_file.as_deref())?;
+            let selection = rekey::Selection {
+                contact: with_contact,
+                message: !without_message,
+                files: (!files.is_empty()).then_some(files),
+            };
+            let done = rekey::reseal(&bundle, &ids, &ring, &output, &selection)?;
+            println!(
+                "Share of case {} written to {}: {} file(s){}{}, encrypted to {}",
+                open::terminal_safe(&done.case),
+                output.display(),
+                done.files,
+                if without_message {
+                    ""
+                } else {
+                    " and the message"
+                },
+                if with_contact {
+                    ", WITH the contact details"
+                } else {
+                    ", without contact details or credit name"
+                },
+                open::terminal_safe(&done.key_ids.join(", ")),
+            );
+            println!(
+                "Record it: sealdrop admin shared {} --with WHOM --note TEXT",
+                open::terminal_safe(&done.case)
+            );
+            Ok(())
+        }
+        Command::VerifyReceipt {
+            receipt,
+            sig,
+            allowed_signers,
+            identity,
+        } => {
+            let sig = sig.unwrap_or_else(|| PathBuf::from(format!("{}.sig", receipt.display())));
+            let read = |p: &Path| {
+                std::fs::read(p).map_err(|e| {
+                    fail(
+                        format!("cannot read {}: {e}", p.display()),
+                        "pass the receipt's text, its .sig (--sig) and the portal's keys \
+                         (--allowed-signers)",
+                    )
+                })
+            };
+            let (text, signature, list) = (read(&receipt)?, read(&sig)?, read(&allowed_signers)?);
+            let v = sealdrop::receipt::verify::verify(
+                &text,
+                &String::from_utf8_lossy(&signature),
+                &String::from_utf8_lossy(&list),
+                identity.as_deref(),
+            )?;
+            println!(
+                "Good receipt: case {}, received {}, from {}, signed by {} (receipt key of {}).",
+                open::terminal_safe(&v.case),
+                open::terminal_safe(&v.received_at),
+                open::terminal_safe(&v.portal),
+                v.key,
+                open::terminal_safe(&v.principal)
             );
             Ok(())
         }
@@ -195,6 +252,28 @@ fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The recipients given with `-r` (repeatable) and `-R FILE`, as one ring.
+fn new_ring(recipients: &[String], file: Option<&Path>) -> Result<keys::KeyRing, Failure> {
+    let mut text = recipients.join("\n");
+    if let Some(file) = file {
+        let more = std::fs::read_to_string(file).map_err(|e| {
+            fail(
+                format!("cannot read {}: {e}", file.display()),
+                "pass an age recipients file",
+            )
+        })?;
+        text.push('\n');
+        text.push_str(&more);
+    }
+    if text.trim().is_empty() {
+        return Err(fail(
+            "no new recipient given",
+            "pass -r age1… (repeatable) or -R recipients.txt",
+        ));
+    }
+    Ok(keys::KeyRing::parse(&text, "the new recipients")?)
 }
 
 fn serve(config: Config) -> Result<(), Failure> {

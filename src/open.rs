@@ -42,6 +42,14 @@ pub enum OpenError {
     /// Reading or writing files failed.
     #[error("{0}")]
     Io(String),
+    /// A file chosen for a share is not in the bundle.
+    #[error("the bundle has no file [{index:03}] (it has {count})")]
+    NoSuchFile {
+        /// The file asked for.
+        index: u32,
+        /// How many files the bundle has.
+        count: usize,
+    },
 }
 
 impl From<crate::bundle::BundleError> for OpenError {
@@ -69,6 +77,11 @@ impl crate::hint::Hint for OpenError {
             OpenError::OutputNotEmpty(_) => {
                 Some("choose a new folder with -o; open never overwrites".into())
             }
+            OpenError::NoSuchFile { .. } => Some(
+                "`sealdrop open` lists the files as [000], [001], …: pass those numbers with \
+                 --file"
+                    .into(),
+            ),
             OpenError::Io(_) => Some(
                 "check the bundle's path, and that the folder or file given with -o can be \
                  written"

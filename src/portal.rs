@@ -38,6 +38,9 @@ pub enum PortalError {
     /// A blocking task panicked or was cancelled.
     #[error(transparent)]
     Task(#[from] TaskFailed),
+    /// The receipt key could not be loaded, made or rotated.
+    #[error(transparent)]
+    Receipt(#[from] crate::receipt::ReceiptError),
 }
 
 pub use crate::error::TaskFailed;
@@ -61,6 +64,7 @@ impl crate::hint::Hint for PortalError {
                 Some("deploy/sealdrop.example.toml documents every key with its default".into())
             }
             PortalError::Export(_) | PortalError::Task(_) => None,
+            PortalError::Receipt(r) => r.hint(),
             PortalError::Import(_) => Some(
                 "import only bundles made by `sealdrop rekey` from an export of the same case".into(),
             ),
@@ -99,6 +103,7 @@ pub struct Portal {
     client_addr: crate::clientaddr::ClientAddr,
     metrics: crate::metrics::Metrics,
     notifier: crate::notify::Notifier,
+    receipts: crate::receipt::ReceiptKeys,
 }
 
 impl Portal {
@@ -131,6 +136,10 @@ impl Portal {
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
         store.record_ring(&ring, None)?;
+        let receipts = crate::receipt::ReceiptKeys::open(
+            &config.storage.data_dir,
+            &crate::clock::rfc3339(clock.now()),
+        )?;
         let permits = config.limits.max_concurrent_uploads;
         let policy = crate::workflow::Policy::from_config(&config)?;
         let client_addr = crate::clientaddr::ClientAddr::new(
@@ -157,6 +166,7 @@ impl Portal {
                 clock,
             )?,
             policy,
+            receipts,
             keys: KeyRingHandle::new(ring),
             store,
             uploads: Arc::new(Semaphore::new(permits)),
@@ -198,6 +208,16 @@ impl Portal {
     /// Counters for monitoring.
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.metrics
+    }
+
+    /// The receipt key (signs receipts; decrypts nothing).
+    pub fn receipts(&self) -> &crate::receipt::ReceiptKeys {
+        &self.receipts
+    }
+
+    /// The identity the receipt keys are published for (`ssh-keygen -Y verify -I`).
+    pub fn receipt_principal(&self) -> String {
+        crate::receipt::document::principal(&self.public_url())
     }
 
     /// Notifications to the team and acknowledgements to reporters.

@@ -125,6 +125,9 @@ pub struct StatusChange {
     /// The team's short note (never reporter data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Set when this entry records that the case was passed on (`admin shared`): to whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_with: Option<String>,
 }
 
 /// What the team decided about notifying the data protection authority (GDPR art. 33).
@@ -280,7 +283,8 @@ pub struct AuditEvent {
     /// RFC 3339 UTC.
     pub at: String,
     /// `key-added`, `key-retired`, `keys-reloaded`, `reload-refused`, `tls-reloaded`,
-    /// `tls-reload-refused`, `rekeyed`, `status`, `authority`, `invite-created`, `purged`.
+    /// `tls-reload-refused`, `rekeyed`, `status`, `authority`, `invite-created`, `purged`,
+    /// `shared`, `receipt-key-rotated`.
     pub event: String,
     /// The key concerned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,8 @@
 //! Offline re-keying: decrypt a bundle with an old identity and encrypt it again to new
 //! recipients, verifying every hash on the way, in constant memory. The plaintext exists only in
 //! memory, chunk by chunk; the new ciphertext is staged next to the output, then assembled.
+//! A share (`sealdrop share`) is the same re-sealing with a [`Selection`]: the manifest loses the
+//! contact details and credit name (and the message, or files, if asked), for a third party.
 
 use crate::bundle::{self, Index, IndexFile, Part};
 use crate::keys::{Identities, KeyRing};
@@ -22,6 +24,56 @@ pub struct Rekeyed {
     pub key_ids: Vec<String>,
 }
 
+/// What a re-sealed bundle keeps of the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// Keep the contact details and the credit name.
+    pub contact: bool,
+    /// Keep the reporter's message.
+    pub message: bool,
+    /// Keep only these files (by index, as `sealdrop open` numbers them); `None`: all.
+    pub files: Option<Vec<u32>>,
+}
+
+impl Selection {
+    /// Everything, byte for byte (a re-keying).
+    pub fn all() -> Selection {
+        Selection {
+            contact: true,
+            message: true,
+            files: None,
+        }
+    }
+
+    /// What a third party gets by default: files and message, no personal data.
+    pub fn share() -> Selection {
+        Selection {
+            contact: false,
+            ..Selection::all()
+        }
+    }
+
+    fn keeps(&self, index: u32) -> bool {
+        self.files.as_ref().is_none_or(|f| f.contains(&index))
+    }
+
+    /// The manifest as the selection leaves it (files renumbered from 0).
+    fn apply(&self, mut m: Manifest) -> Manifest {
+        if !self.contact {
+            m.contact = String::new();
+            m.credit = None;
+        }
+        if !self.message {
+            m.message = String::new();
+        }
+        m.files.retain(|f| self.keeps(f.index));
+        for (n, f) in m.files.iter_mut().enumerate() {
+            f.index = n as u32;
+        }
+        m
+    }
+}
+
 fn io_err(what: &str) -> impl Fn(io::Error) -> OpenError + '_ {
     move |e| OpenError::Io(format!("{what}: {e}"))
 }
@@ -34,6 +86,18 @@ pub fn rekey(
     ring: &KeyRing,
     output: &Path,
 ) -> Result<Rekeyed, OpenError> {
+    reseal(input, ids, ring, output, &Selection::all())
+}
+
+/// Writes a new bundle of `input` for `ring` with only what `selection` keeps (which must not
+/// exist); `sealdrop open` and stock age read it like any export.
+pub fn reseal(
+    input: &Path,
+    ids: &Identities,
+    ring: &KeyRing,
+    output: &Path,
+    selection: &Selection,
+) -> Result<Rekeyed, OpenError> {
     if output.exists() {
         return Err(OpenError::Io(format!(
             "{} already exists; rekey never overwrites",
@@ -42,7 +106,7 @@ pub fn rekey(
     }
     let stage = PathBuf::from(format!("{}.rekey-staging", output.display()));
     fs::create_dir(&stage).map_err(io_err(&stage.display().to_string()))?;
-    let result = stage_all(input, ids, ring, &stage).and_then(|index| {
+    let result = stage_all(input, ids, ring, &stage, selection).and_then(|index| {
         assemble(&index, &stage, output)?;
         Ok(Rekeyed {
             case: index.case.clone(),
@@ -59,22 +123,42 @@ fn stage_all(
     ids: &Identities,
     ring: &KeyRing,
     stage: &Path,
+    selection: &Selection,
 ) -> Result<Index, OpenError> {
     let file = fs::File::open(input).map_err(io_err(&input.display().to_string()))?;
     let mut old: Option<Index> = None;
     let mut manifest: Option<Manifest> = None;
     let mut new_files: Vec<IndexFile> = Vec::new();
     let mut new_manifest: Option<IndexFile> = None;
+    let mut seen = 0usize;
     bundle::read(
         io::BufReader::new(file),
         |part, size, reader| -> Result<(), OpenError> {
             match (part, &old, &manifest) {
                 (Part::Index, None, None) => {
-                    old = Some(open::read_index_entry(reader, size)?);
+                    let index = open::read_index_entry(reader, size)?;
+                    let count = index.files.len();
+                    if let Some(&missing) = selection
+                        .files
+                        .iter()
+                        .flatten()
+                        .find(|&&i| i as usize >= count)
+                    {
+                        return Err(OpenError::NoSuchFile {
+                            index: missing,
+                            count,
+                        });
+                    }
+                    old = Some(index);
                     Ok(())
                 }
                 (Part::Manifest, Some(index), None) => {
-                    let (parsed, plain) = open::read_manifest_entry(reader, size, index, ids)?;
+                    let (parsed, mut plain) = open::read_manifest_entry(reader, size, index, ids)?;
+                    if *selection != Selection::all() {
+                        let kept = selection.apply(parsed.clone());
+                        plain = serde_json::to_vec(&kept)
+                            .map_err(|e| OpenError::Io(format!("manifest: {e}")))?;
+                    }
                     let sealed = seal::seal_bytes(ring, &plain, &stage.join("manifest.age"))
                         .map_err(|e| OpenError::Io(e.to_string()))?;
                     new_manifest = Some(IndexFile {
@@ -87,18 +171,24 @@ fn stage_all(
                     Ok(())
                 }
                 (Part::File(i), Some(index), Some(m)) => {
-                    let n = new_files.len();
-                    let (Some(entry), Some(meta)) = (index.files.get(n), m.files.get(n)) else {
+                    let (Some(entry), Some(meta)) = (index.files.get(seen), m.files.get(seen))
+                    else {
                         return Err(OpenError::Bundle(format!(
                             "unexpected extra file {i:03}.age"
                         )));
                     };
-                    if i as usize != n || size != entry.size {
+                    if i as usize != seen || size != entry.size {
                         return Err(OpenError::Bundle(format!(
                             "file {i:03}.age is out of order or of the wrong size"
                         )));
                     }
-                    let path = stage.join(&entry.name);
+                    seen += 1;
+                    if !selection.keeps(i) {
+                        return Ok(());
+                    }
+                    let n = new_files.len() as u32;
+                    let new_name = format!("{n:03}.age");
+                    let path = stage.join(&new_name);
                     let mut sealer =
                         Sealer::create(ring, &path).map_err(|e| OpenError::Io(e.to_string()))?;
                     let (ct, pt, len) = open::decrypt_stream(
@@ -126,8 +216,8 @@ fn stage_all(
                     }
                     let sealed = sealer.finish().map_err(|e| OpenError::Io(e.to_string()))?;
                     new_files.push(IndexFile {
-                        index: i,
-                        name: entry.name.clone(),
+                        index: n,
+                        name: new_name,
                         size: sealed.ciphertext_size,
                         digest: sealed.ciphertext_digest,
                     });
@@ -144,10 +234,10 @@ fn stage_all(
             "the bundle is incomplete (no index or manifest)".into(),
         ));
     };
-    if new_files.len() != old.files.len() {
+    if seen != old.files.len() {
         return Err(OpenError::Bundle(format!(
             "the bundle is truncated: {} of {} files present",
-            new_files.len(),
+            seen,
             old.files.len()
         )));
     }

@@ -1,7 +1,7 @@
 //! Key rotation on the running portal: reload the recipients file, add and retire keys (the file
 //! stays the one source of truth), count what each key can read, and keep the audit trail.
 
-use crate::adminapi::{KeyUsage, ReloadReport};
+use crate::adminapi::{KeyUsage, ReceiptKeys, ReloadReport};
 
 use crate::keys::{self, KeyId, KeyRing};
 use crate::portal::{Portal, PortalError};
@@ -35,6 +35,30 @@ impl Portal {
         if let Err(err) = self.store().db().audit(&e) {
             tracing::error!(error = %err, "could not write the audit trail");
         }
+    }
+
+    /// The receipt keys as the admin API shows them.
+    pub fn receipt_keys(&self) -> ReceiptKeys {
+        let principal = self.receipt_principal();
+        ReceiptKeys {
+            allowed_signers: self.receipts().allowed_signers(&principal),
+            keys: self.receipts().entries(),
+            principal,
+        }
+    }
+
+    /// Replaces the receipt key by a new one; the old public key stays published with its
+    /// validity period, so receipts it signed keep verifying. Audited.
+    pub fn rotate_receipt_key_blocking(&self) -> Result<ReceiptKeys, PortalError> {
+        let _edit = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.receipts().fingerprint();
+        let new = self.receipts().rotate(&self.store().clock().text())?;
+        self.audit_quietly(
+            "receipt-key-rotated",
+            None,
+            format!("{old} → {}", new.fingerprint),
+        );
+        Ok(self.receipt_keys())
     }
 
     /// Re-reads the recipients file and swaps the ring; on any error the old ring stays.

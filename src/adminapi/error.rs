@@ -55,6 +55,8 @@ pub enum ErrorCode {
     TooManyLetters,
     /// The reporter did not ask to be credited.
     CreditNotRequested,
+    /// The receipt key could not be made, read or rotated.
+    ReceiptKeyUnusable,
     /// Anything else; the details are in the server log.
     #[serde(rename = "internal-error")]
     Internal,
@@ -83,7 +85,7 @@ impl ErrorCode {
             ErrorCode::Purged | ErrorCode::InviteGone => 410,
             ErrorCode::KeysRefused | ErrorCode::ImportRefused | ErrorCode::ReloadRefused => 422,
             ErrorCode::InsufficientStorage => 507,
-            ErrorCode::Internal | ErrorCode::Unrecognised => 500,
+            ErrorCode::ReceiptKeyUnusable | ErrorCode::Internal | ErrorCode::Unrecognised => 500,
         }
     }
 
@@ -111,6 +113,7 @@ impl ErrorCode {
             ErrorCode::LetterTooLong => "letter-too-long",
             ErrorCode::TooManyLetters => "too-many-letters",
             ErrorCode::CreditNotRequested => "credit-not-requested",
+            ErrorCode::ReceiptKeyUnusable => "receipt-key-unusable",
             ErrorCode::Internal => "internal-error",
             ErrorCode::Unrecognised => "unrecognised",
         }
@@ -171,6 +174,7 @@ impl ErrorCode {
                 | StoreError::Db(_)
                 | StoreError::Corrupt { .. } => ErrorCode::Internal,
             },
+            PortalError::Receipt(_) => ErrorCode::ReceiptKeyUnusable,
             PortalError::Config(_) | PortalError::Export(_) | PortalError::Task(_) => {
                 ErrorCode::Internal
             }

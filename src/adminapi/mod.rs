@@ -19,6 +19,7 @@ pub use disclosure::{
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, INTERNAL_MESSAGE};
 
+pub use crate::receipt::allowed::KeyEntry;
 pub use crate::record::{AuditEvent, KeyInfo, Record};
 pub use crate::store::Invite;
 
@@ -34,6 +35,8 @@ pub mod route {
     pub const AUTHORITY: &str = "/v1/submissions/{case}/authority";
     /// `POST` [`NoteRequest`](super::NoteRequest): the [`CaseView`](super::CaseView).
     pub const NOTE: &str = "/v1/submissions/{case}/note";
+    /// `POST` [`SharedRequest`](super::SharedRequest): the [`CaseView`](super::CaseView).
+    pub const SHARED: &str = "/v1/submissions/{case}/shared";
     /// `POST` [`PurgeRequest`](super::PurgeRequest): [`Purged`](super::Purged).
     pub const PURGE: &str = "/v1/submissions/{case}/purge";
     /// `POST`: set or change the expected fix date ([`super::ExpectRequest`]).
@@ -70,6 +73,11 @@ pub mod route {
     pub const BACKUP: &str = "/v1/backup";
     /// `GET`: [`Health`](super::Health).
     pub const HEALTH: &str = "/v1/health";
+    /// `GET`: [`ReceiptKeys`](super::ReceiptKeys).
+    pub const RECEIPT_KEYS: &str = "/v1/receipt-keys";
+    /// `POST` [`ReloadRequest`](super::ReloadRequest) (`{}`): the
+    /// [`ReceiptKeys`](super::ReceiptKeys) after a rotation.
+    pub const RECEIPT_KEY_ROTATE: &str = "/v1/receipt-keys/rotate";
 
     /// `pattern` with its one `{…}` segment filled in (the caller checks `segment`).
     pub fn with(pattern: &str, segment: &str) -> String {
@@ -178,6 +186,16 @@ pub struct NoteRequest {
     pub note: String,
 }
 
+/// Body of `POST …/shared`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedRequest {
+    /// Who received the case (one short line, e.g. `IBD`).
+    pub with: String,
+    /// A short note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// Body of `POST …/purge`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurgeRequest {
@@ -250,6 +268,20 @@ pub struct RegisterRow {
     /// The agreed publication: `date url`.
     #[serde(default)]
     pub publication: Option<String>,
+    /// To whom the case was passed on: `whom@time` joined by `; ` (empty: to nobody).
+    #[serde(default)]
+    pub shared_with: String,
+}
+
+/// The portal's receipt keys: every key it ever signed receipts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptKeys {
+    /// The identity they are published for (`ssh-keygen -Y verify -I`).
+    pub principal: String,
+    /// The allowed-signers file (also at `/.well-known/sealdrop-receipt-keys`).
+    pub allowed_signers: String,
+    /// The keys, oldest first; the last one without `retired_at` signs now.
+    pub keys: Vec<KeyEntry>,
 }
 
 /// Body of `POST /v1/invites`.

@@ -145,6 +145,30 @@ pub enum AdminCommand {
         /// The note (one line, no report content).
         text: String,
     },
+    /// Record that a case was passed on (e.g. to the IBD) with `sealdrop share`: in its
+    /// history, in `admin show` and in the register.
+    Shared {
+        /// Case number.
+        case: String,
+        /// Who received it, e.g. IBD.
+        #[arg(long = "with", value_name = "WHOM")]
+        with: String,
+        /// A short note (e.g. what was left out, or the recipient's reference; no report
+        /// content).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Print the receipt keys as an allowed-signers file (what `ssh-keygen -Y verify -f`
+    /// reads; also served at /.well-known/sealdrop-receipt-keys), or rotate the key.
+    ReceiptKey {
+        /// Replace the signing key by a new one; the old public key stays published with its
+        /// validity period, so receipts it signed keep verifying.
+        #[arg(long)]
+        rotate: bool,
+        /// Print JSON (identity, allowed-signers text and every key with its dates).
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the metrics (Prometheus text format).
     Metrics,
     /// Show one submission's record.

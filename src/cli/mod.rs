@@ -91,6 +91,50 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Offline: write a copy of an exported bundle for a third party (e.g. the IBD), encrypted
+    /// to their keys, without the reporter's contact details and credit name; then record it
+    /// with `sealdrop admin shared`.
+    Share {
+        /// The bundle (.tar) from `sealdrop admin export`.
+        bundle: PathBuf,
+        /// Identity file(s) able to decrypt it (the team's key).
+        #[arg(short, long = "identity", required = true)]
+        identities: Vec<PathBuf>,
+        /// The third party's recipient(s): age1… or an SSH public key.
+        #[arg(short, long = "recipient")]
+        recipients: Vec<String>,
+        /// A recipients file with the third party's keys.
+        #[arg(short = 'R', long = "recipients-file")]
+        recipients_file: Option<PathBuf>,
+        /// The share bundle to write (never overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Keep the contact details and the credit name (only with the reporter's consent).
+        #[arg(long)]
+        with_contact: bool,
+        /// Leave out the reporter's message.
+        #[arg(long)]
+        without_message: bool,
+        /// Keep only this file, numbered as `sealdrop open` lists them ([000] is 0); repeatable.
+        #[arg(long = "file", value_name = "N")]
+        files: Vec<u32>,
+    },
+    /// Offline: check a signed receipt (its text and its .sig) against the portal's published
+    /// receipt keys.
+    VerifyReceipt {
+        /// The receipt's text, e.g. receipt-2026-0042.txt.
+        receipt: PathBuf,
+        /// Its signature (default: the receipt's path with `.sig` added).
+        #[arg(long, value_name = "FILE")]
+        sig: Option<PathBuf>,
+        /// The portal's receipt keys, as served at /.well-known/sealdrop-receipt-keys or
+        /// printed by `sealdrop admin receipt-key`.
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: PathBuf,
+        /// The identity to look up in that file (default: the host of the receipt's portal).
+        #[arg(short = 'I', long)]
+        identity: Option<String>,
+    },
     /// Rebuild a data directory from `sealdrop admin backup` (no server needed).
     Restore {
         /// The backup (.tar).

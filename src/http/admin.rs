@@ -147,6 +147,19 @@ pub async fn health(portal: web::Data<Portal>) -> HttpResponse {
     }
 }
 
+/// `GET /v1/receipt-keys`
+pub async fn receipt_keys(portal: web::Data<Portal>) -> HttpResponse {
+    HttpResponse::Ok().json(portal.receipt_keys())
+}
+
+/// `POST /v1/receipt-keys/rotate`
+pub async fn rotate_receipt_key(
+    _body: web::Json<crate::adminapi::ReloadRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    blocking(portal, |p| p.rotate_receipt_key_blocking()).await
+}
+
 /// Streams what `write` produces on a blocking thread through a bounded channel; a failure
 /// cuts the response off (the client sees an incomplete transfer, never a short "success").
 fn stream_tar(

@@ -5,8 +5,8 @@
 use super::admin::{blocking, failure};
 use crate::adminapi::{
     AuthorityRequest, CreditRequest, ExpectRequest, InviteRequest, ListFilter, NoteRequest,
-    PublicationRequest, PurgeRequest, RegisterFormat, RegisterQuery, StatusRequest, TellRequest,
-    WithdrawCreditRequest,
+    PublicationRequest, PurgeRequest, RegisterFormat, RegisterQuery, SharedRequest, StatusRequest,
+    TellRequest, WithdrawCreditRequest,
 };
 use crate::portal::Portal;
 use actix_web::{HttpResponse, web};
@@ -115,6 +115,20 @@ pub async fn note(
     let case = case.into_inner();
     let note = body.into_inner().note;
     blocking(portal, move |p| p.add_note_blocking(&case, &note)).await
+}
+
+/// `POST /v1/submissions/{case}/shared`
+pub async fn shared(
+    case: web::Path<String>,
+    body: web::Json<SharedRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let case = case.into_inner();
+    let SharedRequest { with, note } = body.into_inner();
+    blocking(portal, move |p| {
+        p.record_shared_blocking(&case, &with, note.as_deref())
+    })
+    .await
 }
 
 /// `POST /v1/submissions/{case}/authority`

@@ -129,6 +129,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(wellknown::recipients)),
     )
     .service(
+        web::resource("/.well-known/sealdrop-receipt-keys")
+            .route(web::get().to(wellknown::receipt_keys))
+            .route(web::head().to(wellknown::receipt_keys)),
+    )
+    .service(
         web::resource("/static/app.js")
             .route(web::get().to(pages::script))
             .route(web::head().to(pages::script)),
@@ -172,6 +177,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource(route::CREDIT).route(post().to(cases::credit)))
         .service(web::resource(route::WITHDRAW_CREDIT).route(post().to(cases::withdraw_credit)))
         .service(web::resource(route::PUBLICATION).route(post().to(cases::publication)))
+        .service(web::resource(route::SHARED).route(post().to(cases::shared)))
         .service(web::resource(route::EXPORT).route(get().to(admin::export)))
         .service(web::resource(route::IMPORT).route(post().to(admin::import)))
         .service(web::resource(route::REGISTER).route(get().to(cases::register)))
@@ -190,7 +196,11 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource(route::RELOAD).route(post().to(admin::reload)))
         .service(web::resource(route::AUDIT).route(get().to(admin::audit)))
         .service(web::resource(route::BACKUP).route(get().to(admin::backup)))
-        .service(web::resource(route::HEALTH).route(get().to(admin::health)));
+        .service(web::resource(route::HEALTH).route(get().to(admin::health)))
+        .service(web::resource(route::RECEIPT_KEYS).route(get().to(admin::receipt_keys)))
+        .service(
+            web::resource(route::RECEIPT_KEY_ROTATE).route(post().to(admin::rotate_receipt_key)),
+        );
 }
 
 /// Innermost, so that the security headers and the request log see the rewritten 405.

@@ -154,6 +154,15 @@ struct ReceiptPage<'a> {
     acknowledgement: Option<&'static str>,
     promises: Vec<PromiseRow>,
     files: Vec<FileRow<'a>>,
+    /// The signed receipt, offered as two `data:` downloads (nothing kept on the server: the
+    /// page is shown once) and shown as text.
+    signed: &'a crate::receipt::SignedReceipt,
+    /// `receipt-CASE.txt`.
+    signed_file: String,
+    /// Where the receipt keys are published.
+    keys_url: String,
+    /// The identity to verify against.
+    principal: String,
 }
 
 /// One row of the receipt's file table.
@@ -171,6 +180,8 @@ pub fn receipt_page(req: &HttpRequest, r: &Receipt) -> String {
 }
 
 fn receipt_page_of<'a>(ctx: &Ctx<'a>, r: &'a Receipt) -> ReceiptPage<'a> {
+    let parsed = crate::receipt::document::parse(&r.signed_receipt.text).ok();
+    let portal = parsed.map(|p| p.portal).unwrap_or_default();
     let lang = ctx.lang;
     let t = Texts(lang);
     let category = match r.category.as_str() {
@@ -208,6 +219,10 @@ fn receipt_page_of<'a>(ctx: &Ctx<'a>, r: &'a Receipt) -> ReceiptPage<'a> {
                 hash: &f.sha256,
             })
             .collect(),
+        signed: &r.signed_receipt,
+        signed_file: format!("receipt-{}.txt", r.case),
+        keys_url: format!("{portal}/.well-known/sealdrop-receipt-keys"),
+        principal: crate::receipt::document::principal(&portal),
     }
 }
 

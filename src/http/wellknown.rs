@@ -83,3 +83,12 @@ pub async fn recipients(portal: web::Data<Portal>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(body)
 }
+
+/// `GET /.well-known/sealdrop-receipt-keys`: every receipt key the portal ever signed with, as
+/// an allowed-signers file for `ssh-keygen -Y verify` (rotated keys with their validity).
+pub async fn receipt_keys(portal: web::Data<Portal>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(portal.receipt_keys().allowed_signers)
+}

@@ -2,6 +2,7 @@
 //! socket, argument checks, and the printed answers (tables in `teamcli::view`).
 
 mod disclosure;
+mod receipts;
 mod view;
 
 use crate::adminapi::{
@@ -215,6 +216,10 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             println!("Note added to the history of case {case}.");
             Ok(())
         }
+        AdminCommand::Shared { case, with, note } => {
+            receipts::shared(socket, path_segment(&case)?, with, note)
+        }
+        AdminCommand::ReceiptKey { rotate, json } => receipts::receipt_key(socket, rotate, json),
         AdminCommand::Metrics => {
             let (_, body) = adminclient::read_ok(adminclient::get(socket, route::METRICS)?)?;
             out(&String::from_utf8_lossy(&body));

@@ -195,7 +195,13 @@ pub fn show(v: &CaseView) -> String {
     let mut history: Vec<(&str, String)> = r
         .history
         .iter()
-        .map(|h| (h.at.as_str(), format!("{}{}", h.status, dash_note(&h.note))))
+        .map(|h| {
+            let what = match &h.shared_with {
+                Some(with) => format!("shared with {with}"),
+                None => h.status.to_string(),
+            };
+            (h.at.as_str(), format!("{what}{}", dash_note(&h.note)))
+        })
         .collect();
     history.extend(r.disclosure.events.iter().map(|e| {
         (

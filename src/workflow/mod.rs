@@ -221,6 +221,7 @@ impl Policy {
             at: rfc3339(now),
             status: to,
             note,
+            shared_with: None,
         });
         if to.is_final() && self.delete_after_days > 0 {
             let today = now
@@ -274,6 +275,27 @@ impl Policy {
             at: rfc3339(now),
             status: record.status,
             note: Some(note),
+            shared_with: None,
+        });
+        Ok(())
+    }
+
+    /// Records in the history that the case was passed on to `with` (e.g. the IBD), with an
+    /// optional note. Closed cases too: sharing often follows the fix.
+    pub fn record_shared(
+        &self,
+        record: &mut Record,
+        with: &str,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), WorkflowError> {
+        open_case(record)?;
+        let with = check_note(Some(with))?.ok_or(WorkflowError::BadNote)?;
+        record.history.push(StatusChange {
+            at: rfc3339(now),
+            status: record.status,
+            note: check_note(note)?,
+            shared_with: Some(with),
         });
         Ok(())
     }

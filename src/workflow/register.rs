@@ -51,6 +51,12 @@ impl Policy {
                         Some(url) => format!("{} {url}", p.date),
                         None => p.date.clone(),
                     }),
+                    shared_with: r
+                        .history
+                        .iter()
+                        .filter_map(|h| Some(format!("{}@{}", h.shared_with.as_ref()?, h.at)))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 }
             })
             .collect()
@@ -70,8 +76,8 @@ pub fn credit_cell(r: &Record) -> Option<String> {
 pub fn register_csv(rows: &[RegisterRow]) -> String {
     let mut out = String::from(
         "case,received_at,status,notify_due,notify_clock,authority_decision,authority_decided_at,\
-         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history,expected_fix,credit,\
-         publication\r\n",
+         authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history,shared_with,\
+         expected_fix,credit,publication\r\n",
     );
     for r in rows {
         let state = |s: Option<ClockState>| {
@@ -95,6 +101,7 @@ pub fn register_csv(rows: &[RegisterRow]) -> String {
             r.closed_at.clone().unwrap_or_default(),
             r.purged_at.clone().unwrap_or_default(),
             r.history.clone(),
+            r.shared_with.clone(),
             r.expected_fix.clone().unwrap_or_default(),
             r.credit.clone().unwrap_or_default(),
             r.publication.clone().unwrap_or_default(),

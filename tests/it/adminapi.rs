@@ -14,7 +14,7 @@ fn every_admin_route_answers_a_method_it_does_not_take_with_405_and_allow() {
     let setup = Setup::new(1, "");
     let _server = setup.start();
     let socket = setup.data().join("admin.sock");
-    let routes: [(&str, &[&str]); 17] = [
+    let routes: [(&str, &[&str]); 20] = [
         (route::SUBMISSIONS, &["GET"]),
         (route::SUBMISSION, &["GET"]),
         (route::STATUS, &["POST"]),
@@ -32,6 +32,9 @@ fn every_admin_route_answers_a_method_it_does_not_take_with_405_and_allow() {
         (route::AUDIT, &["GET"]),
         (route::BACKUP, &["GET"]),
         (route::HEALTH, &["GET"]),
+        (route::SHARED, &["POST"]),
+        (route::RECEIPT_KEYS, &["GET"]),
+        (route::RECEIPT_KEY_ROTATE, &["POST"]),
     ];
     for (pattern, methods) in routes {
         let path = route::with(pattern, "2026-0001");

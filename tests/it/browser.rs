@@ -158,6 +158,51 @@ fn without_javascript_the_plain_form_post_shows_the_receipt() {
 }
 
 #[test]
+fn the_signed_receipt_downloads_from_the_receipt_page_and_ssh_keygen_verifies_it() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let evidence = setup.dir.path().join("evidence.txt");
+    std::fs::write(&evidence, bytes(5000, 13)).unwrap();
+    let downloads = setup.dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let driver = Driver::start();
+    let s = driver.session(false, "en", &downloads);
+    s.goto(&format!("{}?lang=en", server.url));
+    fill_report(&s, "vulnerability", &evidence);
+    s.click(&s.find("#send"));
+    let reference = s.text(&s.wait_for("#reference", 60));
+    let shown = s.text(&s.find("#receipt-text"));
+    assert!(shown.starts_with("sealdrop receipt v1") && !shown.contains(&reference));
+    s.click(&s.find("#signed-receipt"));
+    s.click(&s.find("#signed-receipt-sig"));
+    let (text, sig) = (
+        downloads.join("receipt-2026-0001.txt"),
+        downloads.join("receipt-2026-0001.txt.sig"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(text.exists() && sig.exists()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        text.exists() && sig.exists(),
+        "the two downloads did not arrive"
+    );
+    s.screenshot(&screenshot_dir().join("receipt-signed-en.png"));
+    let keys = crate::receipts::fetch_keys(&server, setup.dir.path(), "allowed_signers");
+    let (ok, said) = crate::receipts::ssh_verify(&keys, &text, &sig, None);
+    assert!(ok, "{said}");
+    // One byte changed in the downloaded text: refused.
+    let mut body = std::fs::read(&text).unwrap();
+    let at = body.iter().position(|&c| c == b':').unwrap() + 2;
+    body[at] ^= 0x01;
+    std::fs::write(&text, body).unwrap();
+    let (ok, said) = crate::receipts::ssh_verify(&keys, &text, &sig, None);
+    assert!(!ok, "{said}");
+    drop(s);
+    drop(server);
+}
+
+#[test]
 fn an_over_limit_file_is_refused_in_the_browser_before_any_byte_is_sent() {
     let setup = Setup::new(1, "[limits]\nmax_file_size = 1000\n");
     let server = setup.start();

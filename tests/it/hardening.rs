@@ -126,6 +126,7 @@ fn the_admin_socket_is_private_and_no_admin_route_answers_publicly() {
         "/v1/backup",
         "/v1/health",
         "/v1/reload",
+        "/v1/receipt-keys",
     ] {
         assert_eq!(
             get(server.addr, path, "").status,
@@ -387,6 +388,7 @@ fn every_405_names_exactly_the_methods_its_route_has() {
         ("/policy", page),
         ("/.well-known/security.txt", page),
         ("/.well-known/age-recipients.txt", page),
+        ("/.well-known/sealdrop-receipt-keys", page),
         ("/static/app.js", page),
         ("/static/style.css", page),
         ("/healthz", page),

@@ -64,6 +64,13 @@ fn the_receipt_escapes_the_reporters_file_names() {
         key_ids: Vec::new(),
         status: status(Status::Received),
         acknowledgement: Some("queued"),
+        signed_receipt: crate::receipt::SignedReceipt {
+            text: format!(
+                "sealdrop receipt v1\nportal: https://x.example\ncase: 2026-0001\nreceived: x\nname={HOSTILE}\n"
+            ),
+            signature: "-----BEGIN SSH SIGNATURE-----\nAA==\n-----END SSH SIGNATURE-----\n".into(),
+            key: String::new(),
+        },
     };
     let config = Config::default();
     for lang in [Lang::Nl, Lang::En] {
@@ -71,6 +78,9 @@ fn the_receipt_escapes_the_reporters_file_names() {
         assert_escaped(&page);
         assert!(page.contains("<td>1</td><td>&#60;script"), "{page}");
         assert!(page.contains("?subject=") && page.contains("%202026-0001\""));
+        assert!(page.contains("href=\"data:text/plain;charset=utf-8,sealdrop%20receipt%20v1%0A"));
+        assert!(page.contains("download=\"receipt-2026-0001.txt.sig\""));
+        assert!(page.contains("-I x.example -n sealdrop-receipt"), "{page}");
     }
 }
 
