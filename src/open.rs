@@ -125,6 +125,9 @@ pub struct Report {
     pub message: String,
     /// The reporter's contact details.
     pub contact: String,
+    /// The name or handle the reporter asked to be credited as (`admin credit --as`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
     /// The files, all verified.
     pub files: Vec<OpenedFile>,
 }
@@ -337,6 +340,7 @@ impl State {
             key_ids: index.key_ids.iter().map(|k| k.0.clone()).collect(),
             message: manifest.message,
             contact: manifest.contact,
+            credit: manifest.credit,
             files: std::mem::take(&mut self.opened),
         })
     }
@@ -660,6 +664,17 @@ fn render_text(r: &Report) -> String {
         indent(&r.message),
         r.files.len()
     );
+    if let Some(name) = &r.credit {
+        // The header line, not a contact line that happens to read the same (those are indented).
+        let at = s.find("\nMessage:\n").map_or(s.len(), |i| i + 1);
+        s.insert_str(
+            at,
+            &format!(
+                "Credit (asked to be named as the discoverer):\n{}\n",
+                indent(name).trim_end()
+            ),
+        );
+    }
     for f in &r.files {
         s.push_str(&format!(
             "  [{:03}] {}\n        {} bytes, {}, sha256 {}\n        sent as {:?}\n",

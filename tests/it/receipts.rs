@@ -96,7 +96,10 @@ fn ssh_keygen_accepts_the_json_receipt_and_refuses_it_with_one_byte_changed() {
         !body.contains(reference),
         "the receipt never holds the reference"
     );
-    assert!(body.contains("case: 2026-0001\n") && body.contains("category: vulnerability\n"));
+    let case = answer["case"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("case: {case}\n")) && body.contains("category: vulnerability\n")
+    );
     // The plaintext SHA-256 in the signed text is what the reporter's sha256sum prints.
     let local = dir.join("poc.html");
     std::fs::write(&local, &evidence).unwrap();
@@ -122,7 +125,7 @@ fn ssh_keygen_accepts_the_json_receipt_and_refuses_it_with_one_byte_changed() {
     );
     let o = verify_receipt(&text, &keys);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("Good receipt: case 2026-0001"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("Good receipt: case {case}")));
 
     // One byte changed: a digit of the file size.
     let forged = body.replacen("size=300000", "size=300001", 1);
@@ -222,9 +225,10 @@ fn a_follow_up_gets_a_signed_receipt_naming_its_case() {
     let (text_path, sig) = save_receipt(dir, &answer);
     let body = std::fs::read_to_string(&text_path).unwrap();
     let case = answer["case"].as_str().unwrap();
-    assert!(case.starts_with("2026-0001-"), "{case}");
+    let parent = answer["follow_up_to"].as_str().unwrap();
+    assert!(case.starts_with(&format!("{parent}-")), "{case}");
     assert!(
-        body.contains(&format!("case: {case}\nfollow-up-to: 2026-0001\n")),
+        body.contains(&format!("case: {case}\nfollow-up-to: {parent}\n")),
         "{body}"
     );
     assert!(!body.contains(reference));

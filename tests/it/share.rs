@@ -61,19 +61,24 @@ fn a_share_opens_for_the_third_party_only_without_contact_details_and_byte_ident
             "The export on the open share holds citizen records.",
         ),
         text("contact", CONTACT),
+        text("credit", "Handle McCreditface"),
         file("records.csv", a.clone()),
         file("screenshot.png", b.clone()),
     ];
     let resp = post_form(server.addr, &parts, "");
     assert_eq!(resp.status, 201, "{}", resp.text());
-    let bundle = setup.export("2026-0001");
+    let case = resp.json()["case"].as_str().unwrap().to_owned();
+    let bundle = setup.export(&case);
     let dir = setup.dir.path();
     let ibd_id = dir.join("ibd.txt");
     let ibd = keygen(&ibd_id);
     let out = dir.join("share.tar");
     let said = share(&bundle, &setup.identities[0], &ibd, &out, &[]);
     assert!(said.contains("without contact details"), "{said}");
-    assert!(said.contains("sealdrop admin shared 2026-0001"), "{said}");
+    assert!(
+        said.contains(&format!("sealdrop admin shared {case}")),
+        "{said}"
+    );
 
     // The team's own export does hold the contact details (the scan below can find them).
     let team_open = dir.join("team-opened");
@@ -82,10 +87,14 @@ fn a_share_opens_for_the_third_party_only_without_contact_details_and_byte_ident
             .status
             .success()
     );
-    assert!(contains(
-        &everything_readable(&team_open, &bundle, &setup.identities[0]),
-        "jane.reporter"
-    ));
+    let team_sees = everything_readable(&team_open, &bundle, &setup.identities[0]);
+    assert!(contains(&team_sees, "jane.reporter") && contains(&team_sees, "McCreditface"));
+    let team_report = std::fs::read_to_string(team_open.join("report.txt")).unwrap();
+    assert!(
+        team_report
+            .contains("Credit (asked to be named as the discoverer):\n  Handle McCreditface\n"),
+        "{team_report}"
+    );
 
     let not_team = dir.join("not-team");
     let o = open(&out, &[&setup.identities[0]], &not_team);
@@ -106,7 +115,13 @@ fn a_share_opens_for_the_third_party_only_without_contact_details_and_byte_ident
         "the message is kept: {report}"
     );
     let all = everything_readable(&opened, &out, &ibd_id);
-    for piece in ["Jane Reporter", "jane.reporter", "1234 5678", "example.net"] {
+    for piece in [
+        "Jane Reporter",
+        "jane.reporter",
+        "1234 5678",
+        "example.net",
+        "McCreditface",
+    ] {
         assert!(!contains(&all, piece), "{piece:?} is in the share");
     }
     // Stock age decrypts the files of the share to the originals.
@@ -124,7 +139,7 @@ fn a_share_opens_for_the_third_party_only_without_contact_details_and_byte_ident
         &setup,
         &[
             "shared",
-            "2026-0001",
+            &case,
             "--with",
             "IBD",
             "--note",
@@ -132,20 +147,20 @@ fn a_share_opens_for_the_third_party_only_without_contact_details_and_byte_ident
         ],
     );
     assert!(said.contains("shared with IBD"), "{said}");
-    let shown = admin_ok(&setup, &["show", "2026-0001"]);
+    let shown = admin_ok(&setup, &["show", &case]);
     assert!(
         shown.contains("shared with IBD – without contact"),
         "{shown}"
     );
-    let v = show(&setup, "2026-0001");
+    let v = show(&setup, &case);
     let last = v["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["shared_with"], "IBD");
     let csv = admin_ok(&setup, &["register"]);
     let header = csv.lines().next().unwrap();
-    assert!(header.ends_with(",shared_with"), "{header}");
+    assert!(header.contains(",shared_with"), "{header}");
     let row = csv.lines().nth(1).unwrap();
     assert!(row.contains(",IBD@"), "{row}");
-    let bad = setup.admin(&["shared", "2026-0001", "--with", ""]);
+    let bad = setup.admin(&["shared", &case, "--with", ""]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("hint: "));
     drop(server);
@@ -158,8 +173,10 @@ fn a_share_can_leave_out_the_message_and_keep_chosen_files_and_with_contact_keep
     let (a, b) = (bytes(5000, 3), bytes(6000, 4));
     let mut parts = form(vec![file("one.bin", a), file("two.bin", b.clone())]);
     parts[2] = text("contact", CONTACT);
-    assert_eq!(post_form(server.addr, &parts, "").status, 201);
-    let bundle = setup.export("2026-0001");
+    let resp = post_form(server.addr, &parts, "");
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let case = resp.json()["case"].as_str().unwrap().to_owned();
+    let bundle = setup.export(&case);
     let dir = setup.dir.path();
     let third_id = dir.join("third.txt");
     let third = keygen(&third_id);
