@@ -150,4 +150,5 @@ pub mod rotation;
 pub mod seal;
 pub mod store;
 pub mod teamcli;
+pub mod tus;
 pub mod workflow;

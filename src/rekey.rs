@@ -65,6 +65,7 @@ fn stage_all(
     let mut manifest: Option<Manifest> = None;
     let mut new_files: Vec<IndexFile> = Vec::new();
     let mut new_manifest: Option<IndexFile> = None;
+    let mut pieces = open::Pieces::default();
     bundle::read(
         io::BufReader::new(file),
         |part, size, reader| -> Result<(), OpenError> {
@@ -98,6 +99,7 @@ fn stage_all(
                             "file {i:03}.age is out of order or of the wrong size"
                         )));
                     }
+                    let in_pieces = pieces.begin(meta)?;
                     let path = stage.join(&entry.name);
                     let mut sealer =
                         Sealer::create(ring, &path).map_err(|e| OpenError::Io(e.to_string()))?;
@@ -107,6 +109,7 @@ fn stage_all(
                         &entry.name,
                         &entry.digest,
                         &mut |chunk| {
+                            pieces.update(chunk);
                             sealer
                                 .write(chunk)
                                 .map_err(|e| io::Error::other(e.to_string()))
@@ -118,7 +121,9 @@ fn stage_all(
                             entry.name
                         )));
                     }
-                    if pt != meta.sha256 || len != meta.size {
+                    if in_pieces {
+                        pieces.end(meta, len)?;
+                    } else if pt != meta.sha256 || len != meta.size {
                         return Err(OpenError::Tampered(format!(
                             "{} decrypted, but its content does not match the manifest",
                             entry.name
@@ -151,6 +156,7 @@ fn stage_all(
             old.files.len()
         )));
     }
+    pieces.finish()?;
     Ok(Index {
         key_ids: ring.ids(),
         manifest: new_manifest,

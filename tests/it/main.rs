@@ -29,5 +29,6 @@ mod roundtrip;
 mod smtp;
 mod snapshots;
 mod store;
+mod tus;
 mod validators;
 mod workflow;
