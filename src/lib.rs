@@ -148,6 +148,7 @@ pub mod reference;
 pub mod rekey;
 pub mod rotation;
 pub mod seal;
+pub mod send;
 pub mod store;
 pub mod teamcli;
 pub mod tus;

@@ -14,6 +14,7 @@ mod abuse;
 mod adminapi;
 mod browser;
 mod cli;
+mod clients;
 mod crashloop;
 mod crashpoints;
 mod durability;
