@@ -130,6 +130,54 @@ pub enum ApiError {
     /// Wrong HTTP method.
     #[error("This address does not accept that method.")]
     MethodNotAllowed,
+    /// A tus request without `Tus-Resumable: 1.0.0`.
+    #[error("Send Tus-Resumable: 1.0.0; this portal speaks tus 1.0.0 only.")]
+    TusVersion,
+    /// A tus header is missing or not a valid value.
+    #[error("The header {0} is missing or invalid. See the tus 1.0 protocol.")]
+    TusHeader(&'static str),
+    /// A creation without `Upload-Length` (deferred lengths are not offered).
+    #[error("Send Upload-Length: the size of the file, in bytes.")]
+    UploadLengthRequired,
+    /// A PATCH whose body is not `application/offset+octet-stream`.
+    #[error("Send the piece as Content-Type: application/offset+octet-stream.")]
+    NotOffsetStream,
+    /// A PATCH whose `Upload-Offset` is not what the portal has.
+    #[error(
+        "Upload-Offset does not match what arrived so far. Ask with HEAD, then continue from there."
+    )]
+    OffsetMismatch,
+    /// Another PATCH of the same upload is running.
+    #[error(
+        "Another request is sending this upload right now. Wait for it to end, then ask with HEAD."
+    )]
+    UploadLocked,
+    /// An upload id that is unknown, expired, finished into a report or terminated.
+    #[error("No unfinished upload has this address (it may have expired). Start the upload again.")]
+    UploadGone,
+    /// More bytes than the declared `Upload-Length`.
+    #[error("The upload is longer than its Upload-Length. Start it again with the right length.")]
+    BeyondLength,
+    /// One PATCH body larger than `max_piece_size`.
+    #[error("A piece is larger than {0}. Send smaller pieces.")]
+    PieceTooLarge(ByteSize),
+    /// More pieces than `max_upload_pieces`.
+    #[error("The upload was sent in too many pieces (at most {0}). Send larger pieces.")]
+    TooManyPieces(usize),
+    /// The client holds `max_unfinished_uploads_per_client` unfinished uploads.
+    #[error(
+        "You have too many unfinished uploads. Finish them into a report, or wait until they expire."
+    )]
+    TooManyUnfinished,
+    /// A report names an upload that has not received all its bytes.
+    #[error("An upload named in the report is not finished yet. Send the rest of it first.")]
+    UploadUnfinished,
+    /// `Upload-Checksum` names an algorithm other than sha256.
+    #[error("Only the sha256 checksum algorithm is supported.")]
+    ChecksumAlgorithm,
+    /// The piece did not match its `Upload-Checksum`; it was discarded.
+    #[error("The piece did not match its checksum and was discarded. Send it again.")]
+    ChecksumMismatch,
     /// Anything else; details are in the server log.
     #[error("Something went wrong on our side. Nothing was stored; please try again later.")]
     Internal,
@@ -162,6 +210,15 @@ impl ApiError {
             CaseClosed => 409,
             RateLimited(_) => 429,
             MethodNotAllowed => 405,
+            TusVersion => 412,
+            TusHeader(_) | UploadLengthRequired | ChecksumAlgorithm => 400,
+            NotOffsetStream => 415,
+            OffsetMismatch | UploadUnfinished => 409,
+            UploadLocked => 423,
+            UploadGone => 404,
+            BeyondLength | PieceTooLarge(_) | TooManyPieces(_) => 413,
+            TooManyUnfinished => 429,
+            ChecksumMismatch => 460,
             Internal => 500,
         }
     }
@@ -203,6 +260,20 @@ impl ApiError {
             CaseClosed => "case-closed",
             RateLimited(_) => "too-many-requests",
             MethodNotAllowed => "method-not-allowed",
+            TusVersion => "tus-version-unsupported",
+            TusHeader(_) => "invalid-tus-header",
+            UploadLengthRequired => "upload-length-required",
+            NotOffsetStream => "not-offset-octet-stream",
+            OffsetMismatch => "upload-offset-mismatch",
+            UploadLocked => "upload-locked",
+            UploadGone => "upload-not-found",
+            BeyondLength => "upload-beyond-length",
+            PieceTooLarge(_) => "piece-too-large",
+            TooManyPieces(_) => "too-many-pieces",
+            TooManyUnfinished => "too-many-unfinished-uploads",
+            UploadUnfinished => "upload-unfinished",
+            ChecksumAlgorithm => "checksum-algorithm-unsupported",
+            ChecksumMismatch => "checksum-mismatch",
             Internal => "internal-error",
         }
     }
@@ -210,7 +281,7 @@ impl ApiError {
     /// Seconds a client should wait before retrying, where that helps.
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::Busy | ApiError::TooManyUploads => Some(30),
+            ApiError::Busy | ApiError::TooManyUploads | ApiError::UploadLocked => Some(30),
             ApiError::TooManySubmissions(s) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
             ApiError::InsufficientStorage => Some(600),
             ApiError::RateLimited(s) => Some(u32::try_from(*s).unwrap_or(u32::MAX)),
@@ -236,8 +307,9 @@ impl ApiError {
             | CreditTooLong(b)
             | FileTooLarge(b)
             | SubmissionTooLarge(b)
-            | UploadTooSlow(b) => Some(b.to_string()),
-            TooManyFiles(n) | TooManyParts(n) => Some(n.to_string()),
+            | UploadTooSlow(b)
+            | PieceTooLarge(b) => Some(b.to_string()),
+            TooManyFiles(n) | TooManyParts(n) | TooManyPieces(n) => Some(n.to_string()),
             RateLimited(s) | TooManySubmissions(s) => Some(s.to_string()),
             _ => None,
         }
@@ -315,6 +387,20 @@ mod tests {
             ApiError::TooManySubmissions(60),
             ApiError::TooManyUploads,
             ApiError::UploadTooSlow(ByteSize(8192)),
+            ApiError::TusVersion,
+            ApiError::TusHeader("Upload-Offset"),
+            ApiError::UploadLengthRequired,
+            ApiError::NotOffsetStream,
+            ApiError::OffsetMismatch,
+            ApiError::UploadLocked,
+            ApiError::UploadGone,
+            ApiError::BeyondLength,
+            ApiError::PieceTooLarge(ByteSize(1)),
+            ApiError::TooManyPieces(1),
+            ApiError::TooManyUnfinished,
+            ApiError::UploadUnfinished,
+            ApiError::ChecksumAlgorithm,
+            ApiError::ChecksumMismatch,
         ];
         for e in all {
             assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));

@@ -7,10 +7,12 @@ use crate::error::ApiError;
 use crate::keys::KeyRing;
 use crate::portal::Portal;
 use crate::record::{
-    Category, Disclosure, MANIFEST_FORMAT, Manifest, ManifestFile, Record, Status, StoredFile,
+    Category, Disclosure, MANIFEST_FORMAT, Manifest, ManifestFile, Piece, Record, Status,
+    StoredFile,
 };
 use crate::reference::{self, Reference};
 use crate::seal::{self, SealError, Sealed, Sealer};
+use crate::store::partial::Finished;
 use crate::store::{Guard, Upload};
 use bytes::Bytes;
 use serde::Serialize;
@@ -122,7 +124,12 @@ pub struct Intake {
     ring: Arc<KeyRing>,
     /// The global and the per-client upload slot, freed with the intake.
     _permit: (OwnedSemaphorePermit, crate::ratelimit::Slot),
+    /// One entry per stored age file (a file sent in pieces has one per piece).
     files: Vec<(ManifestFile, Sealed)>,
+    /// Files in the report (the pieces of one count once).
+    file_count: usize,
+    /// Finished resumable uploads this report takes; forgotten once it is durable.
+    adopted: Vec<Finished>,
     current: Option<FileSink>,
     total: u64,
     kind: Kind,
@@ -145,6 +152,8 @@ impl Intake {
             ring,
             _permit: admission.slots,
             files: Vec::new(),
+            file_count: 0,
+            adopted: Vec::new(),
             current: None,
             total: 0,
             kind: Kind::New,
@@ -164,16 +173,7 @@ impl Intake {
 
     /// Starts the next file; its bytes follow through `push`.
     pub fn start_file(&mut self, name: &str, content_type: &str) -> Result<(), ApiError> {
-        let max = self.portal.config().limits.max_files;
-        if self.files.len() >= max {
-            return Err(ApiError::TooManyFiles(max));
-        }
-        if self.current.is_some() {
-            return Err(ApiError::internal(
-                "intake",
-                "start_file while a file is open",
-            ));
-        }
+        self.check_next_file()?;
         let index = self.files.len() as u32;
         let path = self.upload()?.path(&format!("{index:03}.age"));
         let ring = Arc::clone(&self.ring);
@@ -253,8 +253,99 @@ impl Intake {
             content_type: sink.content_type,
             size,
             sha256,
+            piece: None,
         };
         self.files.push((entry, sealed));
+        self.file_count += 1;
+        Ok(())
+    }
+
+    fn check_next_file(&self) -> Result<(), ApiError> {
+        let max = self.portal.config().limits.max_files;
+        if self.file_count >= max {
+            return Err(ApiError::TooManyFiles(max));
+        }
+        if self.current.is_some() {
+            return Err(ApiError::internal(
+                "intake",
+                "a file started while another is open",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Takes the finished resumable upload `id` as the next file: its sealed pieces become
+    /// this upload's next `NNN.age` files (hard links), and the upload is forgotten once the
+    /// report is durable. Until then it stays, so a refused report can name it again.
+    pub async fn adopt_upload(&mut self, id: &str) -> Result<(), ApiError> {
+        self.check_next_file()?;
+        let limits = &self.portal.config().limits;
+        let id = crate::tus::UploadId::parse(id.trim()).ok_or(ApiError::UploadGone)?;
+        let finished = self.portal.store().partials().take_finished(id.key())?;
+        if finished.size > limits.max_file_size.0 {
+            return Err(ApiError::FileTooLarge(limits.max_file_size));
+        }
+        if self.total + finished.size > limits.max_submission_size.0 {
+            return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
+        }
+        let first = self.files.len() as u32;
+        let of = finished.pieces.len() as u32;
+        let sources: Vec<std::path::PathBuf> =
+            finished.pieces.iter().map(|p| p.path.clone()).collect();
+        let upload = self.upload.take().ok_or(ApiError::Internal)?;
+        let ring = Arc::clone(&self.ring);
+        let (upload, linked) = tokio::task::spawn_blocking(move || {
+            let result = if sources.is_empty() {
+                // An empty file has no piece: it is sealed whole, as the form would.
+                let path = upload.path(&format!("{first:03}.age"));
+                seal::seal_bytes(&ring, &[], &path)
+                    .map(Some)
+                    .map_err(ApiError::from)
+            } else {
+                sources
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(n, from)| {
+                        upload.adopt(from, &format!("{:03}.age", first as usize + n))
+                    })
+                    .map(|()| None)
+                    .map_err(ApiError::from)
+            };
+            (upload, result)
+        })
+        .await
+        .map_err(|e| ApiError::internal("intake", e))?;
+        self.upload = Some(upload);
+        let empty = linked?;
+        let entry = |index: u32, piece| ManifestFile {
+            index,
+            name: finished.name.clone(),
+            content_type: finished.content_type.clone(),
+            size: finished.size,
+            sha256: finished.sha256.clone(),
+            piece,
+        };
+        match empty {
+            Some(sealed) => self.files.push((entry(first, None), sealed)),
+            None => {
+                let mut offset = 0;
+                for (n, p) in finished.pieces.iter().enumerate() {
+                    let size = p.sealed.plaintext_size;
+                    let piece = Piece {
+                        n: n as u32,
+                        of,
+                        offset,
+                        size,
+                    };
+                    offset += size;
+                    self.files
+                        .push((entry(first + n as u32, Some(piece)), p.sealed.clone()));
+                }
+            }
+        }
+        self.total += finished.size;
+        self.file_count += 1;
+        self.adopted.push(finished);
         Ok(())
     }
 
@@ -286,7 +377,7 @@ impl Intake {
             Some(p) => p.category,
             None => fields.category.ok_or(ApiError::MissingCategory)?,
         };
-        if self.files.is_empty() && fields.message.trim().is_empty() {
+        if self.file_count == 0 && fields.message.trim().is_empty() {
             return Err(ApiError::EmptySubmission);
         }
         if parent.is_none()
@@ -406,12 +497,19 @@ impl Intake {
             )
             .await?;
         crate::faultpoint::crash_point("acknowledging");
+        let adopted = std::mem::take(&mut self.adopted);
+        if !adopted.is_empty() {
+            let _ = tokio::task::spawn_blocking(move || {
+                adopted.into_iter().for_each(Finished::consume)
+            })
+            .await;
+        }
         let portal = &self.portal;
         portal.metrics().stored(
             category,
             parent.is_some(),
             self.total,
-            self.files.len() as u64,
+            self.file_count as u64,
             self.started.elapsed(),
         );
         portal.notifier().wake();
@@ -455,18 +553,7 @@ impl Intake {
             case,
             category,
             received_at,
-            files: self
-                .files
-                .drain(..)
-                .map(|(m, s)| ReceiptFile {
-                    index: m.index,
-                    name: m.name,
-                    size: s.plaintext_size,
-                    sha256: m.sha256,
-                    ciphertext_size: s.ciphertext_size,
-                    ciphertext_digest: s.ciphertext_digest,
-                })
-                .collect(),
+            files: receipt_files(std::mem::take(&mut self.files)),
             key_ids: record.key_ids,
         })
     }
@@ -490,9 +577,11 @@ impl Intake {
             received_at: received_at.to_owned(),
             category: category.as_str().to_owned(),
             message_sha256,
+            // A file sent in pieces is one file on the receipt: its first piece names it whole.
             files: self
                 .files
                 .iter()
+                .filter(|(m, _)| m.piece.is_none_or(|p| p.n == 0))
                 .map(|(m, _)| crate::receipt::document::DocumentFile {
                     name: m.name.clone(),
                     size: m.size,
@@ -507,6 +596,36 @@ impl Intake {
             .sign(doc, &self.portal.receipt_principal())
             .map_err(|e| ApiError::internal("receipt", e.code()))
     }
+}
+
+/// One receipt line per file: a file sent in pieces shows its whole size and SHA-256, the sum
+/// of its pieces' ciphertext sizes and their digests in order, separated by spaces.
+fn receipt_files(files: Vec<(ManifestFile, Sealed)>) -> Vec<ReceiptFile> {
+    let mut out: Vec<ReceiptFile> = Vec::new();
+    for (m, s) in files {
+        match m.piece {
+            Some(p) if p.n > 0 => {
+                if let Some(last) = out.last_mut() {
+                    last.ciphertext_size += s.ciphertext_size;
+                    last.ciphertext_digest.push(' ');
+                    last.ciphertext_digest.push_str(&s.ciphertext_digest);
+                }
+            }
+            piece => out.push(ReceiptFile {
+                index: m.index,
+                name: m.name,
+                size: if piece.is_some() {
+                    m.size
+                } else {
+                    s.plaintext_size
+                },
+                sha256: m.sha256,
+                ciphertext_size: s.ciphertext_size,
+                ciphertext_digest: s.ciphertext_digest,
+            }),
+        }
+    }
+    out
 }
 
 impl Drop for Intake {

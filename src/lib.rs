@@ -16,6 +16,17 @@
 //!               /.well-known/sealdrop-receipt-keys (http::wellknown), `admin receipt-key
 //!               [--rotate]`; offline `sealdrop verify-receipt` (receipt::verify)
 //!
+//! resumable (tus 1.0): browser app.js / `sealdrop send` / any tus client
+//!   POST /api/v1/uploads (http::tus → tus::uploads: limits at creation, id = 160 random bits,
+//!     kept as its SHA-256) → store::partial (tmp/tus-<hash>/; name, type and the running
+//!     plaintext SHA-256 in memory only)
+//!   PATCH …/{id} per piece → tus::piece → seal::Sealer: each piece a complete age file,
+//!     fsynced before 204 + Upload-Offset (a cut body is kept up to its last byte)
+//!   then the form POST names the finished uploads (`upload` fields) → intake::adopt_upload
+//!     (pieces hard-linked in as consecutive NNN.age, one manifest entry each with `piece`)
+//!     → the same commit and receipt as above; `sealdrop open` joins the pieces again
+//!   expiry: http::run every minute (and start-up recovery) → store::partial::expire
+//!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
 //!           (both ends speak adminapi: each route's path, request and answer type, one error body)
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
@@ -110,6 +121,14 @@
 //!   `data_dir/receipt-key/`, 0600, not in backups). It signs receipts and cannot decrypt;
 //!   `receipt` manages its own folder (the store's fsync-and-rename order, for two small files)
 //!   rather than `store::Store`, because it is key material, not submission data.
+//! - Resumable uploads (tus 1.0 under `/api/v1/uploads/`): each PATCH body is sealed as its own
+//!   age file, so no stream key outlives a request and nothing secret is written down; a file
+//!   is stored as consecutive `NNN.age` pieces listed in the manifest (`piece`), which `open`
+//!   and `rekey` join and check against the whole file's SHA-256. Unfinished uploads live in
+//!   memory and `tmp/` only: a restart forgets them (tus clients then start again), because
+//!   their names and the running plaintext SHA-256 must not reach the disk. A report names
+//!   finished uploads in `upload` fields of the usual forms, so the same rules, codes, commit
+//!   and receipt apply. A record's file count counts pieces.
 //! - Team mail is batched (one per `notify.check_interval`); the notifier walks an index of open
 //!   cases (and of closed ones whose agreed publication was not reminded of yet);
 //!   acknowledgements go through a bounded queue with scheduled retries.
@@ -140,9 +159,11 @@
 //!
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
-//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox`, bech32 and base64:
-//! `letterbox`, actix: `http`, rustls: `http::tls` (server), lettre: `outbound::smtp`, ureq and
-//! rustls-native-certs: `outbound::webhook`, sha2, hkdf and blake3: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
+//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox`, bech32: `letterbox`,
+//! base64: `letterbox` and `tus::metadata`, actix: `http`, rustls: `http::tls` (server),
+//! lettre: `outbound::smtp`, ureq and rustls-native-certs: `outbound::webhook` (and the client
+//! side of `send::client`), indicatif: `send::progress`, sha2, hkdf and blake3: `digest`,
+//! rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
 //! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
 //! `receipt::signing`).
@@ -183,6 +204,8 @@ pub mod reference;
 pub mod rekey;
 pub mod rotation;
 pub mod seal;
+pub mod send;
 pub mod store;
 pub mod teamcli;
+pub mod tus;
 pub mod workflow;

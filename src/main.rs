@@ -235,6 +235,37 @@ fn run(command: Command) -> Result<(), Failure> {
                 )
             })
         }
+        Command::Send {
+            portal,
+            category,
+            message_file,
+            contact,
+            piece_size,
+            retries,
+            ca_file,
+            receipt,
+            files,
+        } => send(
+            sealdrop::send::Request {
+                portal,
+                category,
+                message: match &message_file {
+                    Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                        fail(
+                            format!("cannot read the message file {}: {e}", path.display()),
+                            "give --message-file a UTF-8 text file",
+                        )
+                    })?,
+                    None => String::new(),
+                },
+                contact,
+                files,
+                piece_size,
+                retries,
+                ca_file,
+            },
+            receipt.as_deref(),
+        ),
         Command::Open {
             bundle,
             identities,
@@ -274,6 +305,46 @@ fn new_ring(recipients: &[String], file: Option<&Path>) -> Result<keys::KeyRing,
         ));
     }
     Ok(keys::KeyRing::parse(&text, "the new recipients")?)
+}
+
+fn send(request: sealdrop::send::Request, receipt: Option<&Path>) -> Result<(), Failure> {
+    if request.files.is_empty() && request.message.trim().is_empty() {
+        return Err(fail(
+            "nothing to send",
+            "name at least one FILE, or give --message-file",
+        ));
+    }
+    let sent = sealdrop::send::send(&request)?;
+    let r = &sent.receipt;
+    let text = |k: &str| open::terminal_safe(r[k].as_str().unwrap_or(""));
+    if let Some(path) = receipt {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let json = serde_json::to_vec_pretty(r).unwrap_or_default();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .and_then(|mut f| f.write_all(&json))
+            .map_err(|e| {
+                fail(
+                    format!(
+                        "the report was stored (case {}), but its receipt could not be saved to {}: {e}",
+                        text("case"),
+                        path.display()
+                    ),
+                    "write the reference below down now; it is shown only once",
+                )
+            })
+            .inspect_err(|_| eprintln!("reference: {}", text("reference")))?;
+    }
+    println!("Report stored: case {}", text("case"));
+    println!("reference: {}", text("reference"));
+    println!(
+        "Keep the reference: it is shown only once, and it lets you check the status and add files."
+    );
+    Ok(())
 }
 
 fn serve(config: Config) -> Result<(), Failure> {

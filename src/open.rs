@@ -12,6 +12,9 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+mod pieces;
+pub(crate) use pieces::Pieces;
+
 /// Largest encrypted manifest accepted.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// Most files a bundle may list.
@@ -236,6 +239,9 @@ struct State {
     manifest: Option<Manifest>,
     opened: Vec<OpenedFile>,
     written: Vec<PathBuf>,
+    /// File entries taken so far (a file in pieces has one per piece).
+    entries: usize,
+    pieces: Pieces,
 }
 
 impl State {
@@ -258,7 +264,7 @@ impl State {
                 Ok(())
             }
             (Part::File(i), Some(index), Some(manifest)) => {
-                let expected = self.opened.len();
+                let expected = self.entries;
                 let (Some(entry), Some(meta)) =
                     (index.files.get(expected), manifest.files.get(expected))
                 else {
@@ -276,29 +282,54 @@ impl State {
                         "{i:03}.age has the wrong size"
                     )));
                 }
-                let path = files_dir.join(format!(".partial-{i:03}"));
+                self.entries += 1;
                 fs::DirBuilder::new()
                     .recursive(true)
                     .mode(0o700)
                     .create(files_dir)
                     .map_err(io_err("files folder"))?;
-                self.written.push(path.clone());
-                let (ct, pt, len) = decrypt_file(reader.take(size), ids, &path, i, &entry.digest)?;
+                let in_pieces = self.pieces.begin(meta)?;
+                // A file in pieces is decrypted piece after piece into the partial file of its
+                // first piece.
+                let first = match meta.piece {
+                    Some(p) if p.n > 0 => i.saturating_sub(p.n),
+                    _ => i,
+                };
+                let path = files_dir.join(format!(".partial-{first:03}"));
+                if first == i {
+                    self.written.push(path.clone());
+                }
+                let (ct, pt, len) = if in_pieces {
+                    let pieces = &mut self.pieces;
+                    decrypt_file(reader.take(size), ids, &path, i, &entry.digest, &mut |c| {
+                        pieces.update(c)
+                    })?
+                } else {
+                    decrypt_file(reader.take(size), ids, &path, i, &entry.digest, &mut |_| {})?
+                };
                 if ct != entry.digest {
                     return Err(OpenError::Tampered(format!(
                         "{i:03}.age does not match its digest"
                     )));
                 }
-                if pt != meta.sha256 || len != meta.size {
-                    return Err(OpenError::Tampered(format!(
-                        "file {i} decrypted, but its content does not match the manifest"
-                    )));
-                }
-                let final_path = link_unique(&path, files_dir, &safe_name(&meta.name, i))?;
+                let (sha256, len) = if in_pieces {
+                    match self.pieces.end(meta, len)? {
+                        Some(whole) => (whole.sha256, whole.size),
+                        None => return Ok(()),
+                    }
+                } else {
+                    if pt != meta.sha256 || len != meta.size {
+                        return Err(OpenError::Tampered(format!(
+                            "file {i} decrypted, but its content does not match the manifest"
+                        )));
+                    }
+                    (pt, len)
+                };
+                let final_path = link_unique(&path, files_dir, &safe_name(&meta.name, first))?;
                 self.written.push(final_path.clone());
                 let _ = fs::remove_file(&path);
                 self.opened.push(OpenedFile {
-                    index: i,
+                    index: first,
                     original_name: meta.name.clone(),
                     path: format!(
                         "files/{}",
@@ -309,7 +340,7 @@ impl State {
                     ),
                     content_type: meta.content_type.clone(),
                     size: len,
-                    sha256: pt,
+                    sha256,
                 });
                 Ok(())
             }
@@ -325,13 +356,14 @@ impl State {
                 "the bundle is incomplete (no index or manifest)".into(),
             ));
         };
-        if self.opened.len() != index.files.len() {
+        if self.entries != index.files.len() {
             return Err(OpenError::Bundle(format!(
                 "the bundle is truncated: {} of {} files present",
-                self.opened.len(),
+                self.entries,
                 index.files.len()
             )));
         }
+        self.pieces.finish()?;
         Ok(Report {
             case: index.case,
             id: index.id,
@@ -448,22 +480,25 @@ fn decrypt_manifest_bytes(ciphertext: &[u8], ids: &Identities) -> Result<Vec<u8>
     Ok(plain)
 }
 
-/// Decrypts one entry into `path`; returns (ciphertext digest of the algorithm of `expected`,
-/// plaintext SHA-256, plaintext size).
+/// Decrypts one entry into `path` (appending when it exists: the later pieces of a file),
+/// showing each plaintext chunk to `seen`; returns (ciphertext digest of the algorithm of
+/// `expected`, plaintext SHA-256, plaintext size).
 fn decrypt_file(
     input: impl Read,
     ids: &Identities,
     path: &Path,
     i: u32,
     expected: &str,
+    seen: &mut dyn FnMut(&[u8]),
 ) -> Result<(String, String, u64), OpenError> {
     let mut out = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
+        .append(true)
+        .create(true)
         .mode(0o600)
         .open(path)
         .map_err(io_err(&path.display().to_string()))?;
     let hashes = decrypt_stream(input, ids, &format!("{i:03}.age"), expected, &mut |chunk| {
+        seen(chunk);
         out.write_all(chunk)
     })?;
     out.sync_all()

@@ -100,6 +100,7 @@ pub struct Portal {
     lookups: crate::ratelimit::RateLimiter,
     submissions: crate::ratelimit::RateLimiter,
     upload_slots: crate::ratelimit::Concurrency,
+    unfinished_slots: crate::ratelimit::Concurrency,
     client_addr: crate::clientaddr::ClientAddr,
     metrics: crate::metrics::Metrics,
     notifier: crate::notify::Notifier,
@@ -140,6 +141,9 @@ impl Portal {
             &config.storage.data_dir,
             &crate::clock::rfc3339(clock.now()),
         )?;
+        store
+            .partials()
+            .set_limit(config.limits.max_unfinished_uploads);
         let permits = config.limits.max_concurrent_uploads;
         let policy = crate::workflow::Policy::from_config(&config)?;
         let client_addr = crate::clientaddr::ClientAddr::new(
@@ -157,6 +161,9 @@ impl Portal {
                 std::time::Duration::from_secs(3600),
             ),
             upload_slots: crate::ratelimit::Concurrency::new(config.limits.max_uploads_per_client),
+            unfinished_slots: crate::ratelimit::Concurrency::new(
+                config.limits.max_unfinished_uploads_per_client,
+            ),
             client_addr,
             metrics: crate::metrics::Metrics::default(),
             notifier: crate::notify::Notifier::start(
@@ -255,6 +262,17 @@ impl Portal {
         declared_len: Option<u64>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Admission, ApiError> {
+        let slots = self.upload_slots(client)?;
+        let upload = self.store.begin_upload(declared_len)?;
+        Ok(Admission { slots, upload })
+    }
+
+    /// The slots a running upload (or one PATCH of a resumable upload) holds: 429 when the
+    /// client already runs `max_uploads_per_client`, 503 when too many run in all.
+    pub fn upload_slots(
+        &self,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(OwnedSemaphorePermit, crate::ratelimit::Slot), ApiError> {
         let slot = self
             .upload_slots
             .acquire(client)
@@ -262,11 +280,18 @@ impl Portal {
         let permit = Arc::clone(&self.uploads)
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy)?;
-        let upload = self.store.begin_upload(declared_len)?;
-        Ok(Admission {
-            slots: (permit, slot),
-            upload,
-        })
+        Ok((permit, slot))
+    }
+
+    /// One of the client's `max_unfinished_uploads_per_client` unfinished resumable uploads;
+    /// 429 when it holds them all.
+    pub fn unfinished_slot(
+        &self,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<crate::ratelimit::Slot, ApiError> {
+        self.unfinished_slots
+            .acquire(client)
+            .ok_or(ApiError::TooManyUnfinished)
     }
 
     /// Counts a new report from `client` against `limits.submissions_per_hour` (429 with the

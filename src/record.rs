@@ -296,7 +296,10 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
-/// One file's entry in the encrypted manifest.
+/// One file's entry in the encrypted manifest. A file sent through the resumable path is
+/// stored as several complete age files, one per piece: each piece has an entry of its own
+/// (consecutive `NNN.age`), all repeating the whole file's name, type, size and SHA-256, and
+/// `piece` says where its plaintext goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestFile {
     /// Position, matching `NNN.age`.
@@ -305,10 +308,26 @@ pub struct ManifestFile {
     pub name: String,
     /// The content type the client gave (untrusted).
     pub content_type: String,
-    /// Plaintext size.
+    /// Plaintext size (of the whole file).
     pub size: u64,
-    /// Plaintext SHA-256, hex.
+    /// Plaintext SHA-256 (of the whole file), hex.
     pub sha256: String,
+    /// For a piece of a file sent in pieces: which piece.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub piece: Option<Piece>,
+}
+
+/// Where one piece's plaintext belongs in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Piece {
+    /// Its number, from 0.
+    pub n: u32,
+    /// How many pieces the file has.
+    pub of: u32,
+    /// Offset of its first plaintext byte in the file.
+    pub offset: u64,
+    /// Its plaintext bytes.
+    pub size: u64,
 }
 
 /// The encrypted manifest: everything the reporter wrote.

@@ -57,6 +57,12 @@ impl Selection {
         self.files.as_ref().is_none_or(|f| f.contains(&index))
     }
 
+    /// Whether a manifest entry stays: a piece of a file stays with the file's first piece.
+    fn keeps_entry(&self, f: &crate::record::ManifestFile) -> bool {
+        let first = f.index.saturating_sub(f.piece.map_or(0, |p| p.n));
+        self.keeps(first)
+    }
+
     /// The manifest as the selection leaves it (files renumbered from 0).
     fn apply(&self, mut m: Manifest) -> Manifest {
         if !self.contact {
@@ -66,7 +72,7 @@ impl Selection {
         if !self.message {
             m.message = String::new();
         }
-        m.files.retain(|f| self.keeps(f.index));
+        m.files.retain(|f| self.keeps_entry(f));
         for (n, f) in m.files.iter_mut().enumerate() {
             f.index = n as u32;
         }
@@ -131,6 +137,7 @@ fn stage_all(
     let mut new_files: Vec<IndexFile> = Vec::new();
     let mut new_manifest: Option<IndexFile> = None;
     let mut seen = 0usize;
+    let mut pieces = open::Pieces::default();
     bundle::read(
         io::BufReader::new(file),
         |part, size, reader| -> Result<(), OpenError> {
@@ -183,9 +190,11 @@ fn stage_all(
                         )));
                     }
                     seen += 1;
-                    if !selection.keeps(i) {
+                    // A file sent in pieces is kept or left out whole.
+                    if !selection.keeps_entry(meta) {
                         return Ok(());
                     }
+                    let in_pieces = pieces.begin(meta)?;
                     let n = new_files.len() as u32;
                     let new_name = format!("{n:03}.age");
                     let path = stage.join(&new_name);
@@ -197,6 +206,7 @@ fn stage_all(
                         &entry.name,
                         &entry.digest,
                         &mut |chunk| {
+                            pieces.update(chunk);
                             sealer
                                 .write(chunk)
                                 .map_err(|e| io::Error::other(e.to_string()))
@@ -208,7 +218,9 @@ fn stage_all(
                             entry.name
                         )));
                     }
-                    if pt != meta.sha256 || len != meta.size {
+                    if in_pieces {
+                        pieces.end(meta, len)?;
+                    } else if pt != meta.sha256 || len != meta.size {
                         return Err(OpenError::Tampered(format!(
                             "{} decrypted, but its content does not match the manifest",
                             entry.name
@@ -241,6 +253,7 @@ fn stage_all(
             old.files.len()
         )));
     }
+    pieces.finish()?;
     Ok(Index {
         key_ids: ring.ids(),
         manifest: new_manifest,

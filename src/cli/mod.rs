@@ -155,6 +155,37 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Send a report from the terminal: each FILE goes up in pieces through the portal's
+    /// resumable path (a dropped connection resumes where it stopped), then the report is
+    /// committed and its reference printed.
+    Send {
+        /// The portal's address, e.g. https://portal.example.org
+        #[arg(long)]
+        portal: String,
+        /// vulnerability, data-breach or incident.
+        #[arg(long)]
+        category: String,
+        /// A file with the message (UTF-8 text).
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// How the team can reach you (e-mail address or phone number).
+        #[arg(long, default_value = "")]
+        contact: String,
+        /// Bytes per piece (small enough for the gateways in front of the portal).
+        #[arg(long, default_value = "8MiB", value_parser = values::byte_size)]
+        piece_size: u64,
+        /// Attempts per request before giving up.
+        #[arg(long, default_value_t = 8)]
+        retries: u32,
+        /// Also trust the CA certificates in this PEM file.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Save the portal's receipt (JSON) to this new file.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        /// The files to send.
+        files: Vec<PathBuf>,
+    },
     /// Verify and decrypt an exported bundle, offline.
     Open {
         /// The bundle (.tar) from `sealdrop admin export`.

@@ -104,6 +104,15 @@ pub fn key_id(text: &str) -> Result<KeyId, String> {
     }
 }
 
+/// A byte size from the command line (`8MiB`, `512KiB`, `1048576`), at least 4 KiB.
+pub fn byte_size(text: &str) -> Result<u64, String> {
+    let n = crate::config::ByteSize::parse(text)?.0;
+    if n < 4096 {
+        return Err("must be at least 4KiB".into());
+    }
+    Ok(n)
+}
+
 /// A duration from the command line: always a number with its unit (`90m`, `12h`, `7d`), since
 /// a bare `7` could mean days as well as seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -181,6 +181,19 @@ pub struct Limits {
     pub min_upload_rate: ByteSize,
     /// How long an upload may be slower than `min_upload_rate` at first.
     pub min_upload_rate_grace: HumanDuration,
+    /// How long a resumable upload may stay unfinished (counted from its creation); then its
+    /// pieces are removed.
+    pub upload_expiry: HumanDuration,
+    /// Unfinished resumable uploads one client may hold at once.
+    pub max_unfinished_uploads_per_client: usize,
+    /// Unfinished resumable uploads held at once in all.
+    pub max_unfinished_uploads: usize,
+    /// Largest piece (one PATCH body) of a resumable upload.
+    pub max_piece_size: ByteSize,
+    /// Most pieces one resumable upload may be sent in.
+    pub max_upload_pieces: usize,
+    /// The piece size the upload page sends (small enough for common gateways' body limits).
+    pub browser_piece_size: ByteSize,
 }
 
 impl Default for Limits {
@@ -203,6 +216,12 @@ impl Default for Limits {
             max_uploads_per_client: 4,
             min_upload_rate: ByteSize(8 << 10),
             min_upload_rate_grace: HumanDuration(Duration::from_secs(60)),
+            upload_expiry: HumanDuration(Duration::from_secs(24 * 3600)),
+            max_unfinished_uploads_per_client: 8,
+            max_unfinished_uploads: 256,
+            max_piece_size: ByteSize(64 << 20),
+            max_upload_pieces: 10_000,
+            browser_piece_size: ByteSize(8 << 20),
         }
     }
 }
@@ -428,6 +447,27 @@ impl Config {
         }
         if l.max_uploads_per_client == 0 {
             return invalid("limits.max_uploads_per_client", "must be at least 1");
+        }
+        if l.upload_expiry.0 < Duration::from_secs(1) {
+            return invalid("limits.upload_expiry", "must be at least 1s");
+        }
+        if l.max_unfinished_uploads_per_client == 0 || l.max_unfinished_uploads == 0 {
+            return invalid(
+                "limits.max_unfinished_uploads",
+                "and max_unfinished_uploads_per_client must be at least 1",
+            );
+        }
+        if l.max_upload_pieces == 0 {
+            return invalid("limits.max_upload_pieces", "must be at least 1");
+        }
+        if l.max_piece_size.0 < 4096 {
+            return invalid("limits.max_piece_size", "must be at least 4KiB");
+        }
+        if l.browser_piece_size.0 < 4096 || l.browser_piece_size.0 > l.max_piece_size.0 {
+            return invalid(
+                "limits.browser_piece_size",
+                "must be at least 4KiB and at most limits.max_piece_size",
+            );
         }
         if l.min_upload_rate.0 > (1 << 20) {
             return invalid(

@@ -13,6 +13,7 @@ pub mod pages;
 pub mod respond;
 pub mod status;
 pub mod tls;
+pub mod tus;
 pub mod upload;
 pub mod wellknown;
 
@@ -96,6 +97,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/api/v1/submissions").route(web::post().to(upload::submit)))
     .service(web::resource("/api/v1/submissions/files").route(web::post().to(upload::add_files)))
+    .service(
+        web::resource("/api/v1/uploads")
+            .route(web::method(actix_web::http::Method::OPTIONS).to(tus::options))
+            .route(web::post().to(tus::create)),
+    )
+    .service(
+        web::resource("/api/v1/uploads/{id}")
+            .route(web::method(actix_web::http::Method::OPTIONS).to(tus::options))
+            .route(web::head().to(tus::head))
+            .route(web::patch().to(tus::patch))
+            .route(web::delete().to(tus::delete)),
+    )
     .service(web::resource("/api/v1/status").route(web::post().to(status::lookup)))
     .service(
         web::resource("/status")
@@ -396,6 +409,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     println!("sealdrop: admin socket {}", socket.display());
     spawn_sighup_reload(Arc::clone(&portal), certs);
     spawn_purge(Arc::clone(&portal));
+    spawn_upload_expiry(Arc::clone(&portal));
     let (public, admin) = futures_util::future::join(server.run(), admin.run()).await;
     let _ = std::fs::remove_file(&socket);
     public.and(admin).map_err(ServeError::Run)
@@ -501,6 +515,28 @@ fn spawn_purge(portal: Arc<Portal>) {
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),
             }
             tokio::time::sleep(every).await;
+        }
+    });
+}
+
+/// Removes expired unfinished resumable uploads every minute (sooner for a shorter
+/// `limits.upload_expiry`); start-up recovery removes all of them.
+fn spawn_upload_expiry(portal: Arc<Portal>) {
+    let every = (portal.config().limits.upload_expiry.0 / 2)
+        .clamp(Duration::from_secs(1), Duration::from_secs(60));
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match portal
+                .blocking(|p| {
+                    Ok::<_, crate::portal::TaskFailed>(crate::tus::uploads::expire_blocking(p))
+                })
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(uploads = n, "expired unfinished uploads removed"),
+                Err(e) => tracing::error!(error = %e, "removing expired uploads failed"),
+            }
         }
     });
 }

@@ -24,6 +24,8 @@ const DRAIN_MAX: u64 = 8 << 20;
 const DRAIN_TIME: Duration = Duration::from_secs(3);
 /// Longest content type kept from a part header.
 const MAX_CONTENT_TYPE: usize = 255;
+/// The longest `upload` field (a resumable upload's id or its URL).
+const MAX_UPLOAD_FIELD: usize = 512;
 /// Text parts a form may have besides its files.
 const TEXT_FIELDS: usize = 6;
 
@@ -39,8 +41,8 @@ enum Form {
 impl Form {
     fn fields(self) -> &'static str {
         match self {
-            Form::Report => "category, message, contact, credit, acknowledge and file",
-            Form::FollowUp => "reference, message and file",
+            Form::Report => "category, message, contact, credit, acknowledge, file and upload",
+            Form::FollowUp => "reference, message, file and upload",
         }
     }
 }
@@ -211,18 +213,11 @@ struct Walk<'a> {
     peer: Option<IpAddr>,
 }
 
-/// Refuses before reading the body: compressed bodies, cross-site posts, non-multipart bodies,
-/// and a declared length that cannot fit the limits. Returns the declared length.
-fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiError> {
+/// Refuses cross-site requests. Fetch Metadata decides when the browser sends it; otherwise a
+/// foreign Origin is refused. `Origin: null` alone is not: with `Referrer-Policy: no-referrer`
+/// browsers send it for this portal's own plain form posts.
+pub(super) fn check_same_site(req: &HttpRequest) -> Result<(), ApiError> {
     let h = req.headers();
-    if let Some(enc) = h.get(header::CONTENT_ENCODING)
-        && !enc.as_bytes().eq_ignore_ascii_case(b"identity")
-    {
-        return Err(ApiError::ContentEncoding);
-    }
-    // Fetch Metadata decides when the browser sends it; otherwise a foreign Origin is refused.
-    // `Origin: null` alone is not: with `Referrer-Policy: no-referrer` browsers send it for
-    // this portal's own plain form posts.
     match h.get("sec-fetch-site").map(|v| v.as_bytes()) {
         Some(b"cross-site") => return Err(ApiError::CrossSite),
         Some(_) => {}
@@ -238,6 +233,19 @@ fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiE
             }
         }
     }
+    Ok(())
+}
+
+/// Refuses before reading the body: compressed bodies, cross-site posts, non-multipart bodies,
+/// and a declared length that cannot fit the limits. Returns the declared length.
+fn check_request(req: &HttpRequest, limits: &Limits) -> Result<Option<u64>, ApiError> {
+    let h = req.headers();
+    if let Some(enc) = h.get(header::CONTENT_ENCODING)
+        && !enc.as_bytes().eq_ignore_ascii_case(b"identity")
+    {
+        return Err(ApiError::ContentEncoding);
+    }
+    check_same_site(req)?;
     // Only the media type decides 415; a broken boundary parameter or body is a malformed
     // multipart form (400), see `multipart_error`.
     let is_form = h
@@ -374,6 +382,15 @@ async fn walk(
                     }
                 }
                 intake.end_file().await?;
+            }
+            (Form::FollowUp, "upload") if !seen_reference => return Err(ApiError::ReferenceFirst),
+            (_, "upload") => {
+                // A finished resumable upload, named by its id or by its whole URL.
+                let text = read_text(&mut field, MAX_UPLOAD_FIELD, idle, header_limit)
+                    .await?
+                    .ok_or(ApiError::UploadGone)?;
+                let id = text.trim().rsplit('/').next().unwrap_or_default();
+                intake.adopt_upload(id).await?;
             }
             (Form::Report, "category") => {
                 once(&mut seen_category, "category")?;

@@ -17,6 +17,7 @@ pub mod blobs;
 mod commit;
 pub mod db;
 mod keys;
+pub mod partial;
 mod purge;
 mod space;
 mod swap;
@@ -113,6 +114,7 @@ pub struct Store {
     space: Arc<Space>,
     clock: Clock,
     folders: Mutex<()>,
+    partials: Arc<partial::Partials>,
 }
 
 impl Store {
@@ -132,9 +134,11 @@ impl Store {
             .map(|r| (r.id.clone(), r.blob_dir().to_owned(), r.blob_names()))
             .collect();
         let report = blobs.recover(&expected)?;
+        let space = Space::new(data_dir.join("blobs"), min_free_bytes);
         let store = Store {
             committer: Committer::start(blobs.clone(), db.clone(), clock)?,
-            space: Space::new(data_dir.join("blobs"), min_free_bytes),
+            partials: partial::Partials::new(data_dir.join("tmp"), Arc::clone(&space)),
+            space,
             db,
             blobs,
             clock,
@@ -160,6 +164,11 @@ impl Store {
         T: Send + 'static,
     {
         self.db.call(f).await
+    }
+
+    /// Unfinished resumable uploads (pieces in `tmp/`, their state in memory).
+    pub fn partials(&self) -> &Arc<partial::Partials> {
+        &self.partials
     }
 
     /// Bytes available on the data file system.

@@ -38,6 +38,17 @@ impl Upload {
         self.dir.join(name)
     }
 
+    /// Makes the finished piece `from` (fsynced, in `tmp/`) the file `name` of this upload, by a
+    /// hard link: the piece's own folder can then go whatever becomes of this upload.
+    pub fn adopt(&self, from: &std::path::Path, name: &str) -> Result<(), StoreError> {
+        let to = self.path(name);
+        std::fs::hard_link(from, &to).map_err(|source| StoreError::Io {
+            op: "link",
+            path: to,
+            source,
+        })
+    }
+
     /// The upload's folder.
     pub(super) fn folder(&self) -> &std::path::Path {
         &self.dir

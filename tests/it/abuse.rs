@@ -95,6 +95,29 @@ fn invitation_tokens_stay_out_of_the_shipped_proxy_access_log() {
 }
 
 #[test]
+fn resumable_uploads_pass_the_shipped_proxy_and_their_ids_stay_out_of_its_access_log() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let nginx = Nginx::start(server.addr, "");
+    let path = crate::tus::create(nginx.addr, 6, "through nginx");
+    assert_eq!(crate::tus::offset_of(nginx.addr, &path), Some(0));
+    assert_eq!(crate::tus::patch(nginx.addr, &path, 0, b"abc").status, 204);
+    assert_eq!(crate::tus::offset_of(nginx.addr, &path), Some(3));
+    let o = crate::tus::tus(nginx.addr, "OPTIONS", "/api/v1/uploads", "", b"");
+    assert_eq!(o.header("tus-version"), Some("1.0.0"));
+    assert_eq!(
+        crate::tus::tus(nginx.addr, "DELETE", &path, "", b"").status,
+        204
+    );
+    let log = nginx.access_log(6);
+    assert!(log.contains("\"PATCH /api/v1/uploads/-\" 204"), "{log}");
+    assert!(
+        !log.contains(&path[16..]),
+        "an upload id is in the access log: {log}"
+    );
+}
+
+#[test]
 fn hsts_reaches_reporters_behind_a_tls_terminating_proxy() {
     let setup = Setup::new(1, "");
     let plain = setup.start();

@@ -125,11 +125,46 @@ fn nothing_the_reporter_wrote_appears_on_disk_or_in_the_log() {
         s.write_all(&aborted_body).unwrap();
     }
     setup.assert_no_trace(1, 1);
+
+    // The resumable path: the name travels in Upload-Metadata, the bytes in pieces, the
+    // message and contact in the report that names the upload.
+    let mut piece_content = bytes(150_000, 5);
+    piece_content.extend_from_slice(markers[0].as_bytes());
+    let upload = crate::tus::create(
+        server.addr,
+        piece_content.len(),
+        &format!("{}.img", markers[1]),
+    );
+    assert_eq!(
+        crate::tus::patch(server.addr, &upload, 0, &piece_content[..100_000]).status,
+        204
+    );
+    assert_eq!(
+        crate::tus::patch(server.addr, &upload, 100_000, &piece_content[100_000..]).status,
+        204
+    );
+    let abandoned = crate::tus::create(server.addr, 10, &format!("{}.tmp", markers[1]));
+    let resp = post_form(
+        server.addr,
+        &[
+            text("category", "data-breach"),
+            text("message", markers[2]),
+            text("contact", markers[3]),
+            text("upload", &upload),
+        ],
+        "",
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let tus_reference = resp.json()["reference"].as_str().unwrap().to_owned();
     let own = server.addr.to_string();
     let log = server.stop();
 
     let mut needles: Vec<&str> = markers.to_vec();
     needles.push(&reference);
+    needles.push(&tus_reference);
+    // Upload ids are bearer secrets: never on disk or in the log either.
+    needles.push(&upload[16..]);
+    needles.push(&abandoned[16..]);
     for path in all_files(&setup.data()) {
         let data = std::fs::read(&path).unwrap();
         for n in &needles {

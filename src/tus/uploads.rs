@@ -1,0 +1,133 @@
+//! The domain operations behind `/api/v1/uploads/`: create, progress, one piece, terminate,
+//! expire. Limits are checked at creation against the same `max_file_size` and
+//! `max_submission_size` as a multipart upload, and per client and in all for unfinished ones.
+
+use super::UploadId;
+use super::metadata::FileMeta;
+use super::piece::{self, Ended, Rules};
+use crate::error::ApiError;
+use crate::portal::Portal;
+use crate::store::partial::{NewPartial, PartialError, Progress};
+use bytes::Bytes;
+use futures_util::Stream;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+impl From<PartialError> for ApiError {
+    fn from(e: PartialError) -> Self {
+        match e {
+            PartialError::Gone => ApiError::UploadGone,
+            PartialError::Locked => ApiError::UploadLocked,
+            PartialError::Offset => ApiError::OffsetMismatch,
+            PartialError::Unfinished => ApiError::UploadUnfinished,
+            PartialError::Full => ApiError::Busy,
+            PartialError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// A new upload's address and expiry.
+pub struct Created {
+    /// Its id (the last part of its URL).
+    pub id: UploadId,
+    /// When it expires unless finished into a report.
+    pub expires: jiff::Timestamp,
+}
+
+/// Creates an upload of `length` bytes from `client`.
+pub async fn create(
+    portal: &Arc<Portal>,
+    length: Option<u64>,
+    meta: FileMeta,
+    client: Option<IpAddr>,
+) -> Result<Created, ApiError> {
+    let limits = &portal.config().limits;
+    let length = length.ok_or(ApiError::UploadLengthRequired)?;
+    if length > limits.max_file_size.0 {
+        return Err(ApiError::FileTooLarge(limits.max_file_size));
+    }
+    if length > limits.max_submission_size.0 {
+        return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
+    }
+    let hold = portal.unfinished_slot(client)?;
+    let id = UploadId::generate();
+    let expires = portal
+        .now()
+        .checked_add(limits.upload_expiry.0)
+        .map_err(|e| ApiError::internal("tus", e))?;
+    let key = id.key();
+    portal
+        .blocking(move |p| {
+            p.store()
+                .partials()
+                .create(
+                    key,
+                    NewPartial {
+                        length,
+                        name: meta.name,
+                        content_type: meta.content_type,
+                        expires,
+                        hold: Box::new(hold),
+                    },
+                )
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(Created { id, expires })
+}
+
+/// Where upload `id` stands.
+pub fn progress(portal: &Portal, id: &str) -> Result<Progress, ApiError> {
+    let id = UploadId::parse(id).ok_or(ApiError::UploadGone)?;
+    Ok(portal
+        .store()
+        .partials()
+        .progress(&id.key(), portal.now())?)
+}
+
+/// Receives one PATCH body from `offset` into upload `id`; the new progress and how the body
+/// ended.
+pub async fn patch<S, E>(
+    portal: &Arc<Portal>,
+    id: &str,
+    offset: u64,
+    checksum: Option<[u8; 32]>,
+    body: &mut S,
+    client: Option<IpAddr>,
+) -> Result<(Progress, Ended), ApiError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let id = UploadId::parse(id).ok_or(ApiError::UploadGone)?;
+    let limits = &portal.config().limits;
+    let _slots = portal.upload_slots(client)?;
+    let lease = portal
+        .store()
+        .partials()
+        .lease(id.key(), offset, portal.now())?;
+    let before = lease.progress();
+    if before.pieces >= limits.max_upload_pieces && before.offset < before.length {
+        return Err(ApiError::TooManyPieces(limits.max_upload_pieces));
+    }
+    let rules = Rules {
+        max_piece: limits.max_piece_size.0,
+        idle: limits.body_idle_timeout.0,
+        checksum,
+    };
+    let (offset, ended) = piece::receive(portal.keys().current(), lease, body, &rules).await?;
+    Ok((Progress { offset, ..before }, ended))
+}
+
+/// Removes upload `id` and its pieces.
+pub async fn terminate(portal: &Arc<Portal>, id: &str) -> Result<(), ApiError> {
+    let id = UploadId::parse(id).ok_or(ApiError::UploadGone)?;
+    let key = id.key();
+    portal
+        .blocking(move |p| p.store().partials().terminate(&key).map_err(ApiError::from))
+        .await
+}
+
+/// Removes every expired unfinished upload (blocking); how many.
+pub fn expire_blocking(portal: &Portal) -> usize {
+    portal.store().partials().expire(portal.now())
+}
