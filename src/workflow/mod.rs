@@ -12,9 +12,9 @@ use std::time::Duration;
 
 mod disclosure;
 mod register;
-pub use disclosure::{
-    CreditView, DisclosureError, Happened, MAX_URL_CHARS, PublicationView, TimelineEntry, check_url,
-};
+mod reporter;
+pub use disclosure::{DisclosureError, MAX_URL_CHARS, check_url};
+pub use reporter::{CreditView, Happened, PublicationView, TimelineEntry};
 pub use register::register_csv;
 
 /// Longest team note on a status change or decision.
