@@ -244,6 +244,7 @@ fn run(command: Command) -> Result<(), Failure> {
             retries,
             ca_file,
             receipt,
+            signed_receipt,
             files,
         } => send(
             sealdrop::send::Request {
@@ -265,6 +266,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 ca_file,
             },
             receipt.as_deref(),
+            signed_receipt.as_deref(),
         ),
         Command::Open {
             bundle,
@@ -307,7 +309,23 @@ fn new_ring(recipients: &[String], file: Option<&Path>) -> Result<keys::KeyRing,
     Ok(keys::KeyRing::parse(&text, "the new recipients")?)
 }
 
-fn send(request: sealdrop::send::Request, receipt: Option<&Path>) -> Result<(), Failure> {
+/// Writes `bytes` to the new file `path` (mode 0600).
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+}
+
+fn send(
+    request: sealdrop::send::Request,
+    receipt: Option<&Path>,
+    signed_receipt: Option<&Path>,
+) -> Result<(), Failure> {
     if request.files.is_empty() && request.message.trim().is_empty() {
         return Err(fail(
             "nothing to send",
@@ -317,16 +335,44 @@ fn send(request: sealdrop::send::Request, receipt: Option<&Path>) -> Result<(), 
     let sent = sealdrop::send::send(&request)?;
     let r = &sent.receipt;
     let text = |k: &str| open::terminal_safe(r[k].as_str().unwrap_or(""));
+    if let Some(path) = signed_receipt {
+        let signed = &r["signed_receipt"];
+        let (Some(body), Some(sig)) = (signed["text"].as_str(), signed["signature"].as_str())
+        else {
+            eprintln!("reference: {}", text("reference"));
+            return Err(fail(
+                format!(
+                    "the report was stored (case {}), but the portal sent no signed receipt",
+                    text("case")
+                ),
+                "write the reference above down now; ask the team for a receipt by e-mail",
+            ));
+        };
+        let sig_path = PathBuf::from(format!("{}.sig", path.display()));
+        write_new(path, body.as_bytes())
+            .and_then(|()| write_new(&sig_path, sig.as_bytes()))
+            .map_err(|e| {
+                fail(
+                    format!(
+                        "the report was stored (case {}), but its signed receipt could not be \
+                         saved to {}: {e}",
+                        text("case"),
+                        path.display()
+                    ),
+                    "write the reference below down now; it is shown only once",
+                )
+            })
+            .inspect_err(|_| eprintln!("reference: {}", text("reference")))?;
+        println!(
+            "Signed receipt saved: {} and {} (check: sealdrop verify-receipt {} --allowed-signers KEYS)",
+            path.display(),
+            sig_path.display(),
+            path.display()
+        );
+    }
     if let Some(path) = receipt {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let json = serde_json::to_vec_pretty(r).unwrap_or_default();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .and_then(|mut f| f.write_all(&json))
+        write_new(path, &json)
             .map_err(|e| {
                 fail(
                     format!(

@@ -180,9 +180,13 @@ pub enum Command {
         /// Also trust the CA certificates in this PEM file.
         #[arg(long)]
         ca_file: Option<PathBuf>,
-        /// Save the portal's receipt (JSON) to this new file.
+        /// Save the portal's receipt (JSON, with the reference) to this new file.
         #[arg(long)]
         receipt: Option<PathBuf>,
+        /// Save the signed receipt (without the reference): its text to this new file and the
+        /// signature beside it with `.sig` added; check them with `sealdrop verify-receipt`.
+        #[arg(long, value_name = "FILE")]
+        signed_receipt: Option<PathBuf>,
         /// The files to send.
         files: Vec<PathBuf>,
     },

@@ -14,8 +14,8 @@ mod disclosure;
 mod register;
 mod reporter;
 pub use disclosure::{DisclosureError, MAX_URL_CHARS, check_url};
-pub use reporter::{CreditView, Happened, PublicationView, TimelineEntry};
 pub use register::register_csv;
+pub use reporter::{CreditView, Happened, PublicationView, TimelineEntry};
 
 /// Longest team note on a status change or decision.
 pub const MAX_NOTE_CHARS: usize = 500;

@@ -869,3 +869,12 @@ pub fn admin_request(
     let _ = s.read_to_end(&mut raw);
     parse_response(&raw)
 }
+
+/// SHA-256 as lower-case hex, as receipts and `sha256sum` print it.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

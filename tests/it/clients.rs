@@ -169,6 +169,7 @@ fn sealdrop_send_resumes_after_a_cut_and_prints_a_reference_that_checks_the_repo
     }
     std::fs::write(setup.dir.path().join("message.txt"), "what I found").unwrap();
     let receipt = setup.dir.path().join("receipt.json");
+    let signed = setup.dir.path().join("receipt.txt");
     let o = Command::new(bin())
         .current_dir(setup.dir.path())
         .args([
@@ -183,6 +184,8 @@ fn sealdrop_send_resumes_after_a_cut_and_prints_a_reference_that_checks_the_repo
             "512KiB",
             "--receipt",
             receipt.to_str().unwrap(),
+            "--signed-receipt",
+            signed.to_str().unwrap(),
             "evidence.bin",
             "notes.txt",
         ])
@@ -203,6 +206,20 @@ fn sealdrop_send_resumes_after_a_cut_and_prints_a_reference_that_checks_the_repo
         .find_map(|l| l.strip_prefix("reference: "))
         .unwrap()
         .to_owned();
+    // The signed receipt, saved by `send`, passes the stock ssh-keygen and names the whole
+    // file (one line, though it travelled in pieces) with its SHA-256, never the reference.
+    let keys = crate::receipts::fetch_keys(&server, setup.dir.path(), "allowed_signers");
+    let (ok, said) = crate::receipts::ssh_verify(
+        &keys,
+        &signed,
+        &setup.dir.path().join("receipt.txt.sig"),
+        None,
+    );
+    assert!(ok, "{said}");
+    let body = std::fs::read_to_string(&signed).unwrap();
+    assert!(!body.contains(&reference), "{body}");
+    let whole = sha256_hex(&files[0].1);
+    assert_eq!(body.matches(&whole).count(), 1, "{body}");
     let saved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
     assert_eq!(saved["reference"], reference.as_str());

@@ -237,12 +237,3 @@ fn a_follow_up_gets_a_signed_receipt_naming_its_case() {
     assert!(ok, "{said}");
     drop(server);
 }
-
-/// SHA-256 hex, as the receipt prints it.
-fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}

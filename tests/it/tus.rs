@@ -111,14 +111,6 @@ pub fn commit(addr: SocketAddr, uploads: &[&str], message: &str) -> Response {
     post_form(addr, &parts, "")
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn a_file_sent_in_pieces_and_cut_mid_piece_resumes_from_what_arrived_and_opens_byte_identical() {
     let setup = Setup::new(1, "");
