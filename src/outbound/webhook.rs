@@ -90,23 +90,29 @@ fn target(url: &str) -> Result<(bool, String), WebhookError> {
     Ok((https, host.to_owned()))
 }
 
-/// The system's trusted CAs plus those in `ca_file`.
-fn roots(ca_file: Option<&Path>) -> Result<RootCerts, WebhookError> {
+/// The system's trusted CAs plus those in the PEM file `ca_file` (for every HTTPS client of
+/// this crate: webhooks and `sealdrop send`); the error names the file.
+pub fn trust_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, String> {
     let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
         .certs
         .into_iter()
         .map(|c| Certificate::from_der(c.as_ref()).to_owned())
         .collect();
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| {
-            WebhookError::Roots(format!("notify.webhook_ca_file {}: {e}", path.display()))
-        })?;
+        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         for item in ureq::tls::parse_pem(&pem) {
             if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
                 certs.push(c);
             }
         }
     }
+    Ok(certs)
+}
+
+/// The roots a webhook is checked against: never none.
+fn roots(ca_file: Option<&Path>) -> Result<RootCerts, WebhookError> {
+    let certs = trust_roots(ca_file)
+        .map_err(|e| WebhookError::Roots(format!("notify.webhook_ca_file {e}")))?;
     if certs.is_empty() {
         return Err(WebhookError::Roots(
             "no trusted CA certificates found".into(),

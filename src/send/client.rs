@@ -6,7 +6,7 @@ use crate::tus::metadata;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::{RootCerts, TlsConfig};
 
 /// A portal's API, spoken over one agent.
 pub struct Portal {
@@ -30,22 +30,12 @@ pub enum Outcome {
 }
 
 fn roots(ca_file: Option<&Path>) -> Result<RootCerts, SendError> {
-    let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
-        .certs
-        .into_iter()
-        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-        .collect();
-    if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| SendError::Input {
-            what: path.display().to_string(),
-            problem: e.to_string(),
-        })?;
-        for item in ureq::tls::parse_pem(&pem) {
-            if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
-                certs.push(c);
-            }
+    let certs = crate::outbound::webhook::trust_roots(ca_file).map_err(|problem| {
+        SendError::Input {
+            what: "--ca-file".into(),
+            problem,
         }
-    }
+    })?;
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
