@@ -59,6 +59,21 @@ pub enum Happened {
     },
 }
 
+impl Happened {
+    /// Where an entry stands among entries of the same instant, in the order a case lives.
+    fn rank(&self) -> u8 {
+        match self {
+            Happened::Received => 0,
+            Happened::Status { .. } => 1,
+            Happened::ExpectedFix { .. } => 2,
+            Happened::Message { .. } => 3,
+            Happened::FilesAdded { .. } => 4,
+            Happened::Credited { .. } | Happened::CreditWithdrawn => 5,
+            Happened::Publication { .. } => 6,
+        }
+    }
+}
+
 /// The reporter's credit as they may see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreditView {
@@ -139,13 +154,19 @@ impl Policy {
             };
             Some((e.at.clone(), what))
         }));
-        // Newest first; of two entries at the same instant, the one written later comes first.
+        // Newest first. Times are kept to the second, so entries of one instant are put in the
+        // order a case lives through them (received, state, expected date, messages, files,
+        // credit, publication), and of two of a kind the one written later comes first.
         let mut entries: Vec<(usize, Timestamp, String, Happened)> = entries
             .into_iter()
             .enumerate()
             .filter_map(|(i, (at, what))| parse_ts(&at).map(|t| (i, t, at, what)))
             .collect();
-        entries.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        entries.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(b.3.rank().cmp(&a.3.rank()))
+                .then(b.0.cmp(&a.0))
+        });
         status.timeline = entries
             .into_iter()
             .map(|(_, t, at, what)| TimelineEntry {
