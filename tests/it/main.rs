@@ -25,6 +25,7 @@ mod limits;
 mod notify;
 mod operations;
 mod pages;
+mod resumable_page;
 mod rotation;
 mod roundtrip;
 mod smtp;
