@@ -9,17 +9,23 @@
 //! upload, age's from this process's reaped-children times (`getrusage(RUSAGE_CHILDREN)`, read
 //! from `/proc/self/stat`).
 //!
-//! Environment: SIZE_MIB (1024), ROUNDS (5), CONC (32), CONC_MIB (64), SMALL_CLIENTS (32),
-//! SMALL_SECS (20), BENCH_DIR (target/bench-upload). Needs Debian's `age` and `curl`. Any
+//! The resumable row sends the same file through the tus endpoint (`POST /api/v1/uploads`, one
+//! `PATCH` per piece of TUS_PIECE_MIB on a fresh connection, then the report naming the upload)
+//! and is timed from the creation to the report's 201, against the same durable age reference.
+//!
+//! Environment: SIZE_MIB (1024), TUS_PIECE_MIB (16), ROUNDS (5), CONC (32), CONC_MIB (64),
+//! SMALL_CLIENTS (32), SMALL_SECS (20), BENCH_DIR (target/bench-upload). Needs Debian's `age` and `curl`. Any
 //! upload that does not get its 201 fails the run. Prints a Markdown table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{BOUNDARY, Setup, bytes, file, form, multipart_body, read_response};
-use std::io::Write;
-use std::net::TcpStream;
+use common::{
+    BOUNDARY, Setup, bytes, file, form, multipart_body, post_form, read_response, request, text,
+};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -131,8 +137,61 @@ fn curl_upload(url: &str, input: &Path) -> f64 {
     secs
 }
 
+/// A status other than `want` breaks the benchmark.
+fn expect(what: &str, got: u16, want: u16) {
+    if got != want {
+        eprintln!("{what} answered {got}, not {want}: the benchmark is broken");
+        std::process::exit(1);
+    }
+}
+
+/// Sends `input` through the tus endpoint in pieces of `piece` bytes and commits it as a
+/// report; the seconds from the creation to the report's 201.
+fn tus_upload(addr: SocketAddr, input: &Path, piece: u64) -> f64 {
+    let len = std::fs::metadata(input).unwrap().len();
+    let mut f = std::fs::File::open(input).unwrap();
+    let started = Instant::now();
+    let r = request(
+        addr,
+        &format!(
+            "POST /api/v1/uploads HTTP/1.1\r\nHost: {addr}\r\nTus-Resumable: 1.0.0\r\nUpload-Length: {len}\r\nUpload-Metadata: filename YmVuY2guYmlu\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        Vec::new(),
+    );
+    expect("tus creation", r.status, 201);
+    let location = r.header("location").unwrap().to_owned();
+    let mut offset = 0;
+    while offset < len {
+        let n = piece.min(len - offset);
+        let mut body = vec![0u8; n as usize];
+        f.read_exact(&mut body).unwrap();
+        let r = request(
+            addr,
+            &format!(
+                "PATCH {location} HTTP/1.1\r\nHost: {addr}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n"
+            ),
+            body,
+        );
+        expect("tus PATCH", r.status, 204);
+        offset += n;
+    }
+    let r = post_form(
+        addr,
+        &[
+            text("category", "vulnerability"),
+            text("message", "benchmark"),
+            text("contact", "bench@example.org"),
+            text("upload", &location),
+        ],
+        "",
+    );
+    expect("the report naming the upload", r.status, 201);
+    started.elapsed().as_secs_f64()
+}
+
 fn main() {
     let size_mib = env("SIZE_MIB", 1024);
+    let piece_mib = env("TUS_PIECE_MIB", 16);
     let rounds = env("ROUNDS", 5);
     let conc = env("CONC", 32);
     let conc_mib = env("CONC_MIB", 64);
@@ -165,6 +224,7 @@ fn main() {
     let (mut t_age, mut t_durable, mut t_http, mut t_https) = (vec![], vec![], vec![], vec![]);
     let (mut cpu_age, mut cpu_http, mut cpu_https) = (vec![], vec![], vec![]);
     let (mut rss_http, mut rss_https) = (vec![], vec![]);
+    let (mut t_tus, mut cpu_tus, mut rss_tus) = (vec![], vec![], vec![]);
     let age = |durable: bool| -> (f64, f64) {
         let _ = std::fs::remove_file(&age_out);
         let _ = Command::new("sync").status();
@@ -216,12 +276,25 @@ fn main() {
             drop(setup);
             let _ = Command::new("sync").status();
         }
+        {
+            let (setup, s) = server(None);
+            let pid = s.pid().to_string();
+            let (before, _) = cpu_seconds(&pid);
+            t_tus.push(tus_upload(s.addr, &input, piece_mib << 20));
+            let (after, _) = cpu_seconds(&pid);
+            cpu_tus.push((after - before) / gib);
+            rss_tus.push(vm_hwm_kib(s.pid()) as f64 / 1024.0);
+            drop(s);
+            drop(setup);
+            let _ = Command::new("sync").status();
+        }
         eprintln!(
-            "round {round}: age {:.2}s, age+fsync {:.2}s, http {:.2}s, https {:.2}s",
+            "round {round}: age {:.2}s, age+fsync {:.2}s, http {:.2}s, https {:.2}s, tus {:.2}s",
             t_age.last().unwrap(),
             t_durable.last().unwrap(),
             t_http.last().unwrap(),
-            t_https.last().unwrap()
+            t_https.last().unwrap(),
+            t_tus.last().unwrap()
         );
     }
     let spreads = [
@@ -229,7 +302,13 @@ fn main() {
         spread(&t_durable),
         spread(&t_http),
         spread(&t_https),
+        spread(&t_tus),
     ];
+    let (tu, ctu, rtu) = (
+        median(&mut t_tus),
+        median(&mut cpu_tus),
+        median(&mut rss_tus),
+    );
     let (a, d, h, s) = (
         median(&mut t_age),
         median(&mut t_durable),
@@ -332,7 +411,14 @@ fn main() {
         cs / ca.max(0.01)
     );
     println!(
-        "| peak RSS during one {size_mib} MiB upload (HTTP / HTTPS) | {rh:.1} / {rs:.1} MiB | ≤ 32 MiB |"
+        "| sealdrop tus upload, plain HTTP, {size_mib} MiB in {piece_mib} MiB pieces (creation to the report's 201) | {tu:.2} s ({:.0} MiB/s; {}), **{:.2}× durable age**; server CPU {ctu:.2} s/GiB (**{:.2}× age**) | ≥ 0.7× |",
+        mibs(tu),
+        range(spreads[4]),
+        d / tu,
+        ctu / ca.max(0.01)
+    );
+    println!(
+        "| peak RSS during one {size_mib} MiB upload (HTTP / HTTPS / tus) | {rh:.1} / {rs:.1} / {rtu:.1} MiB | ≤ 32 MiB |"
     );
     println!(
         "| {conc} concurrent uploads of {conc_mib} MiB | {conc_secs:.2} s, {:.0} MiB/s aggregate, **{:.2}× durable age** | ≥ 1.0× |",

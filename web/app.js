@@ -1,6 +1,8 @@
 // sealdrop: progressive enhancement of the upload form and the receipt. The pages work without
-// it; with it the reporter gets drag-and-drop, limits checked before any byte is sent, a
-// progress bar with speed and a cancel button, and copy/download buttons on the receipt.
+// it; with it the reporter gets drag-and-drop, limits checked before any byte is sent, files
+// sent in resumable pieces (tus 1.0.0, so that gateways with small body limits pass them and a
+// dropped connection resumes by itself), one progress bar with speed across all pieces and
+// files, a cancel button, and copy/download buttons on the receipt.
 (function () {
   "use strict";
 
@@ -58,6 +60,11 @@
     }
   }
 
+  // How long a resumable upload keeps trying without a piece getting through, and the waits
+  // between its tries.
+  var RETRY_FOR_MS = 10 * 60 * 1000;
+  var RETRY_DELAYS = [500, 1000, 2000, 4000, 8000, 15000];
+
   function initForm(form) {
     var input = document.getElementById("file");
     var drop = document.getElementById("drop");
@@ -74,8 +81,12 @@
     var maxTotal = Number(form.dataset.maxSubmissionSize);
     var maxMessage = Number(form.dataset.maxMessageBytes);
     var contactFor = (form.dataset.contactRequired || "").split(" ");
+    var pieceSize = Number(form.dataset.pieceSize) || 8 << 20;
+    var uploadsBase = form.dataset.uploads || "/api/v1/uploads";
     var files = [];
-    var xhr = null;
+    // The upload under way: its current request and retry timer, the uploads it created, and
+    // its progress.
+    var job = null;
 
     // Our own checks and error summary replace the browser's validation bubbles.
     form.noValidate = true;
@@ -164,12 +175,15 @@
     syncContact();
 
     function done() {
-      xhr = null;
+      job = null;
       send.disabled = false;
       form.removeAttribute("aria-busy");
     }
 
     function fail(message) {
+      if (job) {
+        discard(job);
+      }
       progress.hidden = true;
       done();
       showProblems(problems, [{ text: message }]);
@@ -192,15 +206,286 @@
       initReceipt();
     }
 
+    // The resumable path: a small tus 1.0.0 client (creation, core, termination). Each file is
+    // created with POST, sent in pieces of `pieceSize` with PATCH, and after a failed piece the
+    // script waits, asks the server with HEAD how far it got, and continues from there. The
+    // report is then committed with one `upload` field per file.
+    function langQuery() {
+      var lang = document.documentElement.lang;
+      return lang ? "?lang=" + encodeURIComponent(lang) : "";
+    }
+
+    function b64(value) {
+      var bytes = new TextEncoder().encode(value);
+      var bin = "";
+      for (var i = 0; i < bytes.length; i += 1) {
+        bin += String.fromCharCode(bytes[i]);
+      }
+      return btoa(bin);
+    }
+
+    // The portal's own error text (its error page, in the page's language), else ours.
+    function errorText(x) {
+      if (!x) {
+        return fmt("network");
+      }
+      try {
+        var doc = new DOMParser().parseFromString(x.responseText || "", "text/html");
+        var msg = doc.getElementById("error-message");
+        if (msg && msg.textContent) {
+          return msg.textContent;
+        }
+      } catch (e) {
+        // fall through to our own text
+      }
+      return x.status === 413 ? fmt("proxy_413") : fmt("generic", { status: x.status });
+    }
+
+    // Worth another try: the connection broke, or the server asks to wait or to check again.
+    function retryable(x) {
+      if (!x || x.status === 0) {
+        return true;
+      }
+      return [408, 409, 423, 429, 500, 502, 503, 504].indexOf(x.status) >= 0;
+    }
+
+    // One tus request of job `j`; `cb` gets the finished XHR, or null if the connection broke.
+    function tusRequest(j, method, url, headers, body, onProgress, cb) {
+      var x = new XMLHttpRequest();
+      j.xhr = x;
+      x.open(method, url);
+      x.setRequestHeader("Tus-Resumable", "1.0.0");
+      x.setRequestHeader("Accept", "text/html");
+      Object.keys(headers).forEach(function (k) {
+        x.setRequestHeader(k, headers[k]);
+      });
+      if (onProgress) {
+        x.upload.addEventListener("progress", onProgress);
+      }
+      function settle(result) {
+        if (j.xhr === x) {
+          j.xhr = null;
+        }
+        if (job === j && !j.cancelled) {
+          cb(result);
+        }
+      }
+      x.addEventListener("load", function () {
+        settle(x);
+      });
+      x.addEventListener("error", function () {
+        settle(null);
+      });
+      x.addEventListener("timeout", function () {
+        settle(null);
+      });
+      x.send(body === undefined ? null : body);
+    }
+
+    function show(j, sent) {
+      var pct = j.total ? Math.min(100, Math.floor((sent / j.total) * 100)) : 100;
+      bar.value = pct;
+      var now = Date.now();
+      if (now - j.lastText > 400 || sent === j.total) {
+        j.lastText = now;
+        var secs = Math.max((now - j.started) / 1000, 0.001);
+        text.textContent = fmt("uploading", { sent: human(sent), total: human(j.total), percent: pct, speed: human(Math.max(0, Math.round(sent / secs))) });
+      }
+    }
+
+    // Waits (growing delays, or as long as Retry-After asks), then runs `again`; gives up
+    // after RETRY_FOR_MS without a piece getting through.
+    function retryLater(j, x, again) {
+      var now = Date.now();
+      if (!j.lostSince) {
+        j.lostSince = now;
+      }
+      if (now - j.lostSince > RETRY_FOR_MS) {
+        fail(fmt("retry_gave_up"));
+        return;
+      }
+      var delay = RETRY_DELAYS[Math.min(j.attempt, RETRY_DELAYS.length - 1)];
+      var asked = x && Number(x.getResponseHeader("Retry-After"));
+      if (asked > 0) {
+        delay = Math.max(delay, Math.min(asked, 60) * 1000);
+      }
+      j.attempt += 1;
+      text.textContent = fmt("retrying", { sent: human(j.acked), total: human(j.total) });
+      j.timer = setTimeout(function () {
+        j.timer = null;
+        if (job === j && !j.cancelled) {
+          again();
+        }
+      }, delay);
+    }
+
+    function gotThrough(j) {
+      j.lostSince = 0;
+      j.attempt = 0;
+    }
+
+    function uploadFile(j, i) {
+      if (i >= files.length) {
+        commit(j);
+        return;
+      }
+      var f = files[i];
+      var meta = "filename " + b64(f.name) + (f.type ? ",filetype " + b64(f.type) : "");
+      function create() {
+        tusRequest(j, "POST", uploadsBase + langQuery(), { "Upload-Length": String(f.size), "Upload-Metadata": meta }, null, null, function (x) {
+          var url = x && x.status === 201 && x.getResponseHeader("Location");
+          if (url) {
+            j.urls.push(url);
+            gotThrough(j);
+            sendFrom(j, i, url, 0);
+          } else if (retryable(x)) {
+            retryLater(j, x, create);
+          } else {
+            fail(errorText(x));
+          }
+        });
+      }
+      create();
+    }
+
+    function sendFrom(j, i, url, offset) {
+      var f = files[i];
+      j.acked = j.done + offset;
+      show(j, j.acked);
+      if (offset >= f.size) {
+        j.done += f.size;
+        uploadFile(j, i + 1);
+        return;
+      }
+      var end = Math.min(offset + pieceSize, f.size);
+      var headers = { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" };
+      tusRequest(j, "PATCH", url + langQuery(), headers, f.slice(offset, end), function (ev) {
+        show(j, j.done + offset + ev.loaded);
+      }, function (x) {
+        var next = x && x.status === 204 ? Number(x.getResponseHeader("Upload-Offset")) : NaN;
+        if (next > offset && next <= f.size) {
+          gotThrough(j);
+          sendFrom(j, i, url, next);
+        } else if (x && x.status === 204) {
+          fail(fmt("generic", { status: x.status }));
+        } else if (retryable(x)) {
+          retryLater(j, x, function () {
+            resume(j, i, url);
+          });
+        } else {
+          fail(errorText(x));
+        }
+      });
+    }
+
+    // After a failed piece: where does the server stand?
+    function resume(j, i, url) {
+      tusRequest(j, "HEAD", url + langQuery(), {}, null, null, function (x) {
+        var offset = x && x.status === 200 ? Number(x.getResponseHeader("Upload-Offset")) : NaN;
+        if (offset >= 0 && offset <= files[i].size) {
+          sendFrom(j, i, url, offset);
+        } else if (retryable(x)) {
+          retryLater(j, x, function () {
+            resume(j, i, url);
+          });
+        } else {
+          fail(x ? fmt("generic", { status: x.status }) : fmt("network"));
+        }
+      });
+    }
+
+    // Removes the uploads of a job that will not become a report (retrying a busy one).
+    function discard(j) {
+      j.cancelled = true;
+      if (j.timer) {
+        clearTimeout(j.timer);
+        j.timer = null;
+      }
+      if (j.xhr) {
+        j.xhr.abort();
+        j.xhr = null;
+      }
+      j.urls.forEach(function (url) {
+        var tries = 0;
+        (function remove() {
+          var x = new XMLHttpRequest();
+          x.open("DELETE", url);
+          x.setRequestHeader("Tus-Resumable", "1.0.0");
+          function again() {
+            tries += 1;
+            if (tries < 10) {
+              setTimeout(remove, 1000);
+            }
+          }
+          x.addEventListener("load", function () {
+            if (x.status === 423 || x.status >= 500) {
+              again();
+            }
+          });
+          x.addEventListener("error", again);
+          x.send(null);
+        })();
+      });
+      j.urls = [];
+    }
+
+    function commit(j) {
+      bar.value = 100;
+      bar.removeAttribute("value");
+      text.textContent = fmt("finishing");
+      cancel.hidden = true;
+      var data = new FormData();
+      data.append("category", category());
+      data.append("message", document.getElementById("message").value);
+      data.append("contact", contact.value);
+      var credit = document.getElementById("credit");
+      if (credit && credit.value.trim()) {
+        data.append("credit", credit.value);
+      }
+      var ack = form.querySelector("input[name=acknowledge]");
+      if (ack && ack.checked) {
+        data.append("acknowledge", "yes");
+      }
+      j.urls.forEach(function (url) {
+        data.append("upload", url);
+      });
+      var x = new XMLHttpRequest();
+      j.xhr = x;
+      x.open("POST", form.action);
+      x.responseType = "document";
+      x.setRequestHeader("Accept", "text/html");
+      x.addEventListener("load", function () {
+        var doc = x.response;
+        if (x.status === 201 && doc && doc.body) {
+          j.urls = [];
+          done();
+          showReceipt(doc);
+          return;
+        }
+        var msg = doc && doc.getElementById && doc.getElementById("error-message");
+        if (msg && msg.textContent) {
+          fail(msg.textContent);
+        } else if (x.status === 413) {
+          fail(fmt("proxy_413"));
+        } else {
+          fail(fmt("generic", { status: x.status }));
+        }
+      });
+      x.addEventListener("error", function () {
+        fail(fmt("network"));
+      });
+      x.send(data);
+    }
+
     cancel.addEventListener("click", function () {
-      if (xhr) {
-        xhr.abort();
+      if (job) {
+        fail(fmt("cancelled"));
       }
     });
 
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (xhr) {
+      if (job) {
         return;
       }
       var found = limitProblems();
@@ -220,75 +505,18 @@
         return;
       }
       showProblems(problems, []);
-      var data = new FormData();
-      data.append("category", category());
-      data.append("message", document.getElementById("message").value);
-      data.append("contact", contact.value);
-      var credit = document.getElementById("credit");
-      if (credit && credit.value.trim()) {
-        data.append("credit", credit.value);
-      }
-      var ack = form.querySelector("input[name=acknowledge]");
-      if (ack && ack.checked) {
-        data.append("acknowledge", "yes");
-      }
+      var total = 0;
       files.forEach(function (f) {
-        data.append("file", f, f.name);
+        total += f.size;
       });
-      var started = Date.now();
-      var lastText = 0;
-      xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
-      xhr.responseType = "document";
-      xhr.setRequestHeader("Accept", "text/html");
-      xhr.upload.addEventListener("progress", function (ev) {
-        if (!ev.lengthComputable) {
-          return;
-        }
-        var pct = Math.floor((ev.loaded / ev.total) * 100);
-        bar.value = pct;
-        var now = Date.now();
-        if (now - lastText > 400 || ev.loaded === ev.total) {
-          lastText = now;
-          var secs = Math.max((now - started) / 1000, 0.001);
-          text.textContent = fmt("uploading", { sent: human(ev.loaded), total: human(ev.total), percent: pct, speed: human(Math.round(ev.loaded / secs)) });
-        }
-      });
-      xhr.upload.addEventListener("load", function () {
-        bar.value = 100;
-        bar.removeAttribute("value");
-        text.textContent = fmt("finishing");
-        cancel.hidden = true;
-      });
-      xhr.addEventListener("load", function () {
-        var doc = xhr.response;
-        if (xhr.status === 201 && doc && doc.body) {
-          done();
-          showReceipt(doc);
-          return;
-        }
-        var msg = doc && doc.getElementById && doc.getElementById("error-message");
-        if (msg && msg.textContent) {
-          fail(msg.textContent);
-        } else if (xhr.status === 413) {
-          fail(fmt("proxy_413"));
-        } else {
-          fail(fmt("generic", { status: xhr.status }));
-        }
-      });
-      xhr.addEventListener("error", function () {
-        fail(fmt("network"));
-      });
-      xhr.addEventListener("abort", function () {
-        fail(fmt("cancelled"));
-      });
+      job = { xhr: null, timer: null, urls: [], cancelled: false, total: total, done: 0, acked: 0, started: Date.now(), lastText: 0, lostSince: 0, attempt: 0 };
       send.disabled = true;
       form.setAttribute("aria-busy", "true");
       cancel.hidden = false;
       bar.value = 0;
-      text.textContent = fmt("uploading", { sent: human(0), total: "…", percent: 0, speed: human(0) });
+      text.textContent = fmt("uploading", { sent: human(0), total: human(total), percent: 0, speed: human(0) });
       progress.hidden = false;
-      xhr.send(data);
+      uploadFile(job, 0);
     });
   }
 
@@ -358,7 +586,7 @@
   }
 
   var form = document.getElementById("report");
-  if (form && window.FormData && window.XMLHttpRequest) {
+  if (form && window.FormData && window.XMLHttpRequest && window.TextEncoder && window.DOMParser && Blob.prototype.slice) {
     initForm(form);
   }
   initReceipt();

@@ -53,6 +53,8 @@ struct IndexPage<'a> {
     max_contact_chars: usize,
     max_credit_chars: usize,
     contact_required_for: String,
+    /// The piece size the script sends a resumable upload in (`limits.browser_piece_size`).
+    piece_bytes: u64,
     /// Offer the acknowledgement e-mail.
     acknowledge: bool,
     /// The form of a one-time invitation.
@@ -99,6 +101,7 @@ fn index_page<'a>(ctx: &Ctx<'a>, action: &str, invite: bool) -> IndexPage<'a> {
         max_contact_chars: l.max_contact_bytes,
         max_credit_chars: l.max_credit_bytes,
         contact_required_for: ctx.config.org.contact_required_for.join(" "),
+        piece_bytes: l.browser_piece_size.0,
         acknowledge: ctx.offers_acknowledgement,
         invite,
     }

@@ -30,12 +30,11 @@ pub enum Outcome {
 }
 
 fn roots(ca_file: Option<&Path>) -> Result<RootCerts, SendError> {
-    let certs = crate::outbound::webhook::trust_roots(ca_file).map_err(|problem| {
-        SendError::Input {
+    let certs =
+        crate::outbound::webhook::trust_roots(ca_file).map_err(|problem| SendError::Input {
             what: "--ca-file".into(),
             problem,
-        }
-    })?;
+        })?;
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
 

@@ -771,9 +771,33 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    /// Starts it; `extra` goes into its `server { }` block (e.g. `client_max_body_size 16m;`).
+    /// Starts it; `extra` goes into its `server { }` block (e.g. `client_body_timeout 5s;`).
     pub fn start(upstream: SocketAddr, extra: &str) -> Nginx {
+        Nginx::start_conf(
+            upstream,
+            extra,
+            &repo("deploy/nginx/sealdrop-proxy.conf"),
+            TempDir::new("nginx"),
+        )
+    }
+
+    /// Starts it with the shipped proxy settings but a request body limit of `limit` (nginx's
+    /// `client_max_body_size`, e.g. `16m`), as a gateway that caps request bodies has.
+    pub fn start_with_body_limit(upstream: SocketAddr, limit: &str) -> Nginx {
         let dir = TempDir::new("nginx");
+        let shipped = std::fs::read_to_string(repo("deploy/nginx/sealdrop-proxy.conf")).unwrap();
+        let (before, after) = shipped.split_once("client_max_body_size ").unwrap();
+        let after = after.split_once(';').unwrap().1;
+        let proxy = dir.path().join("proxy.conf");
+        std::fs::write(
+            &proxy,
+            format!("{before}client_max_body_size {limit};{after}"),
+        )
+        .unwrap();
+        Nginx::start_conf(upstream, "", &proxy, dir)
+    }
+
+    fn start_conf(upstream: SocketAddr, extra: &str, proxy: &Path, dir: TempDir) -> Nginx {
         let port = free_port();
         let conf = dir.path().join("nginx.conf");
         let p = dir.path().display();
@@ -788,7 +812,7 @@ impl Nginx {
                    server {{\n    listen 127.0.0.1:{port};\n    access_log {p}/access.log sealdrop_noip;\n\
                      {extra}\n    include {proxy};\n  }}\n}}\n",
                 log = repo("deploy/nginx/log-format.conf").display(),
-                proxy = repo("deploy/nginx/sealdrop-proxy.conf").display(),
+                proxy = proxy.display(),
             ),
         )
         .unwrap();

@@ -9,7 +9,7 @@ use crate::webdriver::{Driver, Session, screenshot_dir};
 use serde_json::json;
 
 /// The reference format: four groups of four Crockford base32 symbols and a check symbol.
-fn well_formed_reference(r: &str) -> bool {
+pub fn well_formed_reference(r: &str) -> bool {
     let groups: Vec<&str> = r.split('-').collect();
     groups.len() == 5
         && groups[..4].iter().all(|g| {
@@ -39,7 +39,7 @@ new MutationObserver(function () {
 return true;
 "#;
 
-fn fill_report(s: &Session, category: &str, file: &std::path::Path) {
+pub fn fill_report(s: &Session, category: &str, file: &std::path::Path) {
     s.click(&s.find(&format!("input[name=category][value={category}]")));
     s.type_text(&s.find("#message"), "Found an XSS in the search form.");
     s.type_text(&s.find("#contact"), "reporter@example.net");

@@ -11,13 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// A TCP proxy to `upstream` that cuts the connection it is on once the bytes sent towards
 /// the server (all connections together) pass `cut_after`.
-struct CutProxy {
-    addr: SocketAddr,
-    cut: Arc<AtomicBool>,
+pub struct CutProxy {
+    pub addr: SocketAddr,
+    pub cut: Arc<AtomicBool>,
 }
 
 impl CutProxy {
-    fn start(upstream: SocketAddr, cut_after: u64) -> CutProxy {
+    pub fn start(upstream: SocketAddr, cut_after: u64) -> CutProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let cut = Arc::new(AtomicBool::new(false));

@@ -28,6 +28,7 @@ mod operations;
 mod pages;
 mod receipts;
 mod reporter_page;
+mod resumable_page;
 mod rotation;
 mod roundtrip;
 mod share;
