@@ -141,6 +141,11 @@ pub struct Spool {
 impl Spool {
     /// Starts the spool thread for `file`.
     pub fn new(file: File) -> io::Result<Spool> {
+        Spool::start(file, true)
+    }
+
+    /// Starts the spool thread for `file`, leaving the fsync to whoever keeps the file.
+    fn start(file: File, sync: bool) -> io::Result<Spool> {
         let (tx, rx) = sync_channel::<Spooled>(SPOOL_DEPTH);
         let (give_back, free) = sync_channel::<Chunk>(SPOOL_DEPTH + 1);
         let thread = std::thread::Builder::new()
@@ -157,7 +162,9 @@ impl Spool {
                             let _ = give_back.try_send(chunk);
                         }
                         Spooled::End => {
-                            out.file.sync_all()?;
+                            if sync {
+                                out.file.sync_all()?;
+                            }
                             let (digest, len) = hasher.finish();
                             // What was hashed is exactly what is on disk, or nothing is reported.
                             if out.file.metadata()?.len() != len {
@@ -256,11 +263,28 @@ impl Sealer {
         Sealer::to_file(ring, file)
     }
 
+    /// Like [`Sealer::create`], but `finish` does not fsync: for a resumable upload's piece,
+    /// which is fsynced when a report adopts it (`store::Upload::adopt`). An unfinished upload
+    /// does not outlive a restart, so a piece needs to be durable only once it is reported,
+    /// and a sync per piece would stall every piece boundary.
+    pub fn create_unsynced(ring: &KeyRing, path: &Path) -> Result<Sealer, SealError> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
+        Sealer::wrap(ring, file, false)
+    }
+
     /// Encrypts into an already open file.
     pub fn to_file(ring: &KeyRing, file: File) -> Result<Sealer, SealError> {
+        Sealer::wrap(ring, file, true)
+    }
+
+    fn wrap(ring: &KeyRing, file: File, sync: bool) -> Result<Sealer, SealError> {
         let encryptor = age::Encryptor::with_recipients(ring.recipients())
             .map_err(|e| SealError::Encrypt(e.to_string()))?;
-        let writer = encryptor.wrap_output(Spool::new(file)?)?;
+        let writer = encryptor.wrap_output(Spool::start(file, sync)?)?;
         Ok(Sealer {
             writer,
             plaintext_len: 0,

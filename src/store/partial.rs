@@ -1,5 +1,5 @@
 //! Unfinished resumable uploads: their sealed pieces under `tmp/tus-<hash>/` (each piece a
-//! complete age file, fsynced when its PATCH ends) and, in memory only, what the portal must
+//! complete age file, written when its PATCH ends and fsynced when a report adopts it) and, in memory only, what the portal must
 //! not write down: the file's name and type, and the running SHA-256 of its plaintext.
 //!
 //! Nothing about an unfinished upload is in the database. A restart therefore forgets them
@@ -334,7 +334,7 @@ impl Lease {
         Ok(())
     }
 
-    /// Records the sealed, fsynced piece; returns the new offset.
+    /// Records the sealed piece; returns the new offset.
     pub fn stored(mut self, sealed: Sealed) -> u64 {
         self.done = true;
         let mut map = self.partials.lock();

@@ -38,15 +38,24 @@ impl Upload {
         self.dir.join(name)
     }
 
-    /// Makes the finished piece `from` (fsynced, in `tmp/`) the file `name` of this upload, by a
-    /// hard link: the piece's own folder can then go whatever becomes of this upload.
+    /// Makes the finished piece `from` (in `tmp/`) the file `name` of this upload, by a hard
+    /// link, and fsyncs it: pieces are not synced when they arrive (an unfinished upload does
+    /// not outlive a restart), so this is where a reported piece becomes durable. The piece's
+    /// own folder can then go whatever becomes of this upload.
     pub fn adopt(&self, from: &std::path::Path, name: &str) -> Result<(), StoreError> {
         let to = self.path(name);
         std::fs::hard_link(from, &to).map_err(|source| StoreError::Io {
             op: "link",
-            path: to,
+            path: to.clone(),
             source,
-        })
+        })?;
+        std::fs::File::open(&to)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io {
+                op: "fsync",
+                path: to,
+                source,
+            })
     }
 
     /// The upload's folder.

@@ -1,5 +1,6 @@
 //! One PATCH body → one piece: a complete age file of its own, sealed on a blocking thread fed
-//! through a bounded channel (constant memory), fsynced before the new offset is acknowledged.
+//! through a bounded channel (constant memory); not fsynced (an unfinished upload does not outlive
+//! a restart): a report that adopts the piece fsyncs it before its 201.
 //!
 //! A body that ends early (the connection dropped, or it stalled past `body_idle_timeout`) is
 //! kept up to its last byte: the piece is finished there, so the offset a client then reads
@@ -48,7 +49,7 @@ struct Sink {
 fn start(ring: Arc<KeyRing>, path: std::path::PathBuf) -> Sink {
     let (tx, mut rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
     let task = tokio::task::spawn_blocking(move || {
-        let mut sealer = Sealer::create(&ring, &path)?;
+        let mut sealer = Sealer::create_unsynced(&ring, &path)?;
         while let Some(chunk) = rx.blocking_recv() {
             sealer.write(&chunk)?;
         }
@@ -142,7 +143,7 @@ where
     drop(s.tx);
     match s.task.await {
         Ok(Ok(sealed)) if sealed.plaintext_size == received => {
-            crate::faultpoint::crash_point("piece-fsynced");
+            crate::faultpoint::crash_point("piece-sealed");
             Ok((lease.stored(sealed), ended))
         }
         Ok(Ok(_)) => {
