@@ -71,10 +71,12 @@ impl Portal {
         let mut from = Status::Received;
         let record = self.update(case, |r| {
             from = r.status;
+            self.policy().change_status(r, to, note, now)?;
+            // After the move: a case being closed refuses an expected date (nothing is written).
             if let Some(date) = expect {
                 self.policy().expect_fix(r, date, None, now)?;
             }
-            Ok(self.policy().change_status(r, to, note, now)?)
+            Ok(())
         })?;
         self.audit_case("status", case, format!("{from} → {to}"))?;
         tracing::info!(case, from = %from, to = %to, "status changed");

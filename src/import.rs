@@ -35,7 +35,9 @@ impl Portal {
                         index: 0,
                         size: index.manifest.size,
                         digest: index.manifest.digest.clone(),
+                        piece: None,
                     },
+                    // A re-keyed file is the same piece it was (the file count stays the same).
                     files: index
                         .files
                         .iter()
@@ -43,6 +45,11 @@ impl Portal {
                             index: f.index,
                             size: f.size,
                             digest: f.digest.clone(),
+                            piece: record
+                                .files
+                                .iter()
+                                .find(|o| o.index == f.index)
+                                .and_then(|o| o.piece),
                         })
                         .collect(),
                 })

@@ -290,6 +290,20 @@ impl Intake {
         }
         let first = self.files.len() as u32;
         let of = finished.pieces.len() as u32;
+        // Every piece is a manifest entry that repeats the file's name and type: what `open`
+        // accepts (entries, manifest size) bounds a report, so the team can always open it.
+        let entry_bytes = |name: &str, kind: &str| (name.len() + kind.len() + 200) as u64;
+        let manifest: u64 = self
+            .files
+            .iter()
+            .map(|(m, _)| entry_bytes(&m.name, &m.content_type))
+            .sum::<u64>()
+            + u64::from(of.max(1)) * entry_bytes(&finished.name, &finished.content_type);
+        if self.files.len() + of.max(1) as usize > crate::open::MAX_FILES
+            || manifest > crate::open::MAX_MANIFEST_BYTES / 2
+        {
+            return Err(ApiError::TooManyPieces(crate::open::MAX_FILES));
+        }
         let sources: Vec<std::path::PathBuf> =
             finished.pieces.iter().map(|p| p.path.clone()).collect();
         let upload = self.upload.take().ok_or(ApiError::Internal)?;
@@ -451,6 +465,7 @@ impl Intake {
                 index: 0,
                 size: sealed_manifest.ciphertext_size,
                 digest: sealed_manifest.ciphertext_digest,
+                piece: None,
             },
             files: self
                 .files
@@ -459,6 +474,7 @@ impl Intake {
                     index: m.index,
                     size: s.ciphertext_size,
                     digest: s.ciphertext_digest.clone(),
+                    piece: m.piece.map(|p| p.n),
                 })
                 .collect(),
             key_ids: self.ring.ids(),
@@ -481,6 +497,16 @@ impl Intake {
                 ..Disclosure::default()
             },
         };
+        // Signed before the commit: once the case is stored, nothing may keep the reporter from
+        // getting its reference.
+        let signed_receipt = self.sign(
+            &case,
+            parent.as_ref(),
+            &received_at,
+            category,
+            message_sha256,
+            &record,
+        )?;
         let guard = match &self.kind {
             Kind::New => Guard::None,
             Kind::Invite(hash, _) => Guard::Invite(*hash),
@@ -536,14 +562,6 @@ impl Intake {
             (Some(_), None) if fields.acknowledge && offered => Some("no-address"),
             _ => None,
         };
-        let signed_receipt = self.sign(
-            &case,
-            parent.as_ref(),
-            &received_at,
-            category,
-            message_sha256,
-            &record,
-        )?;
         Ok(Receipt {
             signed_receipt,
             reference: reference.map(|r| r.to_string()),

@@ -16,9 +16,9 @@ mod pieces;
 pub(crate) use pieces::Pieces;
 
 /// Largest encrypted manifest accepted.
-const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// Most files a bundle may list.
-const MAX_FILES: usize = 100_000;
+pub const MAX_FILES: usize = 100_000;
 /// Longest output file name, in bytes.
 const MAX_NAME_BYTES: usize = 200;
 

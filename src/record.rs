@@ -2,7 +2,9 @@
 
 mod disclosure;
 
-pub use disclosure::{Change, Credit, Disclosure, DisclosureEvent, Letter, Publication};
+pub use disclosure::{
+    Change, Credit, Disclosure, DisclosureEvent, Letter, Publication, WITHDRAWN_NAME,
+};
 
 use crate::keys::KeyId;
 use serde::{Deserialize, Serialize};
@@ -184,6 +186,10 @@ pub struct StoredFile {
     /// (read from the field `sha256` there).
     #[serde(alias = "sha256")]
     pub digest: String,
+    /// Of a file sent in pieces: this piece's number (0 for the first). Says nothing about
+    /// the file but that it came resumably; lets the portal count files, not pieces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub piece: Option<u32>,
 }
 
 impl StoredFile {
@@ -246,6 +252,14 @@ pub struct Record {
 }
 
 impl Record {
+    /// How many files the reporter sent (a file sent in pieces counts once).
+    pub fn file_count(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.piece.is_none_or(|n| n == 0))
+            .count()
+    }
+
     /// The name of this submission's folder under `blobs/`.
     pub fn blob_dir(&self) -> &str {
         self.blob_dir.as_deref().unwrap_or(&self.id)

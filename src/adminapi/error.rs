@@ -147,7 +147,9 @@ impl ErrorCode {
                 | WorkflowError::AlreadyDecided { .. }
                 | WorkflowError::Addendum { .. } => ErrorCode::WorkflowRefused,
                 WorkflowError::Disclosure(d) => match d {
-                    DisclosureError::BadDate(_) => ErrorCode::BadDate,
+                    DisclosureError::BadDate(_) | DisclosureError::PastDate(_) => {
+                        ErrorCode::BadDate
+                    }
                     DisclosureError::BadUrl => ErrorCode::BadUrl,
                     DisclosureError::BadCreditName(_) => ErrorCode::BadCreditName,
                     DisclosureError::NoLetterbox(_) => ErrorCode::NoLetterbox,

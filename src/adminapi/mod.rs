@@ -151,7 +151,7 @@ pub struct CaseView {
     /// The case is open and its expected fix date has passed.
     #[serde(default)]
     pub expected_fix_passed: bool,
-    /// The agreed publication's date has come and the team was not reminded yet.
+    /// The agreed publication's date came less than a week ago (`admin list` reminds of it).
     #[serde(default)]
     pub publication_due: bool,
 }

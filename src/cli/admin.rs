@@ -65,7 +65,8 @@ pub enum AdminCommand {
         /// The message (or use --file).
         #[arg(required_unless_present = "file", conflicts_with = "file")]
         text: Option<String>,
-        /// Read the message from this file (UTF-8, at most limits.max_letter_bytes).
+        /// Read the message from this file (UTF-8, at most limits.max_letter_bytes); `-` reads
+        /// standard input, which keeps the text out of the shell's history.
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
     },

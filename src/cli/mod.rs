@@ -171,6 +171,10 @@ pub enum Command {
         /// How the team can reach you (e-mail address or phone number).
         #[arg(long, default_value = "")]
         contact: String,
+        /// Ask to be named as the discoverer once the problem is solved, under this name or
+        /// handle (only the security team can read it).
+        #[arg(long, value_name = "NAME", default_value = "")]
+        credit: String,
         /// Bytes per piece (small enough for the gateways in front of the portal).
         #[arg(long, default_value = "8MiB", value_parser = values::byte_size)]
         piece_size: u64,

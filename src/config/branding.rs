@@ -156,7 +156,14 @@ impl Branding {
                     ),
                 ));
             }
-            let local = link.url.starts_with('/') && !link.url.starts_with("//");
+            // Browsers read `/\host` as `//host`: a local path holds no backslash.
+            let local = link.url.starts_with('/')
+                && !link.url.starts_with("//")
+                && !link.url.contains('\\')
+                && !link
+                    .url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '"');
             if !local && crate::workflow::check_url(&link.url).is_err() {
                 return Err(invalid(
                     "branding.footer_links",
@@ -241,6 +248,7 @@ mod tests {
         for bad in [
             "javascript:alert(1)",
             "//evil.example",
+            "/\\evil.example",
             "privacy",
             "https://x y",
         ] {

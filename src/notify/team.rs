@@ -94,7 +94,7 @@ impl Worker {
             for clock in view
                 .clocks
                 .iter()
-                .filter(|c| c.state == ClockState::Overdue)
+                .filter(|c| c.state == ClockState::Overdue && !view.record.status.is_final())
             {
                 self.overdue(&view, clock.kind, &clock.due_local)?;
             }
@@ -248,14 +248,22 @@ impl Worker {
                 };
             }
         }
+        // Done once every configured channel has it (with none, there is nothing to wait for:
+        // `admin list` shows the reminder for a week either way).
         let mail_done =
             self.mail_enabled().is_none() || self.db.marker(&format!("{key}/mail"))?.is_some();
         let hook_done =
             self.webhook.is_none() || self.db.marker(&format!("{key}/webhook"))?.is_some();
-        if (self.mail_enabled().is_some() || self.webhook.is_some()) && mail_done && hook_done {
-            let at = crate::clock::rfc3339(self.clock.now());
+        if mail_done && hook_done {
+            let (at, date) = (crate::clock::rfc3339(self.clock.now()), p.date.clone());
             self.db.update_case(&r.case, |rec| {
-                if let Some(p) = rec.disclosure.publication.as_mut() {
+                // Only the date reminded of: a date changed meanwhile is reminded of again.
+                if let Some(p) = rec
+                    .disclosure
+                    .publication
+                    .as_mut()
+                    .filter(|p| p.date == date)
+                {
                     p.reminded_at.get_or_insert_with(|| at.clone());
                 }
                 Ok::<(), StoreError>(())
@@ -302,7 +310,7 @@ fn announcement(view: &CaseView, org: &str) -> (String, String) {
                 "The reporter of case {parent} added files to it at {org}.\n\n\
                  Follow-up: {}\nFiles:     {}\nSize:      {size} (encrypted)\n",
                 r.case,
-                r.files.len(),
+                r.file_count(),
             ),
         ),
         None => (
@@ -313,7 +321,7 @@ fn announcement(view: &CaseView, org: &str) -> (String, String) {
                 r.case,
                 r.category,
                 r.received_at,
-                r.files.len(),
+                r.file_count(),
             ),
         ),
     };
@@ -338,7 +346,7 @@ fn announcement_json(view: &CaseView) -> serde_json::Value {
         "parent": r.parent,
         "category": r.category,
         "received_at": r.received_at,
-        "files": r.files.len(),
+        "files": r.file_count(),
         "encrypted_bytes": encrypted_bytes(view),
         "due": view.clocks.iter().map(|c| (c.kind.as_str(), c.due.clone())).collect::<std::collections::BTreeMap<_, _>>(),
     })

@@ -70,6 +70,9 @@ pub struct Publication {
     pub reminded_at: Option<String>,
 }
 
+/// What a published name becomes in the history once the credit is withdrawn.
+pub const WITHDRAWN_NAME: &str = "(withdrawn)";
+
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]

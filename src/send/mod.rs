@@ -21,6 +21,8 @@ pub struct Request {
     pub message: String,
     /// Contact details.
     pub contact: String,
+    /// The name or handle to be credited as (empty: anonymous).
+    pub credit: String,
     /// The files.
     pub files: Vec<PathBuf>,
     /// Bytes per piece.
@@ -133,6 +135,9 @@ pub fn send(req: &Request) -> Result<Sent, SendError> {
         ("message", req.message.as_str()),
         ("contact", req.contact.as_str()),
     ];
+    if !req.credit.trim().is_empty() {
+        fields.push(("credit", req.credit.as_str()));
+    }
     for l in &locations {
         fields.push(("upload", l.as_str()));
     }

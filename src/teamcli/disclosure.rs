@@ -103,14 +103,21 @@ fn message(text: Option<String>, file: Option<&Path>) -> Result<String, Failure>
     };
     let shown = path.display();
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| {
-            fail(
-                format!("cannot read {shown}: {e}"),
-                "give a readable UTF-8 file",
-            )
-        })?;
+    // `--file -` reads the message from standard input (it stays out of the shell's history).
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| {
+        fail(
+            format!("cannot read {shown}: {e}"),
+            "give a readable UTF-8 file",
+        )
+    })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(fail(
             format!("{shown} is larger than 1 MiB"),

@@ -62,8 +62,8 @@ pub fn case_table(rows: &[CaseView]) -> String {
             r.status.as_str()
         };
         let files = match r.addenda.len() {
-            0 => r.files.len().to_string(),
-            follow_ups => format!("{}+{follow_ups}", r.files.len()),
+            0 => r.file_count().to_string(),
+            follow_ups => format!("{}+{follow_ups}", r.file_count()),
         };
         let keys: Vec<&str> = r.key_ids.iter().map(|k| k.0.as_str()).collect();
         let _ = writeln!(

@@ -52,8 +52,14 @@ pub fn parse(value: Option<&str>) -> Result<FileMeta, ApiError> {
         match key {
             "filename" | "name" => meta.name = text()?,
             "filetype" | "type" => {
-                meta.content_type = text()?;
-                meta.content_type.truncate(MAX_CONTENT_TYPE);
+                let mut t = text()?;
+                // Cut at a character boundary: a multi-byte character must not split (panic).
+                let mut end = t.len().min(MAX_CONTENT_TYPE);
+                while !t.is_char_boundary(end) {
+                    end -= 1;
+                }
+                t.truncate(end);
+                meta.content_type = t;
             }
             _ => {}
         }
@@ -64,6 +70,19 @@ pub fn parse(value: Option<&str>) -> Result<FileMeta, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_type_of_multi_byte_characters_is_cut_at_a_character_boundary() {
+        use base64::Engine;
+        let long = "é".repeat(300);
+        let header = format!(
+            "filetype {}",
+            base64::engine::general_purpose::STANDARD.encode(&long)
+        );
+        let meta = parse(Some(&header)).unwrap();
+        assert!(meta.content_type.len() <= MAX_CONTENT_TYPE);
+        assert!(meta.content_type.chars().all(|c| c == 'é'));
+    }
 
     #[test]
     fn names_and_types_come_out_of_their_base64_and_other_keys_are_ignored() {

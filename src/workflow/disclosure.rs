@@ -28,6 +28,9 @@ pub enum DisclosureError {
     /// A date before the case was received, or not a date.
     #[error("{0:?} is not a date on or after the day the case was received (YYYY-MM-DD)")]
     BadDate(String),
+    /// An expected fix date that has passed already.
+    #[error("{0} has passed; an expected fix date lies ahead")]
+    PastDate(String),
     /// A link that is not an absolute http(s) URL.
     #[error(
         "the link must be an absolute https:// or http:// URL of at most {MAX_URL_CHARS} characters"
@@ -71,6 +74,10 @@ impl crate::hint::Hint for DisclosureError {
                 format!("resolve it first: sealdrop admin status {case} resolved")
             }
             DisclosureError::BadDate(_) => "give a date such as 2027-02-15".into(),
+            DisclosureError::PastDate(_) => {
+                "give today's date or a later one; tell the reporter why it moved with `admin tell`"
+                    .into()
+            }
             DisclosureError::BadUrl => "e.g. --url https://example.org/advisories/2027-01".into(),
             DisclosureError::NoLetterbox(_) => {
                 "only the reporter's reference could open a message, and the server never had a \
@@ -160,7 +167,14 @@ impl Policy {
         if record.status.is_final() {
             return Err(DisclosureError::Closed(record.case.clone()).into());
         }
-        let date = self.check_date(record, date)?.to_string();
+        let date = self.check_date(record, date)?;
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        if date < today {
+            return Err(DisclosureError::PastDate(date.to_string()).into());
+        }
+        let date = date.to_string();
         let note = check_note(note)?;
         record.disclosure.expected_fix = Some(date.clone());
         event(record, now, Change::ExpectedFix { date }, note);
@@ -251,6 +265,12 @@ impl Policy {
             return Err(DisclosureError::NoCredit(record.case.clone()).into());
         }
         let note = check_note(note)?;
+        // A withdrawn name is gone from the history too; the events keep that it was published.
+        for e in &mut record.disclosure.events {
+            if let Change::CreditPublished { name } = &mut e.change {
+                *name = crate::record::WITHDRAWN_NAME.into();
+            }
+        }
         event(record, now, Change::CreditWithdrawn, note);
         Ok(())
     }
@@ -298,7 +318,22 @@ impl Policy {
                 .is_some_and(|d| d < today)
     }
 
-    /// True when a publication's date has come and no reminder was sent yet.
+    /// True from an agreed publication's date for a week: what `admin list` reminds of.
+    pub fn publication_this_week(&self, record: &Record, now: Timestamp) -> bool {
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        record.purged_at.is_none()
+            && record.disclosure.publication.as_ref().is_some_and(|p| {
+                p.date.parse::<Date>().is_ok_and(|d| {
+                    d <= today
+                        && d.checked_add(jiff::Span::new().days(7))
+                            .is_ok_and(|e| today < e)
+                })
+            })
+    }
+
+    /// True when a publication's date has come and the notifier has not reminded of it yet.
     pub fn publication_due(&self, record: &Record, now: Timestamp) -> bool {
         let today = now
             .to_zoned_datetime(self.calendar.time_zone().clone())

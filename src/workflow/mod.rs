@@ -341,7 +341,7 @@ impl Policy {
             .and_then(|d| today.until(d).ok())
             .map(|span| i64::from(span.get_days()));
         let expected_fix_passed = self.expected_fix_passed(&record, now);
-        let publication_due = self.publication_due(&record, now);
+        let publication_due = self.publication_this_week(&record, now);
         CaseView {
             received_local: parse_ts(&record.received_at)
                 .map(|t| self.local(t))
@@ -555,6 +555,7 @@ mod tests {
             index: 0,
             size: 1,
             digest: String::new(),
+            piece: None,
         };
         Record {
             version: 1,

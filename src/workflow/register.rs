@@ -39,6 +39,8 @@ impl Policy {
                     history: r
                         .history
                         .iter()
+                        // Passing the case on is in `shared_with`, not among the states.
+                        .filter(|h| h.shared_with.is_none())
                         .map(|h| match &h.note {
                             Some(n) => format!("{}@{} ({n})", h.status, h.at),
                             None => format!("{}@{}", h.status, h.at),

@@ -140,13 +140,16 @@ impl Policy {
             (
                 a.received_at.clone(),
                 Happened::FilesAdded {
-                    files: a.files.len(),
+                    files: a.file_count(),
                 },
             )
         }));
         entries.extend(d.events.iter().filter_map(|e| {
             let what = match &e.change {
                 Change::ExpectedFix { date } => Happened::ExpectedFix { date: date.clone() },
+                Change::CreditPublished { name } if name == crate::record::WITHDRAWN_NAME => {
+                    return None;
+                }
                 Change::CreditPublished { name } => Happened::Credited { name: name.clone() },
                 Change::CreditWithdrawn => Happened::CreditWithdrawn,
                 Change::Publication { date, .. } => Happened::Publication { date: date.clone() },

@@ -186,6 +186,8 @@ fn sealdrop_send_resumes_after_a_cut_and_prints_a_reference_that_checks_the_repo
             receipt.to_str().unwrap(),
             "--signed-receipt",
             signed.to_str().unwrap(),
+            "--credit",
+            "Terminal Tess",
             "evidence.bin",
             "notes.txt",
         ])
@@ -232,6 +234,7 @@ fn sealdrop_send_resumes_after_a_cut_and_prints_a_reference_that_checks_the_repo
     assert_eq!(status.status, 200, "{}", status.text());
 
     let case = saved["case"].as_str().unwrap();
+    assert_eq!(show(&setup, case)["disclosure"]["credit_requested"], true);
     let out = setup.dir.path().join("opened");
     let o = open(&setup.export(case), &[&setup.identities[0]], &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -95,9 +95,24 @@ fn messages_and_the_credit_name_are_never_readable_at_rest_and_only_the_referenc
         &["status", &case, "assessed", "--expect", "2027-02-15"],
     );
     admin_ok(&setup, &["tell", &case, FIRST]);
-    let file = setup.dir.path().join("second.txt");
-    std::fs::write(&file, SECOND).unwrap();
-    admin_ok(&setup, &["tell", &case, "--file", file.to_str().unwrap()]);
+    // The second from standard input (`--file -`), so it never stands in a shell history.
+    let mut child = std::process::Command::new(bin())
+        .args(["admin", "--config", setup.config.to_str().unwrap()])
+        .args(["tell", &case, "--file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(SECOND.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("message 2 left"));
 
     // Nothing readable: not the messages, not the credit name, not in the data directory, not
     // in the server's log, not in what the team's CLI shows.
@@ -166,6 +181,13 @@ fn messages_and_the_credit_name_are_never_readable_at_rest_and_only_the_referenc
             .is_none_or(|t| t.iter().all(|e| e["kind"] != "message")),
         "{o}"
     );
+    // A purge leaves a tombstone without the letterbox (it follows from the reference) and
+    // without the letters.
+    admin_ok(&setup, &["status", &case, "resolved"]);
+    admin_ok(&setup, &["purge", &case, "--reason", "test"]);
+    let v = show(&setup, &case);
+    assert!(v["disclosure"].get("letterbox").is_none(), "{v}");
+    assert!(v["disclosure"].get("letters").is_none(), "{v}");
     let mut typo: Vec<char> = reference.chars().collect();
     typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
     assert_eq!(
@@ -301,6 +323,10 @@ fn credit_and_publication_follow_the_policy_and_reach_the_public_pages() {
     );
     let page = get(server.addr, "/acknowledgments?lang=en", "").text();
     assert!(!page.contains("Quibblesworth"), "{page}");
+    // A withdrawn name is gone from the record's history too.
+    let v = show(&setup, &asked);
+    assert!(!v.to_string().contains("Quibblesworth"), "{v}");
+    assert!(v.to_string().contains("credit-withdrawn"), "{v}");
     admin_fails(
         &setup,
         &["credit", &asked, "--withdraw"],
@@ -320,6 +346,13 @@ fn a_passed_expected_date_warns_the_team_and_a_due_publication_reminds_it() {
         .checked_add(jiff::Span::new().days(2))
         .unwrap()
         .to_string();
+    // Closing a case with an expected date is refused whole: the case stays open.
+    admin_fails(
+        &setup,
+        &["status", &case, "resolved", "--expect", &soon],
+        &["is closed"],
+    );
+    assert_eq!(show(&setup, &case)["status"], "received");
     admin_ok(&setup, &["expect", &case, &soon, "--note", "vendor patch"]);
     let list = admin_ok(&setup, &["list"]);
     assert!(!list.contains("after its expected fix date"), "{list}");
@@ -335,6 +368,12 @@ fn a_passed_expected_date_warns_the_team_and_a_due_publication_reminds_it() {
             "warning: case {case} is still received after its expected fix date {soon}"
         )),
         "{list}"
+    );
+    // A date that has passed is refused: a new expected date lies ahead.
+    admin_fails(
+        &setup,
+        &["expect", &case, &soon],
+        &["has passed", "bad-date"],
     );
     admin_ok(&setup, &["status", &case, "resolved"]);
     let list = admin_ok(&setup, &["list"]);

@@ -238,6 +238,10 @@ impl Db {
                 return Err(StoreError::Refused(Refusal::Purged));
             }
             r.purged_at = Some(at.to_owned());
+            // The letterbox recipient follows from the reference, and the letters are what the
+            // team told the reporter: neither stays with a tombstone.
+            r.disclosure.letterbox = None;
+            r.disclosure.letters.clear();
             Ok(())
         });
         let record = match marked {
