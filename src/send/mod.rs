@@ -141,16 +141,30 @@ pub fn send(req: &Request) -> Result<Sent, SendError> {
     for l in &locations {
         fields.push(("upload", l.as_str()));
     }
+    let body = with_retries(req, || portal.commit(&fields), |_, body| Some(body))?;
+    let receipt = serde_json::from_str(&body)
+        .map_err(|e| SendError::Portal(format!("the portal's receipt is not JSON: {e}")))?;
+    Ok(Sent { receipt })
+}
+
+/// Sends one request until it gets a `201` (`take` turns its header and body into the
+/// answer; `None` counts as a refusal) or a final refusal, retrying transport failures and
+/// transient statuses with backoff up to `req.retries` times.
+fn with_retries<T>(
+    req: &Request,
+    mut send: impl FnMut() -> Outcome,
+    take: impl Fn(Option<String>, String) -> Option<T>,
+) -> Result<T, SendError> {
     let mut attempt = 0;
     loop {
-        match portal.commit(&fields) {
+        match send() {
             Outcome::Answer {
-                status: 201, body, ..
+                status: 201,
+                header,
+                body,
             } => {
-                let receipt = serde_json::from_str(&body).map_err(|e| {
-                    SendError::Portal(format!("the portal's receipt is not JSON: {e}"))
-                })?;
-                return Ok(Sent { receipt });
+                let shown = body.clone();
+                return take(header, body).ok_or_else(|| refused(201, &shown));
             }
             Outcome::Answer { status, body, .. }
                 if !transient(status) || attempt >= req.retries =>
@@ -238,25 +252,5 @@ fn upload_file(
 }
 
 fn create(portal: &Portal, req: &Request, size: u64, name: &str) -> Result<String, SendError> {
-    let mut attempt = 0;
-    loop {
-        match portal.create(size, name) {
-            Outcome::Answer {
-                status: 201,
-                header: Some(location),
-                ..
-            } => return Ok(location),
-            Outcome::Answer { status, body, .. }
-                if !transient(status) || attempt >= req.retries =>
-            {
-                return Err(refused(status, &body));
-            }
-            Outcome::Transport(e) if attempt >= req.retries => {
-                return Err(SendError::Unreachable(e));
-            }
-            _ => {}
-        }
-        attempt += 1;
-        backoff(attempt);
-    }
+    with_retries(req, || portal.create(size, name), |location, _| location)
 }
