@@ -246,6 +246,16 @@ pub fn error_page(req: &HttpRequest, err: &ApiError) -> String {
     render(&error_page_of(&Ctx::of(req), err))
 }
 
+/// The answer of a page (a GET a browser made) that failed: the error page with the error's
+/// status. (API routes answer through `respond::error`, which also speaks JSON.)
+fn page_error(req: &HttpRequest, err: &ApiError) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(err.status())
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(error_page(req, err))
+}
+
 fn error_page_of<'a>(ctx: &Ctx<'a>, err: &ApiError) -> ErrorPage<'a> {
     let path = ctx.path;
     let back =
@@ -284,7 +294,7 @@ pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse
         Ok(md) => md,
         Err(e) => {
             tracing::error!(error = %e, "cannot read org.policy_file");
-            return super::respond::error(&req, &ApiError::Internal);
+            return page_error(&req, &ApiError::Internal);
         }
     };
     let sla = &portal.config().sla;

@@ -48,6 +48,6 @@ pub async fn acknowledgments(req: HttpRequest, portal: web::Data<Portal>) -> Htt
                 months: by_month(credits),
             }))
         }
-        Err(e) => super::super::respond::error(&req, &e),
+        Err(e) => super::page_error(&req, &e),
     }
 }
