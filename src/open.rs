@@ -705,7 +705,7 @@ fn render_text(r: &Report) -> String {
         s.insert_str(
             at,
             &format!(
-                "Credit (asked to be named as the discoverer):\n{}\n",
+                "Credit (asked to be named as the discoverer):\n{}\n\n",
                 indent(name).trim_end()
             ),
         );
