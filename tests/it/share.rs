@@ -91,8 +91,9 @@ fn a_share_opens_for_the_third_party_only_without_contact_details_and_byte_ident
     assert!(contains(&team_sees, "jane.reporter") && contains(&team_sees, "McCreditface"));
     let team_report = std::fs::read_to_string(team_open.join("report.txt")).unwrap();
     assert!(
-        team_report
-            .contains("Credit (asked to be named as the discoverer):\n  Handle McCreditface\n\nMessage:"),
+        team_report.contains(
+            "Credit (asked to be named as the discoverer):\n  Handle McCreditface\n\nMessage:"
+        ),
         "{team_report}"
     );
 
