@@ -128,6 +128,12 @@ fn receive(
                 if i.format != bundle::FORMAT {
                     return Err(refused("unknown bundle format"));
                 }
+                if i.shared {
+                    return Err(refused(
+                        "this bundle is a share for a third party (it may lack the contact \
+                         details, the message or files); only a re-keyed export replaces a case",
+                    ));
+                }
                 if i.case != record.case || i.id != record.id {
                     return Err(refused(format!(
                         "the bundle is for case {}, not {}",

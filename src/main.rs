@@ -140,6 +140,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 contact: with_contact,
                 message: !without_message,
                 files: (!files.is_empty()).then_some(files),
+                shared: true,
             };
             let done = rekey::reseal(&bundle, &ids, &ring, &output, &selection)?;
             println!(

@@ -33,6 +33,8 @@ pub struct Selection {
     pub message: bool,
     /// Keep only these files (by index, as `sealdrop open` numbers them); `None`: all.
     pub files: Option<Vec<u32>>,
+    /// Mark the bundle as a share, which `admin import` refuses.
+    pub shared: bool,
 }
 
 impl Selection {
@@ -42,6 +44,7 @@ impl Selection {
             contact: true,
             message: true,
             files: None,
+            shared: false,
         }
     }
 
@@ -49,6 +52,7 @@ impl Selection {
     pub fn share() -> Selection {
         Selection {
             contact: false,
+            shared: true,
             ..Selection::all()
         }
     }
@@ -258,6 +262,8 @@ fn stage_all(
         key_ids: ring.ids(),
         manifest: new_manifest,
         files: new_files,
+        // A share stays a share when it is re-keyed.
+        shared: old.shared || selection.shared,
         ..old
     })
 }

@@ -51,6 +51,10 @@ pub struct Index {
     pub manifest: IndexFile,
     /// The encrypted files.
     pub files: Vec<IndexFile>,
+    /// A copy for a third party (`sealdrop share`): it may lack the contact details, the
+    /// message or files, so `admin import` refuses it (it must never replace the case).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 impl Index {
@@ -79,6 +83,7 @@ impl Index {
                     digest: f.digest.clone(),
                 })
                 .collect(),
+            shared: false,
         }
     }
 }

@@ -182,6 +182,34 @@ fn a_share_can_leave_out_the_message_and_keep_chosen_files_and_with_contact_keep
     let third_id = dir.join("third.txt");
     let third = keygen(&third_id);
 
+    // A share never replaces the case, even one the team's own key opens: without the contact
+    // details it would lose them.
+    let to_team = dir.join("to-team.tar");
+    share(
+        &bundle,
+        &setup.identities[0],
+        &setup.recipients[0],
+        &to_team,
+        &[],
+    );
+    let o = setup.admin(&["import", to_team.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("a share for a third party"),
+        "{err}"
+    );
+    let team_copy = dir.join("team-copy");
+    assert!(
+        open(&setup.export(&case), &[&setup.identities[0]], &team_copy)
+            .status
+            .success()
+    );
+    assert!(
+        std::fs::read_to_string(team_copy.join("report.txt"))
+            .unwrap()
+            .contains("jane.reporter")
+    );
+
     let out = dir.join("only-two.tar");
     share(
         &bundle,
