@@ -11,7 +11,7 @@ use crate::workflow::{self, WorkflowError};
 use std::time::Duration;
 
 mod disclosure;
-pub use disclosure::PublishedCredit;
+pub use crate::workflow::PublishedCredit;
 
 impl Portal {
     fn audit_case(&self, event: &str, case: &str, detail: String) -> Result<(), StoreError> {

@@ -105,7 +105,15 @@ pub struct Portal {
     metrics: crate::metrics::Metrics,
     notifier: crate::notify::Notifier,
     receipts: crate::receipt::ReceiptKeys,
+    /// The public list of credits while fresh (`cases::disclosure`).
+    credits: std::sync::Mutex<CreditsCache>,
 }
+
+/// When the public list of credits was read, and what it held.
+pub(crate) type CreditsCache = Option<(
+    std::time::Instant,
+    Arc<Vec<crate::workflow::PublishedCredit>>,
+)>;
 
 impl Portal {
     /// Loads keys, opens storage and runs start-up recovery.
@@ -174,6 +182,7 @@ impl Portal {
             )?,
             policy,
             receipts,
+            credits: std::sync::Mutex::new(None),
             keys: KeyRingHandle::new(ring),
             store,
             uploads: Arc::new(Semaphore::new(permits)),
@@ -220,6 +229,11 @@ impl Portal {
     /// The receipt key (signs receipts; decrypts nothing).
     pub fn receipts(&self) -> &crate::receipt::ReceiptKeys {
         &self.receipts
+    }
+
+    /// The public list of credits while fresh.
+    pub(crate) fn credits_cache(&self) -> &std::sync::Mutex<CreditsCache> {
+        &self.credits
     }
 
     /// The identity the receipt keys are published for (`ssh-keygen -Y verify -I`).

@@ -7,16 +7,13 @@ use crate::portal::{Portal, PortalError};
 use crate::record::Record;
 use crate::reference::Reference;
 use crate::store::StoreError;
-use crate::workflow::{ReporterStatus, WorkflowError};
+use crate::workflow::{PublishedCredit, ReporterStatus, WorkflowError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// One published credit, as the public `/acknowledgments` page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PublishedCredit {
-    /// `YYYY-MM` of publication, in the policy's time zone.
-    pub month: String,
-    /// The name as published.
-    pub name: String,
-}
+/// How long the public list of credits is served from memory (a publish or withdrawal renews it
+/// at once): `/acknowledgments` and security.txt are public, and the list reads every record.
+const CREDITS_FRESH: Duration = Duration::from_secs(60);
 
 impl Portal {
     /// One compare-and-swap update of `case` by `f`, audited under `event` (without detail: no
@@ -66,9 +63,19 @@ impl Portal {
     pub fn credit_blocking(&self, case: &str, name: &str) -> Result<CaseView, PortalError> {
         let now = self.now();
         let max = self.config().limits.max_credit_bytes;
-        self.disclose(case, "credit", |r| {
+        let view = self.disclose(case, "credit", |r| {
             self.policy().publish_credit(r, name, max, now)
-        })
+        });
+        self.forget_credits();
+        view
+    }
+
+    /// The public list of credits is read again on its next request.
+    fn forget_credits(&self) {
+        *self
+            .credits_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Withdraws a published credit.
@@ -78,9 +85,11 @@ impl Portal {
         note: Option<&str>,
     ) -> Result<CaseView, PortalError> {
         let now = self.now();
-        self.disclose(case, "credit-withdrawn", |r| {
+        let view = self.disclose(case, "credit-withdrawn", |r| {
             self.policy().withdraw_credit(r, note, now)
-        })
+        });
+        self.forget_credits();
+        view
     }
 
     /// Records the agreed publication of a resolved case.
@@ -136,8 +145,22 @@ impl Portal {
         )))
     }
 
-    /// Every published credit, newest month first (within a month in publication order).
-    pub fn published_credits_blocking(&self) -> Result<Vec<PublishedCredit>, StoreError> {
+    /// Every published credit, newest month first (within a month in publication order),
+    /// from memory while fresh.
+    pub fn published_credits_blocking(&self) -> Result<Arc<Vec<PublishedCredit>>, StoreError> {
+        let cache = self.credits_cache();
+        if let Some((at, list)) = cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && at.elapsed() < CREDITS_FRESH
+        {
+            return Ok(Arc::clone(list));
+        }
+        let list = Arc::new(self.read_published_credits()?);
+        *cache.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), Arc::clone(&list)));
+        Ok(list)
+    }
+
+    fn read_published_credits(&self) -> Result<Vec<PublishedCredit>, StoreError> {
         let zone = self.policy().calendar.time_zone().clone();
         let mut credits: Vec<(String, PublishedCredit)> = self
             .store()

@@ -15,7 +15,7 @@ mod register;
 mod reporter;
 pub use disclosure::{DisclosureError, MAX_URL_CHARS, check_url};
 pub use register::register_csv;
-pub use reporter::{CreditView, Happened, PublicationView, TimelineEntry};
+pub use reporter::{CreditView, Happened, PublicationView, PublishedCredit, TimelineEntry};
 
 /// Longest team note on a status change or decision.
 pub const MAX_NOTE_CHARS: usize = 500;

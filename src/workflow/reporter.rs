@@ -74,6 +74,15 @@ impl Happened {
     }
 }
 
+/// One published credit, as the public `/acknowledgments` page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedCredit {
+    /// `YYYY-MM` of publication, in the policy's time zone.
+    pub month: String,
+    /// The name as published.
+    pub name: String,
+}
+
 /// The reporter's credit as they may see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreditView {

@@ -19,12 +19,12 @@ pub(super) struct AcknowledgmentsPage<'a> {
 }
 
 /// Groups credits (already newest month first) by month.
-pub(super) fn by_month(credits: Vec<PublishedCredit>) -> Vec<(String, Vec<String>)> {
+pub(super) fn by_month(credits: &[PublishedCredit]) -> Vec<(String, Vec<String>)> {
     let mut months: Vec<(String, Vec<String>)> = Vec::new();
     for c in credits {
         match months.last_mut() {
-            Some((m, names)) if *m == c.month => names.push(c.name),
-            _ => months.push((c.month, vec![c.name])),
+            Some((m, names)) if *m == c.month => names.push(c.name.clone()),
+            _ => months.push((c.month.clone(), vec![c.name.clone()])),
         }
     }
     months
@@ -45,7 +45,7 @@ pub async fn acknowledgments(req: HttpRequest, portal: web::Data<Portal>) -> Htt
             html(render(&AcknowledgmentsPage {
                 t: Texts(ctx.lang),
                 layout: ctx.layout(true),
-                months: by_month(credits),
+                months: by_month(&credits),
             }))
         }
         Err(e) => super::page_error(&req, &e),
