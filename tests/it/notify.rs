@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common::*;
-use crate::smtp_support::make_certs;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -64,18 +63,9 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn team_mail_webhook_and_acknowledgement_carry_no_report_content() {
     let dir = TempDir::new("notify");
-    let (ca, cert, key) = make_certs(dir.path());
-    let smtp = crate::smtp_support::Server::start(
+    let (ca, smtp) = crate::smtp_support::Server::start_tls(
         dir.path(),
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--require-starttls",
-            "--auth",
-            "portal:s3cret-pass",
-        ],
+        &["--require-starttls", "--auth", "portal:s3cret-pass"],
     );
     let (hook_port, hooks) = webhook();
     let setup = Setup::new(

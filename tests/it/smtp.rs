@@ -2,7 +2,7 @@
 //! on loopback, with a throwaway CA and server certificate made by the `openssl` CLI.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::smtp_support::{Server, make_certs};
+use crate::smtp_support::Server;
 use sealdrop::outbound::smtp::{self, MailError, Message, Security, Settings};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,18 +79,9 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
 #[test]
 fn starttls_with_auth_plain_delivers_the_message_intact() {
     let dir = TempDir::new("starttls");
-    let (ca, cert, key) = make_certs(&dir.0);
-    let server = Server::start(
+    let (ca, server) = Server::start_tls(
         &dir.0,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--require-starttls",
-            "--auth",
-            "notifier:s3cret pass",
-        ],
+        &["--require-starttls", "--auth", "notifier:s3cret pass"],
     );
     let mut s = settings("localhost", server.port, Security::StartTls);
     s.username = Some("notifier".into());
@@ -160,17 +151,7 @@ fn plain_to_loopback_delivers_ascii_as_7bit() {
 #[test]
 fn implicit_tls_verifies_an_ip_address_and_delivers() {
     let dir = TempDir::new("implicit");
-    let (ca, cert, key) = make_certs(&dir.0);
-    let server = Server::start(
-        &dir.0,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--implicit-tls",
-        ],
-    );
+    let (ca, server) = Server::start_tls(&dir.0, &["--implicit-tls"]);
     let mut s = settings("127.0.0.1", server.port, Security::Tls);
     s.ca_file = Some(ca);
     smtp::send(&s, &message(&["team@example.org"])).unwrap();
@@ -200,16 +181,7 @@ fn starttls_not_offered_is_an_error_and_nothing_is_delivered() {
 #[test]
 fn an_untrusted_certificate_fails_the_handshake_and_nothing_is_delivered() {
     let dir = TempDir::new("untrusted");
-    let (_ca, cert, key) = make_certs(&dir.0);
-    let server = Server::start(
-        &dir.0,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ],
-    );
+    let (_ca, server) = Server::start_tls(&dir.0, &[]);
     let err = smtp::send(
         &settings("localhost", server.port, Security::StartTls),
         &message(&["team@example.org"]),
@@ -223,18 +195,7 @@ fn an_untrusted_certificate_fails_the_handshake_and_nothing_is_delivered() {
 #[test]
 fn a_wrong_password_is_a_refused_login_and_nothing_is_delivered() {
     let dir = TempDir::new("badauth");
-    let (ca, cert, key) = make_certs(&dir.0);
-    let server = Server::start(
-        &dir.0,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--auth",
-            "notifier:right",
-        ],
-    );
+    let (ca, server) = Server::start_tls(&dir.0, &["--auth", "notifier:right"]);
     let mut s = settings("localhost", server.port, Security::StartTls);
     s.username = Some("notifier".into());
     s.password = Some("wrong-password".into());
@@ -279,17 +240,7 @@ fn an_address_the_mailer_cannot_use_is_refused_before_connecting_without_naming_
 #[test]
 fn starttls_against_an_implicit_tls_port_times_out_with_a_hint() {
     let dir = TempDir::new("mismatch");
-    let (ca, cert, key) = make_certs(&dir.0);
-    let server = Server::start(
-        &dir.0,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--implicit-tls",
-        ],
-    );
+    let (ca, server) = Server::start_tls(&dir.0, &["--implicit-tls"]);
     let mut s = settings("127.0.0.1", server.port, Security::StartTls);
     s.ca_file = Some(ca);
     s.timeout = Duration::from_secs(1);

@@ -92,6 +92,20 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server with a certificate of its own (made in `dir` by [`make_certs`]) and `extra`
+    /// options; returns the CA certificate that signed it, for the client to trust.
+    pub fn start_tls(dir: &Path, extra: &[&str]) -> (PathBuf, Server) {
+        let (ca, cert, key) = make_certs(dir);
+        let mut args = vec![
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        (ca, Server::start(dir, &args))
+    }
+
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
         let maildir = dir.join("mail");
         // aiosmtpd logs a traceback for every refused handshake: keep that out of the test
