@@ -711,8 +711,21 @@ pub fn free_port() -> u16 {
 
 /// `sealdrop rekey BUNDLE -i IDENTITY -r RECIPIENT -o OUT`, failing the test on an error.
 pub fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
-    let o = run(&[
-        "rekey",
+    reseal("rekey", bundle, identity, recipient, out, &[]);
+}
+
+/// `sealdrop COMMAND BUNDLE -i IDENTITY -r RECIPIENT -o OUT EXTRA…` (`rekey` or `share`),
+/// failing the test on an error; what it printed.
+pub fn reseal(
+    command: &str,
+    bundle: &Path,
+    identity: &Path,
+    recipient: &str,
+    out: &Path,
+    extra: &[&str],
+) -> String {
+    let mut args = vec![
+        command,
         bundle.to_str().unwrap(),
         "-i",
         identity.to_str().unwrap(),
@@ -720,8 +733,11 @@ pub fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
         recipient,
         "-o",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
 }
 
 /// A tmpfs of `size` (e.g. `24m`) mounted at `path` for the test, unmounted when dropped.

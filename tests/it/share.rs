@@ -10,20 +10,7 @@ use std::path::Path;
 const CONTACT: &str = "Jane Reporter, jane.reporter@example.net, +31 6 1234 5678";
 
 fn share(bundle: &Path, identity: &Path, recipient: &str, out: &Path, extra: &[&str]) -> String {
-    let mut args = vec![
-        "share",
-        bundle.to_str().unwrap(),
-        "-i",
-        identity.to_str().unwrap(),
-        "-r",
-        recipient,
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
+    reseal("share", bundle, identity, recipient, out, extra)
 }
 
 /// Every byte `open` wrote, and the stock age decryption of every `.age` in the share.
