@@ -172,14 +172,7 @@ impl Worker {
             "due": view.clocks.iter().find(|c| c.kind == kind).map(|c| c.due.clone()),
         });
         self.webhook_once(&key, &json)?;
-        let Some(settings) = self.mail_now() else {
-            return Ok(());
-        };
-        let marker = format!("{key}/mail");
-        if self.db.marker(&marker)?.is_some() {
-            return Ok(());
-        }
-        let msg = smtp::Message {
+        self.mail_once(&key, || smtp::Message {
             to: self.team.clone(),
             subject: format!("[sealdrop] OVERDUE: {} of case {}", kind.describe(), r.case),
             body: format!(
@@ -195,17 +188,35 @@ impl Worker {
                 self.org,
                 self.contact
             ),
+        })?;
+        Ok(())
+    }
+
+    /// Mails the team `msg` unless that was done for `key` before (or mail is off or down this
+    /// round); true once it went out, now or before.
+    fn mail_once(
+        &self,
+        key: &str,
+        msg: impl FnOnce() -> smtp::Message,
+    ) -> Result<bool, StoreError> {
+        let marker = format!("{key}/mail");
+        if self.db.marker(&marker)?.is_some() {
+            return Ok(true);
+        }
+        let Some(settings) = self.mail_now() else {
+            return Ok(false);
         };
-        match smtp::send(settings, &msg) {
+        match smtp::send(settings, &msg()) {
             Ok(()) => {
                 self.db.set_marker(&marker, self.clock.unix_seconds())?;
+                Ok(true)
             }
             Err(e) => {
                 self.mail_down.set(true);
-                tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round")
+                tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round");
+                Ok(false)
             }
         }
-        Ok(())
     }
 
     /// Reminds the team once that an agreed publication's date has come; marks the record when
@@ -223,35 +234,21 @@ impl Worker {
             "url": p.url,
         });
         self.webhook_once(&key, &json)?;
-        if let Some(settings) = self.mail_now() {
-            let marker = format!("{key}/mail");
-            if self.db.marker(&marker)?.is_none() {
-                let link = p.url.as_deref().unwrap_or("(no link recorded yet)");
-                let msg = smtp::Message {
-                    to: self.team.clone(),
-                    subject: format!("[sealdrop] Publication due: case {}", r.case),
-                    body: format!(
-                        "The publication agreed with the reporter of case {} at {} is due on {}.\n\
-                         Link: {link}\n\n\
-                         Record the link when it is out: sealdrop admin publish {} --date {} --url URL\n\
-                         \n-- \nsealdrop at {} ({})\n",
-                        r.case, self.org, p.date, r.case, p.date, self.org, self.contact
-                    ),
-                };
-                match smtp::send(settings, &msg) {
-                    Ok(()) => self.db.set_marker(&marker, self.clock.unix_seconds())?,
-                    Err(e) => {
-                        self.mail_down.set(true);
-                        tracing::warn!(error = %e, notification = key, "mail not sent; retrying next round");
-                        return Ok(());
-                    }
-                };
-            }
-        }
+        let link = p.url.as_deref().unwrap_or("(no link recorded yet)");
+        let mailed = self.mail_once(&key, || smtp::Message {
+            to: self.team.clone(),
+            subject: format!("[sealdrop] Publication due: case {}", r.case),
+            body: format!(
+                "The publication agreed with the reporter of case {} at {} is due on {}.\n\
+                 Link: {link}\n\n\
+                 Record the link when it is out: sealdrop admin publish {} --date {} --url URL\n\
+                 \n-- \nsealdrop at {} ({})\n",
+                r.case, self.org, p.date, r.case, p.date, self.org, self.contact
+            ),
+        })?;
         // Done once every configured channel has it (with none, there is nothing to wait for:
         // `admin list` shows the reminder for a week either way).
-        let mail_done =
-            self.mail_enabled().is_none() || self.db.marker(&format!("{key}/mail"))?.is_some();
+        let mail_done = self.mail_enabled().is_none() || mailed;
         let hook_done =
             self.webhook.is_none() || self.db.marker(&format!("{key}/webhook"))?.is_some();
         if mail_done && hook_done {
