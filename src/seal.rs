@@ -255,12 +255,7 @@ pub struct Sealer {
 impl Sealer {
     /// Creates `path` (must not exist, mode 0600) and writes the age header for `ring`.
     pub fn create(ring: &KeyRing, path: &Path) -> Result<Sealer, SealError> {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
-        Sealer::to_file(ring, file)
+        Sealer::wrap(ring, create_new(path)?, true)
     }
 
     /// Like [`Sealer::create`], but `finish` does not fsync: for a resumable upload's piece,
@@ -268,12 +263,7 @@ impl Sealer {
     /// does not outlive a restart, so a piece needs to be durable only once it is reported,
     /// and a sync per piece would stall every piece boundary.
     pub fn create_unsynced(ring: &KeyRing, path: &Path) -> Result<Sealer, SealError> {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
-        Sealer::wrap(ring, file, false)
+        Sealer::wrap(ring, create_new(path)?, false)
     }
 
     /// Encrypts into an already open file.
@@ -313,6 +303,15 @@ impl Sealer {
             plaintext_size: self.plaintext_len,
         })
     }
+}
+
+/// Creates `path`, which must not exist, mode 0600.
+fn create_new(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// Seals a small in-memory document (the manifest) to `path`.
