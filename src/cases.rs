@@ -202,9 +202,17 @@ impl Portal {
     /// The case a reference belongs to, if it exists and is not deleted. Follow-ups resolve to
     /// their case.
     pub fn case_by_reference_blocking(&self, text: &str) -> Result<Option<Record>, StoreError> {
-        let Ok(reference) = Reference::parse(text) else {
-            return Ok(None);
-        };
+        match Reference::parse(text) {
+            Ok(reference) => self.case_of_reference_blocking(&reference),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The case `reference` belongs to, if it exists and is not deleted.
+    pub fn case_of_reference_blocking(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Record>, StoreError> {
         Ok(self
             .store()
             .db()

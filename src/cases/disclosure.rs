@@ -106,16 +106,14 @@ impl Portal {
         })
     }
 
-    /// What the reporter may see for `reference`: `None` whatever the reason it is not found.
-    /// The case's messages are opened in memory with the reference, for this answer only.
+    /// What the reporter may see for `reference`: `None` when no case has it (or it is
+    /// deleted). The case's messages are opened in memory with the reference, for this answer
+    /// only.
     pub fn reporter_status_blocking(
         &self,
-        reference: &str,
+        reference: &Reference,
     ) -> Result<Option<ReporterStatus>, StoreError> {
-        let Ok(parsed) = Reference::parse(reference) else {
-            return Ok(None);
-        };
-        let Some(record) = self.case_by_reference_blocking(reference)? else {
+        let Some(record) = self.case_of_reference_blocking(reference)? else {
             return Ok(None);
         };
         let mut addenda = Vec::with_capacity(record.addenda.len());
@@ -124,7 +122,7 @@ impl Portal {
                 addenda.push(a);
             }
         }
-        let letterbox = Letterbox::of(&parsed);
+        let letterbox = Letterbox::of(reference);
         let letters = record
             .disclosure
             .letters

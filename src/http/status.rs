@@ -34,12 +34,13 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
         } else {
             serde_urlencoded_reference(&body).ok_or(ApiError::MissingReference)?
         };
-        let shown = crate::reference::Reference::parse(&lookup.reference)
-            .ok()
-            .map(|r| r.to_string());
+        // A malformed reference is the same miss as an unknown one.
+        let reference = crate::reference::Reference::parse(&lookup.reference)
+            .map_err(|_| ApiError::UnknownReference)?;
+        let shown = reference.to_string();
         let status = portal
             .blocking(move |p| {
-                p.reporter_status_blocking(&lookup.reference)
+                p.reporter_status_blocking(&reference)
                     .map_err(ApiError::from)
             })
             .await?
@@ -50,7 +51,7 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
     match result {
         Ok((status, shown)) if respond::wants_html(&req) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(pages::status_page(&req, Some(&status), shown.as_deref())),
+            .body(pages::status_page(&req, Some(&status), Some(&shown))),
         Ok((status, _)) => HttpResponse::Ok().json(status),
         Err(e) => {
             portal.metrics().rejected(e.code());
