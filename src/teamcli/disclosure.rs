@@ -37,19 +37,16 @@ pub fn run(socket: &Path, command: AdminCommand) -> Option<Result<(), Failure>> 
         }
         AdminCommand::Credit {
             case,
-            name,
+            name: _,
             withdraw: true,
             note,
-        } => {
-            let _ = name;
-            post(
-                socket,
-                route::WITHDRAW_CREDIT,
-                &case,
-                &WithdrawCreditRequest { note },
-            )
-            .map(|_| println!("Case {case}: credit withdrawn from /acknowledgments."))
-        }
+        } => post(
+            socket,
+            route::WITHDRAW_CREDIT,
+            &case,
+            &WithdrawCreditRequest { note },
+        )
+        .map(|_| println!("Case {case}: credit withdrawn from /acknowledgments.")),
         AdminCommand::Credit { case, name, .. } => post(
             socket,
             route::CREDIT,
