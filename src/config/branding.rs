@@ -261,4 +261,50 @@ mod tests {
         );
         assert_eq!(sniff(b"<html><script>"), None);
     }
+
+    #[test]
+    fn footer_links_and_the_logo_size_are_bounded_at_their_edge() {
+        let links = |n: usize| Branding {
+            footer_links: (0..n)
+                .map(|i| FooterLink {
+                    label: format!("Link {i}"),
+                    url: format!("/page/{i}"),
+                })
+                .collect(),
+            ..Branding::default()
+        };
+        assert!(links(MAX_FOOTER_LINKS).validate().is_ok());
+        let e = links(MAX_FOOTER_LINKS + 1)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("branding.footer_links") && e.contains("at most 8"),
+            "{e}"
+        );
+
+        let dir = std::env::temp_dir().join(format!("sealdrop-logo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let logo = |len: u64| {
+            let path = dir.join(format!("logo-{len}.png"));
+            let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+            bytes.resize(len as usize, 0);
+            std::fs::write(&path, bytes).unwrap();
+            Branding {
+                logo_file: path,
+                ..Branding::default()
+            }
+        };
+        let ok = logo(MAX_LOGO_BYTES).logo().unwrap().unwrap();
+        assert_eq!(
+            (ok.content_type, ok.bytes.len() as u64),
+            ("image/png", MAX_LOGO_BYTES)
+        );
+        let e = logo(MAX_LOGO_BYTES + 1).validate().unwrap_err().to_string();
+        assert!(
+            e.contains("branding.logo_file") && e.contains("512 KiB"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
