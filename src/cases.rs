@@ -3,12 +3,22 @@
 //! the retention rule) and the reporter's status lookup.
 
 use crate::adminapi::{CaseView, ListFilter, NewInvite, Purged, RegisterRow};
+use crate::error::ApiError;
 use crate::portal::{Portal, PortalError};
 use crate::record::{AuditEvent, AuthorityDecision, Record, Status};
 use crate::reference::{InviteToken, Reference};
 use crate::store::{Invite, StoreError};
 use crate::workflow::{self, WorkflowError};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A case found by its reference, with the reporter's letterbox (in memory only).
+pub struct Found {
+    /// The case's record.
+    pub record: Record,
+    /// Opens the case's letters.
+    pub letterbox: crate::letterbox::Letterbox,
+}
 
 mod disclosure;
 pub use crate::workflow::PublishedCredit;
@@ -199,25 +209,29 @@ impl Portal {
         format!("{scheme}://{}", c.listen)
     }
 
-    /// The case a reference belongs to, if it exists and is not deleted. Follow-ups resolve to
-    /// their case.
-    pub fn case_by_reference_blocking(&self, text: &str) -> Result<Option<Record>, StoreError> {
-        match Reference::parse(text) {
-            Ok(reference) => self.case_of_reference_blocking(&reference),
-            Err(_) => Ok(None),
-        }
-    }
-
-    /// The case `reference` belongs to, if it exists and is not deleted.
-    pub fn case_of_reference_blocking(
-        &self,
+    /// The case a reference belongs to, if it exists and is not deleted, with the reporter's
+    /// letterbox. The reference is derived first (bounded, see [`Portal::derive_reference`]);
+    /// cases from before that derivation are found by their SHA-256.
+    pub async fn case_by_reference(
+        self: &Arc<Self>,
         reference: &Reference,
-    ) -> Result<Option<Record>, StoreError> {
-        Ok(self
-            .store()
-            .db()
-            .by_ref_hash(&reference.hash())?
-            .filter(|r| r.purged_at.is_none()))
+    ) -> Result<Option<Found>, ApiError> {
+        let derived = self.derive_reference(reference).await?;
+        let legacy = reference.legacy_hash();
+        let letterbox = crate::letterbox::Letterbox::from_seed(&derived.letterbox);
+        let old_box = crate::letterbox::Letterbox::legacy(reference);
+        self.blocking(move |p| {
+            let db = p.store().db();
+            let found = match db.by_ref_hash(&derived.lookup)? {
+                Some(record) => Some(Found { record, letterbox }),
+                None => db.by_ref_hash(&legacy)?.map(|record| Found {
+                    record,
+                    letterbox: old_box,
+                }),
+            };
+            Ok::<_, ApiError>(found.filter(|f| f.record.purged_at.is_none()))
+        })
+        .await
     }
 
     /// Deletes the ciphertext of `case` and its follow-ups, keeping tombstones; audited.

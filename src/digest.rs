@@ -1,4 +1,5 @@
-//! Hashing, key derivation and hex encoding: the only user of `sha2`, `hkdf` and `blake3`.
+//! Hashing, key derivation and hex encoding: the only user of `sha2`, `hkdf`, `blake3` and
+//! `argon2`.
 //!
 //! Plaintext is hashed with SHA-256: it is what a reporter can check with `sha256sum`, and it
 //! is only ever kept inside the encrypted manifest and shown on the receipt. Ciphertext — what
@@ -44,6 +45,24 @@ pub fn hkdf_sha256(salt: &[u8], secret: &[u8], info: &[u8]) -> [u8; 32] {
     hkdf::Hkdf::<Sha256>::new(Some(salt), secret)
         .expand(info, &mut out)
         .unwrap_or_else(|_| unreachable!("HKDF output of 32 bytes"));
+    out
+}
+
+/// Memory of one Argon2id computation, in KiB (19 MiB, two passes, one lane: the OWASP
+/// minimum for Argon2id; about 30 ms on one core).
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+/// Passes of one Argon2id computation.
+pub const ARGON2_PASSES: u32 = 2;
+
+/// Argon2id (RFC 9106) of `secret` with `salt` (at least 8 bytes): 32 bytes. Memory-hard, so
+/// that checking guesses against a stolen copy costs memory and time for every guess.
+pub fn argon2id(secret: &[u8], salt: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32))
+        .unwrap_or_else(|_| unreachable!("fixed Argon2 parameters are valid"));
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(secret, salt, &mut out)
+        .unwrap_or_else(|_| unreachable!("a salt of at least 8 bytes and 32 bytes of output"));
     out
 }
 

@@ -164,6 +164,19 @@ pub enum ApiError {
     /// More pieces than `max_upload_pieces`.
     #[error("The upload was sent in too many pieces (at most {0}). Send larger pieces.")]
     TooManyPieces(usize),
+    /// A PATCH body below `min_piece_size` that does not end the upload.
+    #[error("A piece is smaller than {0} without ending the upload. Send larger pieces.")]
+    PieceTooSmall(ByteSize),
+    /// A report names uploads sealed to different keys (the portal's keys changed between).
+    #[error(
+        "The portal's keys changed while your files were uploading. Upload the files named in this report again."
+    )]
+    KeysRotated,
+    /// The report's names and texts together exceed what its manifest may hold.
+    #[error(
+        "The report's file names and texts are too long to be stored together. Send fewer files or shorter names."
+    )]
+    ReportTooLarge,
     /// The client holds `max_unfinished_uploads_per_client` unfinished uploads.
     #[error(
         "You have too many unfinished uploads. Finish them into a report, or wait until they expire."
@@ -216,7 +229,9 @@ impl ApiError {
             OffsetMismatch | UploadUnfinished => 409,
             UploadLocked => 423,
             UploadGone => 404,
-            BeyondLength | PieceTooLarge(_) | TooManyPieces(_) => 413,
+            BeyondLength | PieceTooLarge(_) | TooManyPieces(_) | ReportTooLarge => 413,
+            PieceTooSmall(_) => 400,
+            KeysRotated => 409,
             TooManyUnfinished => 429,
             ChecksumMismatch => 460,
             Internal => 500,
@@ -270,6 +285,9 @@ impl ApiError {
             BeyondLength => "upload-beyond-length",
             PieceTooLarge(_) => "piece-too-large",
             TooManyPieces(_) => "too-many-pieces",
+            PieceTooSmall(_) => "piece-too-small",
+            KeysRotated => "keys-rotated",
+            ReportTooLarge => "report-too-large",
             TooManyUnfinished => "too-many-unfinished-uploads",
             UploadUnfinished => "upload-unfinished",
             ChecksumAlgorithm => "checksum-algorithm-unsupported",
@@ -308,6 +326,7 @@ impl ApiError {
             | FileTooLarge(b)
             | SubmissionTooLarge(b)
             | UploadTooSlow(b)
+            | PieceTooSmall(b)
             | PieceTooLarge(b) => Some(b.to_string()),
             TooManyFiles(n) | TooManyParts(n) | TooManyPieces(n) => Some(n.to_string()),
             RateLimited(s) | TooManySubmissions(s) => Some(s.to_string()),
@@ -397,6 +416,9 @@ mod tests {
             ApiError::BeyondLength,
             ApiError::PieceTooLarge(ByteSize(1)),
             ApiError::TooManyPieces(1),
+            ApiError::PieceTooSmall(ByteSize(1)),
+            ApiError::KeysRotated,
+            ApiError::ReportTooLarge,
             ApiError::TooManyUnfinished,
             ApiError::UploadUnfinished,
             ApiError::ChecksumAlgorithm,

@@ -4,34 +4,24 @@
 
 use crate::digest::Hasher;
 use crate::error::ApiError;
+use crate::gate::{Durability, Pass, Sink};
 use crate::keys::KeyRing;
 use crate::portal::Portal;
 use crate::record::{
     Category, Disclosure, MANIFEST_FORMAT, Manifest, ManifestFile, Piece, Record, Status,
     StoredFile,
 };
-use crate::reference::{self, Reference};
-use crate::seal::{self, SealError, Sealed, Sealer};
+use crate::reference::{self, Derived, Reference};
+use crate::seal::{self, Sealed};
 use crate::store::partial::Finished;
 use crate::store::{Guard, Upload};
 use bytes::Bytes;
 use serde::Serialize;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::task::JoinHandle;
 
-/// Chunks in flight between the network and one file's encrypting thread. This bound (with the
-/// multipart parser's buffer) is what keeps memory constant.
-const CHANNEL_CHUNKS: usize = 16;
-
-enum Feed {
-    Data(Bytes),
-    End,
-}
-
 struct FileSink {
-    tx: mpsc::Sender<Feed>,
-    task: JoinHandle<Result<Sealed, SealError>>,
+    sink: Sink,
     name: String,
     content_type: String,
     size: u64,
@@ -121,9 +111,12 @@ pub struct Intake {
     portal: Arc<Portal>,
     /// Its place in the store; taken by the commit.
     upload: Option<Upload>,
-    ring: Arc<KeyRing>,
-    /// The global and the per-client upload slot, freed with the intake.
-    _permit: (OwnedSemaphorePermit, crate::ratelimit::Slot),
+    /// The keys every object of this report is sealed to: the portal's keys when its first
+    /// file starts, or those of the first resumable upload it takes (an upload keeps one key
+    /// ring from its first byte), so that the record names exactly the keys that read it.
+    ring: Option<Arc<KeyRing>>,
+    /// The admission (slots and pace), freed with the intake.
+    pass: Pass,
     /// One entry per stored age file (a file sent in pieces has one per piece).
     files: Vec<(ManifestFile, Sealed)>,
     /// Files in the report (the pieces of one count once).
@@ -133,6 +126,9 @@ pub struct Intake {
     current: Option<FileSink>,
     total: u64,
     kind: Kind,
+    /// A new report's reference and its derivation, started with the first file so that the
+    /// memory-hard work runs beside the upload instead of after it.
+    reference: Option<(Reference, JoinHandle<Result<Derived, ApiError>>)>,
     started: std::time::Instant,
 }
 
@@ -145,18 +141,18 @@ impl Intake {
         client: Option<std::net::IpAddr>,
     ) -> Result<Intake, ApiError> {
         let admission = portal.admit_upload(declared_len, client)?;
-        let ring = portal.keys().current();
         Ok(Intake {
             portal: Arc::clone(portal),
             upload: Some(admission.upload),
-            ring,
-            _permit: admission.slots,
+            ring: None,
+            pass: admission.pass,
             files: Vec::new(),
             file_count: 0,
             adopted: Vec::new(),
             current: None,
             total: 0,
             kind: Kind::New,
+            reference: None,
             started: std::time::Instant::now(),
         })
     }
@@ -171,26 +167,55 @@ impl Intake {
         &self.kind
     }
 
+    /// How long the body may take (the admission's pace).
+    pub fn pace(&self) -> Arc<crate::gate::Pace> {
+        self.pass.pace()
+    }
+
+    /// The key ring of this report, fixed by its first file.
+    fn ring(&mut self) -> Arc<KeyRing> {
+        let portal = &self.portal;
+        Arc::clone(self.ring.get_or_insert_with(|| portal.keys().current()))
+    }
+
+    /// Starts deriving the new report's reference (once; a follow-up has none). By the first
+    /// file the kind is settled: a follow-up's reference must come before its files.
+    fn prepare_reference(&mut self) {
+        if self.reference.is_some() || matches!(self.kind, Kind::FollowUp(_)) {
+            return;
+        }
+        let reference = Reference::generate();
+        let (portal, r) = (Arc::clone(&self.portal), reference.clone());
+        let task = tokio::spawn(async move { portal.derive_reference(&r).await });
+        self.reference = Some((reference, task));
+    }
+
+    /// The new report's reference and what it derives to (none for a follow-up).
+    async fn take_reference(&mut self) -> Result<Option<(Reference, Derived)>, ApiError> {
+        if matches!(self.kind, Kind::FollowUp(_)) {
+            return Ok(None);
+        }
+        self.prepare_reference();
+        let Some((reference, task)) = self.reference.take() else {
+            return Err(ApiError::Internal);
+        };
+        let derived = task
+            .await
+            .map_err(|e| ApiError::internal("reference", e))??;
+        Ok(Some((reference, derived)))
+    }
+
     /// Starts the next file; its bytes follow through `push`.
     pub fn start_file(&mut self, name: &str, content_type: &str) -> Result<(), ApiError> {
         self.check_next_file()?;
+        self.prepare_reference();
         let index = self.files.len() as u32;
         let path = self.upload()?.path(&format!("{index:03}.age"));
-        let ring = Arc::clone(&self.ring);
-        let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CHUNKS);
-        let task = tokio::task::spawn_blocking(move || {
-            let mut sealer = Sealer::create(&ring, &path)?;
-            while let Some(feed) = rx.blocking_recv() {
-                match feed {
-                    Feed::Data(chunk) => sealer.write(&chunk)?,
-                    Feed::End => return sealer.finish(),
-                }
-            }
-            Err(SealError::Io(std::io::Error::other("upload aborted")))
-        });
+        let ring = self.ring();
+        let upload = self.upload.as_mut().ok_or(ApiError::Internal)?;
+        let sink = Sink::start(ring, path, Durability::Synced, upload.meter())?;
         self.current = Some(FileSink {
-            tx,
-            task,
+            sink,
             name: name.to_owned(),
             content_type: content_type.to_owned(),
             size: 0,
@@ -212,23 +237,11 @@ impl Intake {
         if self.total + len > limits.max_submission_size.0 {
             return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
         }
-        self.upload
-            .as_mut()
-            .ok_or(ApiError::Internal)?
-            .reserve(len)?;
         sink.size += len;
         sink.plain.update(&chunk);
         self.total += len;
-        if sink.tx.send(Feed::Data(chunk)).await.is_err() {
-            // The sealing thread stopped early: report its error.
-            let sink = self.current.take().ok_or(ApiError::Internal)?;
-            return Err(match sink.task.await {
-                Ok(Err(e)) => e.into(),
-                Ok(Ok(_)) => ApiError::internal("intake", "sealer ended early"),
-                Err(e) => ApiError::internal("intake", e),
-            });
-        }
-        Ok(())
+        let upload = self.upload.as_mut().ok_or(ApiError::Internal)?;
+        sink.sink.send(chunk, upload.meter()).await
     }
 
     /// Finishes the current file: age finish, flush, fsync.
@@ -237,11 +250,7 @@ impl Intake {
             .current
             .take()
             .ok_or_else(|| ApiError::internal("intake", "end_file without an open file"))?;
-        let _ = sink.tx.send(Feed::End).await;
-        let sealed = sink
-            .task
-            .await
-            .map_err(|e| ApiError::internal("intake", e))??;
+        let sealed = sink.sink.finish().await?;
         crate::faultpoint::crash_point("file-fsynced");
         let (sha256, size) = sink.plain.finish();
         if size != sealed.plaintext_size {
@@ -279,6 +288,7 @@ impl Intake {
     /// report is durable. Until then it stays, so a refused report can name it again.
     pub async fn adopt_upload(&mut self, id: &str) -> Result<(), ApiError> {
         self.check_next_file()?;
+        self.prepare_reference();
         let limits = &self.portal.config().limits;
         let id = crate::tus::UploadId::parse(id.trim()).ok_or(ApiError::UploadGone)?;
         let finished = self.portal.store().partials().take_finished(id.key())?;
@@ -288,26 +298,44 @@ impl Intake {
         if self.total + finished.size > limits.max_submission_size.0 {
             return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
         }
+        // An upload keeps one key ring from its first byte; a report keeps one for all its
+        // objects, so that its record names exactly the keys that read it.
+        match &self.ring {
+            None => self.ring = Some(Arc::clone(&finished.ring)),
+            Some(r) if !same_keys(r, &finished.ring) => return Err(ApiError::KeysRotated),
+            Some(_) => {}
+        }
         let first = self.files.len() as u32;
         let of = finished.pieces.len() as u32;
         // Every piece is a manifest entry that repeats the file's name and type: what `open`
         // accepts (entries, manifest size) bounds a report, so the team can always open it.
-        let entry_bytes = |name: &str, kind: &str| (name.len() + kind.len() + 200) as u64;
-        let manifest: u64 = self
-            .files
-            .iter()
-            .map(|(m, _)| entry_bytes(&m.name, &m.content_type))
-            .sum::<u64>()
-            + u64::from(of.max(1)) * entry_bytes(&finished.name, &finished.content_type);
-        if self.files.len() + of.max(1) as usize > crate::open::MAX_FILES
-            || manifest > crate::open::MAX_MANIFEST_BYTES / 2
-        {
+        // Measured as written (JSON escapes a control character six bytes long); the commit
+        // checks the whole manifest again.
+        let one = ManifestFile {
+            index: first,
+            name: finished.name.clone(),
+            content_type: finished.content_type.clone(),
+            size: finished.size,
+            sha256: finished.sha256.clone(),
+            piece: Some(Piece {
+                n: of,
+                of,
+                offset: finished.size,
+                size: finished.size,
+            }),
+        };
+        let manifest: u64 = self.files.iter().map(|(m, _)| entry_len(m)).sum::<u64>()
+            + u64::from(of.max(1)) * entry_len(&one);
+        if self.files.len() + of.max(1) as usize > crate::open::MAX_FILES {
             return Err(ApiError::TooManyPieces(crate::open::MAX_FILES));
+        }
+        if manifest > crate::open::MAX_MANIFEST_BYTES / 2 {
+            return Err(ApiError::ReportTooLarge);
         }
         let sources: Vec<std::path::PathBuf> =
             finished.pieces.iter().map(|p| p.path.clone()).collect();
         let upload = self.upload.take().ok_or(ApiError::Internal)?;
-        let ring = Arc::clone(&self.ring);
+        let ring = Arc::clone(&finished.ring);
         let (upload, linked) = tokio::task::spawn_blocking(move || {
             let result = if sources.is_empty() {
                 // An empty file has no piece: it is sealed whole, as the form would.
@@ -431,7 +459,10 @@ impl Intake {
         // A follow-up's credit request would change nothing: the case asked, or did not.
         let credit =
             Some(fields.credit.trim().to_owned()).filter(|c| parent.is_none() && !c.is_empty());
-        let reference = parent.is_none().then(Reference::generate);
+        let (reference, derived) = match self.take_reference().await? {
+            Some((r, d)) => (Some(r), Some(d)),
+            None => (None, None),
+        };
         let message_sha256 = crate::digest::sha256_hex(fields.message.as_bytes());
         let manifest = Manifest {
             format: MANIFEST_FORMAT.into(),
@@ -446,7 +477,12 @@ impl Intake {
         };
         let manifest_json =
             serde_json::to_vec(&manifest).map_err(|e| ApiError::internal("manifest", e))?;
-        let (ring, path) = (Arc::clone(&self.ring), self.upload()?.path("manifest.age"));
+        if manifest_json.len() as u64 > crate::open::MAX_MANIFEST_BYTES {
+            return Err(ApiError::ReportTooLarge);
+        }
+        let ring = self.ring();
+        let path = self.upload()?.path("manifest.age");
+        let ring_ids = ring.ids();
         let sealed_manifest =
             tokio::task::spawn_blocking(move || seal::seal_bytes(&ring, &manifest_json, &path))
                 .await
@@ -477,7 +513,7 @@ impl Intake {
                     piece: m.piece.map(|p| p.n),
                 })
                 .collect(),
-            key_ids: self.ring.ids(),
+            key_ids: ring_ids,
             delete_after: None,
             blob_dir: None,
             history: Vec::new(),
@@ -490,9 +526,9 @@ impl Intake {
             },
             purged_at: None,
             disclosure: Disclosure {
-                letterbox: reference
+                letterbox: derived
                     .as_ref()
-                    .map(|r| crate::letterbox::Letterbox::of(r).recipient()),
+                    .map(|d| crate::letterbox::Letterbox::from_seed(&d.letterbox).recipient()),
                 credit_requested: credit.is_some(),
                 ..Disclosure::default()
             },
@@ -518,7 +554,7 @@ impl Intake {
             .commit(
                 upload,
                 record.clone(),
-                reference.as_ref().map(Reference::hash),
+                derived.as_ref().map(|d| d.lookup),
                 guard,
             )
             .await?;
@@ -616,6 +652,19 @@ impl Intake {
     }
 }
 
+/// Bytes a manifest entry takes as written (with its separating comma).
+fn entry_len(entry: &ManifestFile) -> u64 {
+    serde_json::to_vec(entry).map_or(u64::MAX / 4, |j| j.len() as u64 + 1)
+}
+
+/// True when two key rings hold the same keys.
+fn same_keys(a: &KeyRing, b: &KeyRing) -> bool {
+    let (mut x, mut y) = (a.ids(), b.ids());
+    x.sort();
+    y.sort();
+    x == y
+}
+
 /// One receipt line per file: a file sent in pieces shows its whole size and SHA-256, the sum
 /// of its pieces' ciphertext sizes and their digests in order, separated by spaces.
 fn receipt_files(files: Vec<(ManifestFile, Sealed)>) -> Vec<ReceiptFile> {
@@ -657,8 +706,7 @@ impl Drop for Intake {
             Ok(rt) => {
                 rt.spawn(async move {
                     if let Some(sink) = sink {
-                        drop(sink.tx);
-                        let _ = sink.task.await;
+                        sink.sink.abort().await;
                     }
                     let _ = tokio::task::spawn_blocking(move || drop(upload)).await;
                 });

@@ -1,12 +1,14 @@
 //! The reporter's letterbox: messages from the team that only the reporter's reference opens.
 //!
 //! At submission time, while the new reference is still in memory, an age X25519 identity is
-//! derived from it with HKDF-SHA-256 and only its recipient (public key) is kept in the record.
+//! derived from it (Argon2id with the portal's salt, then HKDF-SHA-256: `Reference::derive`)
+//! and only its recipient (public key) is kept in the record. Cases from before that
+//! derivation keep their fixed-salt HKDF letterbox (`Letterbox::legacy`).
 //! `sealdrop admin tell` seals each message to that recipient (standard age, base64 in the
 //! record); when the reporter presents the reference on `/status`, the identity is derived
 //! again, in memory, and the messages are opened for that one answer. The server can write to a
-//! letterbox but never read it without the reference, which it does not keep (only a SHA-256 of
-//! it, under a different derivation). Uses `age`, `bech32` and `base64`.
+//! letterbox but never read it without the reference, which it does not keep (only a key derived
+//! from it, independent of the letterbox's). Uses `age`, `bech32` and `base64`.
 
 use crate::reference::Reference;
 use base64::Engine;
@@ -36,9 +38,26 @@ pub enum LetterError {
 pub struct Letterbox(age::x25519::Identity);
 
 impl Letterbox {
-    /// The letterbox of `reference`.
-    pub fn of(reference: &Reference) -> Letterbox {
-        let secret = crate::digest::hkdf_sha256(SALT, reference.canonical().as_bytes(), INFO);
+    /// The letterbox of a case stored before references were derived with the portal's salt
+    /// (HKDF of the reference with a fixed salt).
+    pub fn legacy(reference: &Reference) -> Letterbox {
+        Letterbox::from_secret(crate::digest::hkdf_sha256(
+            SALT,
+            reference.canonical().as_bytes(),
+            INFO,
+        ))
+    }
+
+    /// The letterbox whose seed was derived from the reference (`Reference::derive`).
+    pub fn from_seed(seed: &[u8; 32]) -> Letterbox {
+        Letterbox::from_secret(crate::digest::hkdf_sha256(
+            b"sealdrop-letterbox/2",
+            seed,
+            INFO,
+        ))
+    }
+
+    fn from_secret(secret: [u8; 32]) -> Letterbox {
         // The secret goes through age's own text form: the one public way to build an identity.
         let hrp = bech32::Hrp::parse_unchecked("age-secret-key-");
         let text = bech32::encode::<bech32::Bech32>(hrp, &secret)
@@ -98,26 +117,30 @@ mod tests {
         let r = Reference::generate();
         let again = Reference::parse(&r.to_string().to_lowercase()).unwrap();
         assert_eq!(
-            Letterbox::of(&r).recipient(),
-            Letterbox::of(&again).recipient()
+            Letterbox::legacy(&r).recipient(),
+            Letterbox::legacy(&again).recipient()
         );
-        assert!(Letterbox::of(&r).recipient().starts_with("age1"));
+        assert!(Letterbox::legacy(&r).recipient().starts_with("age1"));
         assert_ne!(
-            Letterbox::of(&r).recipient(),
-            Letterbox::of(&Reference::generate()).recipient()
+            Letterbox::legacy(&r).recipient(),
+            Letterbox::legacy(&Reference::generate()).recipient()
         );
     }
 
     #[test]
     fn a_letter_opens_with_its_reference_and_not_with_another() {
         let r = Reference::generate();
-        let sealed = seal(&Letterbox::of(&r).recipient(), "We fixed it on 3 March.").unwrap();
+        let sealed = seal(
+            &Letterbox::legacy(&r).recipient(),
+            "We fixed it on 3 March.",
+        )
+        .unwrap();
         assert!(!sealed.contains("fixed"));
         assert_eq!(
-            Letterbox::of(&r).open(&sealed).unwrap(),
+            Letterbox::legacy(&r).open(&sealed).unwrap(),
             "We fixed it on 3 March."
         );
-        let wrong = Letterbox::of(&Reference::generate()).open(&sealed);
+        let wrong = Letterbox::legacy(&Reference::generate()).open(&sealed);
         assert!(
             matches!(wrong, Err(LetterError::WrongReference)),
             "{wrong:?}"
@@ -127,7 +150,7 @@ mod tests {
     #[test]
     fn a_sealed_letter_is_a_standard_age_file() {
         let r = Reference::generate();
-        let sealed = seal(&Letterbox::of(&r).recipient(), "hello").unwrap();
+        let sealed = seal(&Letterbox::legacy(&r).recipient(), "hello").unwrap();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(sealed)
             .unwrap();

@@ -183,6 +183,7 @@ pub mod demo;
 pub mod digest;
 pub mod error;
 pub mod faultpoint;
+pub mod gate;
 pub mod hint;
 pub mod http;
 pub mod i18n;

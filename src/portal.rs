@@ -9,7 +9,7 @@ use crate::record::Record;
 use crate::store::{Refusal, Store, StoreError, Upload};
 use std::io::Write;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Why the portal could not start or an operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,10 +78,10 @@ impl From<crate::bundle::BundleError> for PortalError {
     }
 }
 
-/// An admitted upload: its place in the store and its slots (global and per client).
+/// An admitted upload: its place in the store and its pass through the gate.
 pub struct Admission {
-    /// Held until the upload ends.
-    pub slots: (OwnedSemaphorePermit, crate::ratelimit::Slot),
+    /// Slots and pace, held until the upload ends.
+    pub pass: crate::gate::Pass,
     /// Its `tmp/` folder and space reservation.
     pub upload: Upload,
 }
@@ -107,7 +107,14 @@ pub struct Portal {
     receipts: crate::receipt::ReceiptKeys,
     /// The public list of credits while fresh (`cases::disclosure`).
     credits: std::sync::Mutex<CreditsCache>,
+    /// What references are derived with (kept in the database and its backups).
+    reference_salt: [u8; 16],
+    /// Reference derivations running at once (`limits.max_reference_checks`).
+    reference_checks: Arc<Semaphore>,
 }
+
+/// How long a reference derivation waits for its turn before the request gets 503.
+const REFERENCE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// When the public list of credits was read, and what it held.
 pub(crate) type CreditsCache = Option<(
@@ -145,6 +152,7 @@ impl Portal {
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
         store.record_ring(&ring, None)?;
+        let reference_salt = store.db().reference_salt()?;
         let receipts = crate::receipt::ReceiptKeys::open(
             &config.storage.data_dir,
             &crate::clock::rfc3339(clock.now()),
@@ -152,6 +160,9 @@ impl Portal {
         store
             .partials()
             .set_limit(config.limits.max_unfinished_uploads);
+        store
+            .partials()
+            .set_idle_expiry(config.limits.upload_idle());
         let permits = config.limits.max_concurrent_uploads;
         let policy = crate::workflow::Policy::from_config(&config)?;
         let client_addr = crate::clientaddr::ClientAddr::new(
@@ -170,7 +181,7 @@ impl Portal {
             ),
             upload_slots: crate::ratelimit::Concurrency::new(config.limits.max_uploads_per_client),
             unfinished_slots: crate::ratelimit::Concurrency::new(
-                config.limits.max_unfinished_uploads_per_client,
+                config.limits.unfinished_per_client(),
             ),
             client_addr,
             metrics: crate::metrics::Metrics::default(),
@@ -183,6 +194,8 @@ impl Portal {
             policy,
             receipts,
             credits: std::sync::Mutex::new(None),
+            reference_salt,
+            reference_checks: Arc::new(Semaphore::new(config.limits.max_reference_checks)),
             keys: KeyRingHandle::new(ring),
             store,
             uploads: Arc::new(Semaphore::new(permits)),
@@ -262,6 +275,29 @@ impl Portal {
             .map_err(|e| E::from(TaskFailed(e.to_string())))?
     }
 
+    /// Derives what `reference` unlocks (`Reference::derive`, memory-hard) on the blocking
+    /// pool, at most `limits.max_reference_checks` at once, so that a flood of lookups cannot
+    /// take the CPU from uploads: a request that finds no turn within a few seconds gets 503.
+    pub async fn derive_reference(
+        &self,
+        reference: &crate::reference::Reference,
+    ) -> Result<crate::reference::Derived, ApiError> {
+        let permit = tokio::time::timeout(
+            REFERENCE_WAIT,
+            Arc::clone(&self.reference_checks).acquire_owned(),
+        )
+        .await
+        .map_err(|_| ApiError::Busy)?
+        .map_err(|e| ApiError::internal("reference", e))?;
+        let (reference, salt) = (reference.clone(), self.reference_salt);
+        tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            reference.derive(&salt)
+        })
+        .await
+        .map_err(|e| ApiError::internal("reference", e))
+    }
+
     /// Now, by the portal's clock.
     pub fn now(&self) -> jiff::Timestamp {
         self.store.clock().now()
@@ -276,17 +312,16 @@ impl Portal {
         declared_len: Option<u64>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Admission, ApiError> {
-        let slots = self.upload_slots(client)?;
+        let pass = self.admit(client)?;
         let upload = self.store.begin_upload(declared_len)?;
-        Ok(Admission { slots, upload })
+        Ok(Admission { pass, upload })
     }
 
-    /// The slots a running upload (or one PATCH of a resumable upload) holds: 429 when the
-    /// client already runs `max_uploads_per_client`, 503 when too many run in all.
-    pub fn upload_slots(
-        &self,
-        client: Option<std::net::IpAddr>,
-    ) -> Result<(OwnedSemaphorePermit, crate::ratelimit::Slot), ApiError> {
+    /// The gate every request body that carries upload bytes passes (a form post, a
+    /// follow-up, an invitation, one PATCH of a resumable upload): its slots (429 when the
+    /// client already runs `max_uploads_per_client`, 503 when too many run in all) and its
+    /// pace.
+    pub fn admit(&self, client: Option<std::net::IpAddr>) -> Result<crate::gate::Pass, ApiError> {
         let slot = self
             .upload_slots
             .acquire(client)
@@ -294,7 +329,7 @@ impl Portal {
         let permit = Arc::clone(&self.uploads)
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy)?;
-        Ok((permit, slot))
+        Ok(crate::gate::Pass::new((permit, slot), &self.config.limits))
     }
 
     /// One of the client's `max_unfinished_uploads_per_client` unfinished resumable uploads;

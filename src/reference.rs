@@ -95,9 +95,36 @@ impl Reference {
             .collect()
     }
 
-    /// SHA-256 of the canonical form: the only thing the server stores.
-    pub fn hash(&self) -> [u8; 32] {
+    /// SHA-256 of the canonical form: how cases from before the memory-hard derivation are
+    /// found (new cases are stored under [`Derived::lookup`]).
+    pub fn legacy_hash(&self) -> [u8; 32] {
         digest::sha256(self.canonical().as_bytes())
+    }
+
+    /// What this reference unlocks on a portal whose reference salt is `salt`: Argon2id of the
+    /// canonical form, then two independent keys by HKDF. Blocking (tens of milliseconds and
+    /// 19 MiB): callers bound how many run at once.
+    pub fn derive(&self, salt: &[u8]) -> Derived {
+        let master = digest::argon2id(self.canonical().as_bytes(), salt);
+        Derived {
+            lookup: digest::hkdf_sha256(b"sealdrop-reference/2", &master, b"lookup"),
+            letterbox: digest::hkdf_sha256(b"sealdrop-reference/2", &master, b"letterbox"),
+        }
+    }
+}
+
+/// The keys derived from a reference: the one the case is stored under, and the seed of the
+/// reporter's letterbox (never stored). Neither reveals the other.
+pub struct Derived {
+    /// The key the case is found by (stored).
+    pub lookup: [u8; 32],
+    /// The seed of the letterbox identity (in memory only).
+    pub letterbox: [u8; 32],
+}
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Derived(…)")
     }
 }
 
@@ -340,7 +367,24 @@ mod tests {
     fn hashes_do_not_depend_on_how_the_reference_was_typed() {
         let r = Reference::generate();
         let again = Reference::parse(&r.to_string().to_lowercase()).unwrap();
-        assert_eq!(r.hash(), again.hash());
+        assert_eq!(r.legacy_hash(), again.legacy_hash());
+        let salt = b"portal-salt-0123";
+        let (a, b) = (r.derive(salt), again.derive(salt));
+        assert_eq!((a.lookup, a.letterbox), (b.lookup, b.letterbox));
+    }
+
+    #[test]
+    fn derived_keys_depend_on_the_portal_salt_and_differ_from_each_other_and_the_old_hash() {
+        let r = Reference::generate();
+        let a = r.derive(b"portal-salt-aaaa");
+        let b = r.derive(b"portal-salt-bbbb");
+        assert_ne!(
+            a.lookup, b.lookup,
+            "another portal's salt gives another key"
+        );
+        assert_ne!(a.lookup, a.letterbox);
+        assert_ne!(a.lookup, r.legacy_hash());
+        assert!(!format!("{a:?}").contains(&crate::digest::hex(&a.lookup)));
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! reporter, credit, publication), the reporter's view of their case, and the public credits.
 
 use crate::adminapi::CaseView;
-use crate::letterbox::{self, Letterbox};
+use crate::letterbox;
 use crate::portal::{Portal, PortalError};
 use crate::record::Record;
-use crate::reference::Reference;
 use crate::store::StoreError;
 use crate::workflow::{PublishedCredit, ReporterStatus, WorkflowError};
 use std::sync::Arc;
@@ -111,18 +110,15 @@ impl Portal {
     /// only.
     pub fn reporter_status_blocking(
         &self,
-        reference: &Reference,
-    ) -> Result<Option<ReporterStatus>, StoreError> {
-        let Some(record) = self.case_of_reference_blocking(reference)? else {
-            return Ok(None);
-        };
+        found: crate::cases::Found,
+    ) -> Result<ReporterStatus, StoreError> {
+        let crate::cases::Found { record, letterbox } = found;
         let mut addenda = Vec::with_capacity(record.addenda.len());
         for id in &record.addenda {
             if let Some(a) = self.store().db().by_case(id)? {
                 addenda.push(a);
             }
         }
-        let letterbox = Letterbox::of(reference);
         let letters = record
             .disclosure
             .letters
@@ -135,12 +131,9 @@ impl Portal {
                 }
             })
             .collect();
-        Ok(Some(self.policy().reporter_case(
-            &record,
-            &addenda,
-            letters,
-            self.now(),
-        )))
+        Ok(self
+            .policy()
+            .reporter_case(&record, &addenda, letters, self.now()))
     }
 
     /// Every published credit, newest month first (within a month in publication order),

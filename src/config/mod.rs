@@ -184,16 +184,27 @@ pub struct Limits {
     /// How long a resumable upload may stay unfinished (counted from its creation); then its
     /// pieces are removed.
     pub upload_expiry: HumanDuration,
-    /// Unfinished resumable uploads one client may hold at once.
+    /// How long an unfinished resumable upload keeps its place without a piece arriving (or
+    /// a report naming it); then it is removed, well before `upload_expiry`, so that uploads
+    /// that make no progress cannot hold the pool.
+    pub upload_idle_expiry: HumanDuration,
+    /// Unfinished resumable uploads one client may hold at once; never more than an eighth of
+    /// `max_unfinished_uploads` (at least 1), so that a few addresses cannot take the pool.
     pub max_unfinished_uploads_per_client: usize,
     /// Unfinished resumable uploads held at once in all.
     pub max_unfinished_uploads: usize,
     /// Largest piece (one PATCH body) of a resumable upload.
     pub max_piece_size: ByteSize,
+    /// Smallest piece (one PATCH body) of a resumable upload, except the one that ends it: each
+    /// piece costs an age header, a disk block and an inode (capped at `max_piece_size`).
+    pub min_piece_size: ByteSize,
     /// Most pieces one resumable upload may be sent in.
     pub max_upload_pieces: usize,
     /// The piece size the upload page sends (small enough for common gateways' body limits).
     pub browser_piece_size: ByteSize,
+    /// Reference checks (the memory-hard hash of a reference, for status lookups, follow-ups
+    /// and new reports) computed at once; more wait, and get 503 when none frees in time.
+    pub max_reference_checks: usize,
 }
 
 impl Default for Limits {
@@ -217,12 +228,34 @@ impl Default for Limits {
             min_upload_rate: ByteSize(8 << 10),
             min_upload_rate_grace: HumanDuration(Duration::from_secs(60)),
             upload_expiry: HumanDuration(Duration::from_secs(24 * 3600)),
+            upload_idle_expiry: HumanDuration(Duration::from_secs(15 * 60)),
             max_unfinished_uploads_per_client: 8,
             max_unfinished_uploads: 256,
             max_piece_size: ByteSize(64 << 20),
+            min_piece_size: ByteSize(64 << 10),
             max_upload_pieces: 10_000,
             browser_piece_size: ByteSize(8 << 20),
+            max_reference_checks: 2,
         }
+    }
+}
+
+impl Limits {
+    /// The unfinished uploads one client may hold: `max_unfinished_uploads_per_client`, but
+    /// never more than an eighth of the pool (at least 1).
+    pub fn unfinished_per_client(&self) -> usize {
+        self.max_unfinished_uploads_per_client
+            .min((self.max_unfinished_uploads / 8).max(1))
+    }
+
+    /// How long an unfinished upload keeps its place without progress (never past its expiry).
+    pub fn upload_idle(&self) -> Duration {
+        self.upload_idle_expiry.0.min(self.upload_expiry.0)
+    }
+
+    /// The smallest piece that may leave a resumable upload unfinished.
+    pub fn min_piece(&self) -> u64 {
+        self.min_piece_size.0.min(self.max_piece_size.0)
     }
 }
 
@@ -459,6 +492,15 @@ impl Config {
         }
         if l.max_upload_pieces == 0 {
             return invalid("limits.max_upload_pieces", "must be at least 1");
+        }
+        if l.upload_idle_expiry.0 < Duration::from_secs(1) {
+            return invalid("limits.upload_idle_expiry", "must be at least 1s");
+        }
+        if l.min_piece_size.0 == 0 {
+            return invalid("limits.min_piece_size", "must be at least 1 byte");
+        }
+        if l.max_reference_checks == 0 {
+            return invalid("limits.max_reference_checks", "must be at least 1");
         }
         if l.max_piece_size.0 < 4096 {
             return invalid("limits.max_piece_size", "must be at least 4KiB");

@@ -290,7 +290,14 @@ struct PolicyPage<'a> {
 pub async fn policy(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
     let ctx = Ctx::of(&req);
     let lang = ctx.lang;
-    let markdown = match super::markdown::policy_source(portal.config(), lang.tag()) {
+    // A configured policy file is read on the blocking pool, never on a network worker.
+    let source = {
+        let (portal, tag) = (portal.clone().into_inner(), lang.tag());
+        tokio::task::spawn_blocking(move || super::markdown::policy_source(portal.config(), tag))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    };
+    let markdown = match source {
         Ok(md) => md,
         Err(e) => {
             tracing::error!(error = %e, "cannot read org.policy_file");

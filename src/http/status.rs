@@ -38,13 +38,13 @@ pub async fn lookup(req: HttpRequest, body: web::Bytes, portal: web::Data<Portal
         let reference = crate::reference::Reference::parse(&lookup.reference)
             .map_err(|_| ApiError::UnknownReference)?;
         let shown = reference.to_string();
-        let status = portal
-            .blocking(move |p| {
-                p.reporter_status_blocking(&reference)
-                    .map_err(ApiError::from)
-            })
+        let found = portal
+            .case_by_reference(&reference)
             .await?
             .ok_or(ApiError::UnknownReference)?;
+        let status = portal
+            .blocking(move |p| p.reporter_status_blocking(found).map_err(ApiError::from))
+            .await?;
         Ok::<_, ApiError>((status, shown))
     }
     .await;

@@ -95,8 +95,11 @@ pub async fn head(
     id: web::Path<String>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    let result = tus::check_version(get(&req, "tus-resumable"))
-        .and_then(|()| uploads::progress(&portal, &id));
+    let portal = portal.into_inner();
+    let result = match tus::check_version(get(&req, "tus-resumable")) {
+        Ok(()) => uploads::progress(&portal, &id).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(p) => {
             let mut b = HttpResponse::Ok();
@@ -134,24 +137,20 @@ pub async fn patch(
         let offset = tus::parse_u64("Upload-Offset", get(&req, "upload-offset"))?
             .ok_or(ApiError::TusHeader("Upload-Offset"))?;
         let max_piece = portal.config().limits.max_piece_size;
-        if tus::parse_u64("Content-Length", get(&req, "content-length"))?
-            .is_some_and(|len| len > max_piece.0)
-        {
+        let declared = tus::parse_u64("Content-Length", get(&req, "content-length"))?;
+        if declared.is_some_and(|len| len > max_piece.0) {
             return Err(ApiError::PieceTooLarge(max_piece));
         }
-        let checksum = tus::parse_checksum(get(&req, "upload-checksum"))?;
-        uploads::patch(
-            &portal,
-            &id,
+        let request = uploads::PatchRequest {
             offset,
-            checksum,
-            &mut body,
-            super::client_ip(&req),
-        )
-        .await
+            declared,
+            checksum: tus::parse_checksum(get(&req, "upload-checksum"))?,
+        };
+        uploads::patch(&portal, &id, request, &mut body, super::client_ip(&req)).await
     }
     .await;
     match result {
+        Ok((_, tus::piece::Ended::Stopped(e))) => refuse(&req, &portal, &e),
         Ok((p, ended)) => {
             if ended == tus::piece::Ended::Cut {
                 tracing::info!("resumable upload piece cut short; kept what arrived");

@@ -4,6 +4,7 @@
 use super::respond;
 use crate::config::{ByteSize, Limits};
 use crate::error::ApiError;
+use crate::gate::Pace;
 use crate::intake::{Fields, Intake, Kind, Receipt};
 use crate::portal::Portal;
 use crate::record::{Category, Record};
@@ -12,7 +13,6 @@ use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, mime, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,9 +135,8 @@ async fn ingest(
     let limits = portal.config().limits.clone();
     let mut intake = Intake::begin(&portal, declared, peer)?;
     // Counted once admitted: a reporter retrying through 503 or 507 keeps their allowance.
-    if form == Form::Report {
-        portal.admit_submission(peer)?;
-    }
+    // Follow-ups count too: each one is a record of its own.
+    portal.admit_submission(peer)?;
     intake.set_kind(kind);
     let mut fields = Fields {
         lang,
@@ -166,42 +165,6 @@ async fn ingest(
             }
             Err(e)
         }
-    }
-}
-
-/// How long the body may take: an idle timeout per chunk, and after a grace period a minimum
-/// average rate, so that connections trickling a byte a minute cannot hold every upload slot.
-struct Pace {
-    idle: Duration,
-    start: tokio::time::Instant,
-    grace: Duration,
-    min_rate: u64,
-    received: std::cell::Cell<u64>,
-}
-
-impl Pace {
-    fn new(limits: &Limits) -> Pace {
-        Pace {
-            idle: limits.body_idle_timeout.0,
-            start: tokio::time::Instant::now(),
-            grace: limits.min_upload_rate_grace.0,
-            min_rate: limits.min_upload_rate.0,
-            received: std::cell::Cell::new(0),
-        }
-    }
-
-    /// When the body must have sent more: the end of the grace period, or the moment the bytes
-    /// received so far fall below the minimum average rate, whichever is later.
-    fn rate_deadline(&self) -> Option<tokio::time::Instant> {
-        if self.min_rate == 0 {
-            return None;
-        }
-        let earned = Duration::from_secs_f64(self.received.get() as f64 / self.min_rate as f64);
-        Some(self.start + self.grace.max(earned))
-    }
-
-    fn count(&self, bytes: usize) {
-        self.received.set(self.received.get() + bytes as u64);
     }
 }
 
@@ -297,8 +260,9 @@ async fn walk(
     ctx: &Walk<'_>,
 ) -> Result<(), ApiError> {
     let limits = ctx.limits;
-    let pace = Pace::new(limits);
-    let idle = &pace;
+    // The admission's pace: the same idle timeout and minimum rate on every upload path.
+    let pace = intake.pace();
+    let idle = &*pace;
     let max_parts = limits.max_files + TEXT_FIELDS;
     let header_limit = limits.max_part_header_bytes;
     let mut parts = 0usize;
@@ -318,7 +282,7 @@ async fn walk(
             .collect();
         ApiError::UnknownField(format!("\"{shown}\""), ctx.form.fields())
     };
-    while let Some(field) = within(idle, multipart.next()).await? {
+    while let Some(field) = idle.within(multipart.next()).await? {
         // Part headers count towards the rate too (roughly: their size is not exposed).
         idle.count(64);
         let mut field = field.map_err(|e| multipart_error(e, header_limit))?;
@@ -445,14 +409,14 @@ async fn follow_up_target(ctx: &Walk<'_>, reference: String) -> Result<Record, A
         .lookups()
         .check(ctx.peer)
         .map_err(ApiError::RateLimited)?;
+    let reference =
+        crate::reference::Reference::parse(&reference).map_err(|_| ApiError::UnknownReference)?;
     let record = ctx
         .portal
-        .blocking(move |p| {
-            p.case_by_reference_blocking(&reference)
-                .map_err(ApiError::from)
-        })
+        .case_by_reference(&reference)
         .await?
-        .ok_or(ApiError::UnknownReference)?;
+        .ok_or(ApiError::UnknownReference)?
+        .record;
     if record.status.is_final() {
         return Err(ApiError::CaseClosed);
     }
@@ -467,27 +431,12 @@ fn once(seen: &mut bool, name: &'static str) -> Result<(), ApiError> {
     }
 }
 
-/// Awaits `fut`, failing with 408 if the body sends nothing for the idle timeout, or falls
-/// below the minimum average rate after the grace period.
-async fn within<T>(pace: &Pace, fut: impl Future<Output = T>) -> Result<T, ApiError> {
-    let idle_deadline = tokio::time::Instant::now() + pace.idle;
-    let rate_deadline = pace.rate_deadline();
-    let deadline = rate_deadline.map_or(idle_deadline, |r| r.min(idle_deadline));
-    match tokio::time::timeout_at(deadline, fut).await {
-        Ok(v) => Ok(v),
-        Err(_) if rate_deadline.is_some_and(|r| r < idle_deadline) => {
-            Err(ApiError::UploadTooSlow(ByteSize(pace.min_rate)))
-        }
-        Err(_) => Err(ApiError::BodyTimeout),
-    }
-}
-
 async fn next_chunk(
     field: &mut Field,
     idle: &Pace,
     header_limit: ByteSize,
 ) -> Result<Option<Bytes>, ApiError> {
-    match within(idle, field.next()).await? {
+    match idle.within(field.next()).await? {
         None => Ok(None),
         Some(Ok(b)) => {
             idle.count(b.len());

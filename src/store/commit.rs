@@ -162,8 +162,14 @@ fn commit_batch(blobs: &Blobs, db: &Db, now: &str, batch: Vec<Job>) {
             }
         }
         Err(e) => {
+            let full = e.is_disk_full();
             for job in moved {
-                let _ = job.done.send(Err(StoreError::Db(e.to_string())));
+                let each = if full {
+                    StoreError::Full
+                } else {
+                    StoreError::Db(e.to_string())
+                };
+                let _ = job.done.send(Err(each));
             }
         }
     }

@@ -25,6 +25,7 @@ mod upload;
 
 pub use blobs::{Blobs, Recovery};
 pub use db::{Db, Guard, Invite};
+pub use space::{Meter, file_cost, sealed_cost};
 pub use swap::Ciphertext;
 pub use upload::Upload;
 
@@ -137,7 +138,7 @@ impl Store {
         let space = Space::new(data_dir.join("blobs"), min_free_bytes);
         let store = Store {
             committer: Committer::start(blobs.clone(), db.clone(), clock)?,
-            partials: partial::Partials::new(data_dir.join("tmp"), Arc::clone(&space)),
+            partials: partial::Partials::new(data_dir.join("tmp"), Arc::clone(&space), clock),
             space,
             db,
             blobs,

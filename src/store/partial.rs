@@ -1,20 +1,30 @@
 //! Unfinished resumable uploads: their sealed pieces under `tmp/tus-<hash>/` (each piece a
-//! complete age file, written when its PATCH ends and fsynced when a report adopts it) and, in memory only, what the portal must
-//! not write down: the file's name and type, and the running SHA-256 of its plaintext.
+//! complete age file, written when its PATCH ends and fsynced when a report adopts it) and, in
+//! memory only, what the portal must not write down: the file's name and type, and the running
+//! SHA-256 of its plaintext.
+//!
+//! An upload keeps the key ring it was created with for every piece, so that the report that
+//! takes it can name exactly the keys that read it. It loses its place when it makes no
+//! progress for `limits.upload_idle_expiry`, and in any case at `limits.upload_expiry`. Piece
+//! files are never named twice: a piece abandoned by a request that went away (its sealing
+//! thread removes it) cannot collide with the next one. What one upload keeps in memory is
+//! bounded by `limits.max_upload_pieces` (about 150 bytes a piece).
 //!
 //! Nothing about an unfinished upload is in the database. A restart therefore forgets them
 //! (start-up recovery empties `tmp/`, pieces included) and the client starts again, which tus
 //! clients do by themselves on a 404; a dropped connection, by contrast, resumes from the last
 //! byte that arrived. Entries are keyed by the SHA-256 of the upload id, never the id itself.
 
-use super::space::{Reservation, Space};
+use super::space::{Meter, Reservation, Space};
 use super::{StoreError, blobs};
 use crate::digest::Hasher;
+use crate::keys::KeyRing;
 use crate::seal::Sealed;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Why an unfinished upload could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +66,10 @@ pub struct NewPartial {
     pub name: String,
     /// The content type from `Upload-Metadata` (kept in memory only).
     pub content_type: String,
-    /// When it expires.
+    /// When it expires at the latest.
     pub expires: Timestamp,
+    /// The keys every piece is sealed to.
+    pub ring: Arc<KeyRing>,
     /// Dropped with the upload (the per-client count).
     pub hold: Box<dyn Send + Sync>,
 }
@@ -67,6 +79,11 @@ struct Entry {
     length: u64,
     offset: u64,
     expires: Timestamp,
+    /// The last progress (creation, a stored piece, a report that named it).
+    touched: Timestamp,
+    ring: Arc<KeyRing>,
+    /// The number of the next piece file (never reused).
+    next_file: u32,
     name: String,
     content_type: String,
     pieces: Vec<StoredPiece>,
@@ -90,10 +107,30 @@ pub struct Progress {
     pub expires: Timestamp,
 }
 
+impl Entry {
+    /// When it loses its place: after `idle` without progress, or at its expiry.
+    fn deadline(&self, idle: Duration) -> Timestamp {
+        self.touched
+            .checked_add(idle)
+            .map_or(self.expires, |t| t.min(self.expires))
+    }
+
+    fn progress(&self, idle: Duration) -> Progress {
+        Progress {
+            offset: self.offset,
+            length: self.length,
+            pieces: self.pieces.len(),
+            expires: self.deadline(idle),
+        }
+    }
+}
+
 /// The registry of unfinished uploads.
 pub struct Partials {
     tmp: PathBuf,
     space: Arc<Space>,
+    clock: crate::clock::Clock,
+    idle: Mutex<Duration>,
     max: std::sync::atomic::AtomicUsize,
     map: Mutex<HashMap<[u8; 32], Entry>>,
 }
@@ -103,10 +140,16 @@ fn dir_name(key: &[u8; 32]) -> String {
 }
 
 impl Partials {
-    pub(super) fn new(tmp: PathBuf, space: Arc<Space>) -> Arc<Partials> {
+    pub(super) fn new(
+        tmp: PathBuf,
+        space: Arc<Space>,
+        clock: crate::clock::Clock,
+    ) -> Arc<Partials> {
         Arc::new(Partials {
             tmp,
             space,
+            clock,
+            idle: Mutex::new(Duration::MAX),
             max: std::sync::atomic::AtomicUsize::new(usize::MAX),
             map: Mutex::new(HashMap::new()),
         })
@@ -116,6 +159,15 @@ impl Partials {
     pub fn set_limit(&self, max: usize) {
         self.max
             .store(max.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets how long an upload keeps its place without progress (`limits.upload_idle_expiry`).
+    pub fn set_idle_expiry(&self, idle: Duration) {
+        *self.idle.lock().unwrap_or_else(|p| p.into_inner()) = idle;
+    }
+
+    fn idle(&self) -> Duration {
+        *self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn limit(&self) -> usize {
@@ -135,6 +187,11 @@ impl Partials {
     /// must fit the free space as a whole now.
     pub fn create(&self, key: [u8; 32], new: NewPartial) -> Result<(), PartialError> {
         if self.lock().len() >= self.limit() {
+            // Uploads that stopped making progress give their place up now, not at the next
+            // sweep.
+            self.expire(self.clock.now());
+        }
+        if self.lock().len() >= self.limit() {
             return Err(PartialError::Full);
         }
         let space = self.space.reserve(Some(new.length))?;
@@ -153,6 +210,9 @@ impl Partials {
                 length: new.length,
                 offset: 0,
                 expires: new.expires,
+                touched: self.clock.now(),
+                ring: new.ring,
+                next_file: 0,
                 name: new.name,
                 content_type: new.content_type,
                 pieces: Vec::new(),
@@ -167,20 +227,16 @@ impl Partials {
 
     /// The progress of upload `key`; an expired one is removed and gone.
     pub fn progress(&self, key: &[u8; 32], now: Timestamp) -> Result<Progress, PartialError> {
+        let idle = self.idle();
         let mut map = self.lock();
         let entry = map.get(key).ok_or(PartialError::Gone)?;
-        if entry.expires <= now && !entry.busy {
+        if entry.deadline(idle) <= now && !entry.busy {
             let gone = map.remove(key);
             drop(map);
             remove(gone);
             return Err(PartialError::Gone);
         }
-        Ok(Progress {
-            offset: entry.offset,
-            length: entry.length,
-            pieces: entry.pieces.len(),
-            expires: entry.expires,
-        })
+        Ok(entry.progress(idle))
     }
 
     /// Holds upload `key` for one PATCH from `offset`: refused when another request holds
@@ -191,12 +247,13 @@ impl Partials {
         offset: u64,
         now: Timestamp,
     ) -> Result<Lease, PartialError> {
+        let idle = self.idle();
         let mut map = self.lock();
         let entry = map.get_mut(&key).ok_or(PartialError::Gone)?;
         if entry.busy {
             return Err(PartialError::Locked);
         }
-        if entry.expires <= now {
+        if entry.deadline(idle) <= now {
             return Err(PartialError::Gone);
         }
         if entry.offset != offset {
@@ -206,19 +263,17 @@ impl Partials {
             return Err(PartialError::Locked);
         };
         entry.busy = true;
+        let file = entry.next_file;
+        entry.next_file += 1;
         Ok(Lease {
             partials: Arc::clone(self),
             key,
-            path: entry.dir.join(format!("{:05}.age", entry.pieces.len())),
+            path: entry.dir.join(format!("{file:05}.age")),
+            ring: Arc::clone(&entry.ring),
             before: plain.clone(),
             plain,
             space: Some(space),
-            progress: Progress {
-                offset: entry.offset,
-                length: entry.length,
-                pieces: entry.pieces.len(),
-                expires: entry.expires,
-            },
+            progress: entry.progress(idle),
             done: false,
         })
     }
@@ -238,6 +293,7 @@ impl Partials {
         Ok(Finished {
             partials: Arc::clone(self),
             key,
+            ring: Arc::clone(&entry.ring),
             name: entry.name.clone(),
             content_type: entry.content_type.clone(),
             sha256,
@@ -262,13 +318,15 @@ impl Partials {
         }
     }
 
-    /// Removes every expired upload that no request holds (blocking); how many.
+    /// Removes every upload that no request holds and that expired or made no progress for
+    /// the idle expiry (blocking); how many.
     pub fn expire(&self, now: Timestamp) -> usize {
+        let idle = self.idle();
         let gone: Vec<Entry> = {
             let mut map = self.lock();
             let keys: Vec<[u8; 32]> = map
                 .iter()
-                .filter(|(_, e)| e.expires <= now && !e.busy)
+                .filter(|(_, e)| e.deadline(idle) <= now && !e.busy)
                 .map(|(k, _)| *k)
                 .collect();
             keys.iter().filter_map(|k| map.remove(k)).collect()
@@ -284,10 +342,13 @@ impl Partials {
     }
 
     fn release(&self, key: &[u8; 32], plain: Hasher, space: Option<Reservation>) {
+        let now = self.clock.now();
         if let Some(e) = self.lock().get_mut(key) {
             e.plain = Some(plain);
             e.space = space;
             e.busy = false;
+            // The request that held it ended: its idle time counts from now.
+            e.touched = e.touched.max(now);
         }
     }
 }
@@ -307,6 +368,7 @@ pub struct Lease {
     partials: Arc<Partials>,
     key: [u8; 32],
     path: PathBuf,
+    ring: Arc<KeyRing>,
     before: Hasher,
     plain: Hasher,
     space: Option<Reservation>,
@@ -325,18 +387,20 @@ impl Lease {
         self.progress
     }
 
-    /// Counts plaintext about to be sealed: hashed, and reserved against the free space.
-    pub fn take(&mut self, data: &[u8]) -> Result<(), StoreError> {
-        if let Some(space) = &mut self.space {
-            space.write(data.len() as u64)?;
-        }
+    /// The keys this upload's pieces are sealed to (fixed at its creation).
+    pub fn ring(&self) -> Arc<KeyRing> {
+        Arc::clone(&self.ring)
+    }
+
+    /// Hashes plaintext about to be sealed.
+    pub fn hash(&mut self, data: &[u8]) {
         self.plain.update(data);
-        Ok(())
     }
 
     /// Records the sealed piece; returns the new offset.
     pub fn stored(mut self, sealed: Sealed) -> u64 {
         self.done = true;
+        let now = self.partials.clock.now();
         let mut map = self.partials.lock();
         let Some(e) = map.get_mut(&self.key) else {
             return self.progress.offset;
@@ -349,7 +413,18 @@ impl Lease {
         e.plain = Some(std::mem::take(&mut self.plain));
         e.space = self.space.take();
         e.busy = false;
+        e.touched = e.touched.max(now);
         e.offset
+    }
+}
+
+impl Meter for Lease {
+    /// Charges the upload's reservation.
+    fn charge(&mut self, bytes: u64) -> Result<(), StoreError> {
+        match &mut self.space {
+            Some(space) => space.write(bytes),
+            None => Ok(()),
+        }
     }
 }
 
@@ -368,6 +443,8 @@ impl Drop for Lease {
 pub struct Finished {
     partials: Arc<Partials>,
     key: [u8; 32],
+    /// The keys its pieces are sealed to.
+    pub ring: Arc<KeyRing>,
     /// The file name the client gave.
     pub name: String,
     /// The content type the client gave.
@@ -393,10 +470,12 @@ impl Finished {
 
 impl Drop for Finished {
     fn drop(&mut self) {
+        let now = self.partials.clock.now();
         if !self.consumed
             && let Some(e) = self.partials.lock().get_mut(&self.key)
         {
             e.busy = false;
+            e.touched = e.touched.max(now);
         }
     }
 }

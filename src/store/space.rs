@@ -15,6 +15,30 @@ pub const GROW_STEP: u64 = 16 << 20;
 /// a header per file).
 const SLACK: u64 = 1 << 20;
 
+/// What sealing `plain` bytes handed over at once really costs on disk: the bytes, and age's
+/// 16-byte tag per 64 KiB chunk (one more for a chunk begun).
+pub fn sealed_cost(plain: u64) -> u64 {
+    plain.saturating_add(16 * (plain / 65_536 + 1))
+}
+
+/// What one more age file costs on disk besides its payload: its header (at most 2 KiB per
+/// recipient: a post-quantum stanza is about 1.6 KiB) and the rounding of its last block.
+pub fn file_cost(recipients: usize) -> u64 {
+    4096 + 512 + 2048 * recipients as u64
+}
+
+/// Something that charges bytes about to be written against the free space.
+pub trait Meter {
+    /// Reserves `bytes` before they are written ([`StoreError::Full`] when they do not fit).
+    fn charge(&mut self, bytes: u64) -> Result<(), StoreError>;
+}
+
+impl Meter for Reservation {
+    fn charge(&mut self, bytes: u64) -> Result<(), StoreError> {
+        self.write(bytes)
+    }
+}
+
 /// The reservations against one file system.
 #[derive(Debug)]
 pub struct Space {

@@ -68,6 +68,11 @@ impl Upload {
         self.space.write(bytes)
     }
 
+    /// The reservation, for the sink that writes this upload's files.
+    pub fn meter(&mut self) -> &mut dyn super::space::Meter {
+        &mut self.space
+    }
+
     /// Gives the folder to the committer.
     pub(super) fn hand_off(mut self) -> Upload {
         self.handed_off = true;

@@ -50,6 +50,7 @@ pub async fn create(
         return Err(ApiError::SubmissionTooLarge(limits.max_submission_size));
     }
     let hold = portal.unfinished_slot(client)?;
+    let ring = portal.keys().current();
     let id = UploadId::generate();
     let expires = portal
         .now()
@@ -67,6 +68,7 @@ pub async fn create(
                         name: meta.name,
                         content_type: meta.content_type,
                         expires,
+                        ring,
                         hold: Box::new(hold),
                     },
                 )
@@ -76,22 +78,36 @@ pub async fn create(
     Ok(Created { id, expires })
 }
 
-/// Where upload `id` stands.
-pub fn progress(portal: &Portal, id: &str) -> Result<Progress, ApiError> {
+/// Where upload `id` stands (on the blocking pool: an expired upload's pieces are removed).
+pub async fn progress(portal: &Arc<Portal>, id: &str) -> Result<Progress, ApiError> {
     let id = UploadId::parse(id).ok_or(ApiError::UploadGone)?;
-    Ok(portal
-        .store()
-        .partials()
-        .progress(&id.key(), portal.now())?)
+    let key = id.key();
+    portal
+        .blocking(move |p| {
+            p.store()
+                .partials()
+                .progress(&key, p.now())
+                .map_err(ApiError::from)
+        })
+        .await
 }
 
-/// Receives one PATCH body from `offset` into upload `id`; the new progress and how the body
-/// ended.
+/// One PATCH request as its headers describe it.
+pub struct PatchRequest {
+    /// `Upload-Offset`.
+    pub offset: u64,
+    /// `Content-Length`, when given.
+    pub declared: Option<u64>,
+    /// `Upload-Checksum`, when given.
+    pub checksum: Option<[u8; 32]>,
+}
+
+/// Receives one PATCH body into upload `id` through the gate (slots, pace, space, sealer);
+/// the new progress and how the body ended.
 pub async fn patch<S, E>(
     portal: &Arc<Portal>,
     id: &str,
-    offset: u64,
-    checksum: Option<[u8; 32]>,
+    request: PatchRequest,
     body: &mut S,
     client: Option<IpAddr>,
 ) -> Result<(Progress, Ended), ApiError>
@@ -100,21 +116,29 @@ where
 {
     let id = UploadId::parse(id).ok_or(ApiError::UploadGone)?;
     let limits = &portal.config().limits;
-    let _slots = portal.upload_slots(client)?;
+    let pass = portal.admit(client)?;
     let lease = portal
         .store()
         .partials()
-        .lease(id.key(), offset, portal.now())?;
+        .lease(id.key(), request.offset, portal.now())?;
     let before = lease.progress();
     if before.pieces >= limits.max_upload_pieces && before.offset < before.length {
         return Err(ApiError::TooManyPieces(limits.max_upload_pieces));
     }
+    let min_piece = limits.min_piece();
+    if let Some(len) = request.declared
+        && len > 0
+        && len < min_piece
+        && before.offset + len < before.length
+    {
+        return Err(ApiError::PieceTooSmall(crate::config::ByteSize(min_piece)));
+    }
     let rules = Rules {
         max_piece: limits.max_piece_size.0,
-        idle: limits.body_idle_timeout.0,
-        checksum,
+        min_piece,
+        checksum: request.checksum,
     };
-    let (offset, ended) = piece::receive(portal.keys().current(), lease, body, &rules).await?;
+    let (offset, ended) = piece::receive(lease, body, &rules, &pass.pace()).await?;
     Ok((Progress { offset, ..before }, ended))
 }
 

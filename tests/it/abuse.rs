@@ -96,7 +96,7 @@ fn invitation_tokens_stay_out_of_the_shipped_proxy_access_log() {
 
 #[test]
 fn resumable_uploads_pass_the_shipped_proxy_and_their_ids_stay_out_of_its_access_log() {
-    let setup = Setup::new(1, "");
+    let setup = Setup::new(1, "[limits]\nmin_piece_size = \"1B\"\n");
     let server = setup.start();
     let nginx = Nginx::start(server.addr, "");
     let path = crate::tus::create(nginx.addr, 6, "through nginx");

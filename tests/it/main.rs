@@ -20,6 +20,7 @@ mod crashpoints;
 mod disclosure;
 mod durability;
 mod faults;
+mod gate;
 mod hardening;
 mod hostile;
 mod limits;

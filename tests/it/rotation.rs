@@ -770,3 +770,88 @@ fn a_reload_says_for_keys_and_for_tls_separately_what_took_effect() {
         "{hint}"
     );
 }
+
+#[test]
+fn keys_rotated_between_two_patches_then_the_runbook_followed_to_the_letter_opens_the_case_byte_identical()
+ {
+    let setup = Setup::new(2, "[limits]\nmin_piece_size = \"1KiB\"\n");
+    only_first_key(&setup);
+    let server = setup.start();
+    let addr = server.addr;
+    let [a, b] = [0, 1].map(|i| sealdrop_key_id(&setup.recipients[i]));
+    let content = bytes(300_000, 9);
+    let path = crate::tus::create(addr, content.len(), "evidence.bin");
+    assert_eq!(
+        crate::tus::patch(addr, &path, 0, &content[..150_000]).status,
+        204
+    );
+    // The rotation of the keys README, steps 2 and 3, between two pieces of one upload.
+    ok(keys(
+        &setup,
+        &["add", &setup.recipients[1], "--label", "new"],
+    ));
+    ok(keys(&setup, &["retire", &a, "--reason", "rotation"]));
+    let r = crate::tus::patch(addr, &path, 150_000, &content[150_000..]);
+    assert_eq!(r.status, 204, "{}", r.text());
+    let receipt = crate::tus::commit(addr, &[&path], "rotated mid-upload");
+    assert_eq!(receipt.status, 201, "{}", receipt.text());
+    let v = receipt.json();
+    let case = v["case"].as_str().unwrap().to_owned();
+    // The receipt and the record name the keys that really read every object.
+    assert_eq!(v["key_ids"], serde_json::json!([a.clone()]));
+
+    // Step 4: keep an identity while it alone reads something; step 5: re-key that.
+    let u = usage(&setup);
+    if u[&a].2 > 0 {
+        let bundle = setup.export(&case);
+        let new = setup.dir.path().join("rekeyed.tar");
+        ok(run(&[
+            "rekey",
+            bundle.to_str().unwrap(),
+            "-i",
+            setup.identities[0].to_str().unwrap(),
+            "-r",
+            &setup.recipients[1],
+            "-o",
+            new.to_str().unwrap(),
+        ]));
+        ok(setup.admin(&["import", new.to_str().unwrap()]));
+    }
+    assert_eq!(
+        usage(&setup)[&a].2,
+        0,
+        "the old key still reads something alone"
+    );
+    assert_eq!(usage(&setup)[&b].2, 1);
+    // Step 6: the old identity is destroyed; the new one opens everything.
+    std::fs::remove_file(&setup.identities[0]).unwrap();
+    let out = setup.dir.path().join("opened");
+    let o = open(&setup.export(&case), &[&setup.identities[1]], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read(out.join("files/evidence.bin")).unwrap() == content);
+}
+
+#[test]
+fn a_report_naming_uploads_sealed_to_different_keys_is_refused_and_loses_nothing() {
+    let setup = Setup::new(2, "");
+    only_first_key(&setup);
+    let server = setup.start();
+    let addr = server.addr;
+    let before = crate::tus::create(addr, 5, "before.txt");
+    assert_eq!(crate::tus::patch(addr, &before, 0, b"first").status, 204);
+    ok(keys(
+        &setup,
+        &["add", &setup.recipients[1], "--label", "new"],
+    ));
+    let after = crate::tus::create(addr, 5, "after.txt");
+    assert_eq!(crate::tus::patch(addr, &after, 0, b"later").status, 204);
+    let r = crate::tus::commit(addr, &[&before, &after], "two rings");
+    assert_eq!((r.status, r.error_code().as_str()), (409, "keys-rotated"));
+    // Each on its own is still there and goes through.
+    let r = crate::tus::commit(addr, &[&before], "old ring");
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["key_ids"].as_array().unwrap().len(), 1);
+    let r = crate::tus::commit(addr, &[&after], "new ring");
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["key_ids"].as_array().unwrap().len(), 2);
+}

@@ -27,7 +27,13 @@ pub struct Db {
     open: sled::Tree,
 }
 
-pub(super) fn db_err(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn db_err(e: impl std::fmt::Display + 'static) -> StoreError {
+    // A full disk while sled writes or flushes is the client's 507, not an internal error.
+    if let Some(sled::Error::Io(io)) = (&e as &dyn std::any::Any).downcast_ref::<sled::Error>()
+        && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+    {
+        return StoreError::Full;
+    }
     StoreError::Db(e.to_string())
 }
 
@@ -311,4 +317,19 @@ pub(super) fn decode(key: &str, bytes: &[u8]) -> Result<Record, StoreError> {
         key: key.to_owned(),
         problem: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_during_a_database_write_or_flush_is_a_full_store() {
+        let full = sled::Error::Io(std::io::Error::from_raw_os_error(28));
+        assert!(matches!(db_err(full), StoreError::Full));
+        assert!(db_err(sled::Error::Io(std::io::Error::from_raw_os_error(28))).is_disk_full());
+        let other = sled::Error::Io(std::io::Error::from_raw_os_error(5));
+        assert!(matches!(db_err(other), StoreError::Db(_)));
+        assert!(matches!(db_err("corrupt"), StoreError::Db(_)));
+    }
 }

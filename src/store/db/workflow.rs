@@ -278,6 +278,26 @@ impl Db {
         }
     }
 
+    /// The portal's reference salt (16 random bytes, made once and kept in backups as two
+    /// markers): what references are derived with, so that a guess checked against one
+    /// portal's copy says nothing about another's.
+    pub fn reference_salt(&self) -> Result<[u8; 16], StoreError> {
+        let mut salt = [0u8; 16];
+        for (i, half) in salt.chunks_mut(8).enumerate() {
+            let name = format!("reference-salt/{i}");
+            if self.marker(&name)?.is_none() {
+                use rand::RngCore;
+                // A lost race leaves the other writer's value, read back below.
+                self.set_marker(&name, rand::rngs::OsRng.next_u64())?;
+            }
+            let value = self
+                .marker(&name)?
+                .ok_or_else(|| StoreError::Db("reference salt vanished".into()))?;
+            half.copy_from_slice(&value.to_be_bytes());
+        }
+        Ok(salt)
+    }
+
     /// Stores an invitation and flushes.
     pub fn create_invite(&self, hash: &[u8; 32], invite: &Invite) -> Result<(), StoreError> {
         let v = serde_json::to_vec(invite).map_err(db_err)?;
