@@ -252,7 +252,10 @@ impl Portal {
         // finishes it.
         let already = record.purged_at.clone();
         let at = workflow::rfc3339(self.now());
-        let done = match self.store().purge(case, &at) {
+        let purged = self.store().purge(case, &at);
+        // Even a purge that failed half-way may have taken a published name off.
+        self.forget_credits();
+        let done = match purged {
             Ok(Some(done)) => done,
             Ok(None) => return Err(PortalError::NoSuchCase(case.to_owned())),
             Err(StoreError::Refused(crate::store::Refusal::Purged)) => {
@@ -275,9 +278,12 @@ impl Portal {
     }
 
     /// Purges every closed case whose deletion date has come. Returns the cases purged.
+    /// Tombstones that still hold what a tombstone drops (left by a version that kept the
+    /// published credit name) are made bare first.
     pub fn purge_due_blocking(&self) -> Result<Vec<String>, PortalError> {
         let now = self.now();
         let records = self.store().db().list()?;
+        self.tidy_tombstones_blocking(&records)?;
         let live: std::collections::HashSet<&str> = records
             .iter()
             .filter(|r| r.purged_at.is_none())
@@ -302,6 +308,24 @@ impl Portal {
             }
         }
         Ok(purged)
+    }
+
+    fn tidy_tombstones_blocking(&self, records: &[Record]) -> Result<(), PortalError> {
+        let mut tidied = false;
+        for r in records.iter().filter(|r| r.is_untidy_tombstone()) {
+            self.store()
+                .db()
+                .update_case(&r.case, |r: &mut Record| -> Result<(), StoreError> {
+                    r.strip_to_tombstone();
+                    Ok(())
+                })?;
+            tracing::info!(case = %r.case, "tombstone made bare");
+            tidied = true;
+        }
+        if tidied {
+            self.forget_credits();
+        }
+        Ok(())
     }
 }
 

@@ -39,19 +39,67 @@ impl std::fmt::Display for Lang {
     }
 }
 
-fn table(text: &str) -> HashMap<String, String> {
-    toml::from_str::<HashMap<String, String>>(text).unwrap_or_default()
+/// A translation file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("translation file web/i18n/{file} is broken: {problem}")]
+pub struct TranslationError {
+    /// The file, e.g. `nl.toml`.
+    pub file: &'static str,
+    /// What the parser said (it names the line).
+    pub problem: String,
 }
 
-static NL: LazyLock<HashMap<String, String>> =
-    LazyLock::new(|| table(include_str!("../web/i18n/nl.toml")));
-static EN: LazyLock<HashMap<String, String>> =
-    LazyLock::new(|| table(include_str!("../web/i18n/en.toml")));
+impl crate::hint::Hint for TranslationError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            "fix the file (every entry is key = \"text\", one per line) and build again; the \
+             texts are compiled into the binary"
+                .into(),
+        )
+    }
+}
+
+/// Parses one translation file strictly: valid TOML whose every value is a string.
+pub fn parse_table(
+    file: &'static str,
+    text: &str,
+) -> Result<HashMap<String, String>, TranslationError> {
+    toml::from_str::<HashMap<String, String>>(text).map_err(|e| TranslationError {
+        file,
+        problem: e.to_string().trim_end().to_owned(),
+    })
+}
+
+type Tables = (HashMap<String, String>, HashMap<String, String>);
+
+/// The compiled-in files, parsed once. A broken file is an error, never an empty table that
+/// would show keys instead of texts: `check` stops the server at start-up.
+static TABLES: LazyLock<Result<Tables, TranslationError>> = LazyLock::new(|| {
+    Ok((
+        parse_table("nl.toml", include_str!("../web/i18n/nl.toml"))?,
+        parse_table("en.toml", include_str!("../web/i18n/en.toml"))?,
+    ))
+});
+
+/// Checks that every compiled-in translation file parses; the server runs this before it
+/// starts.
+pub fn check() -> Result<(), TranslationError> {
+    TABLES.as_ref().map(|_| ()).map_err(Clone::clone)
+}
+
+fn tables() -> &'static Tables {
+    match &*TABLES {
+        Ok(t) => t,
+        // Unreachable in a server: start-up stops at `check` first, and a unit test parses
+        // every file.
+        Err(e) => panic!("{e}"),
+    }
+}
 
 fn table_of(lang: Lang) -> &'static HashMap<String, String> {
     match lang {
-        Lang::Nl => &NL,
-        Lang::En => &EN,
+        Lang::Nl => &tables().0,
+        Lang::En => &tables().1,
     }
 }
 
@@ -59,7 +107,7 @@ fn table_of(lang: Lang) -> &'static HashMap<String, String> {
 pub fn text(lang: Lang, key: &str) -> &str {
     table_of(lang)
         .get(key)
-        .or_else(|| EN.get(key))
+        .or_else(|| table_of(Lang::En).get(key))
         .map_or(key, String::as_str)
 }
 
@@ -111,7 +159,8 @@ pub fn error_message(lang: Lang, err: &ApiError) -> String {
 /// The `js_*` texts of `lang` (English where missing), keyed without the prefix, for
 /// `web/app.js`.
 pub fn js_texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    EN.iter()
+    table_of(Lang::En)
+        .iter()
         .chain(table_of(lang).iter())
         .filter_map(|(k, v)| Some((k.strip_prefix("js_")?, v.as_str())))
         .collect()
@@ -122,16 +171,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_languages_have_the_same_page_keys() {
-        let mut nl: Vec<String> = keys(Lang::Nl)
-            .into_iter()
-            .filter(|k| !k.starts_with("e_"))
+    fn every_compiled_in_translation_file_parses_strictly_and_the_languages_share_their_keys() {
+        check().unwrap();
+        let (nl, en) = tables();
+        // Dutch has the error messages too (`e_*`); English ones are the errors' own texts.
+        let missing_in_nl: Vec<&String> = en.keys().filter(|k| !nl.contains_key(*k)).collect();
+        let missing_in_en: Vec<&String> = nl
+            .keys()
+            .filter(|k| !k.starts_with("e_") && !en.contains_key(*k))
             .collect();
-        let mut en = keys(Lang::En);
-        nl.sort();
-        en.sort();
-        assert_eq!(nl, en);
-        assert!(nl.len() > 80);
+        assert!(
+            missing_in_nl.is_empty(),
+            "not in nl.toml: {missing_in_nl:?}"
+        );
+        assert!(
+            missing_in_en.is_empty(),
+            "not in en.toml: {missing_in_en:?}"
+        );
+        assert!(nl.values().chain(en.values()).all(|v| !v.trim().is_empty()));
+        assert!(en.len() > 80);
+    }
+
+    #[test]
+    fn a_broken_translation_file_is_refused_with_its_name_and_line() {
+        let err = parse_table(
+            "nl.toml",
+            "submit = \"Verzenden\"\nindex_title = \"Melden\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.file, "nl.toml");
+        assert!(err.to_string().contains("web/i18n/nl.toml"), "{err}");
+        assert!(err.problem.contains("line 2"), "{err}");
+        // Not text: refused too, never read as an empty table.
+        assert!(parse_table("en.toml", "submit = 3\n").is_err());
+        assert!(parse_table("en.toml", "[section]\nsubmit = \"x\"\n").is_err());
+        assert_eq!(
+            parse_table("en.toml", "submit = \"Send\"\n").unwrap()["submit"],
+            "Send"
+        );
     }
 
     #[test]

@@ -61,7 +61,9 @@
 //!           (consumed in the record's own transaction: two racing uploads, one wins)
 //! retention: http::run purge loop (start-up + interval) → cases::purge → store::Store::purge
 //!           (case marked first, closing it to follow-ups; then each follow-up; tombstone flushed
-//!           before its folder goes, so a crash leaves only an orphan that recovery removes)
+//!           before its folder goes, so a crash leaves only an orphan that recovery removes);
+//!           a tombstone keeps no letterbox, letters or published credit name
+//!           (record::Record::strip_to_tombstone), and the public credits are read again
 //! notify:   notify.rs thread: scans records each interval / after each commit, sends what its
 //!           markers say is unsent (outbound::smtp, outbound::webhook); reporter acknowledgement
 //!           from memory only

@@ -398,6 +398,8 @@ fn send(
 
 fn serve(config: Config) -> Result<(), Failure> {
     sealdrop::logging::init(&config.log.format, &config.log.level);
+    // Pages must never show translation keys instead of texts.
+    sealdrop::i18n::check()?;
     if let Err(e) = sealdrop::os::disable_core_dumps() {
         return Err(fail(
             format!("cannot disable core dumps: {e}"),

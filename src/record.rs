@@ -3,7 +3,8 @@
 mod disclosure;
 
 pub use disclosure::{
-    Change, Credit, Disclosure, DisclosureEvent, Letter, Publication, WITHDRAWN_NAME,
+    Change, Credit, Disclosure, DisclosureEvent, Letter, PURGED_NAME, Publication, WITHDRAWN_NAME,
+    is_forgotten_name,
 };
 
 use crate::keys::KeyId;
@@ -263,6 +264,27 @@ impl Record {
     /// The name of this submission's folder under `blobs/`.
     pub fn blob_dir(&self) -> &str {
         self.blob_dir.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Drops from a purged record what a tombstone does not keep. A tombstone keeps what the
+    /// breach register and the audit need and nothing that leads to the reporter: the letterbox
+    /// recipient goes (it follows from the reference), the letters (what the team told the
+    /// reporter) and the published credit name, in the credit and in the history (written as
+    /// [`PURGED_NAME`] there). The store removes the ciphertext and the reference's hash; the
+    /// README's retention section lists what stays.
+    pub fn strip_to_tombstone(&mut self) {
+        self.disclosure.letterbox = None;
+        self.disclosure.letters.clear();
+        self.disclosure.forget_credit_name(PURGED_NAME);
+    }
+
+    /// True for a purged record that still holds something a tombstone drops (one purged by
+    /// a version that kept the published credit name).
+    pub fn is_untidy_tombstone(&self) -> bool {
+        self.purged_at.is_some()
+            && (self.disclosure.letterbox.is_some()
+                || !self.disclosure.letters.is_empty()
+                || self.disclosure.holds_a_credit_name())
     }
 
     /// The blob file names this record needs (none once purged).

@@ -159,7 +159,8 @@ impl ErrorCode {
                     DisclosureError::EmptyLetter => ErrorCode::BadRequest,
                     DisclosureError::Closed(_)
                     | DisclosureError::NotResolved { .. }
-                    | DisclosureError::NoCredit(_) => ErrorCode::WorkflowRefused,
+                    | DisclosureError::NoCredit(_)
+                    | DisclosureError::PurgedCredit(_) => ErrorCode::WorkflowRefused,
                 },
             },
             PortalError::Store(s) => match s {

@@ -10,8 +10,8 @@ use crate::workflow::{PublishedCredit, ReporterStatus, WorkflowError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long the public list of credits is served from memory (a publish or withdrawal renews it
-/// at once): `/acknowledgments` and security.txt are public, and the list reads every record.
+/// How long the public list of credits is served from memory (a publish, a withdrawal or a
+/// purge renews it at once): `/acknowledgments` and security.txt are public, and the list reads every record.
 const CREDITS_FRESH: Duration = Duration::from_secs(60);
 
 impl Portal {
@@ -70,7 +70,7 @@ impl Portal {
     }
 
     /// The public list of credits is read again on its next request.
-    fn forget_credits(&self) {
+    pub(super) fn forget_credits(&self) {
         *self
             .credits_cache()
             .lock()
@@ -158,6 +158,7 @@ impl Portal {
             .db()
             .list()?
             .into_iter()
+            .filter(|r| r.purged_at.is_none())
             .filter_map(|r| {
                 let c = r.disclosure.credit?;
                 let t = crate::workflow::parse_ts(&c.published_at)?;

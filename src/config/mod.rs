@@ -444,6 +444,18 @@ impl Config {
                  server.tls_key, or listen on 127.0.0.1 behind a reverse proxy",
             );
         }
+        // Links built from a wildcard or a LAN address (invitations, security.txt) reach nobody.
+        if self.server.public_url.is_empty() && !addr.ip().is_loopback() {
+            return invalid(
+                "server.public_url",
+                &format!(
+                    "is empty, but server.listen {} is not a loopback address, so the links the \
+                     portal hands out would point there: set server.public_url to the address \
+                     reporters use (e.g. https://meldpunt.example.org)",
+                    self.server.listen
+                ),
+            );
+        }
         if self.server.admin_socket.as_os_str().is_empty() {
             return invalid("server.admin_socket", "must be a path");
         }
@@ -689,6 +701,35 @@ mod tests {
         let err =
             Config::load(None, env(&[("SEALDROP_SERVER_LISTEN", "0.0.0.0:443")])).unwrap_err();
         assert!(err.to_string().contains("server.listen"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_public_url_is_refused_on_a_non_loopback_listener_and_the_error_says_what_to_set() {
+        let tls = [
+            ("SEALDROP_SERVER_TLS_CERT", "cert.pem"),
+            ("SEALDROP_SERVER_TLS_KEY", "key.pem"),
+        ];
+        for listen in ["0.0.0.0:443", "[::]:443", "192.0.2.7:443", "128.0.0.1:443"] {
+            let mut vars = tls.to_vec();
+            vars.push(("SEALDROP_SERVER_LISTEN", listen));
+            let err = Config::load(None, env(&vars)).unwrap_err().to_string();
+            assert!(
+                err.contains("server.public_url is empty"),
+                "{listen}: {err}"
+            );
+            assert!(err.contains(listen), "{listen}: {err}");
+            assert!(err.contains("set server.public_url to"), "{listen}: {err}");
+            vars.push(("SEALDROP_SERVER_PUBLIC_URL", "https://meldpunt.example.org"));
+            Config::load(None, env(&vars)).unwrap();
+        }
+    }
+
+    #[test]
+    fn loopback_listeners_work_with_an_empty_public_url() {
+        for listen in ["127.0.0.1:8443", "127.255.255.254:0", "[::1]:8443"] {
+            let c = Config::load(None, env(&[("SEALDROP_SERVER_LISTEN", listen)])).unwrap();
+            assert_eq!(c.server.public_url, "");
+        }
     }
 
     #[test]

@@ -37,6 +37,26 @@ impl Disclosure {
     pub fn is_empty(&self) -> bool {
         self == &Disclosure::default()
     }
+
+    /// Takes the published credit off and writes `placeholder` for every published name in the
+    /// history (the events keep that a credit was published, not to whom). Returns the credit
+    /// that was published, if one was.
+    pub fn forget_credit_name(&mut self, placeholder: &str) -> Option<Credit> {
+        for e in &mut self.events {
+            if let Change::CreditPublished { name } = &mut e.change {
+                *name = placeholder.to_owned();
+            }
+        }
+        self.credit.take()
+    }
+
+    /// True when a published name is still here, in the credit or in the history.
+    pub fn holds_a_credit_name(&self) -> bool {
+        self.credit.is_some()
+            || self.events.iter().any(|e| {
+                matches!(&e.change, Change::CreditPublished { name } if !is_forgotten_name(name))
+            })
+    }
 }
 
 /// One message to the reporter.
@@ -72,6 +92,14 @@ pub struct Publication {
 
 /// What a published name becomes in the history once the credit is withdrawn.
 pub const WITHDRAWN_NAME: &str = "(withdrawn)";
+
+/// What a published name becomes in the history of a purged case.
+pub const PURGED_NAME: &str = "(purged)";
+
+/// True for the placeholders that stand where a published name was.
+pub fn is_forgotten_name(name: &str) -> bool {
+    name == WITHDRAWN_NAME || name == PURGED_NAME
+}
 
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

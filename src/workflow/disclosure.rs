@@ -62,6 +62,9 @@ pub enum DisclosureError {
     /// Nothing to withdraw.
     #[error("case {0} has no published credit")]
     NoCredit(String),
+    /// Nothing to withdraw from a purged case: the purge took the name off.
+    #[error("case {0} was purged and keeps no published credit name")]
+    PurgedCredit(String),
 }
 
 impl crate::hint::Hint for DisclosureError {
@@ -102,6 +105,11 @@ impl crate::hint::Hint for DisclosureError {
             }
             DisclosureError::NoCredit(case) => {
                 format!("publish one with: sealdrop admin credit {case} --as NAME")
+            }
+            DisclosureError::PurgedCredit(_) => {
+                "nothing is left to withdraw: the purge removed the name from the case and from \
+                 /acknowledgments"
+                    .into()
             }
         })
     }
@@ -253,24 +261,32 @@ impl Policy {
         Ok(())
     }
 
-    /// Withdraws a published credit.
+    /// Withdraws a published credit, from a purged case too: a reporter who asks to be
+    /// forgotten can always be.
     pub fn withdraw_credit(
         &self,
         record: &mut Record,
         note: Option<&str>,
         now: Timestamp,
     ) -> Result<(), super::WorkflowError> {
-        open_case(record)?;
-        if record.disclosure.credit.take().is_none() {
-            return Err(DisclosureError::NoCredit(record.case.clone()).into());
+        if let Some(parent) = &record.parent {
+            return Err(super::WorkflowError::Addendum {
+                case: record.case.clone(),
+                parent: parent.clone(),
+            });
+        }
+        if !record.disclosure.holds_a_credit_name() {
+            return Err(match &record.purged_at {
+                Some(_) => DisclosureError::PurgedCredit(record.case.clone()),
+                None => DisclosureError::NoCredit(record.case.clone()),
+            }
+            .into());
         }
         let note = check_note(note)?;
         // A withdrawn name is gone from the history too; the events keep that it was published.
-        for e in &mut record.disclosure.events {
-            if let Change::CreditPublished { name } = &mut e.change {
-                *name = crate::record::WITHDRAWN_NAME.into();
-            }
-        }
+        record
+            .disclosure
+            .forget_credit_name(crate::record::WITHDRAWN_NAME);
         event(record, now, Change::CreditWithdrawn, note);
         Ok(())
     }
@@ -344,3 +360,6 @@ impl Policy {
             })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -156,7 +156,7 @@ impl Policy {
         entries.extend(d.events.iter().filter_map(|e| {
             let what = match &e.change {
                 Change::ExpectedFix { date } => Happened::ExpectedFix { date: date.clone() },
-                Change::CreditPublished { name } if name == crate::record::WITHDRAWN_NAME => {
+                Change::CreditPublished { name } if crate::record::is_forgotten_name(name) => {
                     return None;
                 }
                 Change::CreditPublished { name } => Happened::Credited { name: name.clone() },

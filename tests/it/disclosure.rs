@@ -410,3 +410,109 @@ fn a_case_from_before_messages_existed_gets_a_clear_refusal() {
     let shown = admin_ok(&setup, &["show", &case]);
     assert!(shown.contains("none possible"), "{shown}");
 }
+
+/// A resolved case whose reporter asked for credit, published as [`CREDIT_NAME`].
+fn credited_case(setup: &Setup, server: &Server) -> String {
+    let case = submit_with_credit(server, Some(CREDIT_NAME))["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin_ok(setup, &["status", &case, "resolved"]);
+    admin_ok(setup, &["credit", &case, "--as", CREDIT_NAME]);
+    case
+}
+
+fn acknowledgments(server: &Server) -> String {
+    get(server.addr, "/acknowledgments?lang=en", "").text()
+}
+
+/// Waits (up to 5 s) until `case` is a tombstone without the credit name.
+fn wait_for_a_bare_tombstone(setup: &Setup, server: &Server, case: &str) -> Value {
+    for _ in 0..50 {
+        let v = show(setup, case);
+        if v["purged_at"].is_string() && !v.to_string().contains(CREDIT_NAME) {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{}\n{}", show(setup, case), server.log());
+}
+
+#[test]
+fn a_purge_takes_the_published_credit_off_the_tombstone_and_the_public_pages_at_once() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let case = credited_case(&setup, &server);
+    // Read once, so the public list is in memory when the purge comes.
+    assert!(acknowledgments(&server).contains(CREDIT_NAME));
+    let txt = get(server.addr, "/.well-known/security.txt", "").text();
+    assert!(txt.contains("Acknowledgments:"), "{txt}");
+
+    admin_ok(
+        &setup,
+        &["purge", &case, "--reason", "reporter asked to be forgotten"],
+    );
+    let page = acknowledgments(&server);
+    assert!(!page.contains(CREDIT_NAME), "{page}");
+    assert!(page.contains("id=\"no-credits\""), "{page}");
+    let txt = get(server.addr, "/.well-known/security.txt", "").text();
+    assert!(!txt.contains("Acknowledgments:"), "{txt}");
+
+    // The tombstone keeps that a credit was asked for and published, not to whom.
+    let v = show(&setup, &case);
+    assert!(!v.to_string().contains(CREDIT_NAME), "{v}");
+    assert!(v["disclosure"].get("credit").is_none(), "{v}");
+    assert_eq!(v["disclosure"]["credit_requested"], true, "{v}");
+    assert_eq!(v["disclosure"]["events"][0]["event"], "credit-published");
+    assert_eq!(v["disclosure"]["events"][0]["name"], "(purged)");
+    for args in [&["show", case.as_str()][..], &["register"], &["list"]] {
+        let out = admin_ok(&setup, args);
+        assert!(!out.contains(CREDIT_NAME), "{args:?}: {out}");
+    }
+    // Withdrawing is not refused for being purged: it says nothing is left to take off.
+    let err = admin_fails(
+        &setup,
+        &["credit", &case, "--withdraw"],
+        &["was purged", "keeps no published credit name"],
+    );
+    assert!(err.contains("nothing is left to withdraw"), "{err}");
+}
+
+#[test]
+fn a_retention_purge_takes_the_published_credit_name_off_too() {
+    let setup = Setup::new(1, "[retention]\ndelete_after_days = 30\n");
+    let server = setup.start();
+    let case = credited_case(&setup, &server);
+    server.stop();
+
+    // Forty days later the case is purged at start-up.
+    let later = Server::start(&setup, &[("SEALDROPTEST_CLOCK_SHIFT", "40d")]);
+    let v = wait_for_a_bare_tombstone(&setup, &later, &case);
+    assert_eq!(v["disclosure"]["events"][0]["name"], "(purged)");
+    let page = acknowledgments(&later);
+    assert!(!page.contains(CREDIT_NAME), "{page}");
+    later.stop();
+}
+
+#[test]
+fn a_tombstone_that_kept_its_credit_name_loses_it_at_the_next_start() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let case = credited_case(&setup, &server);
+    admin_ok(&setup, &["purge", &case, "--reason", "retention"]);
+    // What a purge left before tombstones dropped the name: the credit and the name in the
+    // history.
+    rewrite_history(&setup, server, |r| {
+        if r["case"] == case.as_str() {
+            let published_at = r["disclosure"]["events"][0]["at"].clone();
+            r["disclosure"]["credit"] =
+                json!({ "name": CREDIT_NAME, "published_at": published_at });
+            r["disclosure"]["events"][0]["name"] = json!(CREDIT_NAME);
+        }
+    });
+    let server = setup.start();
+    let v = wait_for_a_bare_tombstone(&setup, &server, &case);
+    assert!(v["disclosure"].get("credit").is_none(), "{v}");
+    let page = acknowledgments(&server);
+    assert!(!page.contains(CREDIT_NAME), "{page}");
+}

@@ -594,3 +594,32 @@ fn a_socket_folder_that_others_can_enter_is_refused_at_start_up() {
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn a_non_loopback_listener_without_public_url_is_refused_at_start_up_and_loopback_needs_none() {
+    let setup = Setup::new(1, "");
+    let tls = [
+        ("SEALDROP_SERVER_TLS_CERT", "cert.pem"),
+        ("SEALDROP_SERVER_TLS_KEY", "key.pem"),
+    ];
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let mut env = tls.to_vec();
+        env.push(("SEALDROP_SERVER_LISTEN", listen));
+        let log = Server::try_start(&setup, &env)
+            .err()
+            .unwrap_or_else(|| panic!("the server started on {listen} without public_url"));
+        assert!(
+            log.contains(&format!(
+                "error: invalid configuration: server.public_url is empty, but server.listen \
+                 {listen} is not a loopback address"
+            )),
+            "{log}"
+        );
+        assert!(log.contains("set server.public_url to"), "{log}");
+        assert!(log.contains("hint: "), "{log}");
+    }
+    // Loopback, with public_url empty: it starts, and links name the listen address.
+    let server = setup.start();
+    let txt = get(server.addr, "/.well-known/security.txt", "").text();
+    assert!(txt.contains("Contact: http://127.0.0.1:"), "{txt}");
+}

@@ -238,10 +238,7 @@ impl Db {
                 return Err(StoreError::Refused(Refusal::Purged));
             }
             r.purged_at = Some(at.to_owned());
-            // The letterbox recipient follows from the reference, and the letters are what the
-            // team told the reporter: neither stays with a tombstone.
-            r.disclosure.letterbox = None;
-            r.disclosure.letters.clear();
+            r.strip_to_tombstone();
             Ok(())
         });
         let record = match marked {
