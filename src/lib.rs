@@ -3,6 +3,11 @@
 //!
 //! # Data flow
 //! ```text
+//! every upload path (form, follow-up, invitation, each tus PATCH) passes gate: Portal::admit →
+//! gate::Pass (global + per-client slots, gate::Pace: idle timeout and minimum rate), bytes
+//! through gate::Sink (the one channel-fed sealer; charges headers, tags and block rounding to
+//! the store's free-space reservation before writing)
+//!
 //! browser / curl ──HTTPS──▶ http::upload ──Bytes──▶ intake::Intake ──▶ seal::Sealer ──▶ seal::Spool
 //!   multipart fields        (walks parts,   bounded   (limits, SHA-256   (age STREAM,     (SHA-256 of the
 //!                            idle timeout)  channel    of the plaintext)  blocking thread)  ciphertext, write,
@@ -20,12 +25,14 @@
 //!   POST /api/v1/uploads (http::tus → tus::uploads: limits at creation, id = 160 random bits,
 //!     kept as its SHA-256) → store::partial (tmp/tus-<hash>/; name, type and the running
 //!     plaintext SHA-256 in memory only)
-//!   PATCH …/{id} per piece → tus::piece → seal::Sealer: each piece a complete age file,
-//!     fsynced before 204 + Upload-Offset (a cut body is kept up to its last byte)
+//!   PATCH …/{id} per piece → gate::Pass → tus::piece → gate::Sink: each piece a complete age
+//!     file sealed to the upload's own key ring (fixed at creation), before 204 +
+//!     Upload-Offset (a cut body is kept up to its last byte when it is a minimum piece)
 //!   then the form POST names the finished uploads (`upload` fields) → intake::adopt_upload
 //!     (pieces hard-linked in as consecutive NNN.age, one manifest entry each with `piece`)
 //!     → the same commit and receipt as above; `sealdrop open` joins the pieces again
-//!   expiry: http::run every minute (and start-up recovery) → store::partial::expire
+//!   expiry: http::run every minute (and start-up recovery, and a creation that finds the pool
+//!     full) → store::partial::expire: past upload_expiry, or upload_idle_expiry without a piece
 //!
 //! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
 //!           (both ends speak adminapi: each route's path, request and answer type, one error body)
@@ -47,9 +54,10 @@
 //! workflow: admin status / authority / list / register ──▶ cases.rs (Portal ops) ──▶ workflow.rs
 //!           (states, history, filters, register; pure) ──▶ deadlines.rs (working days, Dutch
 //!           holidays, clocks; pure) ; records updated by compare-and-swap + flush (store::db)
-//! reporter: POST /api/v1/status (http::status, ratelimit) → cases::disclosure: the record by
-//!           reference hash, its letters opened with letterbox::Letterbox::of(reference) in
-//!           memory → workflow::disclosure: state, promises, expected fix date, credit,
+//! reporter: POST /api/v1/status (http::status, ratelimit) → Portal::case_by_reference
+//!           (Portal::derive_reference: Argon2id with the portal's salt, bounded in flight; old
+//!           cases by SHA-256) → cases::disclosure: its letters opened with the letterbox
+//!           derived from the same work, in memory → workflow::disclosure: state, promises, expected fix date, credit,
 //!           publication, timeline (newest first) → http::pages::status (case page + add files)
 //! promises: admin expect / tell / credit / publish ──▶ cases::disclosure (one CAS update each,
 //!           audited without text) ──▶ workflow::disclosure (pure rules) ; tell seals the text
@@ -123,6 +131,14 @@
 //!   `data_dir/receipt-key/`, 0600, not in backups). It signs receipts and cannot decrypt;
 //!   `receipt` manages its own folder (the store's fsync-and-rename order, for two small files)
 //!   rather than `store::Store`, because it is key material, not submission data.
+//! - One gate (`gate`) instead of limits per path: admission, pace, space charge and sealer are
+//!   types a path must hold to receive bytes, so a new path cannot forget one. A report keeps
+//!   one key ring for all its objects: the portal's when its first file starts, or the ring of
+//!   the first resumable upload it takes (an upload keeps the ring it was created with), and
+//!   uploads of other rings are refused (`keys-rotated`): the record then names exactly the
+//!   keys that read every object, without per-object key lists.
+//! - References are stored under Argon2id with a per-portal salt (`reference::Derived`), not
+//!   SHA-256; the letterbox comes from the same work. Old cases keep their SHA-256 key.
 //! - Resumable uploads (tus 1.0 under `/api/v1/uploads/`): each PATCH body is sealed as its own
 //!   age file, so no stream key outlives a request and nothing secret is written down; a file
 //!   is stored as consecutive `NNN.age` pieces listed in the manifest (`piece`), which `open`
@@ -165,7 +181,7 @@
 //! base64: `letterbox` and `tus::metadata`, actix: `http`, rustls: `http::tls` (server),
 //! lettre: `outbound::smtp`, ureq and rustls-native-certs: `outbound::webhook` (and the client
 //! side of `send::client`), indicatif: `send::progress`, sha2, hkdf and blake3: `digest`,
-//! rustix: `os`, ipnet: `clientaddr`, jiff time
+//! argon2: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
 //! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
 //! `receipt::signing`).
