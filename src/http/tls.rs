@@ -1,5 +1,6 @@
 //! TLS from PEM files with one explicit crypto provider (ring), and a certificate store that can
-//! be swapped while connections stay open. The only module that uses rustls.
+//! be swapped while connections stay open; plus what a client (`sealdrop send`) refused in a
+//! portal's certificate. The only module that uses rustls.
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -68,6 +69,40 @@ impl ResolvesServerCert for CertStore {
         };
         Some(Arc::clone(&g))
     }
+}
+
+/// What a TLS client refused in a server's certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// No authority the client trusts signed it (self-signed, or a private CA).
+    Untrusted,
+    /// Expired, or not valid yet.
+    OutOfDate,
+    /// Issued for another host name.
+    WrongName,
+    /// Anything else the verifier refused.
+    Refused,
+}
+
+/// The certificate problem behind a TLS client's error (a rustls error, also one carried inside
+/// an `io::Error`), or `None` when the error is not about the certificate.
+pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        let inner: &(dyn std::error::Error + 'static) = io.get_ref()?;
+        return certificate_problem(inner);
+    }
+    let rustls::Error::InvalidCertificate(c) = e.downcast_ref::<rustls::Error>()? else {
+        return None;
+    };
+    use rustls::CertificateError as C;
+    Some(match c {
+        C::UnknownIssuer => CertificateProblem::Untrusted,
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            CertificateProblem::OutOfDate
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => CertificateProblem::WrongName,
+        _ => CertificateProblem::Refused,
+    })
 }
 
 fn load_pair(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, TlsError> {

@@ -31,6 +31,7 @@ mod reporter_page;
 mod resumable_page;
 mod rotation;
 mod roundtrip;
+mod send;
 mod share;
 mod smtp;
 mod snapshots;
