@@ -34,10 +34,11 @@ pub enum Command {
     /// Try sealdrop in one command: a throwaway folder with an identity, recipients, a
     /// self-signed certificate and a config, then the portal. Never for real reports.
     Demo {
-        /// Where to create the demo folder (default: a new folder in the system temp dir).
+        /// Where to create the demo folder (default: a new folder in the system temp dir); the
+        /// folder of an earlier demo restarts it, with a fresh certificate if its own ran out.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Address to listen on.
+        /// Address to listen on (a restarted demo keeps the one in its sealdrop.toml).
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
         /// Create the folder and print the commands, but do not start the portal.

@@ -17,6 +17,7 @@ mod cli;
 mod clients;
 mod crashloop;
 mod crashpoints;
+mod demo;
 mod disclosure;
 mod durability;
 mod faults;
