@@ -159,6 +159,11 @@
 //!   alphabet (letters and digits only), instead of Crockford's modulo 37 with `*~$=U`.
 //! - `[branding]` (logo, accent colour with a contrast check, footer links), served by the portal
 //!   itself under the same CSP.
+//! - `sealdrop send` talks to the portal's origin only (`send::address`): `https://`, or plain
+//!   `http://` to a loopback host; a `Location` on another origin is refused. A certificate the
+//!   client refuses is final; a portal that has not answered yet gets three tries, one that has
+//!   answered keeps `--retries` for resuming. `sealdrop demo --dir` on an earlier demo restarts
+//!   it, with a fresh certificate when its own ran out.
 
 //! # Invariants
 //! 1. No plaintext at rest: bytes are encrypted in memory before any write; names, message,
@@ -178,7 +183,8 @@
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox`, bech32: `letterbox`,
-//! base64: `letterbox` and `tus::metadata`, actix: `http`, rustls: `http::tls` (server),
+//! base64: `letterbox` and `tus::metadata`, actix: `http`, rustls: `http::tls` (the server's TLS;
+//! for `demo` and `send` whether a certificate is in date and what a client refused),
 //! lettre: `outbound::smtp`, ureq and rustls-native-certs: `outbound::webhook` (and the client
 //! side of `send::client`), indicatif: `send::progress`, sha2, hkdf and blake3: `digest`,
 //! argon2: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time

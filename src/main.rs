@@ -312,16 +312,10 @@ fn new_ring(recipients: &[String], file: Option<&Path>) -> Result<keys::KeyRing,
     Ok(keys::KeyRing::parse(&text, "the new recipients")?)
 }
 
-/// Writes `bytes` to the new file `path` (mode 0600).
+/// Writes `bytes` to the new file `path` (mode 0600 whatever the umask).
 fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes))
+    sealdrop::os::create_private_file(path).and_then(|mut f| f.write_all(bytes))
 }
 
 fn send(

@@ -1,6 +1,6 @@
-//! The operating-system calls sealdrop needs beyond std: free disk space, no core dumps, and a
-//! Unix socket that is private from its first moment; plus which folders a command is about to
-//! create. The only user of rustix.
+//! The operating-system calls sealdrop needs beyond std: free disk space, no core dumps, a
+//! Unix socket and new files that are private from their first moment; plus which folders a
+//! command is about to create. The only user of rustix.
 
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -41,6 +41,21 @@ pub fn set_direct_io(file: &std::fs::File, on: bool) -> io::Result<bool> {
 pub fn free_bytes(path: &Path) -> io::Result<u64> {
     let st = rustix::fs::statvfs(path)?;
     Ok(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// Creates the new file `path` (never overwriting) with mode 0600 whatever the umask: the mode
+/// asked for at creation can only be narrowed by the umask, and the explicit `fchmod` after it
+/// undoes a umask that took the owner's bits too. For what the CLI writes for a person (bundles,
+/// backups, receipts), which must not be readable by others even under `umask 000`.
+pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 /// Sets the core-dump size limit to zero (soft and hard): a core dump of a server that holds
@@ -106,6 +121,21 @@ mod tests {
             first_missing_ancestor(Path::new("surely-missing-x/y")),
             Some(PathBuf::from("surely-missing-x"))
         );
+    }
+
+    #[test]
+    fn a_private_file_is_0600_and_never_replaces_an_existing_one() {
+        let dir = std::env::temp_dir().join(format!("sealdrop-os-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        drop(create_private_file(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            create_private_file(&path).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -272,10 +272,7 @@ fn assemble(index: &Index, stage: &Path, output: &Path) -> Result<(), OpenError>
     let partial = PathBuf::from(format!("{}.partial", output.display()));
     let out_name = output.display().to_string();
     let result = (|| -> io::Result<()> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&partial)?;
+        let file = crate::os::create_private_file(&partial)?;
         let mut w = io::BufWriter::with_capacity(256 << 10, file);
         bundle::write_index(index, stage, &mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;

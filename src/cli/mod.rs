@@ -34,10 +34,11 @@ pub enum Command {
     /// Try sealdrop in one command: a throwaway folder with an identity, recipients, a
     /// self-signed certificate and a config, then the portal. Never for real reports.
     Demo {
-        /// Where to create the demo folder (default: a new folder in the system temp dir).
+        /// Where to create the demo folder (default: a new folder in the system temp dir); the
+        /// folder of an earlier demo restarts it, with a fresh certificate if its own ran out.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Address to listen on.
+        /// Address to listen on (a restarted demo keeps the one in its sealdrop.toml).
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
         /// Create the folder and print the commands, but do not start the portal.
@@ -159,7 +160,8 @@ pub enum Command {
     /// resumable path (a dropped connection resumes where it stopped), then the report is
     /// committed and its reference printed.
     Send {
-        /// The portal's address, e.g. https://portal.example.org
+        /// The portal's address, e.g. https://portal.example.org (plain http:// only to this
+        /// computer: 127.0.0.1, ::1, localhost).
         #[arg(long)]
         portal: String,
         /// vulnerability, data-breach or incident.
@@ -178,10 +180,12 @@ pub enum Command {
         /// Bytes per piece (small enough for the gateways in front of the portal).
         #[arg(long, default_value = "8MiB", value_parser = values::byte_size)]
         piece_size: u64,
-        /// Attempts per request before giving up.
+        /// Retries per request after a dropped connection or a busy portal, from where the
+        /// portal says the upload stands. A portal that has not answered yet is tried 3 times
+        /// at most; a certificate it does not trust is not retried at all.
         #[arg(long, default_value_t = 8)]
         retries: u32,
-        /// Also trust the CA certificates in this PEM file.
+        /// Also trust the CA certificates in this PEM file (for a demo: its cert.pem).
         #[arg(long)]
         ca_file: Option<PathBuf>,
         /// Save the portal's receipt (JSON, with the reference) to this new file.

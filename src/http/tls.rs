@@ -1,5 +1,7 @@
 //! TLS from PEM files with one explicit crypto provider (ring), and a certificate store that can
-//! be swapped while connections stay open. The only module that uses rustls.
+//! be swapped while connections stay open; plus two questions about certificates asked elsewhere
+//! (is the demo's still in date, what did a client refuse in a portal's). The only module that
+//! uses rustls.
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -8,6 +10,7 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Why the certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +70,77 @@ impl ResolvesServerCert for CertStore {
             Err(poisoned) => poisoned.into_inner(),
         };
         Some(Arc::clone(&g))
+    }
+}
+
+/// What a TLS client refused in a server's certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// No authority the client trusts signed it (self-signed, or a private CA).
+    Untrusted,
+    /// Expired, or not valid yet.
+    OutOfDate,
+    /// Issued for another host name.
+    WrongName,
+    /// Anything else the verifier refused.
+    Refused,
+}
+
+/// The certificate problem behind a TLS client's error (a rustls error, also one carried inside
+/// an `io::Error`), or `None` when the error is not about the certificate.
+pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        let inner: &(dyn std::error::Error + 'static) = io.get_ref()?;
+        return certificate_problem(inner);
+    }
+    let rustls::Error::InvalidCertificate(c) = e.downcast_ref::<rustls::Error>()? else {
+        return None;
+    };
+    use rustls::CertificateError as C;
+    Some(match c {
+        C::UnknownIssuer => CertificateProblem::Untrusted,
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            CertificateProblem::OutOfDate
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => CertificateProblem::WrongName,
+        _ => CertificateProblem::Refused,
+    })
+}
+
+/// Whether `at` lies within the validity of the self-signed certificate in the PEM file `cert`
+/// (the first one in it). rustls's own verifier decides, with the certificate as its only root,
+/// so no date is parsed here. An error when the file holds no such certificate.
+pub fn self_signed_valid_at(cert: &Path, at: SystemTime) -> Result<bool, TlsError> {
+    use rustls::client::danger::ServerCertVerifier;
+    let der = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| TlsError(format!("cannot read certificate {}: {e}", cert.display())))?
+        .next()
+        .ok_or_else(|| TlsError(format!("no certificate found in {}", cert.display())))?
+        .map_err(|e| TlsError(format!("bad certificate PEM in {}: {e}", cert.display())))?;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(der.clone())
+        .map_err(|e| TlsError(format!("{}: {e}", cert.display())))?;
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| TlsError(e.to_string()))?;
+    let at = rustls::pki_types::UnixTime::since_unix_epoch(
+        at.duration_since(UNIX_EPOCH).unwrap_or_default(),
+    );
+    // Any name will do: the dates are checked before the name.
+    let name = rustls::pki_types::ServerName::try_from("localhost")
+        .map_err(|e| TlsError(e.to_string()))?;
+    match verifier.verify_server_cert(&der, &[], &name, &[], at) {
+        Ok(_) => Ok(true),
+        Err(e) => match certificate_problem(&e) {
+            Some(CertificateProblem::OutOfDate) => Ok(false),
+            Some(CertificateProblem::WrongName) => Ok(true),
+            _ => Err(TlsError(format!(
+                "{} is not a usable self-signed certificate: {e}",
+                cert.display()
+            ))),
+        },
     }
 }
 

@@ -1,8 +1,12 @@
 //! The HTTP side of `sealdrop send`: tus 1.0 requests and the report that names the finished
-//! uploads, through `ureq` (rustls with ring; the system's CAs plus `--ca-file`).
+//! uploads, through `ureq` (rustls with ring; the system's CAs plus `--ca-file`), to the
+//! address `address` allows and nowhere else.
 
 use super::SendError;
+use super::address::PortalAddress;
+use crate::http::tls::{CertificateProblem, certificate_problem};
 use crate::tus::metadata;
+use std::cell::Cell;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,13 +15,18 @@ use ureq::tls::{RootCerts, TlsConfig};
 /// A portal's API, spoken over one agent.
 pub struct Portal {
     agent: ureq::Agent,
-    base: String,
+    address: PortalAddress,
+    /// Whether the portal has answered any request yet.
+    answered: Cell<bool>,
 }
 
-/// A transport failure (worth retrying) or an answer (maybe an error the portal explained).
+/// A transport failure (worth retrying), a certificate refused (final), or an answer (maybe an
+/// error the portal explained).
 pub enum Outcome {
     /// The connection failed: retry.
     Transport(String),
+    /// The portal's certificate was refused: retrying cannot help.
+    Certificate(CertificateProblem, String),
     /// The portal answered.
     Answer {
         /// HTTP status.
@@ -39,19 +48,13 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCerts, SendError> {
 }
 
 impl Portal {
-    /// An agent for `portal` (its base URL, `https://…`, or `http://` on loopback).
+    /// An agent for `portal` (its base URL: `https://…`, or `http://` to this computer only).
     pub fn new(
         portal: &str,
         ca_file: Option<&Path>,
         timeout: Duration,
     ) -> Result<Portal, SendError> {
-        let base = portal.trim_end_matches('/').to_owned();
-        let https = base.starts_with("https://");
-        if !https && !base.starts_with("http://") {
-            return Err(SendError::Portal(format!(
-                "{portal} is not an http:// or https:// address"
-            )));
-        }
+        let address = PortalAddress::parse(portal)?;
         let mut config = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(30)))
             .timeout_recv_response(Some(timeout))
@@ -59,27 +62,53 @@ impl Portal {
             .max_redirects(0)
             .http_status_as_error(false)
             .user_agent("sealdrop-send");
-        if https {
+        if address.https() {
             config = config.tls_config(TlsConfig::builder().root_certs(roots(ca_file)?).build());
         }
         Ok(Portal {
             agent: config.build().into(),
-            base,
+            address,
+            answered: Cell::new(false),
         })
     }
 
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
-        }
+    /// The portal's address as given.
+    pub fn base(&self) -> &str {
+        self.address.base()
     }
 
-    fn outcome(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>, header: &str) -> Outcome {
+    /// Whether the portal has answered a request of this run: until it has, a failed
+    /// connection more likely means a wrong address than a bad line.
+    pub fn answered(&self) -> bool {
+        self.answered.get()
+    }
+
+    /// The address of an upload from the `Location` of its creation: on the portal's origin,
+    /// or refused.
+    pub fn upload_url(&self, location: &str) -> Result<String, SendError> {
+        self.address
+            .resolve(location, &self.address.url(crate::tus::BASE))
+    }
+
+    fn outcome(
+        &self,
+        r: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        header: &str,
+    ) -> Outcome {
         match r {
-            Err(e) => Outcome::Transport(e.to_string()),
+            Err(e) => {
+                let problem = match &e {
+                    ureq::Error::Rustls(inner) => certificate_problem(inner),
+                    ureq::Error::Io(inner) => certificate_problem(inner),
+                    _ => None,
+                };
+                match problem {
+                    Some(p) => Outcome::Certificate(p, e.to_string()),
+                    None => Outcome::Transport(e.to_string()),
+                }
+            }
             Ok(mut res) => {
+                self.answered.set(true);
                 let status = res.status().as_u16();
                 let header = res
                     .headers()
@@ -106,34 +135,34 @@ impl Portal {
         let meta = format!("filename {}", metadata::encode(name.as_bytes()));
         let r = self
             .agent
-            .post(self.url(crate::tus::BASE))
+            .post(self.address.url(crate::tus::BASE))
             .header("Tus-Resumable", crate::tus::VERSION)
             .header("Upload-Length", length.to_string())
             .header("Upload-Metadata", meta)
             .send_empty();
-        Portal::outcome(r, "location")
+        self.outcome(r, "location")
     }
 
-    /// HEAD: the upload's `Upload-Offset`.
-    pub fn offset(&self, location: &str) -> Outcome {
+    /// HEAD: the upload's `Upload-Offset` (`upload` from [`Portal::upload_url`]).
+    pub fn offset(&self, upload: &str) -> Outcome {
         let r = self
             .agent
-            .head(self.url(location))
+            .head(upload)
             .header("Tus-Resumable", crate::tus::VERSION)
             .call();
-        Portal::outcome(r, "upload-offset")
+        self.outcome(r, "upload-offset")
     }
 
     /// PATCH: one piece from `offset`; the answer's `Upload-Offset`.
-    pub fn patch(&self, location: &str, offset: u64, piece: &[u8]) -> Outcome {
+    pub fn patch(&self, upload: &str, offset: u64, piece: &[u8]) -> Outcome {
         let r = self
             .agent
-            .patch(self.url(location))
+            .patch(upload)
             .header("Tus-Resumable", crate::tus::VERSION)
             .header("Upload-Offset", offset.to_string())
             .header("Content-Type", crate::tus::OFFSET_STREAM)
             .send(piece);
-        Portal::outcome(r, "upload-offset")
+        self.outcome(r, "upload-offset")
     }
 
     /// POST /api/v1/submissions naming the finished uploads.
@@ -151,13 +180,13 @@ impl Portal {
         body.push_str(&format!("--{boundary}--\r\n"));
         let r = self
             .agent
-            .post(self.url("/api/v1/submissions"))
+            .post(self.address.url("/api/v1/submissions"))
             .header(
                 "Content-Type",
                 format!("multipart/form-data; boundary={boundary}"),
             )
             .header("Accept", "application/json")
             .send(body.as_str());
-        Portal::outcome(r, "content-type")
+        self.outcome(r, "content-type")
     }
 }

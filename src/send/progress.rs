@@ -27,6 +27,11 @@ impl Bar {
         self.bar.set_position(base + offset);
     }
 
+    /// Prints `line` on standard error above the bar.
+    pub fn note(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
+    }
+
     /// Clears the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

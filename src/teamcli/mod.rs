@@ -376,8 +376,8 @@ fn path_segment(case: &str) -> Result<&str, Failure> {
     Ok(case)
 }
 
-/// Streams `GET path` into a new file `output` (via `output.partial`, fsynced, never
-/// overwriting); returns the bytes written.
+/// Streams `GET path` into a new file `output` (mode 0600 whatever the umask, via
+/// `output.partial`, fsynced, never overwriting); returns the bytes written.
 fn download(socket: &Path, path: &str, output: &Path) -> Result<u64, Failure> {
     if output.exists() {
         return Err(fail(
@@ -393,10 +393,7 @@ fn download(socket: &Path, path: &str, output: &Path) -> Result<u64, Failure> {
     }
     let partial = PathBuf::from(format!("{}.partial", output.display()));
     let result = (|| -> std::io::Result<u64> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&partial)?;
+        let mut file = crate::os::create_private_file(&partial)?;
         let n = std::io::copy(&mut resp, &mut file)?;
         file.flush()?;
         file.sync_all()?;

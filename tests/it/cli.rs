@@ -334,6 +334,51 @@ fn a_failed_open_removes_the_folders_it_created_and_empties_one_that_existed() {
     assert!(std::fs::read(out.join("files/a")).unwrap() == bytes(200_000, 1));
 }
 
+/// Runs the binary with `args` under `umask 000`, where a file created without an explicit mode
+/// is readable and writable by everyone.
+fn under_umask_000(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("sh")
+        .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
+        .arg(bin())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn files_the_cli_writes_for_the_team_are_0600_even_under_umask_000() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let r = post_form(server.addr, &form(vec![file("a.txt", bytes(5000, 3))]), "");
+    assert_eq!(r.status, 201, "{}", r.text());
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    let dir = setup.dir.path();
+    let config = setup.config.to_str().unwrap();
+    let [export, backup, rekeyed, shared] =
+        ["export.tar", "backup.tar", "rekeyed.tar", "shared.tar"]
+            .map(|n| dir.join(n).to_str().unwrap().to_owned());
+    let third = keygen(&dir.join("third.txt"));
+    let id = setup.identities[0].to_str().unwrap();
+    let runs: [&[&str]; 4] = [
+        &["admin", "--config", config, "export", &case, "-o", &export],
+        &["admin", "--config", config, "backup", "-o", &backup],
+        &["rekey", &export, "-i", id, "-r", &third, "-o", &rekeyed],
+        &["share", &export, "-i", id, "-r", &third, "-o", &shared],
+    ];
+    for args in runs {
+        let o = under_umask_000(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    for name in ["export.tar", "backup.tar", "rekeyed.tar", "shared.tar"] {
+        let mode = std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(mode, 0o600, "{name} is {mode:o}");
+    }
+}
+
 #[test]
 fn the_demo_folder_and_its_secrets_are_private_to_their_owner() {
     let root = TempDir::new("demo-modes");

@@ -1,0 +1,176 @@
+//! `sealdrop demo` as a new user meets it: the commands it prints work as printed, and a demo
+//! restarted later gets a certificate that is still in date.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A running demo, stopped when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `sealdrop demo --dir DIR` (on a free port unless `DIR` holds an earlier demo) and
+/// returns it with everything it printed up to `listening on`.
+fn start_demo(dir: &Path) -> (Running, String) {
+    let mut child = Command::new(bin())
+        .args(["demo", "--dir", dir.to_str().unwrap()])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_remove("SEALDROP_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    // Read on to the end in a thread: a demo whose output nobody reads would die of SIGPIPE.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = String::new();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        if line.starts_with("sealdrop: listening on ") {
+            return (running, printed);
+        }
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    panic!("the demo stopped before listening:\n{printed}");
+}
+
+/// The `send` command the banner prints, its continuation lines joined.
+fn printed_send_command(banner: &str) -> String {
+    let mut lines = banner
+        .lines()
+        .skip_while(|l| !l.contains(" send --portal "));
+    let mut command = String::new();
+    for line in lines.by_ref() {
+        let line = line.trim();
+        match line.strip_suffix('\\') {
+            Some(part) => command.push_str(part),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    assert!(!command.is_empty(), "no send command in:\n{banner}");
+    command
+}
+
+#[test]
+fn the_demo_prints_a_send_command_that_works_as_printed() {
+    let root = TempDir::new("demo-send");
+    let demo = root.path().join("demo");
+    let (_running, banner) = start_demo(&demo);
+    let command = printed_send_command(&banner);
+    assert!(
+        command.contains(&format!(
+            "--ca-file {}",
+            demo.canonicalize().unwrap().join("cert.pem").display()
+        )),
+        "{command}"
+    );
+    let o = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{command}\n{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("reference: "),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// A self-signed certificate and key for the demo's names that ran out ten days ago.
+fn expired_pair() -> (String, String) {
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    params.not_before = rcgen::date_time_ymd(2025, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2025, 4, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_demo_restarted_after_its_certificate_expired_makes_a_fresh_one() {
+    let root = TempDir::new("demo-expired");
+    let demo = root.path().join("demo");
+    // A demo that ran once (on its own port) and was stopped; since then its certificate ran out.
+    drop(start_demo(&demo));
+    let (old_cert, old_key) = expired_pair();
+    std::fs::write(demo.join("cert.pem"), &old_cert).unwrap();
+    std::fs::write(demo.join("key.pem"), &old_key).unwrap();
+    let identity = std::fs::read(demo.join("identity.txt")).unwrap();
+
+    let (_running, banner) = start_demo(&demo);
+    assert!(banner.contains("fresh certificate"), "{banner}");
+    let cert = std::fs::read_to_string(demo.join("cert.pem")).unwrap();
+    assert_ne!(cert, old_cert, "the expired certificate was kept");
+    assert_ne!(
+        std::fs::read_to_string(demo.join("key.pem")).unwrap(),
+        old_key
+    );
+    for f in ["cert.pem", "key.pem"] {
+        assert_eq!(mode(&demo.join(f)), 0o600, "{f}");
+    }
+    assert_eq!(std::fs::read(demo.join("identity.txt")).unwrap(), identity);
+    // The portal serves the fresh pair, and the printed command trusts it.
+    let command = printed_send_command(&banner);
+    let o = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{command}\n{}", stderr(&o));
+}
+
+#[test]
+fn a_restarted_demo_keeps_a_certificate_still_in_date_and_other_folders_are_refused() {
+    let root = TempDir::new("demo-restart");
+    let demo = root.path().join("demo");
+    assert!(demo_setup_only(&demo).status.success());
+    let cert = std::fs::read_to_string(demo.join("cert.pem")).unwrap();
+    let o = demo_setup_only(&demo);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Restarted the earlier demo"));
+    assert_eq!(
+        std::fs::read_to_string(demo.join("cert.pem")).unwrap(),
+        cert
+    );
+
+    let other = root.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let o = demo_setup_only(&other);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("holds no earlier demo") && err.contains("hint: "),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+}
