@@ -104,3 +104,94 @@ impl Sink {
         let _ = self.task.await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+    use std::os::unix::fs::MetadataExt;
+
+    /// Counts what is charged.
+    #[derive(Default)]
+    struct Tally(u64);
+
+    impl Meter for Tally {
+        fn charge(&mut self, bytes: u64) -> Result<(), StoreError> {
+            self.0 += bytes;
+            Ok(())
+        }
+    }
+
+    fn ring(n: usize) -> Arc<KeyRing> {
+        let lines: Vec<String> = (0..n)
+            .map(|_| age::x25519::Identity::generate().to_public().to_string())
+            .collect();
+        Arc::new(KeyRing::parse(&lines.join("\n"), "test").unwrap())
+    }
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sealdrop-sink-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[tokio::test]
+    async fn what_is_charged_covers_what_lands_on_disk_even_for_one_byte_pieces() {
+        let d = dir("charge");
+        for (n, size) in [(1usize, 1usize), (3, 1), (1, 70_000), (2, 300_000)] {
+            let path = d.join(format!("{n}-{size}.age"));
+            let mut tally = Tally::default();
+            let mut sink =
+                Sink::start(ring(n), path.clone(), Durability::Unsynced, &mut tally).unwrap();
+            for chunk in vec![7u8; size].chunks(8192) {
+                sink.send(Bytes::copy_from_slice(chunk), &mut tally)
+                    .await
+                    .unwrap();
+            }
+            let sealed = sink.finish().await.unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!(sealed.ciphertext_size, meta.len());
+            // Bytes in the file, and blocks the file system gave it.
+            assert!(
+                tally.0 >= meta.len(),
+                "{n} keys, {size} bytes: {} < {}",
+                tally.0,
+                meta.len()
+            );
+            assert!(
+                tally.0 >= meta.blocks() * 512,
+                "{n} keys, {size} bytes: blocks"
+            );
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_aborted_or_dropped_sink_leaves_no_file() {
+        let d = dir("abort");
+        let mut tally = Tally::default();
+        let aborted = d.join("aborted.age");
+        let mut sink =
+            Sink::start(ring(1), aborted.clone(), Durability::Synced, &mut tally).unwrap();
+        sink.send(Bytes::from_static(b"evidence"), &mut tally)
+            .await
+            .unwrap();
+        sink.abort().await;
+        assert!(!aborted.exists());
+        // Dropped, as when the request that fed it went away: its thread removes the file.
+        let dropped = d.join("dropped.age");
+        let mut sink =
+            Sink::start(ring(1), dropped.clone(), Durability::Unsynced, &mut tally).unwrap();
+        sink.send(Bytes::from_static(b"evidence"), &mut tally)
+            .await
+            .unwrap();
+        drop(sink);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while dropped.exists() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!dropped.exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
