@@ -98,6 +98,17 @@ impl Setup {
         }
     }
 
+    /// A setup around the demo folder `demo` inside `dir`: its config, identity and
+    /// certificate.
+    pub fn of_demo(dir: TempDir, demo: &Path) -> Setup {
+        Setup {
+            config: demo.join("sealdrop.toml"),
+            identities: vec![demo.join("identity.txt")],
+            recipients: vec![],
+            dir,
+        }
+    }
+
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -86,12 +86,7 @@ fn the_demo_prints_a_send_command_that_works_as_printed() {
         )),
         "{command}"
     );
-    let o = Command::new("sh")
-        .args(["-c", &command])
-        .current_dir(root.path())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{command}\n{}", stderr(&o));
+    let o = run_printed(&command, root.path());
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("reference: "),
         "{}",
@@ -140,12 +135,7 @@ fn a_demo_restarted_after_its_certificate_expired_makes_a_fresh_one() {
     assert_eq!(std::fs::read(demo.join("identity.txt")).unwrap(), identity);
     // The portal serves the fresh pair, and the printed command trusts it.
     let command = printed_send_command(&banner);
-    let o = Command::new("sh")
-        .args(["-c", &command])
-        .current_dir(root.path())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{command}\n{}", stderr(&o));
+    run_printed(&command, root.path());
 }
 
 #[test]
@@ -173,4 +163,15 @@ fn a_restarted_demo_keeps_a_certificate_still_in_date_and_other_folders_are_refu
         "{err}"
     );
     assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+}
+
+/// Runs a command line as the demo printed it, from `dir`, failing the test when it fails.
+fn run_printed(command: &str, dir: &std::path::Path) -> std::process::Output {
+    let o = Command::new("sh")
+        .args(["-c", command])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{command}\n{}", stderr(&o));
+    o
 }

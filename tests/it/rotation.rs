@@ -528,12 +528,7 @@ fn tls_certificates_reload_without_dropping_uploads_and_a_bad_one_is_refused() {
     ok(demo_setup_only(&demo));
     let spare = dir.path().join("spare");
     ok(demo_setup_only(&spare));
-    let setup = Setup {
-        config: demo.join("sealdrop.toml"),
-        identities: vec![demo.join("identity.txt")],
-        recipients: vec![],
-        dir,
-    };
+    let setup = Setup::of_demo(dir, &demo);
     let server = setup.start();
     let first = std::fs::read_to_string(demo.join("cert.pem")).unwrap();
     assert_eq!(base64_body(&served_cert(&server.url)), base64_body(&first));
@@ -702,12 +697,7 @@ fn a_reload_says_for_keys_and_for_tls_separately_what_took_effect() {
     for d in [&demo, &spare] {
         ok(demo_setup_only(d));
     }
-    let setup = Setup {
-        config: demo.join("sealdrop.toml"),
-        identities: vec![demo.join("identity.txt")],
-        recipients: vec![],
-        dir,
-    };
+    let setup = Setup::of_demo(dir, &demo);
     let server = setup.start();
     let recipients = demo.join("keys/recipients.txt");
     let good_keys = std::fs::read_to_string(&recipients).unwrap();
@@ -803,18 +793,13 @@ fn keys_rotated_between_two_patches_then_the_runbook_followed_to_the_letter_open
     // Step 4: keep an identity while it alone reads something; step 5: re-key that.
     let u = usage(&setup);
     if u[&a].2 > 0 {
-        let bundle = setup.export(&case);
         let new = setup.dir.path().join("rekeyed.tar");
-        ok(run(&[
-            "rekey",
-            bundle.to_str().unwrap(),
-            "-i",
-            setup.identities[0].to_str().unwrap(),
-            "-r",
+        rekey_to(
+            &setup.export(&case),
+            &setup.identities[0],
             &setup.recipients[1],
-            "-o",
-            new.to_str().unwrap(),
-        ]));
+            &new,
+        );
         ok(setup.admin(&["import", new.to_str().unwrap()]));
     }
     assert_eq!(

@@ -133,12 +133,7 @@ fn https_upload_with_curl_round_trips() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let banner = String::from_utf8_lossy(&o.stdout);
     assert!(banner.contains("NOT FOR REAL REPORTS"), "{banner}");
-    let setup = Setup {
-        config: demo.join("sealdrop.toml"),
-        identities: vec![demo.join("identity.txt")],
-        recipients: vec![],
-        dir,
-    };
+    let setup = Setup::of_demo(dir, &demo);
     let server = setup.start();
     assert!(server.url.starts_with("https://"), "{}", server.url);
     let evidence = setup.dir.path().join("evidence.txt");

@@ -212,12 +212,7 @@ fn send_without_ca_file_to_a_self_signed_portal_stops_at_once_and_names_ca_file(
     let dir = TempDir::new("send-ca");
     let demo = dir.path().join("demo");
     assert!(demo_setup_only(&demo).status.success());
-    let setup = Setup {
-        config: demo.join("sealdrop.toml"),
-        identities: vec![demo.join("identity.txt")],
-        recipients: vec![],
-        dir,
-    };
+    let setup = Setup::of_demo(dir, &demo);
     let server = setup.start();
     let portal = format!("https://{}", server.addr);
     let (o, took) = send(setup.dir.path(), &portal, &[]);
