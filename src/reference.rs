@@ -102,8 +102,8 @@ impl Reference {
     }
 
     /// What this reference unlocks on a portal whose reference salt is `salt`: Argon2id of the
-    /// canonical form, then two independent keys by HKDF. Blocking (tens of milliseconds and
-    /// 19 MiB): callers bound how many run at once.
+    /// canonical form, then two independent keys by HKDF. Blocking (milliseconds and
+    /// 8 MiB): callers bound how many run at once.
     pub fn derive(&self, salt: &[u8]) -> Derived {
         let master = digest::argon2id(self.canonical().as_bytes(), salt);
         Derived {

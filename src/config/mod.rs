@@ -689,6 +689,53 @@ mod tests {
     }
 
     #[test]
+    fn the_upload_gate_limits_are_refused_below_their_edge_and_capped_above_it() {
+        for (key, value, named) in [
+            (
+                "SEALDROP_LIMITS_UPLOAD_IDLE_EXPIRY",
+                "0s",
+                "limits.upload_idle_expiry",
+            ),
+            (
+                "SEALDROP_LIMITS_MIN_PIECE_SIZE",
+                "0B",
+                "limits.min_piece_size",
+            ),
+            (
+                "SEALDROP_LIMITS_MAX_REFERENCE_CHECKS",
+                "0",
+                "limits.max_reference_checks",
+            ),
+        ] {
+            let err = Config::load(None, env(&[(key, value)])).unwrap_err();
+            assert!(err.to_string().contains(named), "{err}");
+        }
+        let at_edge = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap().limits;
+        let l = at_edge(&[
+            ("SEALDROP_LIMITS_UPLOAD_IDLE_EXPIRY", "1s"),
+            ("SEALDROP_LIMITS_MIN_PIECE_SIZE", "1B"),
+            ("SEALDROP_LIMITS_MAX_REFERENCE_CHECKS", "1"),
+        ]);
+        assert_eq!(l.upload_idle(), Duration::from_secs(1));
+        assert_eq!(l.min_piece(), 1);
+        // Above their bounds they count as the bound.
+        let l = at_edge(&[
+            ("SEALDROP_LIMITS_UPLOAD_IDLE_EXPIRY", "48h"),
+            ("SEALDROP_LIMITS_MIN_PIECE_SIZE", "1GiB"),
+        ]);
+        assert_eq!(l.upload_idle(), l.upload_expiry.0);
+        assert_eq!(l.min_piece(), l.max_piece_size.0);
+        // A client never holds more than an eighth of the unfinished uploads (at least one).
+        let per_client = |pool: &str| {
+            at_edge(&[("SEALDROP_LIMITS_MAX_UNFINISHED_UPLOADS", pool)]).unfinished_per_client()
+        };
+        assert_eq!(per_client("256"), 8);
+        assert_eq!(per_client("63"), 7);
+        assert_eq!(per_client("15"), 1);
+        assert_eq!(per_client("1"), 1);
+    }
+
+    #[test]
     fn unknown_keys_are_errors_that_name_the_key() {
         let err = Config::load(None, env(&[("SEALDROP_LIMITS_MAX_FILEZ", "3")])).unwrap_err();
         assert!(err.to_string().contains("max_filez"), "{err}");
