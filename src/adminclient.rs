@@ -174,6 +174,31 @@ pub fn send(
     Ok(Response { status, body })
 }
 
+/// Calls operation `O` (on case `case` when its route names one): a read as `GET` with the
+/// request as the query, a change as `POST` with it as JSON; the answer read into its type.
+pub fn call<O: crate::adminapi::op::Operation>(
+    socket: &Path,
+    case: Option<&str>,
+    request: &O::Request,
+) -> Result<O::Answer, AdminError> {
+    let path = match case {
+        Some(c) => crate::adminapi::route::with(O::ROUTE, c),
+        None => O::ROUTE.to_owned(),
+    };
+    match O::METHOD {
+        crate::adminapi::op::Method::Get => {
+            let q = serde_urlencoded::to_string(request).map_err(io::Error::other)?;
+            let path = if q.is_empty() {
+                path
+            } else {
+                format!("{path}?{q}")
+            };
+            get_json(socket, &path)
+        }
+        crate::adminapi::op::Method::Post => post_json(socket, &path, request),
+    }
+}
+
 /// `GET path`, read into `T`; a non-2xx answer becomes `AdminError::Server`.
 pub fn get_json<T: DeserializeOwned>(socket: &Path, path: &str) -> Result<T, AdminError> {
     json_response(get(socket, path)?)

@@ -2,10 +2,10 @@
 //! changes, the authority decision, the breach register, invitations, purging (on demand and by
 //! the retention rule) and the reporter's status lookup.
 
-use crate::adminapi::{CaseView, ListFilter, NewInvite, Purged, RegisterRow};
+use crate::adminapi::{NewInvite, Purged, RegisterRow};
 use crate::error::ApiError;
 use crate::portal::{Portal, PortalError};
-use crate::record::{AuditEvent, AuthorityDecision, Record, Status};
+use crate::record::{Actor, AuditEvent, AuditKind, Record};
 use crate::reference::{InviteToken, Reference};
 use crate::store::{Invite, StoreError};
 use crate::workflow::{self, WorkflowError};
@@ -24,111 +24,21 @@ mod disclosure;
 pub use crate::workflow::PublishedCredit;
 
 impl Portal {
-    fn audit_case(&self, event: &str, case: &str, detail: String) -> Result<(), StoreError> {
+    fn audit_case(
+        &self,
+        event: AuditKind,
+        case: &str,
+        detail: String,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         self.store().db().audit(&AuditEvent {
             at: workflow::rfc3339(self.now()),
-            event: event.into(),
+            event,
             key_id: None,
             case: Some(case.to_owned()),
             detail,
+            actor: Some(actor.as_str().to_owned()),
         })
-    }
-
-    /// Every case matching `filter`, with its clocks, oldest first.
-    pub fn list_blocking(&self, filter: &ListFilter) -> Result<Vec<CaseView>, PortalError> {
-        let now = self.now();
-        Ok(self
-            .store()
-            .db()
-            .list()?
-            .into_iter()
-            .map(|r| self.policy().view(r, now))
-            .filter(|v| filter.matches(v, now))
-            .collect())
-    }
-
-    /// One case with its clocks.
-    pub fn show_blocking(&self, case: &str) -> Result<CaseView, PortalError> {
-        let record = self
-            .store()
-            .db()
-            .by_case(case)?
-            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
-        Ok(self.policy().view(record, self.now()))
-    }
-
-    fn update(
-        &self,
-        case: &str,
-        f: impl FnMut(&mut Record) -> Result<(), PortalError>,
-    ) -> Result<Record, PortalError> {
-        self.store()
-            .db()
-            .update_case(case, f)?
-            .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
-    }
-
-    /// Moves a case to `to`, with an optional note and expected fix date (set in the same
-    /// write); recorded in its history and the audit trail.
-    pub fn set_status_blocking(
-        &self,
-        case: &str,
-        to: Status,
-        note: Option<&str>,
-        expect: Option<&str>,
-    ) -> Result<CaseView, PortalError> {
-        let now = self.now();
-        let mut from = Status::Received;
-        let record = self.update(case, |r| {
-            from = r.status;
-            self.policy().change_status(r, to, note, now)?;
-            // After the move: a case being closed refuses an expected date (nothing is written).
-            if let Some(date) = expect {
-                self.policy().expect_fix(r, date, None, now)?;
-            }
-            Ok(())
-        })?;
-        self.audit_case("status", case, format!("{from} → {to}"))?;
-        tracing::info!(case, from = %from, to = %to, "status changed");
-        Ok(self.policy().view(record, now))
-    }
-
-    /// Adds a note to a case's history; audited.
-    pub fn add_note_blocking(&self, case: &str, note: &str) -> Result<CaseView, PortalError> {
-        let now = self.now();
-        let record = self.update(case, |r| Ok(self.policy().add_note(r, note, now)?))?;
-        self.audit_case("note", case, String::new())?;
-        Ok(self.policy().view(record, now))
-    }
-
-    /// Records that a case was passed on (`sealdrop share`, then `admin shared`); audited.
-    pub fn record_shared_blocking(
-        &self,
-        case: &str,
-        with: &str,
-        note: Option<&str>,
-    ) -> Result<CaseView, PortalError> {
-        let now = self.now();
-        let record = self.update(case, |r| {
-            Ok(self.policy().record_shared(r, with, note, now)?)
-        })?;
-        self.audit_case("shared", case, with.trim().to_owned())?;
-        Ok(self.policy().view(record, now))
-    }
-
-    /// Records the authority decision of a data breach.
-    pub fn decide_authority_blocking(
-        &self,
-        case: &str,
-        decision: AuthorityDecision,
-        note: Option<&str>,
-    ) -> Result<CaseView, PortalError> {
-        let now = self.now();
-        let record = self.update(case, |r| {
-            Ok(self.policy().decide_authority(r, decision, note, now)?)
-        })?;
-        self.audit_case("authority", case, decision.as_str().to_owned())?;
-        Ok(self.policy().view(record, now))
     }
 
     /// The breach register.
@@ -143,6 +53,7 @@ impl Portal {
         &self,
         valid_for: Duration,
         note: Option<&str>,
+        actor: &Actor,
     ) -> Result<NewInvite, PortalError> {
         let note = workflow::check_note(note)?;
         let token = InviteToken::generate();
@@ -163,10 +74,11 @@ impl Portal {
         self.store().db().create_invite(&hash, &invite)?;
         self.store().db().audit(&AuditEvent {
             at: invite.created_at.clone(),
-            event: "invite-created".into(),
+            event: AuditKind::InviteCreated,
             key_id: None,
             case: None,
             detail: format!("invitation {} until {}", invite.id, invite.expires_at),
+            actor: Some(actor.as_str().to_owned()),
         })?;
         Ok(NewInvite {
             url: format!("{}/u/{}", self.public_url(), token.as_str()),
@@ -235,7 +147,12 @@ impl Portal {
     }
 
     /// Deletes the ciphertext of `case` and its follow-ups, keeping tombstones; audited.
-    pub fn purge_blocking(&self, case: &str, why: &str) -> Result<Purged, PortalError> {
+    pub fn purge_blocking(
+        &self,
+        case: &str,
+        why: &str,
+        actor: &Actor,
+    ) -> Result<Purged, PortalError> {
         let record = self
             .store()
             .db()
@@ -267,7 +184,7 @@ impl Portal {
             }
             Err(e) => return Err(e.into()),
         };
-        self.audit_case("purged", case, why.to_owned())?;
+        self.audit_case(AuditKind::Purged, case, why.to_owned(), actor)?;
         tracing::info!(
             case,
             follow_ups = done.len().saturating_sub(1),
@@ -302,7 +219,7 @@ impl Portal {
         let mut purged = Vec::new();
         for case in due {
             // One failing case must not stop the others.
-            match self.purge_blocking(&case, "retention period ended") {
+            match self.purge_blocking(&case, "retention period ended", &Actor::portal()) {
                 Ok(_) => purged.push(case),
                 Err(e) => tracing::error!(case, error = %e, "retention purge of this case failed"),
             }

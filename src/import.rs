@@ -21,7 +21,12 @@ impl Portal {
     /// that is active now (it would undo a rotation), and one encrypted to exactly the keys the
     /// submission already has; changes nothing then. Status changes, notes and follow-ups made
     /// while the bundle streams in are kept; a purge meanwhile wins and the import is refused.
-    pub fn import_blocking(&self, case: &str, input: impl Read) -> Result<Record, PortalError> {
+    pub fn import_blocking(
+        &self,
+        case: &str,
+        input: impl Read,
+        actor: &crate::record::Actor,
+    ) -> Result<Record, PortalError> {
         // The ring cannot change meanwhile: reloads and key edits take the same lock.
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let active = self.keys().current().ids();
@@ -62,10 +67,11 @@ impl Portal {
         );
         self.store().db().audit(&AuditEvent {
             at: crate::workflow::rfc3339(self.now()),
-            event: "rekeyed".into(),
+            event: crate::record::AuditKind::Rekeyed,
             key_id: None,
             case: Some(before.case.clone()),
             detail,
+            actor: Some(actor.as_str().to_owned()),
         })?;
         tracing::info!(case = %before.case, key_ids = ?after.key_ids, "submission re-keyed");
         Ok(after)

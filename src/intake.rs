@@ -532,6 +532,7 @@ impl Intake {
                 credit_requested: credit.is_some(),
                 ..Disclosure::default()
             },
+            assignee: None,
         };
         // Signed before the commit: once the case is stored, nothing may keep the reporter from
         // getting its reference.

@@ -58,6 +58,22 @@ pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// The name of local user `uid` from the password database (`/etc/passwd`), or `uid-N` when it
+/// has none there.
+pub fn user_name(uid: u32) -> String {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut f = line.split(':');
+                let name = f.next()?;
+                let id = f.nth(1)?.parse::<u32>().ok()?;
+                (id == uid).then(|| name.to_owned())
+            })
+        })
+        .unwrap_or_else(|| format!("uid-{uid}"))
+}
+
 /// Sets the core-dump size limit to zero (soft and hard): a core dump of a server that holds
 /// plaintext chunks in memory would be plaintext at rest.
 pub fn disable_core_dumps() -> io::Result<()> {

@@ -151,7 +151,7 @@ impl Portal {
             );
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
-        store.record_ring(&ring, None)?;
+        store.record_ring(&ring, None, &crate::record::Actor::portal())?;
         let reference_salt = store.db().reference_salt()?;
         let receipts = crate::receipt::ReceiptKeys::open(
             &config.storage.data_dir,

@@ -1,6 +1,9 @@
 //! What sealdrop keeps in the clear about a submission, and the encrypted manifest's shape.
 
+mod audit;
 mod disclosure;
+
+pub use audit::{Actor, AuditEvent, AuditKind};
 
 pub use disclosure::{
     Change, Credit, Disclosure, DisclosureEvent, Letter, PURGED_NAME, Publication, WITHDRAWN_NAME,
@@ -250,6 +253,9 @@ pub struct Record {
     /// Expected fix date, messages to the reporter, credit and publication.
     #[serde(default, skip_serializing_if = "Disclosure::is_empty")]
     pub disclosure: Disclosure,
+    /// The team member who handles the case (`admin assign`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 impl Record {
@@ -311,25 +317,6 @@ pub struct KeyInfo {
     pub first_seen: String,
     /// When it left the recipients file, if it did.
     pub retired_at: Option<String>,
-}
-
-/// One entry of the append-only audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEvent {
-    /// RFC 3339 UTC.
-    pub at: String,
-    /// `key-added`, `key-retired`, `keys-reloaded`, `reload-refused`, `tls-reloaded`,
-    /// `tls-reload-refused`, `rekeyed`, `status`, `authority`, `invite-created`, `purged`,
-    /// `shared`, `receipt-key-rotated`.
-    pub event: String,
-    /// The key concerned, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<KeyId>,
-    /// The case concerned, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case: Option<String>,
-    /// Free text without reporter data.
-    pub detail: String,
 }
 
 /// One file's entry in the encrypted manifest. A file sent through the resumable path is

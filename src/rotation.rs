@@ -5,7 +5,7 @@ use crate::adminapi::{KeyUsage, ReceiptKeys, ReloadReport};
 
 use crate::keys::{self, KeyId, KeyRing};
 use crate::portal::{Portal, PortalError};
-use crate::record::{AuditEvent, KeyInfo};
+use crate::record::{Actor, AuditEvent, AuditKind, KeyInfo};
 
 fn read_file(path: &std::path::Path) -> Result<String, keys::KeyError> {
     std::fs::read_to_string(path).map_err(|source| keys::KeyError::Read {
@@ -24,13 +24,20 @@ fn report(ring: &KeyRing, (added, retired): (Vec<KeyInfo>, Vec<KeyInfo>)) -> Rel
 }
 
 impl Portal {
-    fn audit_quietly(&self, event: &str, key_id: Option<KeyId>, detail: String) {
+    fn audit_quietly(
+        &self,
+        event: AuditKind,
+        key_id: Option<KeyId>,
+        detail: String,
+        actor: &Actor,
+    ) {
         let e = AuditEvent {
             at: self.store().clock().text(),
-            event: event.into(),
+            event,
             key_id,
             case: None,
             detail,
+            actor: Some(actor.as_str().to_owned()),
         };
         if let Err(err) = self.store().db().audit(&e) {
             tracing::error!(error = %err, "could not write the audit trail");
@@ -49,42 +56,48 @@ impl Portal {
 
     /// Replaces the receipt key by a new one; the old public key stays published with its
     /// validity period, so receipts it signed keep verifying. Audited.
-    pub fn rotate_receipt_key_blocking(&self) -> Result<ReceiptKeys, PortalError> {
+    pub fn rotate_receipt_key_blocking(&self, actor: &Actor) -> Result<ReceiptKeys, PortalError> {
         let _edit = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.receipts().fingerprint();
         let new = self.receipts().rotate(&self.store().clock().text())?;
         self.audit_quietly(
-            "receipt-key-rotated",
+            AuditKind::ReceiptKeyRotated,
             None,
             format!("{old} → {}", new.fingerprint),
+            actor,
         );
         Ok(self.receipt_keys())
     }
 
     /// Re-reads the recipients file and swaps the ring; on any error the old ring stays.
     /// Uploads already running finish with the ring they started with.
-    pub fn reload_keys_blocking(&self) -> Result<ReloadReport, PortalError> {
+    pub fn reload_keys_blocking(&self, actor: &Actor) -> Result<ReloadReport, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.reload_locked(None)
+        self.reload_locked(None, actor)
     }
 
     /// Reloads with the edit lock held; `retiring` is the key `keys retire` just took out.
-    fn reload_locked(&self, retiring: Option<(&KeyId, &str)>) -> Result<ReloadReport, PortalError> {
+    fn reload_locked(
+        &self,
+        retiring: Option<(&KeyId, &str)>,
+        actor: &Actor,
+    ) -> Result<ReloadReport, PortalError> {
         match KeyRing::load(&self.config().keys.recipients_file) {
             Ok(ring) => {
-                let report = report(&ring, self.store().record_ring(&ring, retiring)?);
+                let report = report(&ring, self.store().record_ring(&ring, retiring, actor)?);
                 self.keys().replace(ring);
                 self.audit_quietly(
-                    "keys-reloaded",
+                    AuditKind::KeysReloaded,
                     None,
                     format!("{} active", report.active.len()),
+                    actor,
                 );
                 tracing::info!(active = ?report.active, added = ?report.added, retired = ?report.retired, "keys reloaded");
                 Ok(report)
             }
             Err(e) => {
                 tracing::error!(error = %e, "key reload refused; the previous keys stay in force");
-                self.audit_quietly("reload-refused", None, e.to_string());
+                self.audit_quietly(AuditKind::ReloadRefused, None, e.to_string(), actor);
                 Err(e.into())
             }
         }
@@ -95,18 +108,24 @@ impl Portal {
         &self,
         recipient: &str,
         label: &str,
+        actor: &Actor,
     ) -> Result<ReloadReport, PortalError> {
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = &self.config().keys.recipients_file;
         let text = read_file(path)?;
         let (new_text, _) = keys::append_recipient(&text, recipient, label)?;
         keys::write_atomically(path, &new_text)?;
-        self.reload_locked(None)
+        self.reload_locked(None, actor)
     }
 
     /// Comments a key out of the file (with date and reason) and reloads; the audit trail
     /// keeps the reason. Refuses a reason that is not a single line.
-    pub fn retire_key_blocking(&self, id: &str, reason: &str) -> Result<ReloadReport, PortalError> {
+    pub fn retire_key_blocking(
+        &self,
+        id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<ReloadReport, PortalError> {
         let reason = keys::retirement_reason(reason)?;
         let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = &self.config().keys.recipients_file;
@@ -115,7 +134,7 @@ impl Portal {
         let id = KeyId(id.to_owned());
         let new_text = keys::retire_recipient(&text, &id, &date[..10], &reason)?;
         keys::write_atomically(path, &new_text)?;
-        self.reload_locked(Some((&id, &reason)))
+        self.reload_locked(Some((&id, &reason)), actor)
     }
 
     /// Every key ever used, with what it can read (deleted cases no longer count).
@@ -143,16 +162,11 @@ impl Portal {
             .collect())
     }
 
-    /// The audit trail.
-    pub fn audit_blocking(&self) -> Result<Vec<AuditEvent>, PortalError> {
-        Ok(self.store().db().audit_events()?)
-    }
-
     /// Records a TLS reload outcome in the audit trail.
-    pub fn audit_tls(&self, outcome: Result<(), String>) {
+    pub fn audit_tls(&self, outcome: Result<(), String>, actor: &Actor) {
         match outcome {
-            Ok(()) => self.audit_quietly("tls-reloaded", None, String::new()),
-            Err(e) => self.audit_quietly("tls-reload-refused", None, e),
+            Ok(()) => self.audit_quietly(AuditKind::TlsReloaded, None, String::new(), actor),
+            Err(e) => self.audit_quietly(AuditKind::TlsReloadRefused, None, e, actor),
         }
     }
 }

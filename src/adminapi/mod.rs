@@ -8,6 +8,7 @@
 
 mod disclosure;
 mod error;
+pub mod op;
 
 use crate::deadlines::{ClockKind, ClockState};
 use crate::keys::KeyId;
@@ -49,6 +50,8 @@ pub mod route {
     pub const WITHDRAW_CREDIT: &str = "/v1/submissions/{case}/credit/withdraw";
     /// `POST`: record the agreed publication ([`super::PublicationRequest`]).
     pub const PUBLICATION: &str = "/v1/submissions/{case}/publication";
+    /// `POST`: who handles the case ([`super::AssignRequest`]).
+    pub const ASSIGN: &str = "/v1/submissions/{case}/assign";
     /// `GET`: the case's bundle (`application/x-tar`).
     pub const EXPORT: &str = "/v1/submissions/{case}/export";
     /// `POST` a re-keyed bundle (`application/x-tar`): the new [`Record`](super::Record).
@@ -88,6 +91,17 @@ pub mod route {
             _ => pattern.to_owned(),
         }
     }
+}
+
+/// The request of a read that takes no parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoQuery {}
+
+/// Body of `POST /v1/submissions/{case}/assign`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignRequest {
+    /// The team member who handles the case (one short line); empty: nobody.
+    pub to: String,
 }
 
 /// Query of `GET /v1/submissions`: the filters of `admin list`.

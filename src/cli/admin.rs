@@ -159,6 +159,14 @@ pub enum AdminCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Say which team member handles a case (shown in `list` and `show`, audited).
+    Assign {
+        /// Case number.
+        case: String,
+        /// The team member (one short line); `--to ''` assigns the case to nobody.
+        #[arg(long = "to", value_name = "NAME")]
+        to: String,
+    },
     /// Print the receipt keys as an allowed-signers file (what `ssh-keygen -Y verify -f`
     /// reads; also served at /.well-known/sealdrop-receipt-keys), or rotate the key.
     ReceiptKey {

@@ -1,13 +1,14 @@
 //! Admin routes, served only on the Unix socket: export, import, backup, health, keys (list,
 //! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
+use super::ops::actor_of;
 use super::tls::CertStore;
 use crate::adminapi::{AddKeyRequest, ErrorBody, ErrorCode, INTERNAL_MESSAGE, RetireRequest};
 use crate::portal::{Portal, PortalError};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use std::io::{self, Read, Write};
@@ -154,10 +155,12 @@ pub async fn receipt_keys(portal: web::Data<Portal>) -> HttpResponse {
 
 /// `POST /v1/receipt-keys/rotate`
 pub async fn rotate_receipt_key(
+    req: HttpRequest,
     _body: web::Json<crate::adminapi::ReloadRequest>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    blocking(portal, |p| p.rotate_receipt_key_blocking()).await
+    let actor = actor_of(&req);
+    blocking(portal, move |p| p.rotate_receipt_key_blocking(&actor)).await
 }
 
 /// Streams what `write` produces on a blocking thread through a bounded channel; a failure
@@ -184,10 +187,12 @@ fn stream_tar(
 /// `POST /v1/submissions/{case}/import`: a re-keyed bundle as the body, streamed through a
 /// bounded channel into the blocking importer.
 pub async fn import(
+    req: HttpRequest,
     case: web::Path<String>,
     mut payload: web::Payload,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
+    let actor = actor_of(&req);
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     let portal = portal.into_inner();
     let case = case.into_inner();
@@ -201,6 +206,7 @@ pub async fn import(
                     current: Bytes::new(),
                 },
             ),
+            &actor,
         )
     });
     while let Some(chunk) = payload.next().await {
@@ -227,27 +233,42 @@ pub async fn keys(portal: web::Data<Portal>) -> HttpResponse {
 }
 
 /// `POST /v1/keys`
-pub async fn add_key(body: web::Json<AddKeyRequest>, portal: web::Data<Portal>) -> HttpResponse {
+pub async fn add_key(
+    req: HttpRequest,
+    body: web::Json<AddKeyRequest>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let actor = actor_of(&req);
     let AddKeyRequest { recipient, label } = body.into_inner();
-    blocking(portal, move |p| p.add_key_blocking(&recipient, &label)).await
+    blocking(portal, move |p| {
+        p.add_key_blocking(&recipient, &label, &actor)
+    })
+    .await
 }
 
 /// `POST /v1/keys/{id}/retire`
 pub async fn retire_key(
+    req: HttpRequest,
     id: web::Path<String>,
     body: web::Json<RetireRequest>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
+    let actor = actor_of(&req);
     let id = id.into_inner();
     let reason = body.into_inner().reason;
-    blocking(portal, move |p| p.retire_key_blocking(&id, &reason)).await
+    blocking(portal, move |p| p.retire_key_blocking(&id, &reason, &actor)).await
 }
 
 /// `POST /v1/reload`: keys and TLS certificate, like SIGHUP.
-pub async fn reload(portal: web::Data<Portal>, tls: web::Data<Tls>) -> HttpResponse {
+pub async fn reload(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    tls: web::Data<Tls>,
+) -> HttpResponse {
+    let actor = actor_of(&req);
     let tls = tls.get_ref().clone();
     let portal = portal.into_inner();
-    match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls)).await {
+    match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls, &actor)).await {
         Ok(Ok(reloaded)) => HttpResponse::Ok().json(reloaded),
         Ok(Err(refused)) => {
             let mut body = ErrorBody::new(
@@ -261,11 +282,6 @@ pub async fn reload(portal: web::Data<Portal>, tls: web::Data<Tls>) -> HttpRespo
         }
         Err(e) => internal("reload", e),
     }
-}
-
-/// `GET /v1/audit`
-pub async fn audit(portal: web::Data<Portal>) -> HttpResponse {
-    blocking(portal, |p| p.audit_blocking()).await
 }
 
 struct ChannelWriter(mpsc::Sender<io::Result<Bytes>>);

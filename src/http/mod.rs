@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod invite;
 mod layout;
 pub mod markdown;
+pub mod ops;
 pub mod pages;
 pub mod respond;
 pub mod status;
@@ -178,26 +179,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     let get = web::get;
     let post = web::post;
+    use crate::adminapi::op;
     cfg.configure(admin::extractors)
-        .service(web::resource(route::SUBMISSIONS).route(get().to(cases::list)))
-        .service(web::resource(route::SUBMISSION).route(get().to(cases::show)))
-        .service(web::resource(route::STATUS).route(post().to(cases::status)))
-        .service(web::resource(route::AUTHORITY).route(post().to(cases::authority)))
-        .service(web::resource(route::PURGE).route(post().to(cases::purge)))
-        .service(web::resource(route::NOTE).route(post().to(cases::note)))
-        .service(web::resource(route::EXPECT).route(post().to(cases::expect)))
-        .service(web::resource(route::TELL).route(post().to(cases::tell)))
-        .service(web::resource(route::CREDIT).route(post().to(cases::credit)))
-        .service(web::resource(route::WITHDRAW_CREDIT).route(post().to(cases::withdraw_credit)))
-        .service(web::resource(route::PUBLICATION).route(post().to(cases::publication)))
-        .service(web::resource(route::SHARED).route(post().to(cases::shared)))
+        .configure(ops::register::<op::List>)
+        .configure(ops::register::<op::Show>)
+        .configure(ops::register::<op::SetStatus>)
+        .configure(ops::register::<op::Authority>)
+        .configure(ops::register::<op::Purge>)
+        .configure(ops::register::<op::Note>)
+        .configure(ops::register::<op::Expect>)
+        .configure(ops::register::<op::Tell>)
+        .configure(ops::register::<op::Credit>)
+        .configure(ops::register::<op::WithdrawCredit>)
+        .configure(ops::register::<op::Publication>)
+        .configure(ops::register::<op::Shared>)
+        .configure(ops::register::<op::Assign>)
+        .configure(ops::register::<op::Audit>)
         .service(web::resource(route::EXPORT).route(get().to(admin::export)))
         .service(web::resource(route::IMPORT).route(post().to(admin::import)))
         .service(web::resource(route::REGISTER).route(get().to(cases::register)))
         .service(
             web::resource(route::INVITES)
-                .route(get().to(cases::invites))
-                .route(post().to(cases::invite)),
+                .route(ops::route::<op::Invites>())
+                .route(ops::route::<op::CreateInvite>()),
         )
         .service(web::resource(route::METRICS).route(get().to(cases::metrics)))
         .service(
@@ -207,7 +211,6 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource(route::RETIRE).route(post().to(admin::retire_key)))
         .service(web::resource(route::RELOAD).route(post().to(admin::reload)))
-        .service(web::resource(route::AUDIT).route(get().to(admin::audit)))
         .service(web::resource(route::BACKUP).route(get().to(admin::backup)))
         .service(web::resource(route::HEALTH).route(get().to(admin::health)))
         .service(web::resource(route::RECEIPT_KEYS).route(get().to(admin::receipt_keys)))
@@ -398,6 +401,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
             .default_service(web::to(admin::not_found))
     })
     .workers(1)
+    .on_connect(ops::on_connect)
     .shutdown_timeout(5)
     .listen_uds(listener)
     .map_err(socket_err)?;
@@ -432,8 +436,12 @@ pub struct ReloadRefused {
 /// Reloads the recipients file and the TLS certificate (SIGHUP and `sealdrop keys reload`).
 /// Each part that fails keeps its previous state, the other part still takes effect; a refusal
 /// says part by part which.
-pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<Reloaded, ReloadRefused> {
-    let keys = portal.reload_keys_blocking();
+pub fn reload_all(
+    portal: &Portal,
+    certs: &admin::Tls,
+    actor: &crate::record::Actor,
+) -> Result<Reloaded, ReloadRefused> {
+    let keys = portal.reload_keys_blocking(actor);
     let tls = certs
         .0
         .as_ref()
@@ -445,7 +453,7 @@ pub fn reload_all(portal: &Portal, certs: &admin::Tls) -> Result<Reloaded, Reloa
                 tracing::error!(error = %e, "TLS reload refused; the previous certificate stays in force")
             }
         }
-        portal.audit_tls(outcome.clone());
+        portal.audit_tls(outcome.clone(), actor);
     }
     let tls_state = match &tls {
         None => PartState::NotInUse,
@@ -554,7 +562,8 @@ fn spawn_sighup_reload(portal: Arc<Portal>, certs: admin::Tls) {
         while hup.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading keys and TLS certificate");
             let (p, c) = (Arc::clone(&portal), certs.clone());
-            let _ = tokio::task::spawn_blocking(move || reload_all(&p, &c)).await;
+            let actor = crate::record::Actor::portal();
+            let _ = tokio::task::spawn_blocking(move || reload_all(&p, &c, &actor)).await;
         }
     });
 }

@@ -13,20 +13,26 @@ impl Store {
         &self,
         ring: &KeyRing,
         retiring: Option<(&KeyId, &str)>,
+        actor: &crate::record::Actor,
     ) -> Result<(Vec<KeyInfo>, Vec<KeyInfo>), StoreError> {
         let at = self.clock.text();
         let (added, retired) = self.db.sync_keys(ring, &at)?;
-        for (event, list) in [("key-added", &added), ("key-retired", &retired)] {
+        use crate::record::AuditKind;
+        for (event, list) in [
+            (AuditKind::KeyAdded, &added),
+            (AuditKind::KeyRetired, &retired),
+        ] {
             for info in list {
                 let reason = retiring
-                    .filter(|(id, _)| event == "key-retired" && *id == &info.id)
+                    .filter(|(id, _)| event == AuditKind::KeyRetired && *id == &info.id)
                     .map(|(_, reason)| reason);
                 self.db.audit(&AuditEvent {
                     at: at.clone(),
-                    event: event.into(),
+                    event,
                     key_id: Some(info.id.clone()),
                     case: None,
                     detail: key_detail(info.label.as_deref(), reason),
+                    actor: Some(actor.as_str().to_owned()),
                 })?;
             }
         }

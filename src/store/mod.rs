@@ -87,6 +87,25 @@ impl StoreError {
     }
 }
 
+/// What a team action did to a case, for its audit entry (never reporter data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// What happened.
+    pub kind: crate::record::AuditKind,
+    /// Free text without reporter data (a state change, a decision, a recipient's name).
+    pub detail: String,
+}
+
+impl Change {
+    /// A change of `kind` with `detail`.
+    pub fn new(kind: crate::record::AuditKind, detail: impl Into<String>) -> Change {
+        Change {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// Why a guarded change was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -156,6 +175,30 @@ impl Store {
     /// The database: reads, and record changes by compare-and-swap.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// One team action on case `case` by `actor`: `f` changes the record and says what
+    /// happened; the record's compare-and-swap and the audit entry (stamped with the store's
+    /// clock and the actor) are written in one transaction, then flushed (blocking). `None`
+    /// when there is no such case.
+    pub fn apply<E: From<StoreError>>(
+        &self,
+        case: &str,
+        actor: &crate::record::Actor,
+        mut f: impl FnMut(&mut Record) -> Result<Change, E>,
+    ) -> Result<Option<Record>, E> {
+        let at = self.clock.text();
+        self.db.apply_case(case, |r| {
+            let change = f(r)?;
+            Ok(crate::record::AuditEvent {
+                at: at.clone(),
+                event: change.kind,
+                key_id: None,
+                case: Some(case.to_owned()),
+                detail: change.detail,
+                actor: Some(actor.as_str().to_owned()),
+            })
+        })
     }
 
     /// Runs blocking database work on the blocking pool.

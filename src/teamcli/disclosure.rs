@@ -1,11 +1,10 @@
 //! `sealdrop admin expect | tell | credit | publish`: the policy's promises beyond the clocks.
 
-use super::{Failure, fail, path_segment};
+use super::{Failure, fail, on_case};
+use crate::adminapi::op;
 use crate::adminapi::{
-    CaseView, CreditRequest, ExpectRequest, PublicationRequest, TellRequest, WithdrawCreditRequest,
-    route,
+    CreditRequest, ExpectRequest, PublicationRequest, TellRequest, WithdrawCreditRequest,
 };
-use crate::adminclient;
 use crate::cli::AdminCommand;
 use std::io::Read;
 use std::path::Path;
@@ -18,7 +17,7 @@ const MAX_FILE_BYTES: u64 = 1 << 20;
 pub fn run(socket: &Path, command: AdminCommand) -> Option<Result<(), Failure>> {
     Some(match command {
         AdminCommand::Expect { case, date, note } => {
-            post(socket, route::EXPECT, &case, &ExpectRequest { date, note }).map(|v| {
+            on_case::<op::Expect>(socket, &case, &ExpectRequest { date, note }).map(|v| {
                 let date = v.record.disclosure.expected_fix.unwrap_or_default();
                 println!(
                     "Case {case}: expected fix date {date} (the reporter sees it on /status)."
@@ -27,7 +26,7 @@ pub fn run(socket: &Path, command: AdminCommand) -> Option<Result<(), Failure>> 
         }
         AdminCommand::Tell { case, text, file } => {
             message(text, file.as_deref()).and_then(|text| {
-                post(socket, route::TELL, &case, &TellRequest { text }).map(|v| {
+                on_case::<op::Tell>(socket, &case, &TellRequest { text }).map(|v| {
                 println!(
                     "Case {case}: message {} left for the reporter (sealed to their reference).",
                     v.record.disclosure.letters.len()
@@ -40,16 +39,10 @@ pub fn run(socket: &Path, command: AdminCommand) -> Option<Result<(), Failure>> 
             name: _,
             withdraw: true,
             note,
-        } => post(
+        } => on_case::<op::WithdrawCredit>(socket, &case, &WithdrawCreditRequest { note })
+            .map(|_| println!("Case {case}: credit withdrawn from /acknowledgments.")),
+        AdminCommand::Credit { case, name, .. } => on_case::<op::Credit>(
             socket,
-            route::WITHDRAW_CREDIT,
-            &case,
-            &WithdrawCreditRequest { note },
-        )
-        .map(|_| println!("Case {case}: credit withdrawn from /acknowledgments.")),
-        AdminCommand::Credit { case, name, .. } => post(
-            socket,
-            route::CREDIT,
             &case,
             &CreditRequest {
                 name: name.unwrap_or_default(),
@@ -61,36 +54,18 @@ pub fn run(socket: &Path, command: AdminCommand) -> Option<Result<(), Failure>> 
             date,
             url,
             note,
-        } => post(
-            socket,
-            route::PUBLICATION,
-            &case,
-            &PublicationRequest { date, url, note },
-        )
-        .map(|v| {
-            let date = v
-                .record
-                .disclosure
-                .publication
-                .map(|p| p.date)
-                .unwrap_or_default();
-            println!("Case {case}: publication agreed for {date}.");
-        }),
+        } => on_case::<op::Publication>(socket, &case, &PublicationRequest { date, url, note })
+            .map(|v| {
+                let date = v
+                    .record
+                    .disclosure
+                    .publication
+                    .map(|p| p.date)
+                    .unwrap_or_default();
+                println!("Case {case}: publication agreed for {date}.");
+            }),
         _ => return None,
     })
-}
-
-fn post(
-    socket: &Path,
-    pattern: &str,
-    case: &str,
-    body: &impl serde::Serialize,
-) -> Result<CaseView, Failure> {
-    Ok(adminclient::post_json(
-        socket,
-        &route::with(pattern, path_segment(case)?),
-        body,
-    )?)
 }
 
 /// The message from the argument or the file.

@@ -5,11 +5,11 @@ mod disclosure;
 mod receipts;
 mod view;
 
+use crate::adminapi::op::{self, Operation};
 use crate::adminapi::{
-    AddKeyRequest, AuditEvent, AuthorityRequest, CaseView, Health, HealthStatus, Invite,
-    InviteRequest, KeyUsage, ListFilter, NewInvite, NoteRequest, PurgeRequest, Purged, Record,
-    RegisterFormat, RegisterQuery, RegisterRow, ReloadReport, ReloadRequest, Reloaded,
-    RetireRequest, StatusRequest, route,
+    AddKeyRequest, AssignRequest, AuthorityRequest, Health, HealthStatus, InviteRequest, KeyUsage,
+    ListFilter, NoQuery, NoteRequest, PurgeRequest, Record, RegisterFormat, RegisterQuery,
+    RegisterRow, ReloadReport, ReloadRequest, Reloaded, RetireRequest, StatusRequest, route,
 };
 use crate::adminclient::{self, AdminError};
 use crate::cli::{AdminCommand, KeysCommand, Target};
@@ -104,8 +104,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 due_within_secs: due_within.map(|d| d.0.as_secs()),
                 addenda: follow_ups,
             };
-            let cases: Vec<CaseView> =
-                adminclient::get_json(socket, &with_query(route::SUBMISSIONS, &filter)?)?;
+            let cases = adminclient::call::<op::List>(socket, None, &filter)?;
             if json {
                 print_json(&cases);
             } else {
@@ -119,9 +118,9 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             note,
             expect,
         } => {
-            let v: CaseView = adminclient::post_json(
+            let v = on_case::<op::SetStatus>(
                 socket,
-                &route::with(route::STATUS, path_segment(&case)?),
+                &case,
                 &StatusRequest {
                     status,
                     note,
@@ -137,11 +136,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             decision,
             note,
         } => {
-            let _: CaseView = adminclient::post_json(
-                socket,
-                &route::with(route::AUTHORITY, path_segment(&case)?),
-                &AuthorityRequest { decision, note },
-            )?;
+            on_case::<op::Authority>(socket, &case, &AuthorityRequest { decision, note })?;
             println!(
                 "Case {case}: authority decision {} recorded (see `sealdrop admin register`).",
                 decision.as_str()
@@ -168,9 +163,9 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Invite { expires, note } => {
-            let v: NewInvite = adminclient::post_json(
+            let v = adminclient::call::<op::CreateInvite>(
                 socket,
-                route::INVITES,
+                None,
                 &InviteRequest {
                     expires_secs: expires.0.as_secs(),
                     note,
@@ -187,7 +182,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Invites { json } => {
-            let v: Vec<Invite> = adminclient::get_json(socket, route::INVITES)?;
+            let v = adminclient::call::<op::Invites>(socket, None, &NoQuery {})?;
             if json {
                 print_json(&v);
             } else {
@@ -196,11 +191,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Purge { case, reason } => {
-            let v: Purged = adminclient::post_json(
-                socket,
-                &route::with(route::PURGE, path_segment(&case)?),
-                &PurgeRequest { reason },
-            )?;
+            let v = on_case::<op::Purge>(socket, &case, &PurgeRequest { reason })?;
             out(&format!(
                 "Deleted the ciphertext of {}; their tombstones stay in `admin list` and the register.\n",
                 v.cases.join(", ")
@@ -208,16 +199,18 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Note { case, text } => {
-            let _: CaseView = adminclient::post_json(
-                socket,
-                &route::with(route::NOTE, path_segment(&case)?),
-                &NoteRequest { note: text },
-            )?;
+            on_case::<op::Note>(socket, &case, &NoteRequest { note: text })?;
             println!("Note added to the history of case {case}.");
             Ok(())
         }
-        AdminCommand::Shared { case, with, note } => {
-            receipts::shared(socket, path_segment(&case)?, with, note)
+        AdminCommand::Shared { case, with, note } => receipts::shared(socket, &case, with, note),
+        AdminCommand::Assign { case, to } => {
+            let v = on_case::<op::Assign>(socket, &case, &AssignRequest { to })?;
+            match &v.record.assignee {
+                Some(who) => out(&format!("Case {case} is now handled by {who}.\n")),
+                None => println!("Case {case} is now assigned to nobody."),
+            }
+            Ok(())
         }
         AdminCommand::ReceiptKey { rotate, json } => receipts::receipt_key(socket, rotate, json),
         AdminCommand::Metrics => {
@@ -226,10 +219,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Show { case, json } => {
-            let v: CaseView = adminclient::get_json(
-                socket,
-                &route::with(route::SUBMISSION, path_segment(&case)?),
-            )?;
+            let v = on_case::<op::Show>(socket, &case, &NoQuery {})?;
             if json {
                 print_json(&v);
             } else {
@@ -295,7 +285,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Audit { json } => {
-            let events: Vec<AuditEvent> = adminclient::get_json(socket, route::AUDIT)?;
+            let events = adminclient::call::<op::Audit>(socket, None, &NoQuery {})?;
             if json {
                 print_json(&events);
             } else {
@@ -364,6 +354,19 @@ fn with_query(path: &str, query: &impl serde::Serialize) -> Result<String, Failu
     } else {
         format!("{path}?{q}")
     })
+}
+
+/// Calls operation `O` on `case` (checked to be a case number first).
+fn on_case<O: Operation>(
+    socket: &Path,
+    case: &str,
+    request: &O::Request,
+) -> Result<O::Answer, Failure> {
+    Ok(adminclient::call::<O>(
+        socket,
+        Some(path_segment(case)?),
+        request,
+    )?)
 }
 
 fn path_segment(case: &str) -> Result<&str, Failure> {

@@ -2,7 +2,8 @@
 //! on, and the receipt keys (print, rotate).
 
 use super::{Failure, out, print_json};
-use crate::adminapi::{CaseView, ReceiptKeys, ReloadRequest, SharedRequest, route};
+use crate::adminapi::op;
+use crate::adminapi::{ReceiptKeys, ReloadRequest, SharedRequest, route};
 use crate::adminclient;
 use std::path::Path;
 
@@ -13,11 +14,7 @@ pub fn shared(
     with: String,
     note: Option<String>,
 ) -> Result<(), Failure> {
-    let v: CaseView = adminclient::post_json(
-        socket,
-        &route::with(route::SHARED, case),
-        &SharedRequest { with, note },
-    )?;
+    let v = super::on_case::<op::Shared>(socket, case, &SharedRequest { with, note })?;
     let last = v.record.history.last().and_then(|h| h.shared_with.clone());
     out(&format!(
         "Case {case}: shared with {} recorded (history, `admin show`, the register).\n",

@@ -66,9 +66,14 @@ pub fn case_table(rows: &[CaseView]) -> String {
             follow_ups => format!("{}+{follow_ups}", r.file_count()),
         };
         let keys: Vec<&str> = r.key_ids.iter().map(|k| k.0.as_str()).collect();
+        let handler = r
+            .assignee
+            .as_ref()
+            .map(|a| format!("  (handled by {a})"))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
-            "{:<13} {:<13} {:<21} {:<12} {:>5}  {:<44} {}",
+            "{:<13} {:<13} {:<21} {:<12} {:>5}  {:<44} {}{handler}",
             r.case,
             r.category.as_str(),
             v.received_local,
@@ -154,6 +159,9 @@ pub fn show(v: &CaseView) -> String {
         &format!("{} ({})", v.received_local, r.received_at),
     );
     line(&mut o, "status", r.status.as_str());
+    if let Some(who) = &r.assignee {
+        line(&mut o, "handled by", who);
+    }
     if let Some(at) = &r.purged_at {
         line(&mut o, "deleted", at);
     }
@@ -350,11 +358,12 @@ pub fn audit(events: &[AuditEvent]) -> String {
     let mut o = String::new();
     for e in events {
         let line = format!(
-            "{}  {:<19} {:<13} {:<10} {}",
+            "{}  {:<19} {:<13} {:<10} {:<16} {}",
             e.at,
-            e.event,
+            e.event.as_str(),
             or_dash(e.key_id.as_ref().map(|k| k.0.as_str())),
             or_dash(e.case.as_deref()),
+            or_dash(e.actor.as_deref()),
             e.detail
         );
         let _ = writeln!(o, "{}", line.trim_end());

@@ -576,6 +576,7 @@ mod tests {
             invite: None,
             purged_at: None,
             disclosure: Default::default(),
+            assignee: None,
         }
     }
 

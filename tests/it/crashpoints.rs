@@ -52,3 +52,46 @@ fn a_crash_between_any_two_durability_steps_leaves_a_consistent_state() {
         }
     }
 }
+
+/// The audit entries of `case` of kind `kind`.
+fn audited(setup: &Setup, case: &str, kind: &str) -> usize {
+    let events: serde_json::Value =
+        serde_json::from_slice(&setup.admin(&["audit", "--json"]).stdout).unwrap();
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["case"] == case && e["event"] == kind)
+        .count()
+}
+
+#[test]
+fn a_crash_around_a_team_action_leaves_its_change_and_its_audit_entry_both_or_neither() {
+    for step in ["case-applied", "case-flushed"] {
+        let setup = Setup::new(1, "");
+        let server = setup.start();
+        let r = post_form(server.addr, &form(vec![file("a.bin", b"a".to_vec())]), "");
+        assert_eq!(r.status, 201);
+        let case = r.json()["case"].as_str().unwrap().to_owned();
+        drop(server);
+        let server = Server::start(&setup, &[("SEALDROPTEST_CRASH_AT", step)]);
+        let o = setup.admin(&["assign", &case, "--to", "alice"]);
+        assert!(!o.status.success(), "{step}: the server did not crash");
+        server.kill();
+        let _server = setup.start();
+        let assigned = show(&setup, &case)["assignee"] == "alice";
+        let entries = audited(&setup, &case, "assigned");
+        assert_eq!(
+            (assigned, entries),
+            if assigned { (true, 1) } else { (false, 0) },
+            "{step}: the change and its audit entry disagree"
+        );
+        if step == "case-flushed" {
+            assert!(assigned, "{step}: a flushed change was lost");
+        }
+        // The same action again goes through whole.
+        admin_ok(&setup, &["assign", &case, "--to", "bob"]);
+        assert_eq!(show(&setup, &case)["assignee"], "bob");
+        assert_eq!(audited(&setup, &case, "assigned"), entries + 1);
+    }
+}

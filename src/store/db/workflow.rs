@@ -3,7 +3,7 @@
 //! lookups and notification markers.
 
 use super::{Db, db_err, decode};
-use crate::record::Record;
+use crate::record::{AuditEvent, Record};
 use crate::store::{Refusal, StoreError};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -64,7 +64,7 @@ type TxError = ConflictableTransactionError<Refusal>;
 fn tx_err(e: TransactionError<Refusal>) -> StoreError {
     match e {
         TransactionError::Abort(r) => StoreError::Refused(r),
-        TransactionError::Storage(e) => StoreError::Db(e.to_string()),
+        TransactionError::Storage(e) => db_err(e),
     }
 }
 
@@ -226,6 +226,50 @@ impl Db {
                 self.db.flush().map_err(db_err)?;
                 return Ok(Some(record));
             }
+        }
+    }
+
+    /// One change of case `case` and its audit event, in one transaction: the record is
+    /// replaced only if it is still what `f` read (a compare-and-swap; retried with a fresh read
+    /// otherwise), and the event is appended in the same transaction, so a crash leaves both or
+    /// neither. Then the open-cases index and a flush. `None` when there is no such case; `f`'s
+    /// error leaves everything unchanged.
+    pub fn apply_case<E: From<StoreError>>(
+        &self,
+        case: &str,
+        mut f: impl FnMut(&mut Record) -> Result<AuditEvent, E>,
+    ) -> Result<Option<Record>, E> {
+        let Some(id) = self.cases.get(case.as_bytes()).map_err(db_err)? else {
+            return Ok(None);
+        };
+        loop {
+            let Some(old) = self.submissions.get(&id).map_err(db_err)? else {
+                return Ok(None);
+            };
+            let mut record = decode(case, &old)?;
+            let event = f(&mut record)?;
+            let new = serde_json::to_vec(&record).map_err(db_err)?;
+            let entry = serde_json::to_vec(&event).map_err(db_err)?;
+            let outcome = (&self.submissions, &self.audit).transaction(|(subs, audit)| {
+                if subs.get(&id)?.as_ref() != Some(&old) {
+                    return Err(TxError::Abort(Refusal::Replaced));
+                }
+                subs.insert(&id, new.as_slice())?;
+                let seq = audit.generate_id()?;
+                audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                Ok(())
+            });
+            match outcome {
+                Ok(()) => {}
+                // Changed since it was read: read it again and let `f` decide again.
+                Err(TransactionError::Abort(Refusal::Replaced)) => continue,
+                Err(e) => return Err(tx_err(e).into()),
+            }
+            crate::faultpoint::crash_point("case-applied");
+            self.index_open(&record)?;
+            self.db.flush().map_err(db_err)?;
+            crate::faultpoint::crash_point("case-flushed");
+            return Ok(Some(record));
         }
     }
 

@@ -46,6 +46,7 @@ fn credited() -> Record {
         invite: None,
         purged_at: None,
         disclosure: Default::default(),
+        assignee: None,
     };
     let d = &mut r.disclosure;
     d.letterbox = Some("age1letterbox".into());

@@ -1,0 +1,84 @@
+//! Every team or admin action as one typed operation: its route, its method, what the caller
+//! sends and what it gets back. The server registers and runs each through one generic route
+//! (`http::ops`, rules in `ops/`), the CLI calls each through one generic client
+//! (`adminclient::call`): a new action is one more type here, never another handler or client
+//! function.
+
+use super::{
+    AssignRequest, AuditEvent, AuthorityRequest, CaseView, CreditRequest, ExpectRequest, Invite,
+    InviteRequest, ListFilter, NewInvite, NoQuery, NoteRequest, PublicationRequest, PurgeRequest,
+    Purged, SharedRequest, StatusRequest, TellRequest, WithdrawCreditRequest, route,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// How an operation travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`, the request as the query string (reads).
+    Get,
+    /// `POST`, the request as a JSON body (changes).
+    Post,
+}
+
+/// One team or admin action.
+pub trait Operation: 'static {
+    /// Its route; at most one `{…}` segment (the case it acts on).
+    const ROUTE: &'static str;
+    /// How it travels.
+    const METHOD: Method;
+    /// What the caller sends.
+    type Request: Serialize + DeserializeOwned + Send + 'static;
+    /// What it answers.
+    type Answer: Serialize + DeserializeOwned + Send + 'static;
+}
+
+macro_rules! operations {
+    ($($(#[$doc:meta])* $name:ident: $method:ident $route:expr, $req:ty => $ans:ty;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+
+        impl Operation for $name {
+            const ROUTE: &'static str = $route;
+            const METHOD: Method = Method::$method;
+            type Request = $req;
+            type Answer = $ans;
+        }
+    )*};
+}
+
+operations! {
+    /// `admin list`: the cases matching a filter, with their clocks.
+    List: Get route::SUBMISSIONS, ListFilter => Vec<CaseView>;
+    /// `admin show`: one case with its clocks.
+    Show: Get route::SUBMISSION, NoQuery => CaseView;
+    /// `admin status`: move a case to another state (with a note, an expected fix date).
+    SetStatus: Post route::STATUS, StatusRequest => CaseView;
+    /// `admin authority`: the data-breach authority decision.
+    Authority: Post route::AUTHORITY, AuthorityRequest => CaseView;
+    /// `admin note`: a note in the case's history.
+    Note: Post route::NOTE, NoteRequest => CaseView;
+    /// `admin shared`: the case was shared with a third party.
+    Shared: Post route::SHARED, SharedRequest => CaseView;
+    /// `admin purge`: delete a case's ciphertext, keeping a tombstone.
+    Purge: Post route::PURGE, PurgeRequest => Purged;
+    /// `admin expect`: set or change the expected fix date.
+    Expect: Post route::EXPECT, ExpectRequest => CaseView;
+    /// `admin tell`: a message for the reporter, sealed to the case's letterbox.
+    Tell: Post route::TELL, TellRequest => CaseView;
+    /// `admin credit --as`: publish the reporter's credit.
+    Credit: Post route::CREDIT, CreditRequest => CaseView;
+    /// `admin credit --withdraw`: withdraw the published credit.
+    WithdrawCredit: Post route::WITHDRAW_CREDIT, WithdrawCreditRequest => CaseView;
+    /// `admin publish`: record the agreed publication.
+    Publication: Post route::PUBLICATION, PublicationRequest => CaseView;
+    /// `admin assign`: the team member who handles the case.
+    Assign: Post route::ASSIGN, AssignRequest => CaseView;
+    /// `admin audit`: the audit trail, oldest first.
+    Audit: Get route::AUDIT, NoQuery => Vec<AuditEvent>;
+    /// `admin invite`: a one-time upload link.
+    CreateInvite: Post route::INVITES, InviteRequest => NewInvite;
+    /// `admin invites`: every invitation.
+    Invites: Get route::INVITES, NoQuery => Vec<Invite>;
+}
