@@ -31,7 +31,7 @@ impl Portal {
         detail: String,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.store().db().audit(&AuditEvent {
+        self.store().audit(&AuditEvent {
             at: workflow::rfc3339(self.now()),
             event,
             key_id: None,
@@ -43,9 +43,7 @@ impl Portal {
 
     /// The breach register.
     pub fn register_blocking(&self) -> Result<Vec<RegisterRow>, PortalError> {
-        Ok(self
-            .policy()
-            .register(&self.store().db().list()?, self.now()))
+        Ok(self.policy().register(&self.store().records()?, self.now()))
     }
 
     /// Mints a one-time upload invitation valid for `valid_for`.
@@ -71,15 +69,15 @@ impl Portal {
             consumed_at: None,
             case: None,
         };
-        self.store().db().create_invite(&hash, &invite)?;
-        self.store().db().audit(&AuditEvent {
+        let event = AuditEvent {
             at: invite.created_at.clone(),
             event: AuditKind::InviteCreated,
             key_id: None,
             case: None,
             detail: format!("invitation {} until {}", invite.id, invite.expires_at),
             actor: Some(actor.as_str().to_owned()),
-        })?;
+        };
+        self.store().create_invite(&hash, &invite, &event)?;
         Ok(NewInvite {
             url: format!("{}/u/{}", self.public_url(), token.as_str()),
             invite,
@@ -88,13 +86,7 @@ impl Portal {
 
     /// Every invitation.
     pub fn invites_blocking(&self) -> Result<Vec<Invite>, PortalError> {
-        Ok(self
-            .store()
-            .db()
-            .invites()?
-            .into_iter()
-            .map(|(_, i)| i)
-            .collect())
+        Ok(self.store().invites()?)
     }
 
     /// The open invitation behind `token`, or `None` (unknown, used or expired alike).
@@ -102,7 +94,6 @@ impl Portal {
         let now = workflow::rfc3339(self.now());
         Ok(self
             .store()
-            .db()
             .invite(&token.hash())?
             .filter(|i| i.is_open(&now)))
     }
@@ -133,10 +124,10 @@ impl Portal {
         let letterbox = crate::letterbox::Letterbox::from_seed(&derived.letterbox);
         let old_box = crate::letterbox::Letterbox::legacy(reference);
         self.blocking(move |p| {
-            let db = p.store().db();
-            let found = match db.by_ref_hash(&derived.lookup)? {
+            let store = p.store();
+            let found = match store.record_by_ref(&derived.lookup)? {
                 Some(record) => Some(Found { record, letterbox }),
-                None => db.by_ref_hash(&legacy)?.map(|record| Found {
+                None => store.record_by_ref(&legacy)?.map(|record| Found {
                     record,
                     letterbox: old_box,
                 }),
@@ -155,8 +146,7 @@ impl Portal {
     ) -> Result<Purged, PortalError> {
         let record = self
             .store()
-            .db()
-            .by_case(case)?
+            .record(case)?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
         if let Some(parent) = &record.parent {
             return Err(WorkflowError::Addendum {
@@ -199,7 +189,7 @@ impl Portal {
     /// published credit name) are made bare first.
     pub fn purge_due_blocking(&self) -> Result<Vec<String>, PortalError> {
         let now = self.now();
-        let records = self.store().db().list()?;
+        let records = self.store().records()?;
         self.tidy_tombstones_blocking(&records)?;
         let live: std::collections::HashSet<&str> = records
             .iter()
@@ -230,12 +220,7 @@ impl Portal {
     fn tidy_tombstones_blocking(&self, records: &[Record]) -> Result<(), PortalError> {
         let mut tidied = false;
         for r in records.iter().filter(|r| r.is_untidy_tombstone()) {
-            self.store()
-                .db()
-                .update_case(&r.case, |r: &mut Record| -> Result<(), StoreError> {
-                    r.strip_to_tombstone();
-                    Ok(())
-                })?;
+            self.store().tidy_tombstone(&r.case)?;
             tracing::info!(case = %r.case, "tombstone made bare");
             tidied = true;
         }

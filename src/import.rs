@@ -65,7 +65,7 @@ impl Portal {
             join(&before.key_ids),
             join(&after.key_ids)
         );
-        self.store().db().audit(&AuditEvent {
+        self.store().audit(&AuditEvent {
             at: crate::workflow::rfc3339(self.now()),
             event: crate::record::AuditKind::Rekeyed,
             key_id: None,

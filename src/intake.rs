@@ -436,22 +436,14 @@ impl Intake {
         let case = match &parent {
             Some(p) => {
                 let parent_case = p.case.clone();
-                let seq = self
-                    .portal
-                    .store()
-                    .call(move |db| db.next_addendum_seq(&parent_case))
-                    .await?;
+                let seq = self.portal.store().next_addendum_seq(&parent_case).await?;
                 reference::addendum_number(&p.case, seq)
             }
             None => {
                 let year = now
                     .to_zoned_datetime(self.portal.policy().calendar.time_zone().clone())
                     .year();
-                let seq = self
-                    .portal
-                    .store()
-                    .call(move |db| db.next_case_seq(year))
-                    .await?;
+                let seq = self.portal.store().next_case_seq(year).await?;
                 reference::case_number(year, seq)
             }
         };

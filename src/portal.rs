@@ -152,7 +152,7 @@ impl Portal {
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
         store.record_ring(&ring, None, &crate::record::Actor::portal())?;
-        let reference_salt = store.db().reference_salt()?;
+        let reference_salt = store.reference_salt()?;
         let receipts = crate::receipt::ReceiptKeys::open(
             &config.storage.data_dir,
             &crate::clock::rfc3339(clock.now()),
@@ -187,7 +187,7 @@ impl Portal {
             metrics: crate::metrics::Metrics::default(),
             notifier: crate::notify::Notifier::start(
                 &config,
-                store.db().clone(),
+                store.notices(),
                 policy.clone(),
                 clock,
             )?,
@@ -353,9 +353,8 @@ impl Portal {
 
     /// One record by case number.
     pub async fn show(&self, case: &str) -> Result<Record, PortalError> {
-        let key = case.to_owned();
         self.store
-            .call(move |db| db.by_case(&key))
+            .record_async(case)
             .await?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))
     }
@@ -394,7 +393,7 @@ impl Portal {
             "free_bytes": free,
             "min_free_bytes": min,
             "reserved_bytes": self.store.reserved_bytes(),
-            "submissions": self.store.db().list()?.len(),
+            "submissions": self.store.records()?.len(),
             "active_keys": self.keys.current().ids(),
             "uploads_running": limit - self.uploads.available_permits(),
             "max_concurrent_uploads": limit,

@@ -39,7 +39,7 @@ impl Portal {
             detail,
             actor: Some(actor.as_str().to_owned()),
         };
-        if let Err(err) = self.store().db().audit(&e) {
+        if let Err(err) = self.store().audit(&e) {
             tracing::error!(error = %err, "could not write the audit trail");
         }
     }
@@ -139,12 +139,11 @@ impl Portal {
 
     /// Every key ever used, with what it can read (deleted cases no longer count).
     pub fn key_usage_blocking(&self) -> Result<Vec<KeyUsage>, PortalError> {
-        let mut records = self.store().db().list()?;
+        let mut records = self.store().records()?;
         records.retain(|r| r.purged_at.is_none());
         let active = self.keys().current().ids();
         Ok(self
             .store()
-            .db()
             .key_infos()?
             .into_iter()
             .map(|info| {

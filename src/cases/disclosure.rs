@@ -30,7 +30,7 @@ impl Portal {
         let crate::cases::Found { record, letterbox } = found;
         let mut addenda = Vec::with_capacity(record.addenda.len());
         for id in &record.addenda {
-            if let Some(a) = self.store().db().by_case(id)? {
+            if let Some(a) = self.store().record(id)? {
                 addenda.push(a);
             }
         }
@@ -70,8 +70,7 @@ impl Portal {
         let zone = self.policy().calendar.time_zone().clone();
         let mut credits: Vec<(String, PublishedCredit)> = self
             .store()
-            .db()
-            .list()?
+            .records()?
             .into_iter()
             .filter(|r| r.purged_at.is_none())
             .filter_map(|r| {

@@ -26,10 +26,10 @@ pub(super) fn error_answer(body: &ErrorBody) -> HttpResponse {
     HttpResponse::build(status).json(body)
 }
 
-/// The answer to a domain error ([`ErrorCode::of`] decides its code); internal detail goes to
+/// The answer to a domain error (`ops::error::code_of` decides its code); internal detail goes to
 /// the log only.
 pub(super) fn failure(e: PortalError) -> HttpResponse {
-    let body = ErrorBody::of(&e);
+    let body = crate::ops::error::body_of(&e);
     if body.error.code == ErrorCode::Internal {
         tracing::error!(error = %e, "admin request failed");
     }

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::{Config, SmtpSecurity};
 use crate::outbound::smtp;
 use crate::record::Record;
-use crate::store::{Db, StoreError};
+use crate::store::{Notices, StoreError};
 use crate::workflow::Policy;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -37,7 +37,7 @@ impl Notifier {
     /// Starts the thread when `[notify]` asks for anything.
     pub fn start(
         config: &Config,
-        db: Db,
+        db: Notices,
         policy: Policy,
         clock: Clock,
     ) -> Result<Notifier, StoreError> {

@@ -8,7 +8,7 @@ use crate::adminapi::CaseView;
 use crate::clock::Clock;
 use crate::deadlines::{ClockKind, ClockState};
 use crate::outbound::{smtp, webhook};
-use crate::store::{Db, StoreError};
+use crate::store::{Notices, StoreError};
 use crate::workflow::Policy;
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ const MAX_BATCH: usize = 50;
 
 /// The notifier thread's state.
 pub(super) struct Worker {
-    pub(super) db: Db,
+    pub(super) db: Notices,
     pub(super) clock: Clock,
     pub(super) policy: Policy,
     pub(super) org: String,

@@ -8,6 +8,6 @@ use crate::record::AuditEvent;
 
 impl Execute for Audit {
     fn execute(portal: &Portal, _call: Call<NoQuery>) -> Result<Vec<AuditEvent>, PortalError> {
-        Ok(portal.store().db().audit_events()?)
+        Ok(portal.store().audit_events()?)
     }
 }

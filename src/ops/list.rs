@@ -10,8 +10,7 @@ impl Execute for List {
         let now = portal.now();
         Ok(portal
             .store()
-            .db()
-            .list()?
+            .records()?
             .into_iter()
             .map(|r| portal.policy().view(r, now))
             .filter(|v| call.request.matches(v, now))
@@ -24,8 +23,7 @@ impl Execute for Show {
         let case = call.case()?;
         let record = portal
             .store()
-            .db()
-            .by_case(case)?
+            .record(case)?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
         Ok(portal.policy().view(record, portal.now()))
     }

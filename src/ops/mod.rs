@@ -8,6 +8,7 @@ mod assign;
 mod audit;
 mod authority;
 mod credit;
+pub mod error;
 mod expect;
 mod invite;
 mod list;

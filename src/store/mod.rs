@@ -17,14 +17,18 @@ pub mod blobs;
 mod commit;
 pub mod db;
 mod keys;
+mod notices;
 pub mod partial;
 mod purge;
+mod reads;
 mod space;
 mod swap;
 mod upload;
 
 pub use blobs::{Blobs, Recovery};
-pub use db::{Db, Guard, Invite};
+pub(crate) use db::Db;
+pub use db::{Guard, Invite};
+pub use notices::Notices;
 pub use space::{Meter, file_cost, sealed_cost};
 pub use swap::Ciphertext;
 pub use upload::Upload;
@@ -172,11 +176,6 @@ impl Store {
         self.clock
     }
 
-    /// The database: reads, and record changes by compare-and-swap.
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// One team action on case `case` by `actor`: `f` changes the record and says what
     /// happened; the record's compare-and-swap and the audit entry (stamped with the store's
     /// clock and the actor) are written in one transaction, then flushed (blocking). `None`
@@ -199,15 +198,6 @@ impl Store {
                 actor: Some(actor.as_str().to_owned()),
             })
         })
-    }
-
-    /// Runs blocking database work on the blocking pool.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.db.call(f).await
     }
 
     /// Unfinished resumable uploads (pieces in `tmp/`, their state in memory).

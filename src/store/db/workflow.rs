@@ -339,10 +339,26 @@ impl Db {
         Ok(salt)
     }
 
-    /// Stores an invitation and flushes.
-    pub fn create_invite(&self, hash: &[u8; 32], invite: &Invite) -> Result<(), StoreError> {
+    /// Stores an invitation and its audit entry in one transaction, then flushes.
+    pub fn create_invite(
+        &self,
+        hash: &[u8; 32],
+        invite: &Invite,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let v = serde_json::to_vec(invite).map_err(db_err)?;
-        super::put_new(&self.invites, &hash[..], v)?;
+        let entry = serde_json::to_vec(event).map_err(db_err)?;
+        (&self.invites, &self.audit)
+            .transaction(|(invites, audit)| {
+                if invites.get(&hash[..])?.is_some() {
+                    return Err(TxError::Abort(Refusal::Corrupt));
+                }
+                invites.insert(&hash[..], v.as_slice())?;
+                let seq = audit.generate_id()?;
+                audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                Ok(())
+            })
+            .map_err(tx_err)?;
         self.db.flush().map_err(db_err)?;
         Ok(())
     }
