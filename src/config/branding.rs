@@ -164,7 +164,7 @@ impl Branding {
                     .url
                     .chars()
                     .any(|c| c.is_whitespace() || c.is_control() || c == '"');
-            if !local && crate::workflow::check_url(&link.url).is_err() {
+            if !local && super::web_link(&link.url).is_none() {
                 return Err(invalid(
                     "branding.footer_links",
                     format!(

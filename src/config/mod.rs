@@ -10,7 +10,7 @@ mod branding;
 mod units;
 mod workflow;
 pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
-pub use units::{ByteSize, HumanDuration};
+pub use units::{ByteSize, HumanDuration, MAX_URL_CHARS, web_link};
 pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
 
 /// Why a configuration could not be loaded.

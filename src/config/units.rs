@@ -117,6 +117,22 @@ impl Serialize for HumanDuration {
     }
 }
 
+/// Longest link kept (publication links, footer links), in characters.
+pub const MAX_URL_CHARS: usize = 2000;
+
+/// An absolute http(s) link without spaces, control characters, quotes or `<`, of at most
+/// [`MAX_URL_CHARS`]: the link, trimmed.
+pub fn web_link(url: &str) -> Option<String> {
+    let url = url.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && url.chars().count() <= MAX_URL_CHARS
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
+    ok.then(|| url.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Admin routes, served only on the Unix socket: export, import, backup, health, keys (list,
 //! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
-use super::ops::actor_of;
+use super::peer::actor_of;
 use super::tls::CertStore;
 use crate::adminapi::{AddKeyRequest, ErrorBody, ErrorCode, INTERNAL_MESSAGE, RetireRequest};
 use crate::portal::{Portal, PortalError};

@@ -11,6 +11,7 @@ mod layout;
 pub mod markdown;
 pub mod ops;
 pub mod pages;
+mod peer;
 pub mod respond;
 pub mod status;
 pub mod tls;
@@ -401,7 +402,7 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
             .default_service(web::to(admin::not_found))
     })
     .workers(1)
-    .on_connect(ops::on_connect)
+    .on_connect(peer::on_connect)
     .shutdown_timeout(5)
     .listen_uds(listener)
     .map_err(socket_err)?;

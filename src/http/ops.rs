@@ -4,32 +4,11 @@
 //! error mapped to its stable code in one place (`admin::failure`).
 
 use super::admin::blocking;
+use super::peer::actor_of;
 use crate::adminapi::op::Method;
 use crate::ops::{Call, Execute};
 use crate::portal::Portal;
-use crate::record::Actor;
 use actix_web::{HttpRequest, HttpResponse, web};
-
-/// The local user id of an admin socket connection's peer (set when it connects).
-#[derive(Debug, Clone, Copy)]
-pub struct PeerUid(pub u32);
-
-/// Records the peer's user id of a new admin socket connection (`HttpServer::on_connect`).
-pub fn on_connect(conn: &dyn std::any::Any, ext: &mut actix_web::dev::Extensions) {
-    if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::UnixStream>()
-        && let Ok(cred) = stream.peer_cred()
-    {
-        ext.insert(PeerUid(cred.uid()));
-    }
-}
-
-/// Who sent `req`: the local user of the admin socket's peer.
-pub(super) fn actor_of(req: &HttpRequest) -> Actor {
-    match req.conn_data::<PeerUid>() {
-        Some(PeerUid(uid)) => Actor::unix(&crate::os::user_name(*uid)),
-        None => Actor::unix("unknown"),
-    }
-}
 
 /// Registers operation `O` at its route.
 pub fn register<O: Execute>(cfg: &mut web::ServiceConfig) {

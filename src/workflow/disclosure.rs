@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 /// Longest link to a publication.
-pub const MAX_URL_CHARS: usize = 2000;
+pub use crate::config::MAX_URL_CHARS;
 
 /// Why a disclosure change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,14 +117,7 @@ impl crate::hint::Hint for DisclosureError {
 
 /// A publication link: an absolute http(s) URL without spaces or control characters.
 pub fn check_url(url: &str) -> Result<String, DisclosureError> {
-    let url = url.trim();
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > "https://".len()
-        && url.chars().count() <= MAX_URL_CHARS
-        && !url
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
-    ok.then(|| url.to_owned()).ok_or(DisclosureError::BadUrl)
+    crate::config::web_link(url).ok_or(DisclosureError::BadUrl)
 }
 
 fn event(record: &mut Record, now: Timestamp, change: Change, note: Option<String>) {
