@@ -2,19 +2,18 @@
 //! bounded channel, and commits in the durable order (files fsynced → manifest → rename →
 //! record flushed). Dropped before `commit`, it leaves no trace.
 
+mod commit;
+
 use crate::digest::Hasher;
 use crate::error::ApiError;
 use crate::gate::{Durability, Pass, Sink};
 use crate::keys::KeyRing;
 use crate::portal::Portal;
-use crate::record::{
-    Category, Disclosure, MANIFEST_FORMAT, Manifest, ManifestFile, Piece, Record, Status,
-    StoredFile,
-};
-use crate::reference::{self, Derived, Reference};
+use crate::record::{Category, ManifestFile, Piece, Record};
+use crate::reference::{Derived, Reference};
 use crate::seal::{self, Sealed};
+use crate::store::Upload;
 use crate::store::partial::Finished;
-use crate::store::{Guard, Upload};
 use bytes::Bytes;
 use serde::Serialize;
 use std::sync::Arc;
@@ -396,253 +395,6 @@ impl Intake {
             .as_ref()
             .ok_or_else(|| ApiError::internal("intake", "upload already committed"))
     }
-
-    /// Seals the manifest, commits the blobs, writes and flushes the record: after this returns
-    /// `Ok`, the submission survives a crash. Runs as a task of its own, so that a client that
-    /// goes away after its last byte cannot interrupt it half-way: the submission is then
-    /// stored (unacknowledged) or leaves no trace.
-    pub async fn commit(self, fields: Fields) -> Result<Receipt, ApiError> {
-        tokio::spawn(self.commit_owned(fields))
-            .await
-            .map_err(|e| ApiError::internal("commit", e))?
-    }
-
-    async fn commit_owned(mut self, fields: Fields) -> Result<Receipt, ApiError> {
-        if self.current.is_some() {
-            return Err(ApiError::internal("intake", "commit with an open file"));
-        }
-        let parent = match &self.kind {
-            Kind::FollowUp(p) => Some(p.as_ref().clone()),
-            _ => None,
-        };
-        let category = match &parent {
-            Some(p) => p.category,
-            None => fields.category.ok_or(ApiError::MissingCategory)?,
-        };
-        if self.file_count == 0 && fields.message.trim().is_empty() {
-            return Err(ApiError::EmptySubmission);
-        }
-        if parent.is_none()
-            && self.portal.contact_required(category)
-            && fields.contact.trim().is_empty()
-        {
-            return Err(ApiError::ContactRequired);
-        }
-        let now = self.portal.now();
-        let received_at = crate::workflow::rfc3339(now);
-        // Only the address leaves for the acknowledgement (in memory); it is never stored.
-        let ack_to = crate::notify::address_in(&fields.contact);
-        let ack_lang = fields.lang.unwrap_or(crate::i18n::Lang::Nl);
-        let case = match &parent {
-            Some(p) => {
-                let parent_case = p.case.clone();
-                let seq = self.portal.store().next_addendum_seq(&parent_case).await?;
-                reference::addendum_number(&p.case, seq)
-            }
-            None => {
-                let year = now
-                    .to_zoned_datetime(self.portal.policy().calendar.time_zone().clone())
-                    .year();
-                let seq = self.portal.store().next_case_seq(year).await?;
-                reference::case_number(year, seq)
-            }
-        };
-
-        // A follow-up's credit request would change nothing: the case asked, or did not.
-        let credit =
-            Some(fields.credit.trim().to_owned()).filter(|c| parent.is_none() && !c.is_empty());
-        let (reference, derived) = match self.take_reference().await? {
-            Some((r, d)) => (Some(r), Some(d)),
-            None => (None, None),
-        };
-        let message_sha256 = crate::digest::sha256_hex(fields.message.as_bytes());
-        let manifest = Manifest {
-            format: MANIFEST_FORMAT.into(),
-            id: self.upload()?.id().to_owned(),
-            case: case.clone(),
-            category,
-            received_at: received_at.clone(),
-            message: fields.message,
-            contact: fields.contact,
-            credit: credit.clone(),
-            files: self.files.iter().map(|(m, _)| m.clone()).collect(),
-        };
-        let manifest_json =
-            serde_json::to_vec(&manifest).map_err(|e| ApiError::internal("manifest", e))?;
-        if manifest_json.len() as u64 > crate::open::MAX_MANIFEST_BYTES {
-            return Err(ApiError::ReportTooLarge);
-        }
-        let ring = self.ring();
-        let path = self.upload()?.path("manifest.age");
-        let ring_ids = ring.ids();
-        let sealed_manifest =
-            tokio::task::spawn_blocking(move || seal::seal_bytes(&ring, &manifest_json, &path))
-                .await
-                .map_err(|e| ApiError::internal("manifest", e))??;
-
-        crate::faultpoint::crash_point("manifest-fsynced");
-
-        let record = Record {
-            version: 1,
-            id: self.upload()?.id().to_owned(),
-            case: case.clone(),
-            category,
-            received_at: received_at.clone(),
-            status: Status::Received,
-            manifest: StoredFile {
-                index: 0,
-                size: sealed_manifest.ciphertext_size,
-                digest: sealed_manifest.ciphertext_digest,
-                piece: None,
-            },
-            files: self
-                .files
-                .iter()
-                .map(|(m, s)| StoredFile {
-                    index: m.index,
-                    size: s.ciphertext_size,
-                    digest: s.ciphertext_digest.clone(),
-                    piece: m.piece.map(|p| p.n),
-                })
-                .collect(),
-            key_ids: ring_ids,
-            delete_after: None,
-            blob_dir: None,
-            history: Vec::new(),
-            authority: None,
-            parent: parent.as_ref().map(|p| p.case.clone()),
-            addenda: Vec::new(),
-            invite: match &self.kind {
-                Kind::Invite(_, id) => Some(id.clone()),
-                _ => None,
-            },
-            purged_at: None,
-            disclosure: Disclosure {
-                letterbox: derived
-                    .as_ref()
-                    .map(|d| crate::letterbox::Letterbox::from_seed(&d.letterbox).recipient()),
-                credit_requested: credit.is_some(),
-                ..Disclosure::default()
-            },
-            assignee: None,
-        };
-        // Signed before the commit: once the case is stored, nothing may keep the reporter from
-        // getting its reference.
-        let signed_receipt = self.sign(
-            &case,
-            parent.as_ref(),
-            &received_at,
-            category,
-            message_sha256,
-            &record,
-        )?;
-        let guard = match &self.kind {
-            Kind::New => Guard::None,
-            Kind::Invite(hash, _) => Guard::Invite(*hash),
-            Kind::FollowUp(p) => Guard::Parent(p.case.clone()),
-        };
-        let upload = self.upload.take().ok_or(ApiError::Internal)?;
-        self.portal
-            .store()
-            .commit(
-                upload,
-                record.clone(),
-                derived.as_ref().map(|d| d.lookup),
-                guard,
-            )
-            .await?;
-        crate::faultpoint::crash_point("acknowledging");
-        let adopted = std::mem::take(&mut self.adopted);
-        if !adopted.is_empty() {
-            let _ = tokio::task::spawn_blocking(move || {
-                adopted.into_iter().for_each(Finished::consume)
-            })
-            .await;
-        }
-        let portal = &self.portal;
-        portal.metrics().stored(
-            category,
-            parent.is_some(),
-            self.total,
-            self.file_count as u64,
-            self.started.elapsed(),
-        );
-        portal.notifier().wake();
-        let status = portal
-            .policy()
-            .reporter_status(parent.as_ref().unwrap_or(&record));
-        let offered = portal.notifier().offers_acknowledgement();
-        let acknowledgement = match (&reference, ack_to) {
-            (Some(r), Some(to)) if fields.acknowledge && offered => {
-                let queued = portal.notifier().acknowledge(
-                    &to,
-                    crate::notify::Acknowledgement {
-                        lang: ack_lang,
-                        org: &portal.config().org.name,
-                        contact: &portal.config().org.contact_email,
-                        public_url: &portal.public_url(),
-                        reference: &r.to_string(),
-                        case: &case,
-                        promises: crate::notify::promises_of(portal.policy(), &record, ack_lang),
-                    },
-                );
-                queued.then_some("queued")
-            }
-            (Some(_), None) if fields.acknowledge && offered => Some("no-address"),
-            _ => None,
-        };
-        Ok(Receipt {
-            signed_receipt,
-            reference: reference.map(|r| r.to_string()),
-            follow_up_to: parent.map(|p| p.case),
-            status,
-            acknowledgement,
-            case,
-            category,
-            received_at,
-            files: receipt_files(std::mem::take(&mut self.files)),
-            key_ids: record.key_ids,
-        })
-    }
-}
-
-impl Intake {
-    /// The signed receipt of a committed upload (never with the reference).
-    fn sign(
-        &self,
-        case: &str,
-        parent: Option<&Record>,
-        received_at: &str,
-        category: Category,
-        message_sha256: String,
-        record: &Record,
-    ) -> Result<crate::receipt::SignedReceipt, ApiError> {
-        let doc = crate::receipt::Document {
-            portal: self.portal.public_url(),
-            case: case.to_owned(),
-            follow_up_to: parent.map(|p| p.case.clone()),
-            received_at: received_at.to_owned(),
-            category: category.as_str().to_owned(),
-            message_sha256,
-            // A file sent in pieces is one file on the receipt: its first piece names it whole.
-            files: self
-                .files
-                .iter()
-                .filter(|(m, _)| m.piece.is_none_or(|p| p.n == 0))
-                .map(|(m, _)| crate::receipt::document::DocumentFile {
-                    name: m.name.clone(),
-                    size: m.size,
-                    sha256: m.sha256.clone(),
-                })
-                .collect(),
-            key_ids: record.key_ids.iter().map(|k| k.0.clone()).collect(),
-            signed_by: String::new(),
-        };
-        self.portal
-            .receipts()
-            .sign(doc, &self.portal.receipt_principal())
-            .map_err(|e| ApiError::internal("receipt", e.code()))
-    }
 }
 
 /// Bytes a manifest entry takes as written (with its separating comma).
@@ -656,36 +408,6 @@ fn same_keys(a: &KeyRing, b: &KeyRing) -> bool {
     x.sort();
     y.sort();
     x == y
-}
-
-/// One receipt line per file: a file sent in pieces shows its whole size and SHA-256, the sum
-/// of its pieces' ciphertext sizes and their digests in order, separated by spaces.
-fn receipt_files(files: Vec<(ManifestFile, Sealed)>) -> Vec<ReceiptFile> {
-    let mut out: Vec<ReceiptFile> = Vec::new();
-    for (m, s) in files {
-        match m.piece {
-            Some(p) if p.n > 0 => {
-                if let Some(last) = out.last_mut() {
-                    last.ciphertext_size += s.ciphertext_size;
-                    last.ciphertext_digest.push(' ');
-                    last.ciphertext_digest.push_str(&s.ciphertext_digest);
-                }
-            }
-            piece => out.push(ReceiptFile {
-                index: m.index,
-                name: m.name,
-                size: if piece.is_some() {
-                    m.size
-                } else {
-                    s.plaintext_size
-                },
-                sha256: m.sha256,
-                ciphertext_size: s.ciphertext_size,
-                ciphertext_digest: s.ciphertext_digest,
-            }),
-        }
-    }
-    out
 }
 
 impl Drop for Intake {
