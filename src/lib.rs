@@ -34,8 +34,15 @@
 //!   expiry: http::run every minute (and start-up recovery, and a creation that finds the pool
 //!     full) → store::partial::expire: past upload_expiry, or upload_idle_expiry without a piece
 //!
-//! team CLI ──Unix socket (0600)──▶ http::admin ──▶ portal::Portal (list / show / export .tar)
-//!           (both ends speak adminapi: each route's path, request and answer type, one error body)
+//! team CLI ──Unix socket (0600)──▶ http::ops (one generic route + executor) ──▶ ops::<verb>
+//!   teamcli    adminapi::op: each team action one type (route, method, request, answer),
+//!   adminclient::call   shared by both ends; the rule in ops/<verb>.rs (impl Execute), the
+//!                       actor from the socket peer (http::peer, SO_PEERCRED), errors mapped
+//!                       to stable codes once (ops::error); a case change is
+//!                       store::Store::apply: the record's compare-and-swap and its typed
+//!                       audit event (record::AuditKind + actor) in one sled transaction
+//!           streams (export, backup, import) and reads (register, metrics, health, keys) stay
+//!           in http::admin / http::cases
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
 //!
 //! rotation: keys/recipients.txt ◀── rotation (keys add / retire edit it atomically)
@@ -51,15 +58,15 @@
 //! backup:   admin backup (store::backup: db snapshot + ciphertext, online) ──▶ `sealdrop
 //!           restore` (every id, folder, case number and file validated before a byte is written)
 //!
-//! workflow: admin status / authority / list / register ──▶ cases.rs (Portal ops) ──▶ workflow.rs
-//!           (states, history, filters, register; pure) ──▶ deadlines.rs (working days, Dutch
-//!           holidays, clocks; pure) ; records updated by compare-and-swap + flush (store::db)
+//! workflow: admin status / authority / note / shared / assign / list ──▶ ops::<verb> ──▶
+//!           workflow.rs (states, history, filters, register; pure) ──▶ deadlines.rs (working
+//!           days, Dutch holidays, clocks; pure) ; Store::apply writes the change with its audit
 //! reporter: POST /api/v1/status (http::status, ratelimit) → Portal::case_by_reference
 //!           (Portal::derive_reference: Argon2id with the portal's salt, bounded in flight; old
 //!           cases by SHA-256) → cases::disclosure: its letters opened with the letterbox
 //!           derived from the same work, in memory → workflow::disclosure: state, promises, expected fix date, credit,
 //!           publication, timeline (newest first) → http::pages::status (case page + add files)
-//! promises: admin expect / tell / credit / publish ──▶ cases::disclosure (one CAS update each,
+//! promises: admin expect / tell / credit / publish ──▶ ops::<verb> (one Store::apply each,
 //!           audited without text) ──▶ workflow::disclosure (pure rules) ; tell seals the text
 //!           to the case's letterbox recipient (letterbox::seal); /acknowledgments and the
 //!           security.txt `Acknowledgments:` line list published credits
@@ -92,9 +99,15 @@
 //! tmp folders (`store::blobs`), the group committer, free-space reservations and the clock.
 //! Every multi-step durable change — commit, purge, ciphertext swap (import), backup, restore,
 //! start-up recovery — is one method of it; every record write is a compare-and-swap or a sled
-//! transaction; its locking rule is written once, in `store/mod.rs`. `portal::Portal` keeps its
-//! fields private and offers the domain operations; handlers call those. Time comes from one
-//! injected `clock::Clock` (tests run a server in the future with `SEALDROPTEST_CLOCK_SHIFT`).
+//! transaction; its locking rule is written once, in `store/mod.rs`. The database handle never
+//! leaves the store: callers read through `Store` methods (`store::reads`), change a case only
+//! through `Store::apply` (with its audit event and actor), and the notifier gets a narrow
+//! `store::Notices`. Each team action is one operation (`adminapi::op` + `ops/<verb>.rs`);
+//! `portal::Portal` is the context they read (config, policy, clock, keys, store, limits) plus
+//! the reporter-facing steps that are not team actions. Time comes from one injected
+//! `clock::Clock` (tests run a server in the future with `SEALDROPTEST_CLOCK_SHIFT`).
+//! `kat.rs` pins every format that must never change silently (reference check symbol,
+//! reference keys, letterbox keys, receipt text and signature, bundle index).
 //!
 //! # Where this differs from the first design
 //! - Records carry an optional `blob_dir`: a re-keying import writes a new folder and switches
@@ -131,6 +144,9 @@
 //!   `data_dir/receipt-key/`, 0600, not in backups). It signs receipts and cannot decrypt;
 //!   `receipt` manages its own folder (the store's fsync-and-rename order, for two small files)
 //!   rather than `store::Store`, because it is key material, not submission data.
+//! - Operations, not layers: a team action is one type in `adminapi::op` and one file in `ops/`
+//!   (rule), plus its CLI variant and printed view; a new one touches those four places and
+//!   its registration line. The admin protocol module knows no server type.
 //! - One gate (`gate`) instead of limits per path: admission, pace, space charge and sealer are
 //!   types a path must hold to receive bytes, so a new path cannot forget one. A report keeps
 //!   one key ring for all its objects: the portal's when its first file starts, or the ring of
