@@ -9,7 +9,7 @@
 //! SHA-256, and is always verified with the algorithm it names.
 
 use sha2::{Digest, Sha256};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
@@ -88,16 +88,6 @@ impl Hasher {
         self.len += data.len() as u64;
     }
 
-    /// Bytes hashed so far.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// True when nothing was hashed yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The hex digest and byte count.
     pub fn finish(self) -> (String, u64) {
         (hex(&self.inner.finalize()), self.len)
@@ -174,43 +164,10 @@ impl CtHasher {
     }
 }
 
-/// The written BLAKE3 digest of `data`.
+/// The written BLAKE3 digest of `data` (tests compare stored files with it).
+#[cfg(test)]
 pub fn blake3_digest(data: &[u8]) -> String {
     format!("{BLAKE3_PREFIX}{}", blake3::hash(data).to_hex())
-}
-
-/// A writer that hashes and counts everything passing through it.
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Hasher,
-}
-
-impl<W: Write> HashingWriter<W> {
-    /// Wraps `inner`.
-    pub fn new(inner: W) -> Self {
-        Self {
-            inner,
-            hasher: Hasher::default(),
-        }
-    }
-
-    /// Returns the inner writer with the hex digest and byte count.
-    pub fn into_parts(self) -> (W, String, u64) {
-        let (digest, len) = self.hasher.finish();
-        (self.inner, digest, len)
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// A reader that computes a ciphertext digest (of the algorithm of the digest it is checked
@@ -283,16 +240,5 @@ mod tests {
         );
         assert_eq!(unhex("abc"), None);
         assert_eq!(unhex("zz"), None);
-    }
-
-    #[test]
-    fn hashing_writer_matches_one_shot_hash() {
-        let mut w = HashingWriter::new(Vec::new());
-        w.write_all(b"ab").unwrap();
-        w.write_all(b"c").unwrap();
-        let (out, digest, len) = w.into_parts();
-        assert_eq!(out, b"abc");
-        assert_eq!(len, 3);
-        assert_eq!(digest, sha256_hex(b"abc"));
     }
 }

@@ -266,11 +266,6 @@ impl Sealer {
         Sealer::wrap(ring, create_new(path)?, false)
     }
 
-    /// Encrypts into an already open file.
-    pub fn to_file(ring: &KeyRing, file: File) -> Result<Sealer, SealError> {
-        Sealer::wrap(ring, file, true)
-    }
-
     fn wrap(ring: &KeyRing, file: File, sync: bool) -> Result<Sealer, SealError> {
         let encryptor = age::Encryptor::with_recipients(ring.recipients())
             .map_err(|e| SealError::Encrypt(e.to_string()))?;

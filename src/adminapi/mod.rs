@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use disclosure::{
     CreditRequest, ExpectRequest, PublicationRequest, TellRequest, WithdrawCreditRequest,
 };
-pub use error::{ErrorBody, ErrorCode, ErrorDetail, INTERNAL_MESSAGE};
+pub use error::{ErrorBody, ErrorCode, INTERNAL_MESSAGE};
 
 pub use crate::receipt::allowed::KeyEntry;
 pub use crate::record::{AuditEvent, KeyInfo, Record};

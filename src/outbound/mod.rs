@@ -7,6 +7,3 @@
 
 pub mod smtp;
 pub mod webhook;
-
-pub use smtp::{MailError, Message, Security, Settings, deliverable, send};
-pub use webhook::{WebhookError, post_json};

@@ -13,7 +13,7 @@ use std::time::Duration;
 mod disclosure;
 mod register;
 mod reporter;
-pub use disclosure::{DisclosureError, MAX_URL_CHARS, check_url};
+pub use disclosure::DisclosureError;
 pub use register::register_csv;
 pub use reporter::{CreditView, Happened, PublicationView, PublishedCredit, TimelineEntry};
 
