@@ -12,6 +12,7 @@ pub struct Clock {
 
 /// The test-only environment variable that shifts the clock (`400d`, `-2h`, …): honoured only in
 /// builds with the `fault-points` feature.
+#[cfg(feature = "fault-points")]
 pub const SHIFT_VAR: &str = "SEALDROPTEST_CLOCK_SHIFT";
 
 impl Clock {
