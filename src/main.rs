@@ -107,23 +107,13 @@ fn run(command: Command) -> Result<(), Failure> {
             recipients,
             recipients_file,
             output,
-        } => {
-            let ids = keys::Identities::load(&identities)?;
-            let ring = new_ring(&recipients, recipients_file.as_deref())?;
-            let done = rekey::rekey(&bundle, &ids, &ring, &output)?;
-            println!(
-                "Re-keyed case {}: manifest and {} file(s) now encrypted to {}; written to {}",
-                open::terminal_safe(&done.case),
-                done.files,
-                open::terminal_safe(&done.key_ids.join(", ")),
-                output.display()
-            );
-            println!(
-                "Install it on the server: sealdrop admin import {}",
-                output.display()
-            );
-            Ok(())
-        }
+        } => rekey_bundle(
+            &bundle,
+            &identities,
+            &recipients,
+            recipients_file.as_deref(),
+            &output,
+        ),
         Command::Share {
             bundle,
             identities,
@@ -134,71 +124,21 @@ fn run(command: Command) -> Result<(), Failure> {
             without_message,
             files,
         } => {
-            let ids = keys::Identities::load(&identities)?;
-            let ring = new_ring(&recipients, recipients_file.as_deref())?;
             let selection = rekey::Selection {
                 contact: with_contact,
                 message: !without_message,
                 files: (!files.is_empty()).then_some(files),
                 shared: true,
             };
-            let done = rekey::reseal(&bundle, &ids, &ring, &output, &selection)?;
-            println!(
-                "Share of case {} written to {}: {} file(s){}{}, encrypted to {}",
-                open::terminal_safe(&done.case),
-                output.display(),
-                done.files,
-                if without_message {
-                    ""
-                } else {
-                    " and the message"
-                },
-                if with_contact {
-                    ", WITH the contact details"
-                } else {
-                    ", without contact details or credit name"
-                },
-                open::terminal_safe(&done.key_ids.join(", ")),
-            );
-            println!(
-                "Record it: sealdrop admin shared {} --with WHOM --note TEXT",
-                open::terminal_safe(&done.case)
-            );
-            Ok(())
+            let to = (&recipients[..], recipients_file.as_deref());
+            share(&bundle, &identities, to, &output, &selection)
         }
         Command::VerifyReceipt {
             receipt,
             sig,
             allowed_signers,
             identity,
-        } => {
-            let sig = sig.unwrap_or_else(|| PathBuf::from(format!("{}.sig", receipt.display())));
-            let read = |p: &Path| {
-                std::fs::read(p).map_err(|e| {
-                    fail(
-                        format!("cannot read {}: {e}", p.display()),
-                        "pass the receipt's text, its .sig (--sig) and the portal's keys \
-                         (--allowed-signers)",
-                    )
-                })
-            };
-            let (text, signature, list) = (read(&receipt)?, read(&sig)?, read(&allowed_signers)?);
-            let v = sealdrop::receipt::verify::verify(
-                &text,
-                &String::from_utf8_lossy(&signature),
-                &String::from_utf8_lossy(&list),
-                identity.as_deref(),
-            )?;
-            println!(
-                "Good receipt: case {}, received {}, from {}, signed by {} (receipt key of {}).",
-                open::terminal_safe(&v.case),
-                open::terminal_safe(&v.received_at),
-                open::terminal_safe(&v.portal),
-                v.key,
-                open::terminal_safe(&v.principal)
-            );
-            Ok(())
-        }
+        } => verify_receipt(&receipt, sig, &allowed_signers, identity.as_deref()),
         Command::Restore { backup, data_dir } => {
             let file = std::fs::File::open(&backup).map_err(|e| {
                 fail(
@@ -275,22 +215,120 @@ fn run(command: Command) -> Result<(), Failure> {
             bundle,
             identities,
             output,
-        } => {
-            let ids = keys::Identities::load(&identities)?;
-            let report = open::open(&bundle, &ids, &output)?;
-            println!(
-                "Opened case {}: {} file(s) verified and decrypted into {}",
-                open::terminal_safe(&report.case),
-                report.files.len(),
-                output.display()
-            );
-            println!("Read {} first.", output.join("report.txt").display());
-            Ok(())
-        }
+        } => open_bundle(&bundle, &identities, &output),
     }
 }
 
 /// The recipients given with `-r` (repeatable) and `-R FILE`, as one ring.
+/// `sealdrop rekey`: the bundle re-encrypted to new recipients, offline.
+fn rekey_bundle(
+    bundle: &Path,
+    identities: &[PathBuf],
+    recipients: &[String],
+    recipients_file: Option<&Path>,
+    output: &Path,
+) -> Result<(), Failure> {
+    let ids = keys::Identities::load(identities)?;
+    let ring = new_ring(recipients, recipients_file)?;
+    let done = rekey::rekey(bundle, &ids, &ring, output)?;
+    println!(
+        "Re-keyed case {}: manifest and {} file(s) now encrypted to {}; written to {}",
+        open::terminal_safe(&done.case),
+        done.files,
+        open::terminal_safe(&done.key_ids.join(", ")),
+        output.display()
+    );
+    println!(
+        "Install it on the server: sealdrop admin import {}",
+        output.display()
+    );
+    Ok(())
+}
+
+/// `sealdrop share`: what `selection` keeps of the bundle, re-encrypted to a third party.
+fn share(
+    bundle: &Path,
+    identities: &[PathBuf],
+    (recipients, recipients_file): (&[String], Option<&Path>),
+    output: &Path,
+    selection: &rekey::Selection,
+) -> Result<(), Failure> {
+    let ids = keys::Identities::load(identities)?;
+    let ring = new_ring(recipients, recipients_file)?;
+    let done = rekey::reseal(bundle, &ids, &ring, output, selection)?;
+    println!(
+        "Share of case {} written to {}: {} file(s){}{}, encrypted to {}",
+        open::terminal_safe(&done.case),
+        output.display(),
+        done.files,
+        if selection.message {
+            " and the message"
+        } else {
+            ""
+        },
+        if selection.contact {
+            ", WITH the contact details"
+        } else {
+            ", without contact details or credit name"
+        },
+        open::terminal_safe(&done.key_ids.join(", ")),
+    );
+    println!(
+        "Record it: sealdrop admin shared {} --with WHOM --note TEXT",
+        open::terminal_safe(&done.case)
+    );
+    Ok(())
+}
+
+/// `sealdrop verify-receipt`: checks a signed receipt against the portal's published keys.
+fn verify_receipt(
+    receipt: &Path,
+    sig: Option<PathBuf>,
+    allowed_signers: &Path,
+    identity: Option<&str>,
+) -> Result<(), Failure> {
+    let sig = sig.unwrap_or_else(|| PathBuf::from(format!("{}.sig", receipt.display())));
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| {
+            fail(
+                format!("cannot read {}: {e}", p.display()),
+                "pass the receipt's text, its .sig (--sig) and the portal's keys \
+                 (--allowed-signers)",
+            )
+        })
+    };
+    let (text, signature, list) = (read(receipt)?, read(&sig)?, read(allowed_signers)?);
+    let v = sealdrop::receipt::verify::verify(
+        &text,
+        &String::from_utf8_lossy(&signature),
+        &String::from_utf8_lossy(&list),
+        identity,
+    )?;
+    println!(
+        "Good receipt: case {}, received {}, from {}, signed by {} (receipt key of {}).",
+        open::terminal_safe(&v.case),
+        open::terminal_safe(&v.received_at),
+        open::terminal_safe(&v.portal),
+        v.key,
+        open::terminal_safe(&v.principal)
+    );
+    Ok(())
+}
+
+/// `sealdrop open`: the bundle verified and decrypted into `output`.
+fn open_bundle(bundle: &Path, identities: &[PathBuf], output: &Path) -> Result<(), Failure> {
+    let ids = keys::Identities::load(identities)?;
+    let report = open::open(bundle, &ids, output)?;
+    println!(
+        "Opened case {}: {} file(s) verified and decrypted into {}",
+        open::terminal_safe(&report.case),
+        report.files.len(),
+        output.display()
+    );
+    println!("Read {} first.", output.join("report.txt").display());
+    Ok(())
+}
+
 fn new_ring(recipients: &[String], file: Option<&Path>) -> Result<keys::KeyRing, Failure> {
     let mut text = recipients.join("\n");
     if let Some(file) = file {

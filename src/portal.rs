@@ -306,14 +306,17 @@ impl Portal {
     /// Admits a new upload from `client`: 429 when the client already runs
     /// `max_uploads_per_client` uploads, 503 when too many run in all, 507 when its declared
     /// size does not fit above `storage.min_free_bytes` beside what the running uploads have
-    /// reserved. The admission's slots are freed when it is dropped.
-    pub fn admit_upload(
-        &self,
+    /// reserved. The admission's slots are freed when it is dropped. Its `tmp/` folder is made
+    /// on the blocking pool.
+    pub async fn admit_upload(
+        self: &Arc<Self>,
         declared_len: Option<u64>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Admission, ApiError> {
         let pass = self.admit(client)?;
-        let upload = self.store.begin_upload(declared_len)?;
+        let upload = self
+            .blocking(move |p| p.store.begin_upload(declared_len).map_err(ApiError::from))
+            .await?;
         Ok(Admission { pass, upload })
     }
 

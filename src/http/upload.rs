@@ -133,7 +133,7 @@ async fn ingest(
     lang: Option<crate::i18n::Lang>,
 ) -> Result<Receipt, ApiError> {
     let limits = portal.config().limits.clone();
-    let mut intake = Intake::begin(&portal, declared, peer)?;
+    let mut intake = Intake::begin(&portal, declared, peer).await?;
     // Counted once admitted: a reporter retrying through 503 or 507 keeps their allowance.
     // Follow-ups count too: each one is a record of its own.
     portal.admit_submission(peer)?;

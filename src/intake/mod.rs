@@ -134,12 +134,12 @@ pub struct Intake {
 impl Intake {
     /// Begins an upload from `client` on `portal` (see [`Portal::admit_upload`] for the
     /// refusals).
-    pub fn begin(
+    pub async fn begin(
         portal: &Arc<Portal>,
         declared_len: Option<u64>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Intake, ApiError> {
-        let admission = portal.admit_upload(declared_len, client)?;
+        let admission = portal.admit_upload(declared_len, client).await?;
         Ok(Intake {
             portal: Arc::clone(portal),
             upload: Some(admission.upload),
