@@ -479,3 +479,99 @@ impl Drop for Finished {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partials(tag: &str) -> (Arc<Partials>, PathBuf) {
+        let tmp =
+            std::env::temp_dir().join(format!("sealdrop-partial-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).unwrap();
+        let space = Space::new(tmp.clone(), 0);
+        (
+            Partials::new(tmp.clone(), space, crate::clock::Clock::system()),
+            tmp,
+        )
+    }
+
+    fn ring() -> Arc<KeyRing> {
+        let r = age::x25519::Identity::generate().to_public().to_string();
+        Arc::new(KeyRing::parse(&r, "test").unwrap())
+    }
+
+    fn new(length: u64, ring: &Arc<KeyRing>) -> NewPartial {
+        NewPartial {
+            length,
+            name: "n".into(),
+            content_type: String::new(),
+            expires: Timestamp::now() + jiff::SignedDuration::from_hours(24),
+            ring: Arc::clone(ring),
+            hold: Box::new(()),
+        }
+    }
+
+    #[test]
+    fn an_upload_without_progress_loses_its_place_after_the_idle_expiry_and_not_before() {
+        let (p, tmp) = partials("idle");
+        p.set_idle_expiry(Duration::from_secs(60));
+        p.create([1; 32], new(10, &ring())).unwrap();
+        let now = Timestamp::now();
+        let progress = p.progress(&[1; 32], now).unwrap();
+        assert!(progress.expires <= now + jiff::SignedDuration::from_secs(61));
+        assert_eq!(p.expire(now + jiff::SignedDuration::from_secs(30)), 0);
+        assert_eq!(p.expire(now + jiff::SignedDuration::from_secs(61)), 1);
+        assert!(matches!(p.progress(&[1; 32], now), Err(PartialError::Gone)));
+        std::fs::remove_dir_all(tmp).unwrap();
+    }
+
+    #[test]
+    fn a_full_pool_gives_the_place_of_an_idle_upload_to_a_new_one_at_once() {
+        let (p, tmp) = partials("full");
+        p.set_limit(1);
+        p.set_idle_expiry(Duration::from_millis(1));
+        p.create([1; 32], new(10, &ring())).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        p.create([2; 32], new(10, &ring())).unwrap();
+        assert_eq!(p.count(), 1);
+        assert!(p.progress(&[2; 32], Timestamp::now()).is_ok());
+        // One still within its idle time keeps its place: the pool stays full.
+        p.set_idle_expiry(Duration::from_secs(60));
+        assert!(matches!(
+            p.create([3; 32], new(10, &ring())),
+            Err(PartialError::Full)
+        ));
+        std::fs::remove_dir_all(tmp).unwrap();
+    }
+
+    #[test]
+    fn piece_files_are_never_named_twice_and_every_piece_keeps_the_ring_of_the_upload() {
+        let (p, tmp) = partials("names");
+        let r = ring();
+        p.create([1; 32], new(10, &r)).unwrap();
+        let now = Timestamp::now();
+        let first = p.lease([1; 32], 0, now).unwrap();
+        let path = first.path().to_owned();
+        assert_eq!(first.ring().ids(), r.ids());
+        // Another request may not take it meanwhile.
+        assert!(matches!(
+            p.lease([1; 32], 0, now),
+            Err(PartialError::Locked)
+        ));
+        drop(first);
+        let second = p.lease([1; 32], 0, now).unwrap();
+        assert_ne!(
+            second.path(),
+            path,
+            "an abandoned piece's name was used again"
+        );
+        assert_eq!(second.ring().ids(), r.ids());
+        drop(second);
+        // A finished upload hands its ring to the report.
+        p.create([2; 32], new(0, &r)).unwrap();
+        let done = p.take_finished([2; 32]).unwrap();
+        assert_eq!(done.ring.ids(), r.ids());
+        std::fs::remove_dir_all(tmp).unwrap();
+    }
+}
