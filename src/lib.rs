@@ -243,6 +243,7 @@ pub mod portal;
 pub(crate) mod ratelimit;
 pub mod receipt;
 pub(crate) mod record;
+pub(crate) mod refcheck;
 pub mod reference;
 pub mod rekey;
 pub(crate) mod rotation;

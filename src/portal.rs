@@ -107,14 +107,9 @@ pub struct Portal {
     receipts: crate::receipt::ReceiptKeys,
     /// The public list of credits while fresh (`cases::disclosure`).
     credits: std::sync::Mutex<CreditsCache>,
-    /// What references are derived with (kept in the database and its backups).
-    reference_salt: [u8; 16],
-    /// Reference derivations running at once (`limits.max_reference_checks`).
-    reference_checks: Arc<Semaphore>,
+    /// Reference derivations with the portal's salt, bounded (`limits.max_reference_checks`).
+    reference_checks: crate::refcheck::ReferenceChecks,
 }
-
-/// How long a reference derivation waits for its turn before the request gets 503.
-const REFERENCE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// When the public list of credits was read, and what it held.
 pub(crate) type CreditsCache = Option<(
@@ -194,8 +189,11 @@ impl Portal {
             policy,
             receipts,
             credits: std::sync::Mutex::new(None),
-            reference_salt,
-            reference_checks: Arc::new(Semaphore::new(config.limits.max_reference_checks)),
+            reference_checks: crate::refcheck::ReferenceChecks::new(
+                reference_salt,
+                config.limits.max_reference_checks,
+                crate::refcheck::WAIT,
+            ),
             keys: KeyRingHandle::new(ring),
             store,
             uploads: Arc::new(Semaphore::new(permits)),
@@ -282,20 +280,7 @@ impl Portal {
         &self,
         reference: &crate::reference::Reference,
     ) -> Result<crate::reference::Derived, ApiError> {
-        let permit = tokio::time::timeout(
-            REFERENCE_WAIT,
-            Arc::clone(&self.reference_checks).acquire_owned(),
-        )
-        .await
-        .map_err(|_| ApiError::Busy)?
-        .map_err(|e| ApiError::internal("reference", e))?;
-        let (reference, salt) = (reference.clone(), self.reference_salt);
-        tokio::task::spawn_blocking(move || {
-            let _turn = permit;
-            reference.derive(&salt)
-        })
-        .await
-        .map_err(|e| ApiError::internal("reference", e))
+        self.reference_checks.derive(reference).await
     }
 
     /// Now, by the portal's clock.
