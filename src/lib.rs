@@ -150,9 +150,10 @@
 //! - One gate (`gate`) instead of limits per path: admission, pace, space charge and sealer are
 //!   types a path must hold to receive bytes, so a new path cannot forget one. A report keeps
 //!   one key ring for all its objects: the portal's when its first file starts, or the ring of
-//!   the first resumable upload it takes (an upload keeps the ring it was created with), and
-//!   uploads of other rings are refused (`keys-rotated`): the record then names exactly the
-//!   keys that read every object, without per-object key lists.
+//!   the first resumable upload it takes (an upload keeps the ring it was created with while
+//!   all its keys are current; after a retirement it is refused and removed), and uploads of
+//!   other rings are refused (`keys-rotated`): the record then names exactly the keys that
+//!   read every object, without per-object key lists.
 //! - References are stored under Argon2id with a per-portal salt (`reference::Derived`), not
 //!   SHA-256; the letterbox comes from the same work. Old cases keep their SHA-256 key.
 //! - Resumable uploads (tus 1.0 under `/api/v1/uploads/`): each PATCH body is sealed as its own

@@ -219,7 +219,6 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-/// The recipients given with `-r` (repeatable) and `-R FILE`, as one ring.
 /// `sealdrop rekey`: the bundle re-encrypted to new recipients, offline.
 fn rekey_bundle(
     bundle: &Path,
@@ -329,6 +328,7 @@ fn open_bundle(bundle: &Path, identities: &[PathBuf], output: &Path) -> Result<(
     Ok(())
 }
 
+/// The recipients given with `-r` (repeatable) and `-R FILE`, as one ring.
 fn new_ring(recipients: &[String], file: Option<&Path>) -> Result<keys::KeyRing, Failure> {
     let mut text = recipients.join("\n");
     if let Some(file) = file {

@@ -283,6 +283,15 @@ impl Portal {
         self.reference_checks.derive(reference).await
     }
 
+    /// [`Portal::derive_reference`] for a new report: it waits for its turn however long the
+    /// lookups keep the turns busy, instead of refusing a report whose body has arrived.
+    pub async fn derive_new_reference(
+        &self,
+        reference: &crate::reference::Reference,
+    ) -> Result<crate::reference::Derived, ApiError> {
+        self.reference_checks.derive_for_report(reference).await
+    }
+
     /// Now, by the portal's clock.
     pub fn now(&self) -> jiff::Timestamp {
         self.store.clock().now()

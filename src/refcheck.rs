@@ -29,12 +29,30 @@ impl ReferenceChecks {
         }
     }
 
-    /// What `reference` unlocks on this portal.
+    /// What `reference` unlocks on this portal (503 `busy` when no turn frees in time).
     pub async fn derive(&self, reference: &Reference) -> Result<Derived, ApiError> {
         let turn = tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned())
             .await
             .map_err(|_| ApiError::Busy)?
             .map_err(|e| ApiError::internal("reference", e))?;
+        self.run(reference, turn).await
+    }
+
+    /// The same for a new report, whose body has already arrived: it waits for its turn as
+    /// long as it takes (still one of the bounded turns), rather than refuse what it holds.
+    pub async fn derive_for_report(&self, reference: &Reference) -> Result<Derived, ApiError> {
+        let turn = Arc::clone(&self.turns)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal("reference", e))?;
+        self.run(reference, turn).await
+    }
+
+    async fn run(
+        &self,
+        reference: &Reference,
+        turn: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<Derived, ApiError> {
         let (reference, salt) = (reference.clone(), self.salt);
         tokio::task::spawn_blocking(move || {
             let _turn = turn;

@@ -36,7 +36,8 @@ enum Feed {
 /// One age file being written from a stream of chunks.
 pub struct Sink {
     tx: mpsc::Sender<Feed>,
-    task: JoinHandle<Result<Sealed, SealError>>,
+    /// The sealing thread; taken once its end was awaited (a failed `send` awaits it).
+    task: Option<JoinHandle<Result<Sealed, SealError>>>,
 }
 
 impl Sink {
@@ -55,24 +56,37 @@ impl Sink {
                 Durability::Synced => Sealer::create(&ring, &path),
                 Durability::Unsynced => Sealer::create_unsynced(&ring, &path),
             };
-            let mut sealer = sealer?;
-            let result = loop {
-                match rx.blocking_recv() {
-                    Some(Feed::Data(chunk)) => {
-                        if let Err(e) = sealer.write(&chunk) {
-                            break Err(e);
+            let result = match sealer {
+                // Another file by that name is not this sink's to remove.
+                Err(SealError::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(SealError::Io(e));
+                }
+                Err(e) => Err(e),
+                Ok(mut sealer) => loop {
+                    match rx.blocking_recv() {
+                        Some(Feed::Data(chunk)) => {
+                            if let Err(e) = sealer.write(&chunk) {
+                                break Err(e);
+                            }
+                        }
+                        Some(Feed::End) => break sealer.finish(),
+                        None => {
+                            break Err(SealError::Io(std::io::Error::other("upload aborted")));
                         }
                     }
-                    Some(Feed::End) => return sealer.finish(),
-                    None => break Err(SealError::Io(std::io::Error::other("upload aborted"))),
-                }
+                },
             };
-            // Aborted or failed: nothing of this file may stay.
-            drop(sealer);
-            let _ = std::fs::remove_file(&path);
+            // Aborted or failed anywhere (even while creating or finishing): nothing of this
+            // file may stay.
+            if result.is_err() {
+                let _ = std::fs::remove_file(&path);
+            }
             result
         });
-        Ok(Sink { tx, task })
+        Ok(Sink {
+            tx,
+            task: Some(task),
+        })
     }
 
     /// Charges `chunk` as sealed to `meter` and hands it to the sealing thread; when that
@@ -82,26 +96,36 @@ impl Sink {
         if self.tx.send(Feed::Data(chunk)).await.is_ok() {
             return Ok(());
         }
-        Err(match (&mut self.task).await {
-            Ok(Err(e)) => e.into(),
-            Ok(Ok(_)) => ApiError::internal("sink", "sealer ended early"),
-            Err(e) => ApiError::internal("sink", e),
+        // The sealing thread stopped early: its error is the real one (awaited once only).
+        Err(match self.task.take() {
+            Some(task) => match task.await {
+                Ok(Err(e)) => e.into(),
+                Ok(Ok(_)) => ApiError::internal("sink", "sealer ended early"),
+                Err(e) => ApiError::internal("sink", e),
+            },
+            None => ApiError::internal("sink", "sealer already ended"),
         })
     }
 
     /// Finishes the file (age finish, and fsync when synced).
-    pub async fn finish(self) -> Result<Sealed, ApiError> {
+    pub async fn finish(mut self) -> Result<Sealed, ApiError> {
         let _ = self.tx.send(Feed::End).await;
-        self.task
-            .await
+        let task = self
+            .task
+            .take()
+            .ok_or_else(|| ApiError::internal("sink", "sealer already ended"))?;
+        task.await
             .map_err(|e| ApiError::internal("sink", e))?
             .map_err(ApiError::from)
     }
 
     /// Drops what was written and waits until the file is gone.
-    pub async fn abort(self) {
-        drop(self.tx);
-        let _ = self.task.await;
+    pub async fn abort(mut self) {
+        let task = self.task.take();
+        drop(self);
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 }
 
@@ -164,6 +188,34 @@ mod tests {
                 "{n} keys, {size} bytes: blocks"
             );
         }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_sealer_that_fails_reports_its_error_once_and_an_abort_after_it_is_harmless() {
+        let d = dir("fail");
+        let mut tally = Tally::default();
+        // Its folder does not exist: the sealing thread fails at once.
+        let path = d.join("missing").join("x.age");
+        let mut sink = Sink::start(ring(1), path.clone(), Durability::Synced, &mut tally).unwrap();
+        let mut failed = None;
+        for _ in 0..100 {
+            if let Err(e) = sink.send(Bytes::from_static(b"x"), &mut tally).await {
+                failed = Some(e);
+                break;
+            }
+        }
+        assert!(failed.is_some(), "the failure never surfaced");
+        // What the callers do next must not await the thread a second time.
+        sink.abort().await;
+        let mut sink = Sink::start(ring(1), path.clone(), Durability::Synced, &mut tally).unwrap();
+        while sink
+            .send(Bytes::from_static(b"x"), &mut tally)
+            .await
+            .is_ok()
+        {}
+        assert!(sink.finish().await.is_err());
+        assert!(!path.exists());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -1,7 +1,7 @@
 //! Admin routes, served only on the Unix socket: export, import, backup, health, keys (list,
 //! add, retire, reload) and the audit trail. Case workflow routes are in `cases`.
 
-use super::peer::actor_of;
+use super::peer::who;
 use super::tls::CertStore;
 use crate::adminapi::{AddKeyRequest, ErrorBody, ErrorCode, INTERNAL_MESSAGE, RetireRequest};
 use crate::portal::{Portal, PortalError};
@@ -159,8 +159,8 @@ pub async fn rotate_receipt_key(
     _body: web::Json<crate::adminapi::ReloadRequest>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    let actor = actor_of(&req);
-    blocking(portal, move |p| p.rotate_receipt_key_blocking(&actor)).await
+    let who = who(&req);
+    blocking(portal, move |p| p.rotate_receipt_key_blocking(&who.actor())).await
 }
 
 /// Streams what `write` produces on a blocking thread through a bounded channel; a failure
@@ -192,7 +192,7 @@ pub async fn import(
     mut payload: web::Payload,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    let actor = actor_of(&req);
+    let who = who(&req);
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     let portal = portal.into_inner();
     let case = case.into_inner();
@@ -206,7 +206,7 @@ pub async fn import(
                     current: Bytes::new(),
                 },
             ),
-            &actor,
+            &who.actor(),
         )
     });
     while let Some(chunk) = payload.next().await {
@@ -238,10 +238,10 @@ pub async fn add_key(
     body: web::Json<AddKeyRequest>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    let actor = actor_of(&req);
+    let who = who(&req);
     let AddKeyRequest { recipient, label } = body.into_inner();
     blocking(portal, move |p| {
-        p.add_key_blocking(&recipient, &label, &actor)
+        p.add_key_blocking(&recipient, &label, &who.actor())
     })
     .await
 }
@@ -253,10 +253,13 @@ pub async fn retire_key(
     body: web::Json<RetireRequest>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    let actor = actor_of(&req);
+    let who = who(&req);
     let id = id.into_inner();
     let reason = body.into_inner().reason;
-    blocking(portal, move |p| p.retire_key_blocking(&id, &reason, &actor)).await
+    blocking(portal, move |p| {
+        p.retire_key_blocking(&id, &reason, &who.actor())
+    })
+    .await
 }
 
 /// `POST /v1/reload`: keys and TLS certificate, like SIGHUP.
@@ -265,10 +268,11 @@ pub async fn reload(
     portal: web::Data<Portal>,
     tls: web::Data<Tls>,
 ) -> HttpResponse {
-    let actor = actor_of(&req);
+    let who = who(&req);
     let tls = tls.get_ref().clone();
     let portal = portal.into_inner();
-    match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls, &actor)).await {
+    match tokio::task::spawn_blocking(move || super::reload_all(&portal, &tls, &who.actor())).await
+    {
         Ok(Ok(reloaded)) => HttpResponse::Ok().json(reloaded),
         Ok(Err(refused)) => {
             let mut body = ErrorBody::new(

@@ -4,7 +4,7 @@
 //! error mapped to its stable code in one place (`admin::failure`).
 
 use super::admin::blocking;
-use super::peer::actor_of;
+use super::peer::who;
 use crate::adminapi::op::Method;
 use crate::ops::{Call, Execute};
 use crate::portal::Portal;
@@ -44,10 +44,14 @@ async fn run<O: Execute>(
     request: O::Request,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    let call = Call {
-        actor: actor_of(req),
-        case: req.match_info().get("case").map(str::to_owned),
-        request,
-    };
-    blocking(portal, move |p| O::execute(p, call)).await
+    let (who, case) = (who(req), req.match_info().get("case").map(str::to_owned));
+    blocking(portal, move |p| {
+        let call = Call {
+            actor: who.actor(),
+            case,
+            request,
+        };
+        O::execute(p, call)
+    })
+    .await
 }

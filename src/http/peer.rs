@@ -17,10 +17,22 @@ pub fn on_connect(conn: &dyn std::any::Any, ext: &mut actix_web::dev::Extensions
     }
 }
 
-/// Who sent `req`: the local user of the admin socket's peer.
-pub(super) fn actor_of(req: &HttpRequest) -> Actor {
-    match req.conn_data::<PeerUid>() {
-        Some(PeerUid(uid)) => Actor::unix(&crate::os::user_name(*uid)),
-        None => Actor::unix("unknown"),
+/// Who sent a request: the admin socket peer's user id, named (from the password database)
+/// only on the blocking pool.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Who(Option<u32>);
+
+impl Who {
+    /// The actor, by the local user's name (blocking: reads the password database).
+    pub(super) fn actor(self) -> Actor {
+        match self.0 {
+            Some(uid) => Actor::unix(&crate::os::user_name(uid)),
+            None => Actor::unix("unknown"),
+        }
     }
+}
+
+/// Who sent `req`.
+pub(super) fn who(req: &HttpRequest) -> Who {
+    Who(req.conn_data::<PeerUid>().map(|p| p.0))
 }

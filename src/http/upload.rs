@@ -160,7 +160,8 @@ async fn ingest(
         Ok(()) => intake.commit(fields).await,
         Err(e) => {
             drop(intake);
-            if e.status() == 413 || e.status() == 400 && e != ApiError::Incomplete {
+            // Refusals of what the body holds: read a bounded rest so the client sees them.
+            if matches!(e.status(), 413 | 409) || e.status() == 400 && e != ApiError::Incomplete {
                 drain(multipart, declared).await;
             }
             Err(e)

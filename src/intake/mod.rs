@@ -185,7 +185,7 @@ impl Intake {
         }
         let reference = Reference::generate();
         let (portal, r) = (Arc::clone(&self.portal), reference.clone());
-        let task = tokio::spawn(async move { portal.derive_reference(&r).await });
+        let task = tokio::spawn(async move { portal.derive_new_reference(&r).await });
         self.reference = Some((reference, task));
     }
 
@@ -291,6 +291,10 @@ impl Intake {
         let limits = &self.portal.config().limits;
         let id = crate::tus::UploadId::parse(id.trim()).ok_or(ApiError::UploadGone)?;
         let finished = self.portal.store().partials().take_finished(id.key())?;
+        if !crate::tus::uploads::still_current(&self.portal, &finished.ring) {
+            drop(finished);
+            return Err(crate::tus::uploads::forget_rotated(&self.portal, id.key()).await);
+        }
         if finished.size > limits.max_file_size.0 {
             return Err(ApiError::FileTooLarge(limits.max_file_size));
         }
@@ -412,6 +416,11 @@ fn same_keys(a: &KeyRing, b: &KeyRing) -> bool {
 
 impl Drop for Intake {
     fn drop(&mut self) {
+        // A refused or abandoned report's reference is no longer derived (once it waits for a
+        // turn; a derivation already running finishes on its thread).
+        if let Some((_, task)) = self.reference.take() {
+            task.abort();
+        }
         let Some(upload) = self.upload.take() else {
             return;
         };

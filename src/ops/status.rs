@@ -5,7 +5,7 @@ use super::{Call, Execute, change_case};
 use crate::adminapi::op::SetStatus;
 use crate::adminapi::{CaseView, StatusRequest};
 use crate::portal::{Portal, PortalError};
-use crate::record::AuditKind;
+use crate::record::{AuditKind, Status};
 use crate::store::Change;
 
 impl Execute for SetStatus {
@@ -16,8 +16,10 @@ impl Execute for SetStatus {
             note,
             expect,
         } = &call.request;
-        change_case(portal, call.case()?, &call.actor, |r| {
-            let from = r.status;
+        let case = call.case()?;
+        let mut from = Status::Received;
+        let view = change_case(portal, case, &call.actor, |r| {
+            from = r.status;
             portal
                 .policy()
                 .change_status(r, *to, note.as_deref(), now)?;
@@ -26,6 +28,8 @@ impl Execute for SetStatus {
                 portal.policy().expect_fix(r, date, None, now)?;
             }
             Ok(Change::new(AuditKind::Status, format!("{from} → {to}")))
-        })
+        })?;
+        tracing::info!(case, from = %from, to = %to, "status changed");
+        Ok(view)
     }
 }

@@ -259,6 +259,9 @@ impl Partials {
         if entry.offset != offset {
             return Err(PartialError::Offset);
         }
+        if entry.plain.is_none() || entry.space.is_none() {
+            return Err(PartialError::Locked);
+        }
         let (Some(plain), Some(space)) = (entry.plain.take(), entry.space.take()) else {
             return Err(PartialError::Locked);
         };
@@ -280,10 +283,14 @@ impl Partials {
 
     /// Holds a finished upload for a report: refused unless every byte arrived.
     pub fn take_finished(self: &Arc<Self>, key: [u8; 32]) -> Result<Finished, PartialError> {
+        let (idle, now) = (self.idle(), self.clock.now());
         let mut map = self.lock();
         let entry = map.get_mut(&key).ok_or(PartialError::Gone)?;
         if entry.busy {
             return Err(PartialError::Locked);
+        }
+        if entry.deadline(idle) <= now {
+            return Err(PartialError::Gone);
         }
         if entry.offset != entry.length {
             return Err(PartialError::Unfinished);
@@ -397,13 +404,13 @@ impl Lease {
         self.plain.update(data);
     }
 
-    /// Records the sealed piece; returns the new offset.
-    pub fn stored(mut self, sealed: Sealed) -> u64 {
+    /// Records the sealed piece; returns the upload's progress with it.
+    pub fn stored(mut self, sealed: Sealed) -> Progress {
         self.done = true;
-        let now = self.partials.clock.now();
+        let (idle, now) = (self.partials.idle(), self.partials.clock.now());
         let mut map = self.partials.lock();
         let Some(e) = map.get_mut(&self.key) else {
-            return self.progress.offset;
+            return self.progress;
         };
         e.offset += sealed.plaintext_size;
         e.pieces.push(StoredPiece {
@@ -414,7 +421,7 @@ impl Lease {
         e.space = self.space.take();
         e.busy = false;
         e.touched = e.touched.max(now);
-        e.offset
+        e.progress(idle)
     }
 }
 

@@ -14,7 +14,7 @@
 use crate::digest::Hasher;
 use crate::error::ApiError;
 use crate::gate::{Durability, Pace, Sink};
-use crate::store::partial::Lease;
+use crate::store::partial::{Lease, Progress};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
@@ -40,14 +40,14 @@ pub enum Ended {
     Stopped(ApiError),
 }
 
-/// Receives one PATCH body into a new piece of the leased upload; returns the new offset and
-/// how the body ended.
+/// Receives one PATCH body into a new piece of the leased upload; returns the upload's progress
+/// after it and how the body ended.
 pub async fn receive<S, E>(
     mut lease: Lease,
     body: &mut S,
     rules: &Rules,
     pace: &Pace,
-) -> Result<(u64, Ended), ApiError>
+) -> Result<(Progress, Ended), ApiError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
@@ -127,7 +127,7 @@ where
         // Nothing arrived: the upload stands where it stood.
         return match ended {
             Ended::Stopped(e) => Err(e),
-            ended => Ok((progress.offset, ended)),
+            ended => Ok((progress, ended)),
         };
     };
     let sealed = s.finish().await?;

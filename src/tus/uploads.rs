@@ -121,6 +121,10 @@ where
         .store()
         .partials()
         .lease(id.key(), request.offset, portal.now())?;
+    if !still_current(portal, &lease.ring()) {
+        drop(lease);
+        return Err(forget_rotated(portal, id.key()).await);
+    }
     let before = lease.progress();
     if before.pieces >= limits.max_upload_pieces && before.offset < before.length {
         return Err(ApiError::TooManyPieces(limits.max_upload_pieces));
@@ -138,8 +142,25 @@ where
         min_piece,
         checksum: request.checksum,
     };
-    let (offset, ended) = piece::receive(lease, body, &rules, &pass.pace()).await?;
-    Ok((Progress { offset, ..before }, ended))
+    piece::receive(lease, body, &rules, &pass.pace()).await
+}
+
+/// True while every key an upload is sealed to is still one of the portal's keys.
+pub fn still_current(portal: &Portal, ring: &crate::keys::KeyRing) -> bool {
+    let current = portal.keys().current().ids();
+    ring.ids().iter().all(|k| current.contains(k))
+}
+
+/// An upload sealed to a key that was retired meanwhile takes no more bytes and goes into no
+/// report (the key may have been retired because it leaked): it is removed, and the client
+/// (tus clients do this by themselves on the `404` that follows) starts again with the
+/// current keys.
+pub async fn forget_rotated(portal: &Arc<Portal>, key: [u8; 32]) -> ApiError {
+    let _ = portal
+        .blocking(move |p| p.store().partials().terminate(&key).map_err(ApiError::from))
+        .await;
+    tracing::info!("resumable upload sealed to a retired key removed");
+    ApiError::KeysRotated
 }
 
 /// Removes upload `id` and its pieces.

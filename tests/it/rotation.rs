@@ -762,7 +762,7 @@ fn a_reload_says_for_keys_and_for_tls_separately_what_took_effect() {
 }
 
 #[test]
-fn keys_rotated_between_two_patches_then_the_runbook_followed_to_the_letter_opens_the_case_byte_identical()
+fn a_key_added_between_two_patches_then_the_runbook_followed_to_the_letter_opens_the_case_byte_identical()
  {
     let setup = Setup::new(2, "[limits]\nmin_piece_size = \"1KiB\"\n");
     only_first_key(&setup);
@@ -775,33 +775,35 @@ fn keys_rotated_between_two_patches_then_the_runbook_followed_to_the_letter_open
         crate::tus::patch(addr, &path, 0, &content[..150_000]).status,
         204
     );
-    // The rotation of the keys README, steps 2 and 3, between two pieces of one upload.
+    // The keys README, step 2, between two pieces of one upload.
     ok(keys(
         &setup,
         &["add", &setup.recipients[1], "--label", "new"],
     ));
-    ok(keys(&setup, &["retire", &a, "--reason", "rotation"]));
     let r = crate::tus::patch(addr, &path, 150_000, &content[150_000..]);
     assert_eq!(r.status, 204, "{}", r.text());
-    let receipt = crate::tus::commit(addr, &[&path], "rotated mid-upload");
+    let receipt = crate::tus::commit(addr, &[&path], "a key added mid-upload");
     assert_eq!(receipt.status, 201, "{}", receipt.text());
     let v = receipt.json();
     let case = v["case"].as_str().unwrap().to_owned();
-    // The receipt and the record name the keys that really read every object.
+    // The receipt and the record name the keys that really read every object: the upload's.
     assert_eq!(v["key_ids"], serde_json::json!([a.clone()]));
-
-    // Step 4: keep an identity while it alone reads something; step 5: re-key that.
+    // Step 3: retire the old key. Step 4: keep an identity while it alone reads something;
+    // step 5: re-key that.
+    ok(keys(&setup, &["retire", &a, "--reason", "rotation"]));
     let u = usage(&setup);
-    if u[&a].2 > 0 {
-        let new = setup.dir.path().join("rekeyed.tar");
-        rekey_to(
-            &setup.export(&case),
-            &setup.identities[0],
-            &setup.recipients[1],
-            &new,
-        );
-        ok(setup.admin(&["import", new.to_str().unwrap()]));
-    }
+    assert_eq!(
+        u[&a].2, 1,
+        "keys list hides that only the old key reads the case"
+    );
+    let new = setup.dir.path().join("rekeyed.tar");
+    rekey_to(
+        &setup.export(&case),
+        &setup.identities[0],
+        &setup.recipients[1],
+        &new,
+    );
+    ok(setup.admin(&["import", new.to_str().unwrap()]));
     assert_eq!(
         usage(&setup)[&a].2,
         0,
@@ -811,6 +813,51 @@ fn keys_rotated_between_two_patches_then_the_runbook_followed_to_the_letter_open
     // Step 6: the old identity is destroyed; the new one opens everything.
     std::fs::remove_file(&setup.identities[0]).unwrap();
     let out = setup.dir.path().join("opened");
+    let o = open(&setup.export(&case), &[&setup.identities[1]], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read(out.join("files/evidence.bin")).unwrap() == content);
+}
+
+#[test]
+fn a_key_retired_between_two_patches_takes_no_more_bytes_and_the_upload_starts_again_with_the_new_keys()
+ {
+    let setup = Setup::new(2, "[limits]\nmin_piece_size = \"1KiB\"\n");
+    only_first_key(&setup);
+    let server = setup.start();
+    let addr = server.addr;
+    let [a, b] = [0, 1].map(|i| sealdrop_key_id(&setup.recipients[i]));
+    let content = bytes(300_000, 10);
+    let path = crate::tus::create(addr, content.len(), "evidence.bin");
+    assert_eq!(
+        crate::tus::patch(addr, &path, 0, &content[..150_000]).status,
+        204
+    );
+    // The keys README, steps 2 and 3, between two pieces: the old key may have leaked.
+    ok(keys(
+        &setup,
+        &["add", &setup.recipients[1], "--label", "new"],
+    ));
+    ok(keys(&setup, &["retire", &a, "--reason", "leaked"]));
+    let r = crate::tus::patch(addr, &path, 150_000, &content[150_000..]);
+    assert_eq!((r.status, r.error_code().as_str()), (409, "keys-rotated"));
+    // The upload is gone (a tus client starts again on the 404) and no report takes it.
+    assert_eq!(crate::tus::offset_of(addr, &path), None);
+    assert_eq!(
+        setup.tmp_count(),
+        0,
+        "the retired key's pieces were left behind"
+    );
+    let again = crate::tus::create(addr, content.len(), "evidence.bin");
+    assert_eq!(crate::tus::patch(addr, &again, 0, &content).status, 204);
+    let receipt = crate::tus::commit(addr, &[&again], "started again");
+    assert_eq!(receipt.status, 201, "{}", receipt.text());
+    let v = receipt.json();
+    assert_eq!(v["key_ids"], serde_json::json!([b.clone()]));
+    // Steps 4 and 6: the old key reads nothing alone, its identity goes; the case opens.
+    assert_eq!(usage(&setup)[&a].2, 0);
+    std::fs::remove_file(&setup.identities[0]).unwrap();
+    let out = setup.dir.path().join("opened");
+    let case = v["case"].as_str().unwrap().to_owned();
     let o = open(&setup.export(&case), &[&setup.identities[1]], &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(std::fs::read(out.join("files/evidence.bin")).unwrap() == content);
