@@ -61,7 +61,7 @@ oi8s12zDBt2pwWSN1V1XAAAAAAECAwQF
         );
         assert_eq!(
             crate::digest::hex(&r.derive(SALT).lookup),
-            "189076f0370c663fbc5c79e3d7f2cd4600c1cede3d92ea5b4427ad146a81c699"
+            "76f33090a059bdfaf733704d43cbae670b8af14bc075a946de88d69762d3d9f7"
         );
     }
 
@@ -70,7 +70,7 @@ oi8s12zDBt2pwWSN1V1XAAAAAAECAwQF
         let r = reference();
         assert_eq!(
             Letterbox::from_seed(&r.derive(SALT).letterbox).recipient(),
-            "age16qq2mac0p63yq5rqa2q2sdm9wru40zw5ey04yvy56zkctjmahafsa7z5n3"
+            "age16tq284mpzue5ps5fhkjjfjym4mhujewvfj5cusf0vludd3cghssqhw90pt"
         );
         assert_eq!(
             Letterbox::legacy(&r).recipient(),

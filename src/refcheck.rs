@@ -3,9 +3,10 @@
 //! at once. A request that finds no turn within the wait gets 503 `busy`, so a flood of status
 //! lookups cannot take the CPU from uploads.
 
+use crate::digest::Argon2Memory;
 use crate::error::ApiError;
 use crate::reference::{Derived, Reference};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -17,6 +18,8 @@ pub struct ReferenceChecks {
     salt: [u8; 16],
     turns: Arc<Semaphore>,
     wait: Duration,
+    /// Working memory of finished derivations, used again (at most one per turn).
+    memory: Arc<Mutex<Vec<Argon2Memory>>>,
 }
 
 impl ReferenceChecks {
@@ -26,6 +29,7 @@ impl ReferenceChecks {
             salt,
             turns: Arc::new(Semaphore::new(max.max(1))),
             wait,
+            memory: Arc::default(),
         }
     }
 
@@ -53,10 +57,14 @@ impl ReferenceChecks {
         reference: &Reference,
         turn: tokio::sync::OwnedSemaphorePermit,
     ) -> Result<Derived, ApiError> {
-        let (reference, salt) = (reference.clone(), self.salt);
+        let (reference, salt, pool) = (reference.clone(), self.salt, Arc::clone(&self.memory));
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
-            reference.derive(&salt)
+            let taken = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let mut memory = taken.unwrap_or_default();
+            let derived = reference.derive_in(&salt, &mut memory);
+            pool.lock().unwrap_or_else(|p| p.into_inner()).push(memory);
+            derived
         })
         .await
         .map_err(|e| ApiError::internal("reference", e))

@@ -103,9 +103,14 @@ impl Reference {
 
     /// What this reference unlocks on a portal whose reference salt is `salt`: Argon2id of the
     /// canonical form, then two independent keys by HKDF. Blocking (milliseconds and
-    /// 8 MiB): callers bound how many run at once.
+    /// 4 MiB): callers bound how many run at once.
     pub fn derive(&self, salt: &[u8]) -> Derived {
-        let master = digest::argon2id(self.canonical().as_bytes(), salt);
+        self.derive_in(salt, &mut digest::Argon2Memory::new())
+    }
+
+    /// [`Reference::derive`] in working memory kept by the caller (no allocation).
+    pub fn derive_in(&self, salt: &[u8], memory: &mut digest::Argon2Memory) -> Derived {
+        let master = digest::argon2id(self.canonical().as_bytes(), salt, memory);
         Derived {
             lookup: digest::hkdf_sha256(b"sealdrop-reference/2", &master, b"lookup"),
             letterbox: digest::hkdf_sha256(b"sealdrop-reference/2", &master, b"letterbox"),
