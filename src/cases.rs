@@ -24,23 +24,6 @@ mod disclosure;
 pub use crate::workflow::PublishedCredit;
 
 impl Portal {
-    fn audit_case(
-        &self,
-        event: AuditKind,
-        case: &str,
-        detail: String,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        self.store().audit(&AuditEvent {
-            at: workflow::rfc3339(self.now()),
-            event,
-            key_id: None,
-            case: Some(case.to_owned()),
-            detail,
-            actor: Some(actor.as_str().to_owned()),
-        })
-    }
-
     /// The breach register.
     pub fn register_blocking(&self) -> Result<Vec<RegisterRow>, PortalError> {
         Ok(self.policy().register(&self.store().records()?, self.now()))
@@ -159,7 +142,15 @@ impl Portal {
         // finishes it.
         let already = record.purged_at.clone();
         let at = workflow::rfc3339(self.now());
-        let purged = self.store().purge(case, &at);
+        let event = AuditEvent {
+            at: at.clone(),
+            event: AuditKind::Purged,
+            key_id: None,
+            case: Some(case.to_owned()),
+            detail: why.to_owned(),
+            actor: Some(actor.as_str().to_owned()),
+        };
+        let purged = self.store().purge(case, &at, &event);
         // Even a purge that failed half-way may have taken a published name off.
         self.forget_credits();
         let done = match purged {
@@ -174,7 +165,6 @@ impl Portal {
             }
             Err(e) => return Err(e.into()),
         };
-        self.audit_case(AuditKind::Purged, case, why.to_owned(), actor)?;
         tracing::info!(
             case,
             follow_ups = done.len().saturating_sub(1),

@@ -5,7 +5,7 @@ use crate::bundle::{self, Index, Part};
 use crate::digest::HashingReader;
 use crate::keys::{KeyError, KeyId};
 use crate::portal::{Portal, PortalError};
-use crate::record::{AuditEvent, Record, StoredFile};
+use crate::record::{Record, StoredFile};
 use crate::store::Ciphertext;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -32,7 +32,7 @@ impl Portal {
         let active = self.keys().current().ids();
         let (before, after) = self
             .store()
-            .replace_ciphertext(case, |record, dir| {
+            .replace_ciphertext(case, actor, |record, dir| {
                 let index = receive(record, &active, input, dir)?;
                 Ok::<_, PortalError>(Ciphertext {
                     key_ids: index.key_ids.clone(),
@@ -60,29 +60,9 @@ impl Portal {
                 })
             })?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
-        let detail = format!(
-            "ciphertext replaced; keys {} → {}",
-            join(&before.key_ids),
-            join(&after.key_ids)
-        );
-        self.store().audit(&AuditEvent {
-            at: crate::workflow::rfc3339(self.now()),
-            event: crate::record::AuditKind::Rekeyed,
-            key_id: None,
-            case: Some(before.case.clone()),
-            detail,
-            actor: Some(actor.as_str().to_owned()),
-        })?;
         tracing::info!(case = %before.case, key_ids = ?after.key_ids, "submission re-keyed");
         Ok(after)
     }
-}
-
-fn join(ids: &[KeyId]) -> String {
-    ids.iter()
-        .map(|k| k.0.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Refuses key ids that are malformed, that change nothing, or that include no `active` key.

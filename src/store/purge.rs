@@ -12,8 +12,15 @@ impl Store {
     /// record misses none. Each tombstone is flushed before its folder goes: a crash in between
     /// leaves an unreferenced folder that start-up recovery removes. Running it again after such
     /// a crash finishes the follow-ups; on a case purged completely it is refused.
-    pub fn purge(&self, case: &str, at: &str) -> Result<Option<Vec<String>>, StoreError> {
-        let Some((parent, newly)) = self.db.mark_purged(case, at)? else {
+    ///
+    /// `event` is the purge's audit entry: written in the same transaction as the case's mark.
+    pub fn purge(
+        &self,
+        case: &str,
+        at: &str,
+        event: &crate::record::AuditEvent,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let Some((parent, newly)) = self.db.mark_purged(case, at, Some(event))? else {
             return Ok(None);
         };
         let mut done = Vec::new();
@@ -24,7 +31,7 @@ impl Store {
         // Removing is idempotent: a purge interrupted after its marks is finished here.
         self.remove_folder(parent.blob_dir())?;
         for follow_up in &parent.addenda {
-            match self.db.mark_purged(follow_up, at)? {
+            match self.db.mark_purged(follow_up, at, None)? {
                 Some((r, true)) => {
                     self.remove_folder(r.blob_dir())?;
                     done.push(r.case);

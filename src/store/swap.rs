@@ -3,7 +3,7 @@
 
 use super::{Refusal, Store, StoreError, blobs};
 use crate::keys::KeyId;
-use crate::record::{Record, StoredFile};
+use crate::record::{AuditEvent, AuditKind, Record, StoredFile};
 use std::path::Path;
 
 /// The ciphertext an import installs in place of a record's.
@@ -25,9 +25,11 @@ impl Store {
     /// case was purged or its ciphertext replaced since it was read; last the old folder goes.
     /// A crash at any point leaves one of the two folders unreferenced, which recovery removes.
     /// Returns the record before and after; `None` when there is no such case.
+    /// The switch and its audit entry (`rekeyed`, by `actor`) are one transaction.
     pub fn replace_ciphertext<E: From<StoreError>>(
         &self,
         case: &str,
+        actor: &crate::record::Actor,
         fill: impl FnOnce(&Record, &Path) -> Result<Ciphertext, E>,
     ) -> Result<Option<(Record, Record)>, E> {
         let Some(read) = self.db.by_case(case)? else {
@@ -52,7 +54,8 @@ impl Store {
             return Err(e.into());
         }
         crate::faultpoint::crash_point("import-renamed");
-        let switched = self.db.update_case(case, |r| {
+        let at = self.clock.text();
+        let switched = self.db.apply_case(case, |r| {
             if r.purged_at.is_some() {
                 return Err(StoreError::Refused(Refusal::Purged));
             }
@@ -60,11 +63,23 @@ impl Store {
             {
                 return Err(StoreError::Refused(Refusal::Replaced));
             }
+            let detail = format!(
+                "ciphertext replaced; keys {} → {}",
+                join(&r.key_ids),
+                join(&new.key_ids)
+            );
             r.key_ids = new.key_ids.clone();
             r.manifest = new.manifest.clone();
             r.files = new.files.clone();
             r.blob_dir = Some(name.clone());
-            Ok(())
+            Ok(AuditEvent {
+                at: at.clone(),
+                event: AuditKind::Rekeyed,
+                key_id: None,
+                case: Some(r.case.clone()),
+                detail,
+                actor: Some(actor.as_str().to_owned()),
+            })
         });
         let after = match switched {
             Ok(Some(after)) => after,
@@ -85,4 +100,12 @@ impl Store {
         }
         Ok(Some((read, after)))
     }
+}
+
+/// Key ids as the audit trail writes them.
+fn join(ids: &[KeyId]) -> String {
+    ids.iter()
+        .map(|k| k.0.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }

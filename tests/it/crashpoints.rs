@@ -95,3 +95,30 @@ fn a_crash_around_a_team_action_leaves_its_change_and_its_audit_entry_both_or_ne
         assert_eq!(audited(&setup, &case, "assigned"), entries + 1);
     }
 }
+
+#[test]
+fn a_crash_around_a_purge_leaves_the_tombstone_and_its_audit_entry_both_or_neither() {
+    for step in ["case-applied", "case-flushed"] {
+        let setup = Setup::new(1, "");
+        let server = setup.start();
+        let r = post_form(server.addr, &form(vec![file("a.bin", b"a".to_vec())]), "");
+        assert_eq!(r.status, 201);
+        let case = r.json()["case"].as_str().unwrap().to_owned();
+        drop(server);
+        let server = Server::start(&setup, &[("SEALDROPTEST_CRASH_AT", step)]);
+        let o = setup.admin(&["purge", &case, "--reason", "asked"]);
+        assert!(!o.status.success(), "{step}: the server did not crash");
+        server.kill();
+        let _server = setup.start();
+        let purged = !show(&setup, &case)["purged_at"].is_null();
+        let entries = audited(&setup, &case, "purged");
+        assert_eq!(
+            (purged, entries),
+            if purged { (true, 1) } else { (false, 0) },
+            "{step}: the tombstone and its audit entry disagree"
+        );
+        if step == "case-flushed" {
+            assert!(purged, "{step}: a flushed purge was lost");
+        }
+    }
+}

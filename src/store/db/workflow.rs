@@ -276,15 +276,25 @@ impl Db {
     /// Marks a record purged and forgets its reference, then flushes (before its files go).
     /// Returns the record as it is now and whether this call marked it (false when it was
     /// purged already); `None` when there is no such case.
-    pub fn mark_purged(&self, case: &str, at: &str) -> Result<Option<(Record, bool)>, StoreError> {
-        let marked = self.update_case(case, |r| {
+    pub fn mark_purged(
+        &self,
+        case: &str,
+        at: &str,
+        event: Option<&AuditEvent>,
+    ) -> Result<Option<(Record, bool)>, StoreError> {
+        let mark = |r: &mut Record| {
             if r.purged_at.is_some() {
                 return Err(StoreError::Refused(Refusal::Purged));
             }
             r.purged_at = Some(at.to_owned());
             r.strip_to_tombstone();
             Ok(())
-        });
+        };
+        // With its audit entry in the same transaction when it has one (the case itself).
+        let marked = match event {
+            Some(event) => self.apply_case(case, |r| mark(r).map(|()| event.clone())),
+            None => self.update_case(case, mark),
+        };
         let record = match marked {
             Ok(Some(r)) => r,
             Ok(None) => return Ok(None),
