@@ -201,32 +201,15 @@ impl Db {
     }
 
     /// Read-modify-write of the record of `case` (retried on a concurrent change), then flush.
-    /// `None` when there is no such case; `f`'s error leaves the record unchanged.
+    /// `None` when there is no such case; `f`'s error leaves the record unchanged. For the
+    /// portal's own stamps (notifier markers, tombstone tidying); a team action is
+    /// [`Db::apply_case`].
     pub fn update_case<E: From<StoreError>>(
         &self,
         case: &str,
         mut f: impl FnMut(&mut Record) -> Result<(), E>,
     ) -> Result<Option<Record>, E> {
-        let Some(id) = self.cases.get(case.as_bytes()).map_err(db_err)? else {
-            return Ok(None);
-        };
-        loop {
-            let Some(old) = self.submissions.get(&id).map_err(db_err)? else {
-                return Ok(None);
-            };
-            let mut record = decode(case, &old)?;
-            f(&mut record)?;
-            let new = serde_json::to_vec(&record).map_err(db_err)?;
-            let swapped = self
-                .submissions
-                .compare_and_swap(&id, Some(&old), Some(new))
-                .map_err(db_err)?;
-            if swapped.is_ok() {
-                self.index_open(&record)?;
-                self.db.flush().map_err(db_err)?;
-                return Ok(Some(record));
-            }
-        }
+        self.change_case(case, |r| f(r).map(|()| None))
     }
 
     /// One change of case `case` and its audit event, in one transaction: the record is
@@ -239,6 +222,16 @@ impl Db {
         case: &str,
         mut f: impl FnMut(&mut Record) -> Result<AuditEvent, E>,
     ) -> Result<Option<Record>, E> {
+        self.change_case(case, |r| f(r).map(Some))
+    }
+
+    /// The one read-modify-write loop of a record, with its audit event (if any) in the same
+    /// transaction.
+    fn change_case<E: From<StoreError>>(
+        &self,
+        case: &str,
+        mut f: impl FnMut(&mut Record) -> Result<Option<AuditEvent>, E>,
+    ) -> Result<Option<Record>, E> {
         let Some(id) = self.cases.get(case.as_bytes()).map_err(db_err)? else {
             return Ok(None);
         };
@@ -249,14 +242,20 @@ impl Db {
             let mut record = decode(case, &old)?;
             let event = f(&mut record)?;
             let new = serde_json::to_vec(&record).map_err(db_err)?;
-            let entry = serde_json::to_vec(&event).map_err(db_err)?;
+            let entry = event
+                .as_ref()
+                .map(serde_json::to_vec)
+                .transpose()
+                .map_err(db_err)?;
             let outcome = (&self.submissions, &self.audit).transaction(|(subs, audit)| {
                 if subs.get(&id)?.as_ref() != Some(&old) {
                     return Err(TxError::Abort(Refusal::Replaced));
                 }
                 subs.insert(&id, new.as_slice())?;
-                let seq = audit.generate_id()?;
-                audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                if let Some(entry) = &entry {
+                    let seq = audit.generate_id()?;
+                    audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                }
                 Ok(())
             });
             match outcome {
