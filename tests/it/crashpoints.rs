@@ -53,6 +53,25 @@ fn a_crash_between_any_two_durability_steps_leaves_a_consistent_state() {
     }
 }
 
+/// A portal with one case, whose server crashes at `step` while `admin ARGS` runs (`{case}`
+/// stands for the case number); restarted. The setup, the case and the running server.
+fn crash_during(step: &str, args: &[&str]) -> (Setup, String, Server) {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let r = post_form(server.addr, &form(vec![file("a.bin", b"a".to_vec())]), "");
+    assert_eq!(r.status, 201);
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    drop(server);
+    let server = Server::start(&setup, &[("SEALDROPTEST_CRASH_AT", step)]);
+    let args: Vec<String> = args.iter().map(|a| a.replace("{case}", &case)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = setup.admin(&args);
+    assert!(!o.status.success(), "{step}: the server did not crash");
+    server.kill();
+    let server = setup.start();
+    (setup, case, server)
+}
+
 /// The audit entries of `case` of kind `kind`.
 fn audited(setup: &Setup, case: &str, kind: &str) -> usize {
     let events: serde_json::Value =
@@ -68,17 +87,7 @@ fn audited(setup: &Setup, case: &str, kind: &str) -> usize {
 #[test]
 fn a_crash_around_a_team_action_leaves_its_change_and_its_audit_entry_both_or_neither() {
     for step in ["case-applied", "case-flushed"] {
-        let setup = Setup::new(1, "");
-        let server = setup.start();
-        let r = post_form(server.addr, &form(vec![file("a.bin", b"a".to_vec())]), "");
-        assert_eq!(r.status, 201);
-        let case = r.json()["case"].as_str().unwrap().to_owned();
-        drop(server);
-        let server = Server::start(&setup, &[("SEALDROPTEST_CRASH_AT", step)]);
-        let o = setup.admin(&["assign", &case, "--to", "alice"]);
-        assert!(!o.status.success(), "{step}: the server did not crash");
-        server.kill();
-        let _server = setup.start();
+        let (setup, case, _server) = crash_during(step, &["assign", "{case}", "--to", "alice"]);
         let assigned = show(&setup, &case)["assignee"] == "alice";
         let entries = audited(&setup, &case, "assigned");
         assert_eq!(
@@ -99,17 +108,7 @@ fn a_crash_around_a_team_action_leaves_its_change_and_its_audit_entry_both_or_ne
 #[test]
 fn a_crash_around_a_purge_leaves_the_tombstone_and_its_audit_entry_both_or_neither() {
     for step in ["case-applied", "case-flushed"] {
-        let setup = Setup::new(1, "");
-        let server = setup.start();
-        let r = post_form(server.addr, &form(vec![file("a.bin", b"a".to_vec())]), "");
-        assert_eq!(r.status, 201);
-        let case = r.json()["case"].as_str().unwrap().to_owned();
-        drop(server);
-        let server = Server::start(&setup, &[("SEALDROPTEST_CRASH_AT", step)]);
-        let o = setup.admin(&["purge", &case, "--reason", "asked"]);
-        assert!(!o.status.success(), "{step}: the server did not crash");
-        server.kill();
-        let _server = setup.start();
+        let (setup, case, _server) = crash_during(step, &["purge", "{case}", "--reason", "asked"]);
         let purged = !show(&setup, &case)["purged_at"].is_null();
         let entries = audited(&setup, &case, "purged");
         assert_eq!(
