@@ -259,6 +259,37 @@ pub struct Record {
 }
 
 impl Record {
+    /// A case received on 2026-04-02 with no files, for unit tests of the rules.
+    #[cfg(test)]
+    pub(crate) fn for_tests(category: Category) -> Record {
+        Record {
+            version: 1,
+            id: "id".into(),
+            case: "2026-0001".into(),
+            category,
+            received_at: "2026-04-02T19:30:00Z".into(),
+            status: Status::Received,
+            manifest: StoredFile {
+                index: 0,
+                size: 1,
+                digest: String::new(),
+                piece: None,
+            },
+            files: Vec::new(),
+            key_ids: Vec::new(),
+            delete_after: None,
+            blob_dir: None,
+            history: Vec::new(),
+            authority: None,
+            parent: None,
+            addenda: Vec::new(),
+            invite: None,
+            purged_at: None,
+            disclosure: Disclosure::default(),
+            assignee: None,
+        }
+    }
+
     /// How many files the reporter sent (a file sent in pieces counts once).
     pub fn file_count(&self) -> usize {
         self.files

@@ -48,12 +48,7 @@ mod tests {
     use super::*;
 
     fn record() -> Record {
-        serde_json::from_str(
-            r#"{"version":1,"id":"x","case":"2026-0001","category":"incident",
-            "received_at":"2026-01-01T00:00:00Z","status":"received",
-            "manifest":{"index":0,"size":1,"sha256":"00"},"files":[],"key_ids":[]}"#,
-        )
-        .unwrap()
+        Record::for_tests(crate::record::Category::Incident)
     }
 
     #[test]

@@ -544,40 +544,13 @@ pub fn parse_ts(s: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::StoredFile;
 
     fn policy() -> Policy {
         Policy::from_config(&Config::default()).unwrap()
     }
 
     fn record(category: Category) -> Record {
-        let f = StoredFile {
-            index: 0,
-            size: 1,
-            digest: String::new(),
-            piece: None,
-        };
-        Record {
-            version: 1,
-            id: "id".into(),
-            case: "2026-0001".into(),
-            category,
-            received_at: "2026-04-02T19:30:00Z".into(),
-            status: Status::Received,
-            manifest: f,
-            files: Vec::new(),
-            key_ids: Vec::new(),
-            delete_after: None,
-            blob_dir: None,
-            history: Vec::new(),
-            authority: None,
-            parent: None,
-            addenda: Vec::new(),
-            invite: None,
-            purged_at: None,
-            disclosure: Default::default(),
-            assignee: None,
-        }
+        Record::for_tests(category)
     }
 
     fn at(s: &str) -> Timestamp {

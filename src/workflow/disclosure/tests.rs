@@ -4,7 +4,7 @@ use super::DisclosureError;
 use crate::config::Config;
 use crate::record::{
     Category, Change, Credit, DisclosureEvent, Letter, PURGED_NAME, Publication, Record, Status,
-    StoredFile, WITHDRAWN_NAME,
+    WITHDRAWN_NAME,
 };
 use crate::workflow::{Policy, WorkflowError};
 use jiff::Timestamp;
@@ -21,33 +21,8 @@ fn now() -> Timestamp {
 
 /// A resolved case whose credit was published as [`NAME`], with a letter and a publication.
 fn credited() -> Record {
-    let f = StoredFile {
-        index: 0,
-        size: 1,
-        digest: String::new(),
-        piece: None,
-    };
-    let mut r = Record {
-        version: 1,
-        id: "id".into(),
-        case: "2026-0001".into(),
-        category: Category::Vulnerability,
-        received_at: "2026-04-02T19:30:00Z".into(),
-        status: Status::Resolved,
-        manifest: f,
-        files: Vec::new(),
-        key_ids: Vec::new(),
-        delete_after: None,
-        blob_dir: None,
-        history: Vec::new(),
-        authority: None,
-        parent: None,
-        addenda: Vec::new(),
-        invite: None,
-        purged_at: None,
-        disclosure: Default::default(),
-        assignee: None,
-    };
+    let mut r = Record::for_tests(Category::Vulnerability);
+    r.status = Status::Resolved;
     let d = &mut r.disclosure;
     d.letterbox = Some("age1letterbox".into());
     d.credit_requested = true;
