@@ -44,6 +44,15 @@ pub struct Demo {
     pub cert: PathBuf,
     /// What a restart found; `None` for a new demo.
     pub restarted: Option<Restart>,
+    /// The team console's URL (a demo made before the console existed has none).
+    pub console: Option<String>,
+}
+
+/// The console's address of a demo listening on `listen`: the same host, the next port.
+fn console_listen(listen: &str) -> Option<String> {
+    let addr: std::net::SocketAddr = listen.parse().ok()?;
+    let port = addr.port().checked_add(1).filter(|_| addr.port() != 0)?;
+    Some(std::net::SocketAddr::new(addr.ip(), port).to_string())
 }
 
 /// What restarting an earlier demo did to its certificate.
@@ -120,6 +129,11 @@ pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
         ),
     )?;
     let cert = self_signed(cert_names(listen)).map_err(|e| fail(&dir, e.to_string()))?;
+    let console = console_listen(listen);
+    let console_section = console
+        .as_ref()
+        .map(|c| format!("\n[console]\nlisten = \"{c}\"\n"))
+        .unwrap_or_default();
     write("cert.pem", &cert.cert.pem())?;
     write("key.pem", &cert.signing_key.serialize_pem())?;
     write(
@@ -130,7 +144,8 @@ pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
              admin_socket = \"data/admin.sock\"\n\n\
              [storage]\ndata_dir = \"data\"\nmin_free_bytes = \"100MiB\"\n\n\
              [keys]\nrecipients_file = \"keys/recipients.txt\"\n\n\
-             [org]\nname = \"sealdrop demo\"\ncontact_email = \"security@example.org\"\n"
+             [org]\nname = \"sealdrop demo\"\ncontact_email = \"security@example.org\"\n\
+             {console_section}"
         ),
     )?;
     Ok(Demo {
@@ -139,6 +154,7 @@ pub fn prepare(dir: Option<PathBuf>, listen: &str) -> Result<Demo, DemoError> {
         url: format!("https://{listen}/"),
         cert: dir.join("cert.pem"),
         restarted: None,
+        console: console.map(|c| format!("https://{c}/")),
         dir,
     })
 }
@@ -188,6 +204,10 @@ fn restart(dir: &Path) -> Result<Demo, DemoError> {
         url: format!("https://{}/", server.listen),
         cert: server.tls_cert.clone(),
         restarted: Some(restarted),
+        console: config
+            .console
+            .enabled()
+            .then(|| format!("https://{}/", config.console.listen)),
         config: config_path,
         dir,
     })
@@ -263,7 +283,16 @@ pub fn banner(demo: &Demo, exe: &str) -> String {
          \x20 {exe} admin --config {cfg} list\n\
          \x20 {exe} admin --config {cfg} export CASE -o case.tar\n\
          \x20 {exe} open case.tar -i {id} -o case/\n\n\
+         {console}\
          Stop with Ctrl-C; restart with: {exe} demo --dir {dir}\n",
+        console = match &demo.console {
+            Some(url) => format!(
+                "The team's console (the same certificate; sign in with the link printed \
+                 below, or make one):\n\x20 {url}\n\x20 {exe} admin --config {cfg} \
+                 console-link --as you@example.org --role admin\n\n"
+            ),
+            None => String::new(),
+        },
         dir = demo.dir.display(),
         url = demo.url,
         portal = demo.url.trim_end_matches('/'),

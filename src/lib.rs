@@ -219,6 +219,7 @@ pub mod cli;
 pub(crate) mod clientaddr;
 pub(crate) mod clock;
 pub mod config;
+pub(crate) mod console;
 pub(crate) mod deadlines;
 pub mod demo;
 pub(crate) mod digest;

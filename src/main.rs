@@ -62,7 +62,7 @@ fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
 
 fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Serve { config } => serve(load_config(config.as_deref())?),
+        Command::Serve { config } => serve(load_config(config.as_deref())?, false),
         Command::Demo {
             dir,
             listen,
@@ -74,7 +74,7 @@ fn run(command: Command) -> Result<(), Failure> {
             if setup_only {
                 return Ok(());
             }
-            serve(load_config(Some(&d.config))?)
+            serve(load_config(Some(&d.config))?, true)
         }
         Command::Keygen { output } => {
             let recipient = keys::keygen(&output)?;
@@ -428,7 +428,8 @@ fn send(
     Ok(())
 }
 
-fn serve(config: Config) -> Result<(), Failure> {
+/// Runs the portal; `demo` also prints a one-time sign-in link to the console.
+fn serve(config: Config, demo: bool) -> Result<(), Failure> {
     sealdrop::logging::init(&config.log.format, &config.log.level);
     // Pages must never show translation keys instead of texts.
     sealdrop::i18n::check()?;
@@ -439,6 +440,6 @@ fn serve(config: Config) -> Result<(), Failure> {
         ));
     }
     let portal = Arc::new(portal::Portal::open(config)?);
-    actix_web::rt::System::new().block_on(sealdrop::http::run(portal))?;
+    actix_web::rt::System::new().block_on(sealdrop::http::run(portal, demo))?;
     Ok(())
 }

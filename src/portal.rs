@@ -41,6 +41,9 @@ pub enum PortalError {
     /// The receipt key could not be loaded, made or rotated.
     #[error(transparent)]
     Receipt(#[from] crate::receipt::ReceiptError),
+    /// The console is not configured.
+    #[error("the team's console is off: [console] listen is not set")]
+    ConsoleOff,
 }
 
 pub use crate::error::TaskFailed;
@@ -65,6 +68,9 @@ impl crate::hint::Hint for PortalError {
             }
             PortalError::Export(_) | PortalError::Task(_) => None,
             PortalError::Receipt(r) => r.hint(),
+            PortalError::ConsoleOff => Some(
+                "set [console] listen (e.g. 127.0.0.1:8444) in the config and restart".into(),
+            ),
             PortalError::Import(_) => Some(
                 "import only bundles made by `sealdrop rekey` from an export of the same case".into(),
             ),
@@ -109,6 +115,8 @@ pub struct Portal {
     credits: std::sync::Mutex<CreditsCache>,
     /// Reference derivations with the portal's salt, bounded (`limits.max_reference_checks`).
     reference_checks: crate::refcheck::ReferenceChecks,
+    /// The team's console: sign-in links, pending sign-ins, sessions.
+    console: crate::console::Console,
 }
 
 /// When the public list of credits was read, and what it held.
@@ -194,12 +202,25 @@ impl Portal {
                 config.limits.max_reference_checks,
                 crate::refcheck::WAIT,
             ),
+            console: crate::console::Console::new(
+                &config.console,
+                if config.console.public_url.is_empty() {
+                    format!("http://{}", config.console.listen)
+                } else {
+                    config.console.public_url.clone()
+                },
+            ),
             keys: KeyRingHandle::new(ring),
             store,
             uploads: Arc::new(Semaphore::new(permits)),
             edit_lock: std::sync::Mutex::new(()),
             config,
         })
+    }
+
+    /// The team's console.
+    pub fn console(&self) -> &crate::console::Console {
+        &self.console
     }
 
     /// The validated configuration.

@@ -24,7 +24,7 @@ fn report(ring: &KeyRing, (added, retired): (Vec<KeyInfo>, Vec<KeyInfo>)) -> Rel
 }
 
 impl Portal {
-    fn audit_quietly(
+    pub(crate) fn audit_quietly(
         &self,
         event: AuditKind,
         key_id: Option<KeyId>,

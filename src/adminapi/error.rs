@@ -52,6 +52,8 @@ pub enum ErrorCode {
     CreditNotRequested,
     /// The receipt key could not be made, read or rotated.
     ReceiptKeyUnusable,
+    /// The console is not configured (`[console] listen`).
+    ConsoleOff,
     /// Anything else; the details are in the server log.
     #[serde(rename = "internal-error")]
     Internal,
@@ -76,7 +78,10 @@ impl ErrorCode {
             }
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::WorkflowRefused | ErrorCode::ChangedMeanwhile | ErrorCode::CaseClosed => 409,
+            ErrorCode::WorkflowRefused
+            | ErrorCode::ChangedMeanwhile
+            | ErrorCode::CaseClosed
+            | ErrorCode::ConsoleOff => 409,
             ErrorCode::Purged | ErrorCode::InviteGone => 410,
             ErrorCode::KeysRefused | ErrorCode::ImportRefused | ErrorCode::ReloadRefused => 422,
             ErrorCode::InsufficientStorage => 507,
@@ -109,6 +114,7 @@ impl ErrorCode {
             ErrorCode::TooManyLetters => "too-many-letters",
             ErrorCode::CreditNotRequested => "credit-not-requested",
             ErrorCode::ReceiptKeyUnusable => "receipt-key-unusable",
+            ErrorCode::ConsoleOff => "console-off",
             ErrorCode::Internal => "internal-error",
             ErrorCode::Unrecognised => "unrecognised",
         }
@@ -192,6 +198,7 @@ mod tests {
             ErrorCode::LetterTooLong,
             ErrorCode::TooManyLetters,
             ErrorCode::CreditNotRequested,
+            ErrorCode::ConsoleOff,
             ErrorCode::Internal,
         ];
         for code in all {

@@ -61,6 +61,9 @@ pub mod route {
     /// `GET`: `Vec<Invite>`; `POST` [`InviteRequest`](super::InviteRequest):
     /// [`NewInvite`](super::NewInvite).
     pub const INVITES: &str = "/v1/invites";
+    /// `POST` [`ConsoleLinkRequest`](super::ConsoleLinkRequest):
+    /// [`ConsoleLink`](super::ConsoleLink).
+    pub const CONSOLE_LINKS: &str = "/v1/console/links";
     /// `GET`: Prometheus text.
     pub const METRICS: &str = "/v1/metrics";
     /// `GET`: `Vec<KeyUsage>`; `POST` [`AddKeyRequest`](super::AddKeyRequest):
@@ -91,6 +94,24 @@ pub mod route {
             _ => pattern.to_owned(),
         }
     }
+}
+
+/// Body of `POST /v1/console/links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleLinkRequest {
+    /// The member's name in the audit trail (one short line).
+    pub name: String,
+    /// What the member may do.
+    pub role: crate::config::Role,
+}
+
+/// A one-time sign-in link to the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleLink {
+    /// The link (single use).
+    pub url: String,
+    /// Seconds it stays valid.
+    pub expires_secs: u64,
 }
 
 /// The request of a read that takes no parameters.

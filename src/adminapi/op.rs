@@ -9,6 +9,7 @@ use super::{
     InviteRequest, ListFilter, NewInvite, NoQuery, NoteRequest, PublicationRequest, PurgeRequest,
     Purged, SharedRequest, StatusRequest, TellRequest, WithdrawCreditRequest, route,
 };
+use super::{ConsoleLink, ConsoleLinkRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -81,4 +82,6 @@ operations! {
     CreateInvite: Post route::INVITES, InviteRequest => NewInvite;
     /// `admin invites`: every invitation.
     Invites: Get route::INVITES, NoQuery => Vec<Invite>;
+    /// `admin console-link`: a one-time sign-in link to the team's console.
+    CreateConsoleLink: Post route::CONSOLE_LINKS, ConsoleLinkRequest => ConsoleLink;
 }

@@ -2,6 +2,7 @@
 //! reporter, credit, publication), the reporter's view of their case, and the public credits.
 
 use crate::portal::Portal;
+use crate::record::Record;
 use crate::store::StoreError;
 use crate::workflow::{PublishedCredit, ReporterStatus};
 use std::sync::Arc;
@@ -49,6 +50,29 @@ impl Portal {
         Ok(self
             .policy()
             .reporter_case(&record, &addenda, letters, self.now()))
+    }
+
+    /// The reporter's view of `record` as the team may see it: the same timeline, with the
+    /// team's messages as entries without their text (only the reference opens them).
+    pub fn reporter_view_for_team_blocking(
+        &self,
+        record: &Record,
+    ) -> Result<ReporterStatus, StoreError> {
+        let mut addenda = Vec::with_capacity(record.addenda.len());
+        for id in &record.addenda {
+            if let Some(a) = self.store().record(id)? {
+                addenda.push(a);
+            }
+        }
+        let letters = record
+            .disclosure
+            .letters
+            .iter()
+            .map(|l| (l.at.clone(), String::new()))
+            .collect();
+        Ok(self
+            .policy()
+            .reporter_case(record, &addenda, letters, self.now()))
     }
 
     /// Every published credit, newest month first (within a month in publication order),

@@ -125,6 +125,17 @@ pub enum AdminCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// A one-time sign-in link to the team's console (for members without the organisation's
+    /// identity provider, and the demo). Valid once, for `console.link_lifetime`.
+    ConsoleLink {
+        /// The member's name in the audit trail (e.g. an e-mail address).
+        #[arg(long = "as", value_name = "NAME")]
+        name: String,
+        /// `handler` (every case action) or `admin` (also purge, invitations, the audit trail
+        /// and the key list).
+        #[arg(long, value_name = "ROLE", default_value = "handler")]
+        role: crate::config::Role,
+    },
     /// List invitations and whether they were used.
     Invites {
         /// Print JSON.

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod branding;
+mod console;
 mod units;
 mod workflow;
 pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
+pub use console::{Console, MemberRule, Role};
 pub use units::{ByteSize, HumanDuration, MAX_URL_CHARS, web_link};
 pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
 
@@ -66,6 +68,8 @@ pub struct Config {
     pub notify: Notify,
     /// `[branding]`
     pub branding: Branding,
+    /// `[console]`
+    pub console: Console,
 }
 
 /// `[server]`: listeners.
@@ -316,7 +320,8 @@ impl crate::hint::Hint for ConfigError {
     }
 }
 
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
+    "console",
     "server",
     "storage",
     "keys",
@@ -399,6 +404,9 @@ impl Config {
         join(&mut self.org.policy_file);
         join(&mut self.notify.webhook_ca_file);
         join(&mut self.branding.logo_file);
+        join(&mut self.console.tls_cert);
+        join(&mut self.console.tls_key);
+        join(&mut self.console.oidc_client_secret_file);
     }
 
     /// The parsed public listen address.
@@ -459,6 +467,14 @@ impl Config {
         if self.server.admin_socket.as_os_str().is_empty() {
             return invalid("server.admin_socket", "must be a path");
         }
+        let c = &self.console;
+        if c.tls_cert.as_os_str().is_empty() != c.tls_key.as_os_str().is_empty() {
+            return invalid(
+                "console.tls_cert",
+                "and console.tls_key must be set together (both PEM files) or both left empty",
+            );
+        }
+        c.validate(addr, cert || !c.tls_cert.as_os_str().is_empty())?;
         let l = &self.limits;
         if l.max_file_size.0 == 0 || l.max_submission_size.0 == 0 {
             return invalid(

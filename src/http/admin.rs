@@ -104,7 +104,12 @@ pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(
 /// `GET /v1/submissions/{case}/export`: the bundle as a streamed tar, built on a blocking
 /// thread and passed on through a bounded channel.
 pub async fn export(case: web::Path<String>, portal: web::Data<Portal>) -> HttpResponse {
-    let record = match portal.show(&case).await {
+    export_case(&case, portal).await
+}
+
+/// A case's bundle as a streamed tar (the admin route and the console's download).
+pub(crate) async fn export_case(case: &str, portal: web::Data<Portal>) -> HttpResponse {
+    let record = match portal.show(case).await {
         Ok(r) if r.purged_at.is_some() => {
             let at = r.purged_at.clone().unwrap_or_default();
             let e = crate::workflow::WorkflowError::Purged { case: r.case, at };

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod brand;
 pub mod cases;
+pub mod console;
 pub mod i18n;
 pub mod invite;
 mod layout;
@@ -196,6 +197,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .configure(ops::register::<op::Shared>)
         .configure(ops::register::<op::Assign>)
         .configure(ops::register::<op::Audit>)
+        .configure(ops::register::<op::CreateConsoleLink>)
         .service(web::resource(route::EXPORT).route(get().to(admin::export)))
         .service(web::resource(route::IMPORT).route(post().to(admin::import)))
         .service(web::resource(route::REGISTER).route(get().to(cases::register)))
@@ -316,8 +318,9 @@ fn request_id() -> String {
     crate::digest::hex(&b)
 }
 
-/// Starts the public and admin listeners and runs until a shutdown signal.
-pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
+/// Starts the public and admin listeners (and the console's, when configured) and runs until a
+/// shutdown signal. `demo` prints a one-time sign-in link to the console (an admin's).
+pub async fn run(portal: Arc<Portal>, demo: bool) -> Result<(), ServeError> {
     let config = portal.config().clone();
     let addr = config.listen_addr().map_err(|e| ServeError::Bind {
         what: "server.listen".into(),
@@ -407,6 +410,18 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     .listen_uds(listener)
     .map_err(socket_err)?;
 
+    let console = console_server(&portal, &config, &certs, hsts)?;
+    if demo && console.is_some() {
+        let member = crate::console::Member {
+            name: "demo".into(),
+            role: crate::config::Role::Admin,
+        };
+        let (url, lasts) = portal.console().create_link(member);
+        println!(
+            "sealdrop: console sign-in link (once, for {} minutes): {url}",
+            lasts.as_secs() / 60
+        );
+    }
     for a in &bound {
         tracing::info!(url = %format!("{scheme}://{a}/"), "listening");
         println!("sealdrop: listening on {scheme}://{a}/");
@@ -415,9 +430,72 @@ pub async fn run(portal: Arc<Portal>) -> Result<(), ServeError> {
     spawn_sighup_reload(Arc::clone(&portal), certs);
     spawn_purge(Arc::clone(&portal));
     spawn_upload_expiry(Arc::clone(&portal));
-    let (public, admin) = futures_util::future::join(server.run(), admin.run()).await;
+    let console = async move {
+        match console {
+            Some(server) => server.await,
+            None => Ok(()),
+        }
+    };
+    let (public, admin, console) =
+        futures_util::future::join3(server.run(), admin.run(), console).await;
     let _ = std::fs::remove_file(&socket);
-    public.and(admin).map_err(ServeError::Run)
+    public.and(admin).and(console).map_err(ServeError::Run)
+}
+
+/// The team's console on a listener of its own (`[console] listen`), if configured: HTTPS with
+/// the console's certificate (or the public one), plain HTTP only on loopback. It serves
+/// console routes only.
+fn console_server(
+    portal: &Arc<Portal>,
+    config: &crate::config::Config,
+    public_certs: &admin::Tls,
+    public_hsts: bool,
+) -> Result<Option<actix_web::dev::Server>, ServeError> {
+    let c = &config.console;
+    if !c.enabled() {
+        return Ok(None);
+    }
+    let addr = c.listen_addr().map_err(|e| ServeError::Bind {
+        what: "console.listen".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let certs = if !c.tls_cert.as_os_str().is_empty() {
+        Some(tls::CertStore::load(&c.tls_cert, &c.tls_key)?)
+    } else {
+        public_certs.0.clone()
+    };
+    let hsts = certs.is_some() || c.public_url.starts_with("https://") || public_hsts;
+    let console_portal = Arc::clone(portal);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::from(Arc::clone(&console_portal)))
+            .wrap(not_allowed())
+            .wrap(security_headers(hsts))
+            .wrap_fn(log_request)
+            .configure(console::routes)
+            .default_service(web::to(console::not_found))
+    })
+    .workers(2)
+    .client_request_timeout(config.limits.request_header_timeout.0)
+    .shutdown_timeout(5);
+    let bind_err = |source| ServeError::Bind {
+        what: format!("console.listen {addr}"),
+        source,
+    };
+    let server = match &certs {
+        Some(store) => server
+            .bind_rustls_0_23(addr, store.server_config()?)
+            .map_err(bind_err)?,
+        None => server.bind(addr).map_err(bind_err)?,
+    };
+    let scheme = if certs.is_some() { "https" } else { "http" };
+    for a in server.addrs() {
+        let url = format!("{scheme}://{a}");
+        portal.console().bound(&c.public_url, url.clone());
+        tracing::info!(url = %format!("{url}/"), "console listening");
+        println!("sealdrop: console on {url}/");
+    }
+    Ok(Some(server.run()))
 }
 
 /// A reload in which at least one part was refused: what happened to each part, and what to

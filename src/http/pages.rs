@@ -108,7 +108,7 @@ fn index_page<'a>(ctx: &Ctx<'a>, action: &str, invite: bool) -> IndexPage<'a> {
 }
 
 mod acknowledgments;
-mod status;
+pub(in crate::http) mod status;
 pub use acknowledgments::acknowledgments;
 pub use status::{status_form, status_page};
 

@@ -12,6 +12,7 @@ use crate::workflow::{DisclosureError, WorkflowError};
 pub fn code_of(e: &PortalError) -> ErrorCode {
     match e {
         PortalError::NoSuchCase(_) => ErrorCode::NotFound,
+        PortalError::ConsoleOff => ErrorCode::ConsoleOff,
         PortalError::Keys(k) => match k {
             KeyError::NoActiveKey(_) | KeyError::SameKeys(_) => ErrorCode::ImportRefused,
             KeyError::Read { .. }

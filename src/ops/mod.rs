@@ -7,6 +7,7 @@
 mod assign;
 mod audit;
 mod authority;
+mod console_link;
 mod credit;
 pub mod error;
 mod expect;

@@ -17,6 +17,9 @@ impl Execute for Tell {
             portal
                 .policy()
                 .tell(r, &call.request.text, limits, crate::letterbox::seal, now)?;
+            if let Some(letter) = r.disclosure.letters.last_mut() {
+                letter.by = Some(call.actor.as_str().to_owned());
+            }
             Ok(Change::new(AuditKind::Tell, ""))
         })
     }

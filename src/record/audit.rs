@@ -50,6 +50,12 @@ pub enum AuditKind {
     Publication,
     /// A case was assigned to a team member.
     Assigned,
+    /// A one-time sign-in link to the console was made.
+    ConsoleLink,
+    /// A member signed in to the console.
+    ConsoleSignIn,
+    /// A sign-in to the console was refused.
+    ConsoleSignInRefused,
     /// A kind written by a newer version.
     #[serde(other)]
     Other,
@@ -80,6 +86,9 @@ impl AuditKind {
             CreditWithdrawn => "credit-withdrawn",
             Publication => "publication",
             Assigned => "assigned",
+            ConsoleLink => "console-link",
+            ConsoleSignIn => "console-sign-in",
+            ConsoleSignInRefused => "console-sign-in-refused",
             Other => "other",
         }
     }
@@ -106,6 +115,11 @@ impl Actor {
     /// The local Unix user `name` (of the admin socket's peer).
     pub fn unix(name: &str) -> Actor {
         Actor(format!("unix:{}", one_line(name)))
+    }
+
+    /// The console's signed-in member `name` (`console:NAME`).
+    pub fn console(name: &str) -> Actor {
+        Actor(format!("console:{}", one_line(name)))
     }
 
     /// As recorded.

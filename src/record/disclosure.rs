@@ -66,6 +66,9 @@ pub struct Letter {
     pub at: String,
     /// Base64 of an age file sealed to the letterbox.
     pub sealed: String,
+    /// Who wrote it (the audit trail's actor); absent in letters written before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// A published credit.

@@ -162,6 +162,20 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             );
             Ok(())
         }
+        AdminCommand::ConsoleLink { name, role } => {
+            let v = adminclient::call::<op::CreateConsoleLink>(
+                socket,
+                None,
+                &crate::adminapi::ConsoleLinkRequest { name, role },
+            )?;
+            out(&format!("{}\n", v.url));
+            eprintln!(
+                "One-time sign-in link to the console, valid for {} minutes and once. It is a \
+                 password: hand it over privately.",
+                v.expires_secs.div_ceil(60)
+            );
+            Ok(())
+        }
         AdminCommand::Invites { json } => {
             let v = adminclient::call::<op::Invites>(socket, None, &NoQuery {})?;
             if json {

@@ -217,6 +217,7 @@ impl Policy {
         record.disclosure.letters.push(Letter {
             at: rfc3339(now),
             sealed,
+            by: None,
         });
         event(record, now, Change::Told { bytes: text.len() }, None);
         Ok(())

@@ -265,6 +265,17 @@ impl Server {
         }
     }
 
+    /// The team console's address (printed before the public one, so known once started).
+    pub fn console(&self) -> SocketAddr {
+        let log = self.log();
+        let url = log
+            .lines()
+            .find_map(|l| l.strip_prefix("sealdrop: console on "))
+            .unwrap_or_else(|| panic!("the console did not start:\n{log}"));
+        let hostport = url.split("://").nth(1).unwrap().trim_end_matches('/');
+        hostport.parse().unwrap()
+    }
+
     /// The process id (for signals).
     pub fn pid(&self) -> u32 {
         self.child.id()

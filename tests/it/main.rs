@@ -15,6 +15,7 @@ mod adminapi;
 mod browser;
 mod cli;
 mod clients;
+mod console;
 mod crashloop;
 mod crashpoints;
 mod demo;

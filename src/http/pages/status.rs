@@ -39,13 +39,13 @@ pub(super) struct StatusResult {
 }
 
 /// One entry of the timeline, newest first.
-struct TimelineRow {
+pub(in crate::http) struct TimelineRow {
     /// RFC 3339, for `<time datetime>`.
     at: String,
     /// In the policy's time zone.
-    local: String,
+    pub(in crate::http) local: String,
     /// What happened, in the page's language.
-    text: String,
+    pub(in crate::http) text: String,
     /// A message from the team (shown as written, line breaks kept).
     message: Option<String>,
 }
@@ -72,7 +72,7 @@ fn state_text(lang: Lang, status: crate::record::Status) -> String {
     )
 }
 
-fn timeline_row(lang: Lang, e: &crate::workflow::TimelineEntry) -> TimelineRow {
+pub(in crate::http) fn timeline_row(lang: Lang, e: &crate::workflow::TimelineEntry) -> TimelineRow {
     let t = Texts(lang);
     let (text, message) = match &e.what {
         Happened::Received => (t["timeline_received"].to_owned(), None),

@@ -29,6 +29,7 @@ fn credited() -> Record {
     d.letters.push(Letter {
         at: "2026-04-03T10:00:00Z".into(),
         sealed: "c2VhbGVk".into(),
+        by: None,
     });
     d.credit = Some(Credit {
         name: NAME.into(),
