@@ -319,6 +319,7 @@ fn a_cross_site_post_or_one_without_the_csrf_token_changes_nothing() {
         "Origin: https://evil.example\r\n",
         "Sec-Fetch-Site: cross-site\r\n",
         "Origin: null\r\n",
+        "Sec-Fetch-Site: same-site\r\n",
     ] {
         let r = call(m.addr, "POST", &path, Some(&m.cookie), headers, &body);
         assert_eq!(

@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../support/oidc.rs"]
+mod oidc;
 #[path = "../support/smtp.rs"]
 mod smtp_support;
 #[path = "../support/webdriver.rs"]
@@ -16,6 +18,8 @@ mod browser;
 mod cli;
 mod clients;
 mod console;
+mod console_browser;
+mod console_oidc;
 mod crashloop;
 mod crashpoints;
 mod demo;

@@ -102,29 +102,26 @@ pub fn refusal(
     page(status, body)
 }
 
-/// The request came from the console's own pages: `Sec-Fetch-Site` (when the browser sends
-/// it) says same-origin, and `Origin` (when sent) is the console's own.
+/// The request came from the console's own pages. `Sec-Fetch-Site`, which every current
+/// browser sends, must say same-origin. Without it, `Origin` (when sent) must be the console's
+/// own; `Origin: null` (what browsers send under `Referrer-Policy: no-referrer`) counts only
+/// when `Sec-Fetch-Site` vouches for it. A client that sends neither (a script) still needs
+/// the session's CSRF token.
 fn same_origin(req: &HttpRequest, portal: &Portal) -> bool {
-    let site = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
-    if site.is_some_and(|s| s != "same-origin" && s != "none") {
-        return false;
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
     }
-    match req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    {
+    match header(header::ORIGIN.as_str()) {
         None => true,
         Some(origin) => {
             let own = portal.console().public_url();
             let host = req.connection_info().host().to_owned();
             origin == own
                 || origin
-                    .split_once("://")
-                    .is_some_and(|(_, h)| h.eq_ignore_ascii_case(&host))
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"))
+                    .is_some_and(|h| h.eq_ignore_ascii_case(&host))
         }
     }
 }
