@@ -43,6 +43,15 @@
 //!                       audit event (record::AuditKind + actor) in one sled transaction
 //!           streams (export, backup, import) and reads (register, metrics, health, keys) stay
 //!           in http::admin / http::cases
+//! console:  browser ──HTTPS (own listener, [console] listen)──▶ http::console: one more client
+//!           of the same operations. Sign-in: console::oidc (OpenID Connect code flow + PKCE,
+//!           state, nonce, discovery; ID token checked by openidconnect) or a one-time link
+//!           (`admin console-link` → ops::console_link); members and roles by config
+//!           (console::member_of). Sessions, links and pending sign-ins live in console::tokens
+//!           under their SHA-256 only. Every page read and every form runs adminapi::op
+//!           through ops::<verb> (http::console::act: one generic form handler) with the
+//!           member as the actor (`console:NAME`), after the role, same-origin and CSRF checks
+//!           (http::console::auth). It never sees a message, contact, file name or content.
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
 //!
 //! rotation: keys/recipients.txt ◀── rotation (keys add / retire edit it atomically)
@@ -200,13 +209,13 @@
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
 //! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox`, bech32: `letterbox`,
-//! base64: `letterbox` and `tus::metadata`, actix: `http`, rustls: `http::tls` (the server's TLS;
+//! base64: `letterbox`, `tus::metadata` and `console::tokens`, actix: `http`, rustls: `http::tls` (the server's TLS;
 //! for `demo` and `send` whether a certificate is in date and what a client refused),
 //! lettre: `outbound::smtp`, ureq and rustls-native-certs: `outbound::webhook` (and the client
 //! side of `send::client`), indicatif: `send::progress`, sha2, hkdf and blake3: `digest`,
 //! argon2: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
-//! askama: `http::pages`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
+//! askama: `http::pages` and `http::console::view`, openidconnect: `console::oidc`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
 //! `receipt::signing`).
 
 #![forbid(unsafe_code)]

@@ -29,12 +29,7 @@ impl Portal {
         found: crate::cases::Found,
     ) -> Result<ReporterStatus, StoreError> {
         let crate::cases::Found { record, letterbox } = found;
-        let mut addenda = Vec::with_capacity(record.addenda.len());
-        for id in &record.addenda {
-            if let Some(a) = self.store().record(id)? {
-                addenda.push(a);
-            }
-        }
+        let addenda = self.addenda_of(&record)?;
         let letters = record
             .disclosure
             .letters
@@ -52,18 +47,24 @@ impl Portal {
             .reporter_case(&record, &addenda, letters, self.now()))
     }
 
-    /// The reporter's view of `record` as the team may see it: the same timeline, with the
-    /// team's messages as entries without their text (only the reference opens them).
-    pub fn reporter_view_for_team_blocking(
-        &self,
-        record: &Record,
-    ) -> Result<ReporterStatus, StoreError> {
+    /// The follow-up records of `record` (those still stored).
+    fn addenda_of(&self, record: &Record) -> Result<Vec<Record>, StoreError> {
         let mut addenda = Vec::with_capacity(record.addenda.len());
         for id in &record.addenda {
             if let Some(a) = self.store().record(id)? {
                 addenda.push(a);
             }
         }
+        Ok(addenda)
+    }
+
+    /// The reporter's view of `record` as the team may see it: the same timeline, with the
+    /// team's messages as entries without their text (only the reference opens them).
+    pub fn reporter_view_for_team_blocking(
+        &self,
+        record: &Record,
+    ) -> Result<ReporterStatus, StoreError> {
+        let addenda = self.addenda_of(record)?;
         let letters = record
             .disclosure
             .letters

@@ -8,11 +8,23 @@ use super::{Member, SignInError, member_of};
 use crate::config::Console as ConsoleConfig;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// A client made from discovered metadata: authorization and token endpoints set, user info
+/// maybe.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// How long discovered metadata (with the provider's keys) is used before it is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(15 * 60);
@@ -118,17 +130,25 @@ impl Provider {
             .map_err(|e| SignInError::Unavailable(e.to_string()))
     }
 
-    /// Starts a sign-in that comes back to `redirect` (blocking).
-    pub fn begin(&self, redirect: &str) -> Result<Start, SignInError> {
-        let metadata = self.metadata(false)?;
+    /// The client of `metadata`, coming back to `redirect`.
+    fn client(
+        &self,
+        metadata: &CoreProviderMetadata,
+        redirect: &str,
+    ) -> Result<Client, SignInError> {
         let redirect = RedirectUrl::new(redirect.to_owned())
             .map_err(|e| SignInError::Unavailable(format!("console.public_url: {e}")))?;
-        let client = CoreClient::from_provider_metadata(
-            (*metadata).clone(),
+        Ok(CoreClient::from_provider_metadata(
+            metadata.clone(),
             ClientId::new(self.config.oidc_client_id.clone()),
             Some(self.secret()?),
         )
-        .set_redirect_uri(redirect);
+        .set_redirect_uri(redirect))
+    }
+
+    /// Starts a sign-in that comes back to `redirect` (blocking).
+    pub fn begin(&self, redirect: &str) -> Result<Start, SignInError> {
+        let client = self.client(&*self.metadata(false)?, redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -157,15 +177,7 @@ impl Provider {
         nonce: &str,
         verifier: &str,
     ) -> Result<Member, SignInError> {
-        let metadata = self.metadata(false)?;
-        let redirect = RedirectUrl::new(redirect.to_owned())
-            .map_err(|e| SignInError::Unavailable(format!("console.public_url: {e}")))?;
-        let client = CoreClient::from_provider_metadata(
-            (*metadata).clone(),
-            ClientId::new(self.config.oidc_client_id.clone()),
-            Some(self.secret()?),
-        )
-        .set_redirect_uri(redirect);
+        let client = self.client(&*self.metadata(false)?, redirect)?;
         let http = |r| self.http(r);
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -181,12 +193,7 @@ impl Provider {
             Ok(c) => c.clone(),
             Err(first) => {
                 // A key the provider rotated in since discovery: look once more.
-                let fresh = self.metadata(true)?;
-                let client = CoreClient::from_provider_metadata(
-                    (*fresh).clone(),
-                    ClientId::new(self.config.oidc_client_id.clone()),
-                    Some(self.secret()?),
-                );
+                let client = self.client(&*self.metadata(true)?, redirect)?;
                 match id_token.claims(&client.id_token_verifier(), &nonce) {
                     Ok(c) => c.clone(),
                     Err(_) => return Err(SignInError::Token(chain(&first))),

@@ -175,3 +175,50 @@ fn run_printed(command: &str, dir: &std::path::Path) -> std::process::Output {
     assert!(o.status.success(), "{command}\n{}", stderr(&o));
     o
 }
+
+#[test]
+fn the_demo_starts_the_console_over_https_and_prints_a_sign_in_link_that_works_once() {
+    let root = TempDir::new("demo-console");
+    let demo = root.path().join("demo");
+    let (_running, printed) = start_demo(&demo);
+    assert!(printed.contains("team's console"), "{printed}");
+    let link = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("sealdrop: console sign-in link (once, for 10 minutes): "))
+        .unwrap_or_else(|| panic!("no sign-in link in:\n{printed}"));
+    assert!(link.starts_with("https://127.0.0.1:"), "{link}");
+    let (origin, token) = link.split_once("/sign-in/link/").unwrap();
+    let cert = demo.join("cert.pem");
+    let jar = root.path().join("cookies");
+    let post = |jar: &Path| {
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+            .arg(&cert)
+            .arg("-c")
+            .arg(jar)
+            .args(["-d", &format!("token={token}")])
+            .arg(format!("{origin}/sign-in/link"))
+            .output()
+            .unwrap()
+    };
+    assert_eq!(String::from_utf8_lossy(&post(&jar).stdout), "303");
+    let inbox = Command::new("curl")
+        .args(["-s", "--cacert"])
+        .arg(&cert)
+        .arg("-b")
+        .arg(&jar)
+        .arg(format!("{origin}/?lang=en"))
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&inbox.stdout);
+    assert!(
+        page.contains("demo (admin)") && page.contains("Open cases"),
+        "{page}"
+    );
+    let again = post(&root.path().join("cookies2"));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "410",
+        "the link works once"
+    );
+}

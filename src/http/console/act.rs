@@ -4,7 +4,7 @@
 //! refusal shows the case page again with the operation's message and stable code.
 
 use super::auth::{check_change, require};
-use super::pages::case_page;
+use super::case::case_page;
 use super::view::{Frame, MessagePage, render};
 use super::{Form, lang, page};
 use crate::adminapi::InviteRequest;

@@ -6,7 +6,10 @@
 
 mod act;
 mod auth;
+mod case;
+mod inbox;
 mod pages;
+mod tables;
 mod view;
 
 use crate::i18n::Lang;
@@ -75,22 +78,22 @@ fn page(status: StatusCode, body: String) -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let (get, post) = (web::get, web::post);
     cfg.app_data(web::PayloadConfig::new(MAX_FORM))
-        .service(web::resource("/").route(get().to(pages::inbox)))
+        .service(web::resource("/").route(get().to(inbox::inbox)))
         .service(web::resource("/sign-in").route(get().to(auth::sign_in_page)))
         .service(web::resource("/sign-in/start").route(get().to(auth::start)))
         .service(web::resource("/sign-in/callback").route(get().to(auth::callback)))
         .service(web::resource("/sign-in/link").route(post().to(auth::use_link)))
         .service(web::resource("/sign-in/link/{token}").route(get().to(auth::link_page)))
         .service(web::resource("/sign-out").route(post().to(auth::sign_out)))
-        .service(web::resource("/cases/{case}").route(get().to(pages::case)))
-        .service(web::resource("/cases/{case}/export").route(get().to(pages::export)))
+        .service(web::resource("/cases/{case}").route(get().to(case::case)))
+        .service(web::resource("/cases/{case}/export").route(get().to(case::export)))
         .service(web::resource("/cases/{case}/{action}").route(post().to(act::act)))
-        .service(web::resource("/register.csv").route(get().to(pages::register)))
-        .service(web::resource("/audit").route(get().to(pages::audit)))
-        .service(web::resource("/keys").route(get().to(pages::keys)))
-        .service(web::resource("/invites").route(get().to(pages::invites)))
+        .service(web::resource("/register.csv").route(get().to(tables::register)))
+        .service(web::resource("/audit").route(get().to(tables::audit)))
+        .service(web::resource("/keys").route(get().to(tables::keys)))
+        .service(web::resource("/invites").route(get().to(tables::invites)))
         .service(web::resource("/static/style.css").route(get().to(super::pages::stylesheet)))
-        .service(web::resource("/static/console.css").route(get().to(pages::stylesheet)))
+        .service(web::resource("/static/console.css").route(get().to(tables::stylesheet)))
         .service(web::resource("/healthz").route(get().to(super::pages::healthz)));
 }
 
