@@ -279,3 +279,81 @@ impl Console {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn check(c: &Console) -> String {
+        let public: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        c.validate(public, false)
+            .map(|()| String::new())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    fn on() -> Console {
+        Console {
+            listen: "127.0.0.1:8444".into(),
+            ..Console::default()
+        }
+    }
+
+    #[test]
+    fn every_limit_is_checked_at_its_edge() {
+        assert_eq!(check(&on()), "");
+        let at = |f: &dyn Fn(&mut Console)| {
+            let mut c = on();
+            f(&mut c);
+            check(&c)
+        };
+        let secs = |s| HumanDuration(Duration::from_secs(s));
+        assert_eq!(at(&|c| c.session_idle = c.session_max), "");
+        assert!(at(&|c| c.session_idle = secs(36_001)).contains("console.session_idle"));
+        assert!(at(&|c| c.session_idle = HumanDuration(Duration::ZERO)).contains("session_idle"));
+        assert_eq!(at(&|c| c.session_max = secs(7 * 86_400)), "");
+        assert!(at(&|c| c.session_max = secs(7 * 86_400 + 1)).contains("session_max"));
+        assert_eq!(at(&|c| c.link_lifetime = secs(86_400)), "");
+        assert!(at(&|c| c.link_lifetime = secs(86_401)).contains("link_lifetime"));
+        assert!(at(&|c| c.sign_ins_per_minute = 0).contains("sign_ins_per_minute"));
+        assert!(at(&|c| c.listen = "127.0.0.1:8443".into()).contains("public listener"));
+        assert!(at(&|c| c.listen = "nowhere".into()).contains("not an IP address"));
+        assert!(
+            at(&|c| c.public_url = "https://c.example.org/console".into())
+                .contains("without a path")
+        );
+        assert_eq!(at(&|c| c.public_url = "https://c.example.org".into()), "");
+    }
+
+    #[test]
+    fn a_provider_needs_an_id_a_secret_and_members_each_named_once() {
+        let mut c = on();
+        c.oidc_issuer = "http://login.example.org".into();
+        assert!(check(&c).contains("https://"));
+        c.oidc_issuer = "https://login.example.org/realms/x".into();
+        assert!(check(&c).contains("oidc_client_id"));
+        c.oidc_client_id = "sealdrop".into();
+        assert!(check(&c).contains("SEALDROP_CONSOLE_OIDC_CLIENT_SECRET"));
+        c.oidc_client_secret = Secret("s3cret".into());
+        assert!(check(&c).contains("console.members"));
+        c.members = vec![MemberRule {
+            email: "a@example.org".into(),
+            group: "team".into(),
+            role: Some(Role::Admin),
+            ..MemberRule::default()
+        }];
+        assert!(check(&c).contains("exactly one of"));
+        c.members[0].group.clear();
+        assert_eq!(check(&c), "");
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "the secret never prints"
+        );
+        let file = std::env::temp_dir().join(format!("sealdrop-secret-{}", std::process::id()));
+        std::fs::write(&file, "from-file\n").unwrap();
+        c.oidc_client_secret_file = file.clone();
+        assert_eq!(c.client_secret().unwrap().0, "from-file");
+        std::fs::remove_file(&file).unwrap();
+        assert!(check(&c).contains("oidc_client_secret_file"));
+    }
+}

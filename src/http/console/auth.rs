@@ -188,7 +188,11 @@ fn sign_in_failed(req: &HttpRequest, portal: &Portal, e: &SignInError) -> HttpRe
         SignInError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         SignInError::NoProvider => StatusCode::NOT_FOUND,
     };
-    tracing::warn!(code = e.code(), error = %e, "console sign-in refused");
+    // An outsider's name stays out of the log (the refusal page shows it to them alone).
+    match e {
+        SignInError::NotMember(_) => tracing::warn!(code = e.code(), "console sign-in refused"),
+        _ => tracing::warn!(code = e.code(), error = %e, "console sign-in refused"),
+    }
     if !matches!(e, SignInError::TooMany(_)) {
         portal.audit_quietly(
             AuditKind::ConsoleSignInRefused,
