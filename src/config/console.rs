@@ -63,8 +63,8 @@ pub struct MemberRule {
 pub struct Console {
     /// Where the console listens; empty: no console.
     pub listen: String,
-    /// The address members use (`https://…`, no path); empty: `http://` + the bound address
-    /// (loopback only). The sign-in callback is this + `/sign-in/callback`.
+    /// The address members use (`https://…`, no path); empty: the bound address (`https://`
+    /// with TLS; loopback only). The sign-in callback is this + `/sign-in/callback`.
     pub public_url: String,
     /// TLS certificate (PEM); empty: `server.tls_cert`.
     pub tls_cert: PathBuf,
@@ -240,11 +240,7 @@ impl Console {
             }
         }
         if self.oidc_enabled() {
-            if !(self.oidc_issuer.starts_with("https://")
-                || self.oidc_issuer.starts_with("http://127.")
-                || self.oidc_issuer.starts_with("http://[::1]")
-                || self.oidc_issuer.starts_with("http://localhost"))
-            {
+            if !(self.oidc_issuer.starts_with("https://") || loopback_http(&self.oidc_issuer)) {
                 return invalid(
                     "console.oidc_issuer",
                     format!(
@@ -278,6 +274,26 @@ impl Console {
         }
         Ok(())
     }
+}
+
+/// `http://` to a loopback host: `localhost` or a loopback IP address, nothing that merely
+/// starts like one.
+fn loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -328,8 +344,22 @@ mod tests {
     #[test]
     fn a_provider_needs_an_id_a_secret_and_members_each_named_once() {
         let mut c = on();
-        c.oidc_issuer = "http://login.example.org".into();
-        assert!(check(&c).contains("https://"));
+        for plain in [
+            "http://login.example.org",
+            "http://127.example.org",
+            "http://localhost.example.org/x",
+            "http://127.0.0.1@evil.example.org",
+        ] {
+            c.oidc_issuer = plain.into();
+            assert!(check(&c).contains("https://"), "{plain}");
+        }
+        for loopback in [
+            "http://127.0.0.1:9000",
+            "http://[::1]:9000/realms/x",
+            "http://localhost",
+        ] {
+            assert!(loopback_http(loopback), "{loopback}");
+        }
         c.oidc_issuer = "https://login.example.org/realms/x".into();
         assert!(check(&c).contains("oidc_client_id"));
         c.oidc_client_id = "sealdrop".into();

@@ -6,11 +6,13 @@
 
 use super::{Member, SignInError, member_of};
 use crate::config::Console as ConsoleConfig;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreProviderMetadata,
+};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -138,11 +140,22 @@ impl Provider {
     ) -> Result<Client, SignInError> {
         let redirect = RedirectUrl::new(redirect.to_owned())
             .map_err(|e| SignInError::Unavailable(format!("console.public_url: {e}")))?;
+        // The secret in the body where the provider takes it there: Basic authentication
+        // form-encodes it first, which not every provider undoes (a `~` in an Entra secret).
+        let post = metadata
+            .token_endpoint_auth_methods_supported()
+            .is_some_and(|m| m.contains(&CoreClientAuthMethod::ClientSecretPost));
+        let auth = if post {
+            AuthType::RequestBody
+        } else {
+            AuthType::BasicAuth
+        };
         Ok(CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(self.config.oidc_client_id.clone()),
             Some(self.secret()?),
         )
+        .set_auth_type(auth)
         .set_redirect_uri(redirect))
     }
 

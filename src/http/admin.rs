@@ -103,12 +103,23 @@ pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(
 
 /// `GET /v1/submissions/{case}/export`: the bundle as a streamed tar, built on a blocking
 /// thread and passed on through a bounded channel.
-pub async fn export(case: web::Path<String>, portal: web::Data<Portal>) -> HttpResponse {
-    export_case(&case, portal).await
+pub async fn export(
+    req: HttpRequest,
+    case: web::Path<String>,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let who = who(&req);
+    export_case(&case, portal, move || who.actor()).await
 }
 
 /// A case's bundle as a streamed tar (the admin route and the console's download).
-pub(crate) async fn export_case(case: &str, portal: web::Data<Portal>) -> HttpResponse {
+/// The export is audited with its actor (`actor` runs on the blocking thread: the admin
+/// socket's peer name is read from the system there).
+pub(crate) async fn export_case(
+    case: &str,
+    portal: web::Data<Portal>,
+    actor: impl FnOnce() -> crate::record::Actor + Send + 'static,
+) -> HttpResponse {
     let record = match portal.show(case).await {
         Ok(r) if r.purged_at.is_some() => {
             let at = r.purged_at.clone().unwrap_or_default();
@@ -120,6 +131,18 @@ pub(crate) async fn export_case(case: &str, portal: web::Data<Portal>) -> HttpRe
     };
     let portal = portal.into_inner();
     stream_tar(move |out| {
+        let event = crate::record::AuditEvent {
+            at: portal.store().clock().text(),
+            event: crate::record::AuditKind::Exported,
+            key_id: None,
+            case: Some(record.case.clone()),
+            detail: String::new(),
+            actor: Some(actor().as_str().to_owned()),
+        };
+        // No export leaves without its entry in the trail.
+        portal.store().audit(&event).map_err(|e| {
+            tracing::error!(case = %record.case, error = %e, "export refused: the audit trail cannot be written");
+        })?;
         portal.export_blocking(&record, out).map_err(|e| {
             tracing::error!(case = %record.case, error = %e, "export failed");
         })

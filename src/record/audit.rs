@@ -50,6 +50,8 @@ pub enum AuditKind {
     Publication,
     /// A case was assigned to a team member.
     Assigned,
+    /// A case's bundle (ciphertext) was exported.
+    Exported,
     /// A one-time sign-in link to the console was made.
     ConsoleLink,
     /// A member signed in to the console.
@@ -86,6 +88,7 @@ impl AuditKind {
             CreditWithdrawn => "credit-withdrawn",
             Publication => "publication",
             Assigned => "assigned",
+            Exported => "exported",
             ConsoleLink => "console-link",
             ConsoleSignIn => "console-sign-in",
             ConsoleSignInRefused => "console-sign-in-refused",

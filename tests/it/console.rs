@@ -293,7 +293,13 @@ fn a_session_past_its_idle_timeout_is_over_and_sign_out_clears_the_browser() {
         &format!("csrf={csrf}"),
     );
     assert_eq!(r.status, 200);
-    assert!(r.header("clear-site-data").unwrap().contains("\"cookies\""));
+    // The browser's storage and cache for the console; not "cookies", which would clear the
+    // whole domain's (the session cookie is expired by name).
+    let cleared = r.header("clear-site-data").unwrap();
+    assert!(
+        cleared.contains("\"storage\"") && !cleared.contains("cookies"),
+        "{cleared}"
+    );
     assert_eq!(
         set_cookie(&r, "__Host-sealdrop-console").as_deref(),
         Some("")
@@ -372,6 +378,21 @@ fn a_handler_cannot_purge_or_open_the_admin_pages() {
     for page in ["/audit", "/keys", "/invites"] {
         assert_eq!(handler.get(page).status, 403, "{page}");
     }
+    // A handler may export (ciphertext only), and the export is in the trail with its actor.
+    let bundle = handler.get(&format!("/cases/{case}/export"));
+    assert_eq!(bundle.status, 200);
+    assert!(
+        bundle
+            .header("content-disposition")
+            .unwrap()
+            .contains(&format!("{case}.tar"))
+    );
+    let exported = audit_of(&setup, &case);
+    assert_eq!(exported.len(), 1, "{exported:?}");
+    assert_eq!(
+        (exported[0]["event"].as_str(), exported[0]["actor"].as_str()),
+        (Some("exported"), Some("console:hank"))
+    );
     assert!(show(&setup, &case)["purged_at"].is_null());
 
     let admin = Member::by_link(&setup, &server, "ada", "admin");

@@ -5,6 +5,7 @@
 
 use super::auth::{check_change, require};
 use super::case::case_page;
+use super::pages::explain;
 use super::view::{Frame, MessagePage, render};
 use super::{Form, lang, page};
 use crate::adminapi::InviteRequest;
@@ -123,14 +124,8 @@ impl Ctx<'_> {
         match p.blocking(move |p| O::execute(p, call)).await {
             Ok(_) => self.done(),
             Err(e) => {
-                let code = crate::ops::error::code_of(&e);
-                let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                let body = crate::ops::error::body_of(&e);
-                let text = match body.error.hint {
-                    Some(hint) => format!("{} ({hint})", body.error.message),
-                    None => body.error.message,
-                };
-                self.refused(status, text, code.as_str()).await
+                let (status, text, code) = explain(&e);
+                self.refused(status, text, code).await
             }
         }
     }
@@ -199,13 +194,8 @@ impl Ctx<'_> {
                 }),
             ),
             Err(e) => {
-                let code = crate::ops::error::code_of(&e);
-                self.refused(
-                    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                    e.to_string(),
-                    code.as_str(),
-                )
-                .await
+                let (status, text, code) = explain(&e);
+                self.refused(status, text, code).await
             }
         }
     }

@@ -22,6 +22,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 const SESSION: &str = "__Host-sealdrop-console";
 /// The browser's cookie while it signs in at the provider.
 const SIGN_IN: &str = "__Host-sealdrop-sign-in";
+/// What sign-out clears in the browser besides the session cookie (which it expires itself):
+/// `"cookies"` would clear every cookie of the organisation's whole domain, signing members
+/// out of its other services too.
+const CLEAR_SITE_DATA: &str = "\"cache\", \"storage\"";
 
 fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers()
@@ -193,7 +197,12 @@ fn sign_in_failed(req: &HttpRequest, portal: &Portal, e: &SignInError) -> HttpRe
         SignInError::NotMember(_) => tracing::warn!(code = e.code(), "console sign-in refused"),
         _ => tracing::warn!(code = e.code(), error = %e, "console sign-in refused"),
     }
-    if !matches!(e, SignInError::TooMany(_)) {
+    // Refusals after the provider answered are audited; stray or flooded requests are not
+    // (they are rate-limited, and would only fill the trail).
+    if matches!(
+        e,
+        SignInError::NotMember(_) | SignInError::Token(_) | SignInError::Provider(_)
+    ) {
         portal.audit_quietly(
             AuditKind::ConsoleSignInRefused,
             None,
@@ -276,6 +285,9 @@ pub async fn callback(
 ) -> HttpResponse {
     let Callback { code, state, error } = q.into_inner();
     let browser = cookie(&req, SIGN_IN);
+    if let Err(e) = portal.console().attempt(crate::http::client_ip(&req)) {
+        return sign_in_failed(&req, &portal, &e);
+    }
     let outcome = match (code, state, error) {
         (_, _, Some(error)) => Err(SignInError::Provider(
             error
@@ -400,7 +412,7 @@ pub async fn sign_out(req: HttpRequest, form: Form, portal: web::Data<Portal>) -
     let Some((token, session)) = session_of(&req, &portal) else {
         return HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/sign-in"))
-            .insert_header(("Clear-Site-Data", "\"cookies\", \"storage\", \"cache\""))
+            .insert_header(("Clear-Site-Data", CLEAR_SITE_DATA))
             .finish();
     };
     if let Err(refused) = check_change(&req, &portal, &session, &form) {
@@ -426,7 +438,7 @@ pub async fn sign_out(req: HttpRequest, form: Form, portal: web::Data<Portal>) -
     );
     res.headers_mut().insert(
         header::HeaderName::from_static("clear-site-data"),
-        header::HeaderValue::from_static("\"cookies\", \"storage\", \"cache\""),
+        header::HeaderValue::from_static(CLEAR_SITE_DATA),
     );
     if let Ok(v) = header::HeaderValue::from_str(&clear_cookie(SESSION)) {
         res.headers_mut().append(header::SET_COOKIE, v);

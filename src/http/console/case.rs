@@ -239,11 +239,13 @@ pub async fn export(
     path: web::Path<String>,
     portal: web::Data<Portal>,
 ) -> HttpResponse {
-    if let Err(answer) = require(&req, &portal, Role::Handler) {
-        return *answer;
-    }
+    let session = match require(&req, &portal, Role::Handler) {
+        Ok(s) => s,
+        Err(answer) => return *answer,
+    };
     let case = path.into_inner();
-    let mut res = crate::http::admin::export_case(&case, portal).await;
+    let actor = session.member.actor();
+    let mut res = crate::http::admin::export_case(&case, portal, move || actor).await;
     if res.status().is_success() {
         let name: String = case
             .chars()

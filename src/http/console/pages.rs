@@ -55,28 +55,48 @@ pub(super) async fn read<T: Send + 'static>(
 }
 
 /// A failed read as a page (the same codes as the admin protocol).
+/// An operation's refusal as a page shows it: the status, the message with its hint, and the
+/// stable code, exactly as the admin protocol answers it (an internal error's details go to the
+/// log, never to the page).
+pub(super) fn explain(e: &PortalError) -> (StatusCode, String, &'static str) {
+    let body = crate::ops::error::body_of(e);
+    let code = body.error.code;
+    if code == crate::adminapi::ErrorCode::Internal {
+        tracing::error!(error = %e, "console: an operation failed");
+    }
+    let text = match body.error.hint {
+        Some(hint) => format!("{} ({hint})", body.error.message),
+        None => body.error.message,
+    };
+    (
+        StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        text,
+        code.as_str(),
+    )
+}
+
 pub(super) fn failed(
     req: &HttpRequest,
     portal: &Portal,
     session: &Session,
     e: &PortalError,
 ) -> HttpResponse {
-    let code = crate::ops::error::code_of(e);
+    let (status, text, code) = explain(e);
     let l = lang(req);
     let t = Texts(l);
     let text = match code {
-        crate::adminapi::ErrorCode::NotFound => t["c_no_such_case"].to_owned(),
-        _ => e.to_string(),
+        "not-found" => t["c_no_such_case"].to_owned(),
+        _ => text,
     };
     page(
-        StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        status,
         render(&super::view::MessagePage {
             frame: Frame::new(l, &portal.config().org.name, req.path(), Some(session)),
             t,
             title: t["c_refused"].to_owned(),
             text,
             error: true,
-            code: Some(code.as_str()),
+            code: Some(code),
             next: Some((format!("/?lang={l}"), t["c_back_inbox"].to_owned())),
         }),
     )
