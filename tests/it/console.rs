@@ -334,6 +334,28 @@ fn a_cross_site_post_or_one_without_the_csrf_token_changes_nothing() {
             "{headers}"
         );
     }
+    // The same host and port under another scheme is another origin.
+    let other_scheme = format!("Origin: https://{}\r\n", m.addr);
+    let r = call(m.addr, "POST", &path, Some(&m.cookie), &other_scheme, &body);
+    assert_eq!(
+        (r.status, page_code(&r)),
+        (403, "cross-site-request".into())
+    );
+    // Its own origin (a client without Sec-Fetch-Site) passes this check.
+    let own = format!("Origin: http://{}\r\n", m.addr);
+    let r = call(
+        m.addr,
+        "POST",
+        &path,
+        Some(&m.cookie),
+        &own,
+        "status=rejected",
+    );
+    assert_eq!(
+        page_code(&r),
+        "csrf-token-invalid",
+        "only the token is missing"
+    );
     for body in [
         "status=rejected".to_owned(),
         "csrf=forged&status=rejected".into(),
@@ -633,4 +655,25 @@ fn a_console_on_the_public_listeners_port_or_beyond_loopback_without_tls_is_refu
         log.contains("console.listen") && log.contains("TLS"),
         "{log}"
     );
+}
+
+#[test]
+fn signing_in_again_in_the_same_browser_ends_its_earlier_session() {
+    let (_, console) = console_config("");
+    let setup = Setup::new(1, &console);
+    let server = setup.start();
+    let first = Member::by_link(&setup, &server, "erin", "handler");
+    let url = admin_ok(&setup, &["console-link", "--as", "erin", "--role", "admin"]);
+    let token = url.trim().rsplit('/').next().unwrap().to_owned();
+    let r = call(
+        server.console(),
+        "POST",
+        "/sign-in/link",
+        Some(&first.cookie),
+        "",
+        &format!("token={token}"),
+    );
+    assert_eq!(r.status, 303);
+    assert!(set_cookie(&r, "__Host-sealdrop-console").is_some());
+    assert_eq!(first.get("/").status, 303, "the earlier session is over");
 }

@@ -120,12 +120,9 @@ fn same_origin(req: &HttpRequest, portal: &Portal) -> bool {
         None => true,
         Some(origin) => {
             let own = portal.console().public_url();
-            let host = req.connection_info().host().to_owned();
-            origin == own
-                || origin
-                    .strip_prefix("http://")
-                    .or_else(|| origin.strip_prefix("https://"))
-                    .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+            let info = req.connection_info();
+            let asked = format!("{}://{}", info.scheme(), info.host());
+            origin == own || origin.eq_ignore_ascii_case(&asked)
         }
     }
 }
@@ -327,6 +324,10 @@ fn signed_in(req: &HttpRequest, portal: &Portal, member: Member, page_hop: bool)
         &member.actor(),
     );
     tracing::info!(role = member.role.as_str(), "console: a member signed in");
+    // A session this browser still had ends: one browser, one session.
+    if let Some(old) = cookie(req, SESSION) {
+        portal.console().end_session(&old);
+    }
     let max = portal.config().console.session_max.0.as_secs();
     let (token, session) = portal.console().start_session(member);
     let cookie = set_cookie(SESSION, &token, "Strict", Some(max));
