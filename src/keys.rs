@@ -30,6 +30,22 @@ pub enum KeyError {
         /// What is wrong.
         problem: String,
     },
+    /// Post-quantum and classic recipients in one set: the classic ones would let a quantum
+    /// computer read what the post-quantum ones protect.
+    #[error(
+        "{path} mixes post-quantum recipients ({}) with classic ones ({}): a file encrypted to \
+         both is only as safe as the classic key, so the set must be one or the other",
+        list_ids(.pq),
+        list_ids(.classic)
+    )]
+    MixedClasses {
+        /// The file.
+        path: String,
+        /// The post-quantum keys.
+        pq: Vec<KeyId>,
+        /// The classic keys.
+        classic: Vec<KeyId>,
+    },
     /// The file holds no recipient at all.
     #[error("{path} holds no recipients")]
     Empty {
@@ -86,8 +102,14 @@ impl crate::hint::Hint for KeyError {
                     .into(),
             ),
             KeyError::BadLine { .. } => Some(
-                "each line must be an age X25519 recipient (age1…), an ssh-ed25519 or ssh-rsa public \
-                 key, a # comment or blank; plugin recipients are not supported"
+                "each line must be an age X25519 recipient (age1…), a hardware recipient (age1tag1… \
+                 or the post-quantum age1tagpq1…), an ssh-ed25519 or ssh-rsa public key, a # \
+                 comment or blank; plugin recipients are not supported"
+                    .into(),
+            ),
+            KeyError::MixedClasses { .. } => Some(
+                "for a post-quantum set, give every member an age1tagpq1… key (retire the others \
+                 once their cases are re-keyed); to stay classic, take the age1tagpq1… lines out"
                     .into(),
             ),
             KeyError::Empty { .. } => Some(
@@ -158,6 +180,50 @@ impl fmt::Display for KeyId {
     }
 }
 
+/// What kind of key a recipient is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyKind {
+    /// `age1…`: X25519, a key file.
+    X25519,
+    /// `age1tag1…`: P-256 (stanza `p256tag`), a key on hardware.
+    P256Tag,
+    /// `age1tagpq1…`: ML-KEM-768 + P-256 (stanza `mlkem768p256tag`), post-quantum, on hardware.
+    Mlkem768P256Tag,
+    /// An SSH public key (ssh-ed25519 or ssh-rsa).
+    Ssh,
+}
+
+impl KeyKind {
+    /// The kind of a canonical recipient text.
+    pub fn of(recipient: &str) -> KeyKind {
+        if recipient.starts_with("age1tagpq1") {
+            KeyKind::Mlkem768P256Tag
+        } else if recipient.starts_with("age1tag1") {
+            KeyKind::P256Tag
+        } else if recipient.starts_with("age1") {
+            KeyKind::X25519
+        } else {
+            KeyKind::Ssh
+        }
+    }
+
+    /// True when a file encrypted to it stays confidential against a quantum computer.
+    pub fn post_quantum(self) -> bool {
+        self == KeyKind::Mlkem768P256Tag
+    }
+
+    /// As `keys list` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::X25519 => "x25519",
+            KeyKind::P256Tag => "p256tag",
+            KeyKind::Mlkem768P256Tag => "mlkem768p256tag",
+            KeyKind::Ssh => "ssh",
+        }
+    }
+}
+
 /// One recipient of the ring.
 pub struct Key {
     /// Stable id.
@@ -167,6 +233,13 @@ pub struct Key {
     /// The comment line right above it, if any.
     pub label: Option<String>,
     inner: Box<dyn age::Recipient + Send + Sync>,
+}
+
+impl Key {
+    /// What kind of key it is.
+    pub fn kind(&self) -> KeyKind {
+        KeyKind::of(&self.recipient)
+    }
 }
 
 impl fmt::Debug for Key {
@@ -232,6 +305,15 @@ impl KeyRing {
                 path: origin.to_owned(),
             });
         }
+        let (pq, classic): (Vec<&Key>, Vec<&Key>) =
+            keys.iter().partition(|k| k.kind().post_quantum());
+        if !pq.is_empty() && !classic.is_empty() {
+            return Err(KeyError::MixedClasses {
+                path: origin.to_owned(),
+                pq: pq.iter().map(|k| k.id.clone()).collect(),
+                classic: classic.iter().map(|k| k.id.clone()).collect(),
+            });
+        }
         Ok(KeyRing { keys })
     }
 
@@ -277,6 +359,52 @@ fn parse_recipient(line: &str) -> Result<(String, Box<dyn age::Recipient + Send 
     }
     let word = line.split_whitespace().next().unwrap_or_default();
     let lower = word.to_ascii_lowercase();
+    let alone = || {
+        if word.len() != line.len() {
+            Err("unexpected text after the recipient (put comments on their own # line)".to_owned())
+        } else {
+            Ok(())
+        }
+    };
+    // The native hardware types first, before anything that looks like a plugin: a P-256 key
+    // meant for hardware (p256tag) and its post-quantum hybrid (mlkem768p256tag).
+    if lower.starts_with("age1tagpq1") {
+        alone()?;
+        return match age::tagpq::Recipient::from_str(word) {
+            Ok(r) => Ok((r.to_string(), Box::new(r))),
+            Err(_) => Err(
+                "not a valid age1tagpq1… recipient (check for a cut-off line: these \
+                           are about 1,990 characters long)"
+                    .into(),
+            ),
+        };
+    }
+    if lower.starts_with("age1tag1") {
+        alone()?;
+        return match age::tag::Recipient::from_str(word) {
+            Ok(r) => Ok((r.to_string(), Box::new(r))),
+            Err(_) => {
+                Err("not a valid age1tag1… recipient (check for a typo or a cut-off line)".into())
+            }
+        };
+    }
+    if lower.starts_with("age1pq1") {
+        return Err(
+            "age1pq1… (age's software post-quantum keys, ML-KEM-768 + X25519) cannot be \
+                    encrypted to by this portal yet: the age library it uses has no such \
+                    recipient type. Use a post-quantum hardware key (age1tagpq1…) for a \
+                    post-quantum set, or keep X25519 (age1…) keys"
+                .into(),
+        );
+    }
+    if lower.starts_with("age1yubikey1") {
+        return Err(
+            "age1yubikey1… needs a plugin program, which this server never runs. The \
+                    same YubiKey slot has a native recipient the server encrypts to itself: \
+                    age1tag1… (P-256); age-plugin-yubikey prints it for its keys"
+                .into(),
+        );
+    }
     if lower.starts_with("age1") {
         if let Ok(r) = age::x25519::Recipient::from_str(word) {
             if word.len() != line.len() {
@@ -287,12 +415,13 @@ fn parse_recipient(line: &str) -> Result<(String, Box<dyn age::Recipient + Send 
             return Ok((r.to_string(), Box::new(r)));
         }
         // Native X25519 recipients are bech32 with the prefix "age"; anything longer before the
-        // last '1' (age1yubikey1…, age1tag1…) is a plugin or another recipient type.
+        // last '1' (age1yubikey1…, age1se1…) is a plugin's recipient.
         let hrp = &lower[..lower.rfind('1').unwrap_or(3)];
         if hrp.len() > 3 {
             return Err(format!(
-                "{hrp}1… is a plugin or non-X25519 recipient; sealdrop accepts only X25519 (age1…) \
-                 and SSH recipients"
+                "{hrp}1… is a plugin's recipient, and this server never runs a plugin program: \
+                 use the key's native recipient instead (age1tag1… or age1tagpq1… for hardware \
+                 keys, age1… for X25519, or an SSH key)"
             ));
         }
         return Err("not a valid age X25519 recipient (check for a typo or a cut-off line)".into());
@@ -547,6 +676,7 @@ impl Identities {
 
 #[cfg(test)]
 mod tests {
+    const PQ: &str = "age1tagpq1m3e4wvp6hzcrn9exhy0ae3xfx2sjymp594k3tg7j4dpmj922we65vtnmrt2pyallax8669zqkr2pmfchptr4n38kug2xmcmp3adk2lnjqu00x5kxz5pvhmrltvfh9wuq973pcx35cnq8syn9qd3tzpehgztl4xpzr3tpd67g8af9trnjpc05gh7wu536aq4qt2y8zhsm4tvrfpsfl36qs5fpzysnk3sp9w77qzeg49357xex40v4s2lvt620swyys7u8yxdcnu4rkkwxdmt55gsuc3h5c5swahnegjgqwc60hn085ec3sjztwm45l44y3j2at9t6v9zra4ek3kek6waecqm98yaxl37w0d2zra626nz63jdm5sg59w7lyptw83zm6fntd8d0x03a9z6h9prfgpygzar6zrxjcrt4cdctk2mhf95s4a6v4zklfd49xhpsaeujm57thx2x3e3hwzc86ftfhmq5mkxxz3d6r8ws24xj4qfn73eyezg2wy094e3why592pghz27ruq3vkyegrv80eftnw9wqzwgvnwyseaus0yt84fylzrpzp6x2fguxuqjmgudr8xd33qm30evdpxd3jvjg8qh4q60kyq80jgff369k7nrepdc38grd2dava520excqp0ey0x39khx8ry03yffcatgv84fsx5j49djpapedsy693zute5xv5g2ewzrlj5se7akvkc4g4vmzhputpq8eyj9wz5dz6qtn7g3cfpd95nahw4ytspan0feyye04dcylv24ege7zkaj004gjwcxqxfqu2quawa83sx452jqjn8t48czp0xspwgnmvjyhttzzy6nhq8xzkdwnvsfefkwva6asrqc93zjn4rly5gnlv93xy3uzmr39szvjnf63426qzyeyvguc4vdcquwgsxgq236afcpqz866ny4tn7ckc0umefj242rt5vtvwqzzrvfev2mpvqcufp9pqvefyv4ftyuhgausfzuaadsczeykmft5wv3frzgrcp9ztr93h478ke4t86spp2uhyjkj73mp9g92ddk2fpv7v3njzsqgwhq3789sqrgkskehn0zjscckhwftyq4vet7vrlx2hs5kd9cwnq6t0djffhh3zquh4j3p0yaj9z2rc9wykg0usqw7983rrgur9jg8rnnqypwcz2lyclnnc705fc5g3an93ps60q6mxqp85u0ewtxdjlqcks84yduft0a0g6e7naew3v9u2d08knarvajn8q3gq9pgxde3s7nx94lus48wwvw2xjm7k82tvylec2393jdsuvch2xpe77w8hpv9nvsxfsrs270njpmfvpmgyk2cffl9tjp3qqcc4dfkf5rme2dg0x7ew8g39www5smm705q5da4eqvnqwrkavtq6xje9ss38hnkglz4eddz8f5qruvqmq2ff9l22gwkv8h432rdkysy0grkul8e2fedvkyyapfxt760udcgu92m54wl9yavmj4ga3ph9r5n99cjrq6wj5v33x33fe5vkjvfwnnt40wuv2hyexc9f4ylyqv9ldqq9epd4yuv8vrsfx2qy2kqz08kqhnzspy6s0x8fa5c2xkg5y2q0rvz4vnk7rp0acg6eksc3t7cxnn8y7glkjsqja3p56uz6vvhcw55d3ysad0hvsqxpjnc7svenf2gc5xn5kyr0et2vvyruxlnpqcdpqh9pzplumy5yzjxftyzh9ujfw0jq7ee60zx2x23p0jzyh9dvmly8p9h9ysptlqu7kwnejd65dnr75a0np2fvke8xen38r57w6z3wz3mycjmmn267wwxndfh9jdps7uxtct2wwfgamkpa5ap8s96lhfjztpwcm6fguhphu38yunu2v4vz3syzrvgwtqpemkewzp766nyu6texxvjlaemnhyyqutkcy6a42vqfsz49rw5wr4gt70r4vdaasehqjg46fnyts4sthrxadfllha3avu49wsj2c4jx";
     use super::*;
 
     const X1: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -567,10 +697,50 @@ mod tests {
     }
 
     #[test]
+    fn hardware_recipients_are_accepted_and_a_set_is_post_quantum_or_classic() {
+        let tag = "age1tag1qt8lw0ual6avlwmwatk888yqnmdamm7xfd0wak53ut6elz5c4swx2yqdj4e";
+        let ring = KeyRing::parse(&format!("# alice's YubiKey\n{tag}\n{X1}\n"), "r.txt").unwrap();
+        let kinds: Vec<KeyKind> = ring.keys().iter().map(Key::kind).collect();
+        assert_eq!(kinds, [KeyKind::P256Tag, KeyKind::X25519]);
+        assert_eq!(ring.keys()[0].recipient, tag);
+        assert!(!kinds.iter().any(|k| k.post_quantum()));
+        let ring = KeyRing::parse(PQ, "r.txt").unwrap();
+        assert_eq!(ring.keys()[0].kind(), KeyKind::Mlkem768P256Tag);
+        assert!(ring.keys()[0].kind().post_quantum());
+        // A post-quantum set with a classic key in it protects nothing post-quantum.
+        for classic in [X1, tag] {
+            let err = KeyRing::parse(&format!("{PQ}\n{classic}\n"), "r.txt").unwrap_err();
+            assert!(matches!(err, KeyError::MixedClasses { .. }), "{err}");
+            assert!(err.to_string().contains("mixes post-quantum"), "{err}");
+        }
+        let cut = &PQ[..PQ.len() - 10];
+        let err = KeyRing::parse(cut, "r.txt").unwrap_err();
+        assert!(err.to_string().contains("cut-off"), "{err}");
+    }
+
+    #[test]
+    fn software_post_quantum_keys_are_refused_with_their_reason() {
+        let err = KeyRing::parse(
+            "age1pq1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq",
+            "r.txt",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("age1tagpq1"), "{err}");
+        assert!(err.to_string().contains("no such"), "{err}");
+    }
+
+    #[test]
     fn plugin_recipients_are_refused() {
         let plugin = "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t";
         let err = KeyRing::parse(plugin, "r.txt").unwrap_err();
         assert!(err.to_string().contains("plugin"), "{err}");
+        assert!(
+            err.to_string().contains("age1tag1"),
+            "names the native type: {err}"
+        );
+        let other = "age1se1qgg72x2qfk9wg3wh0qg9u0v7l5dkq4jx69fv80p6wdus3ftg6flwg5dz2dp";
+        let err = KeyRing::parse(other, "r.txt").unwrap_err();
+        assert!(err.to_string().contains("never runs a plugin"), "{err}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub fn code_of(e: &PortalError) -> ErrorCode {
             KeyError::Read { .. }
             | KeyError::BadLine { .. }
             | KeyError::Empty { .. }
+            | KeyError::MixedClasses { .. }
             | KeyError::Exists(_)
             | KeyError::Write { .. }
             | KeyError::Refused(_)
