@@ -153,6 +153,7 @@ impl Portal {
                     .collect();
                 KeyUsage {
                     active: active.contains(&info.id),
+                    kind: crate::keys::KeyKind::of(&info.recipient),
                     readable: with.len(),
                     sole: with.iter().filter(|r| r.key_ids.len() == 1).count(),
                     info,

@@ -376,6 +376,8 @@ pub struct KeyUsage {
     pub info: KeyInfo,
     /// True while it is in the recipients file.
     pub active: bool,
+    /// Its type (x25519, p256tag, mlkem768p256tag, ssh); post-quantum only the third.
+    pub kind: crate::keys::KeyKind,
     /// Stored submissions encrypted to it.
     pub readable: usize,
     /// Stored submissions encrypted to it and to no other key: while this is above zero,

@@ -334,15 +334,18 @@ pub fn keys(list: &[KeyUsage]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} label",
-        "key id", "state", "readable", "only", "first seen", "retired"
+        "{:<13} {:<8} {:<16} {:>8} {:>6}  {:<20} {:<20} label",
+        "key id", "state", "type", "readable", "only", "first seen", "retired"
     );
-    for k in list {
+    let active: Vec<&&KeyUsage> = list.iter().filter(|k| k.active).collect();
+    let post_quantum = !active.is_empty() && active.iter().all(|k| k.kind.post_quantum());
+    for k in &list {
         let _ = writeln!(
             o,
-            "{:<13} {:<8} {:>8} {:>6}  {:<20} {:<20} {}",
+            "{:<13} {:<8} {:<16} {:>8} {:>6}  {:<20} {:<20} {}",
             k.info.id.0,
             if k.active { "active" } else { "retired" },
+            k.kind.as_str(),
             k.readable,
             k.sole,
             k.info.first_seen,
@@ -350,6 +353,16 @@ pub fn keys(list: &[KeyUsage]) -> String {
             k.info.label.as_deref().unwrap_or("")
         );
     }
+    let _ = writeln!(
+        o,
+        "The active set is {}.",
+        if post_quantum {
+            "post-quantum (every active key is mlkem768p256tag)"
+        } else {
+            "classic: not safe against a future quantum computer (a post-quantum set is \
+             age1tagpq1… keys only)"
+        }
+    );
     o
 }
 

@@ -28,6 +28,7 @@ mod durability;
 mod faults;
 mod gate;
 mod hardening;
+mod hardware_keys;
 mod hostile;
 mod limits;
 mod notify;
