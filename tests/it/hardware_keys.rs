@@ -66,3 +66,49 @@ fn a_set_mixing_post_quantum_and_classic_keys_is_refused_at_start_up_and_by_keys
         "{err}"
     );
 }
+
+#[test]
+fn a_classic_set_becomes_post_quantum_in_one_reload_without_downtime() {
+    let setup = with_recipients(&format!("{TAG}\n"));
+    let server = setup.start();
+    let before = post_form(server.addr, &form(vec![file("a.txt", bytes(1000, 1))]), "");
+    assert_eq!(before.status, 201);
+    std::fs::write(
+        setup.dir.path().join("keys/recipients.txt"),
+        format!("{PQ}\n"),
+    )
+    .unwrap();
+    let keys = |args: &[&str]| {
+        std::process::Command::new(bin())
+            .args(["keys", "--config", setup.config.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let reload = keys(&["reload"]);
+    assert!(
+        reload.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reload.stderr)
+    );
+    let list = String::from_utf8_lossy(&keys(&["list"]).stdout).into_owned();
+    let line = |kind: &str| {
+        list.lines()
+            .find(|l| l.contains(kind))
+            .unwrap_or_else(|| panic!("{kind} in {list}"))
+            .to_owned()
+    };
+    assert!(line("mlkem768p256tag").contains("active"), "{list}");
+    assert!(line(" p256tag").contains("retired"), "{list}");
+    assert!(list.contains("The active set is post-quantum"), "{list}");
+    let after = post_form(server.addr, &form(vec![file("b.txt", bytes(1000, 2))]), "");
+    assert_eq!(after.status, 201);
+    let (old, new) = (
+        show(&setup, before.json()["case"].as_str().unwrap()),
+        show(&setup, after.json()["case"].as_str().unwrap()),
+    );
+    assert_ne!(
+        old["key_ids"], new["key_ids"],
+        "each case names the keys that read it"
+    );
+}
