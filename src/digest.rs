@@ -48,6 +48,11 @@ pub fn hkdf_sha256(salt: &[u8], secret: &[u8], info: &[u8]) -> [u8; 32] {
     out
 }
 
+/// HKDF-SHA-256's extract step alone (RFC 5869): the pseudorandom key of `ikm` under `salt`.
+pub fn hkdf_extract_sha256(salt: &[u8], ikm: &[u8]) -> [u8; 32] {
+    hkdf::Hkdf::<Sha256>::extract(Some(salt), ikm).0.into()
+}
+
 /// Memory of one Argon2id computation, in KiB: 4 MiB, one pass, one lane (about 1.2 ms on one
 /// core, in memory kept between calls). What it hashes is a random 80-bit reference, not a
 /// password: the work only has to take the fast hash away from whoever holds a copy of the

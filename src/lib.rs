@@ -53,6 +53,8 @@
 //!           member as the actor (`console:NAME`), after the role, same-origin and CSRF checks
 //!           (http::console::auth). It never sees a message, contact, file name or content.
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
+//! inspect:  sealdrop inspect bundle.tar -R recipients.txt     (no key: which key reads each
+//!           object, post-quantum or not; inspect.rs reads the age headers, keys.rs matches tags)
 //!
 //! rotation: keys/recipients.txt ◀── rotation (keys add / retire edit it atomically)
 //!           SIGHUP or `keys reload` ──▶ rotation::reload ──▶ KeyRingHandle swap (+ http::tls::CertStore)
@@ -208,7 +210,9 @@
 //!
 //! # Modules
 //! Each module owns one concern; each external crate is used by one module
-//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox`, bech32: `letterbox`,
+//! (sled: `store::db`, tar: `bundle`, age: `keys`/`seal`/`open`/`letterbox` (its `plugin` feature:
+//! hardware identities for the offline commands, in `keys::Identities`), age-core's stanza parser:
+//! `inspect`, bech32: `letterbox` and `keys`,
 //! base64: `letterbox`, `tus::metadata` and `console::tokens`, actix: `http`, rustls: `http::tls` (the server's TLS;
 //! for `demo` and `send` whether a certificate is in date and what a client refused),
 //! lettre: `outbound::smtp`, ureq and rustls-native-certs: `outbound::webhook` (and the client
@@ -239,6 +243,7 @@ pub mod hint;
 pub mod http;
 pub mod i18n;
 pub(crate) mod import;
+pub mod inspect;
 pub(crate) mod intake;
 pub(crate) mod kat;
 pub mod keys;
@@ -262,5 +267,6 @@ pub mod seal;
 pub mod send;
 pub mod store;
 pub mod teamcli;
+pub mod terminal;
 pub(crate) mod tus;
 pub(crate) mod workflow;

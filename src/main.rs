@@ -216,6 +216,11 @@ fn run(command: Command) -> Result<(), Failure> {
             identities,
             output,
         } => open_bundle(&bundle, &identities, &output),
+        Command::Inspect {
+            paths,
+            recipients_files,
+            json,
+        } => inspect(&paths, &recipients_files, json),
     }
 }
 
@@ -325,6 +330,34 @@ fn open_bundle(bundle: &Path, identities: &[PathBuf], output: &Path) -> Result<(
         output.display()
     );
     println!("Read {} first.", output.join("report.txt").display());
+    Ok(())
+}
+
+/// `sealdrop inspect`: what each object is sealed to, told without a key.
+fn inspect(paths: &[PathBuf], recipients_files: &[PathBuf], json: bool) -> Result<(), Failure> {
+    let mut known = Vec::new();
+    for file in recipients_files {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            fail(
+                format!("cannot read {}: {e}", file.display()),
+                "pass an age recipients file (the portal's keys/recipients.txt)",
+            )
+        })?;
+        known.extend(keys::known_keys(&text, &file.display().to_string())?);
+    }
+    let mut all = Vec::new();
+    for path in paths {
+        all.push(sealdrop::inspect::inspect(path, &known)?);
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&all)
+            .map_err(|e| fail(e.to_string(), "report this as a bug"))?;
+        println!("{text}");
+    } else {
+        for found in &all {
+            print!("{}", sealdrop::inspect::render(found));
+        }
+    }
     Ok(())
 }
 

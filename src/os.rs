@@ -1,6 +1,7 @@
 //! The operating-system calls sealdrop needs beyond std: free disk space, no core dumps, a
-//! Unix socket and new files that are private from their first moment; plus which folders a
-//! command is about to create. The only user of rustix.
+//! Unix socket and new files that are private from their first moment, a question on the
+//! terminal with its answer unechoed; plus which folders a command is about to create. The only
+//! user of rustix.
 
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -18,6 +19,36 @@ pub fn first_missing_ancestor(path: &Path) -> Option<PathBuf> {
         missing = Some(p.to_owned());
     }
     missing
+}
+
+/// Asks `question` on the controlling terminal (not standard input, which may carry a bundle)
+/// and reads one line; with `echo` false the answer is not shown as it is typed (a PIN).
+/// `None` without a terminal.
+pub fn ask_terminal(question: &str, echo: bool) -> Option<String> {
+    use io::{BufRead, Write};
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let before = tcgetattr(&tty).ok()?;
+    if !echo {
+        let mut quiet = before.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        quiet.local_modes.insert(LocalModes::ECHONL);
+        tcsetattr(&tty, OptionalActions::Now, &quiet).ok()?;
+    }
+    let mut out = &tty;
+    let asked = write!(out, "{question} ").and_then(|()| out.flush());
+    let mut line = String::new();
+    let read = asked.and_then(|()| io::BufReader::new(&tty).read_line(&mut line));
+    if !echo {
+        // Echo comes back whatever the read did.
+        let _ = tcsetattr(&tty, OptionalActions::Now, &before);
+    }
+    read.ok()?;
+    Some(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// Switches direct I/O (`O_DIRECT`: writes bypass the page cache) on or off for `file`.

@@ -1,5 +1,5 @@
-//! The bundle reader behind `sealdrop open`: hostile tar input never panics and never writes
-//! outside the output folder. Uses the test-only identity in fuzz/identity.txt, so seeds made
+//! The bundle readers behind `sealdrop open` and `sealdrop inspect`: hostile tar input never
+//! panics and never writes outside the output folder. Uses the test-only identity in fuzz/identity.txt, so seeds made
 //! for it get past decryption.
 #![no_main]
 
@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         .join("out")
         .join(N.fetch_add(1, Ordering::Relaxed).to_string());
     let _ = sealdrop::open::open_reader(data, ids, &out);
+    let _ = sealdrop::inspect::inspect_reader("fuzz", "fuzz.age", data, &[]);
     let _ = std::fs::remove_dir_all(&out);
     let entries = std::fs::read_dir(base).map(|d| d.count()).unwrap_or(0);
     assert!(entries <= 1, "open wrote outside its output folder");

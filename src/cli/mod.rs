@@ -198,6 +198,20 @@ pub enum Command {
         /// The files to send.
         files: Vec<PathBuf>,
     },
+    /// Without any key: which keys can read each object of a bundle (or a single .age file),
+    /// whether it is post-quantum, and its sizes.
+    Inspect {
+        /// Bundles (.tar) from `sealdrop admin export`, or .age files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A recipients file whose keys (retired lines too) name the stanzas: the portal's
+        /// keys/recipients.txt.
+        #[arg(short = 'R', long = "recipients-file")]
+        recipients_files: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify and decrypt an exported bundle, offline.
     Open {
         /// The bundle (.tar) from `sealdrop admin export`.

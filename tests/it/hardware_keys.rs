@@ -112,3 +112,302 @@ fn a_classic_set_becomes_post_quantum_in_one_reload_without_downtime() {
         "each case names the keys that read it"
     );
 }
+
+/// The software stand-in for a hardware key (feature `test-plugin`), in a folder of its own
+/// that the tests put on the PATH.
+struct Plugin {
+    dir: TempDir,
+}
+
+impl Plugin {
+    fn new() -> Plugin {
+        let Some(exe) = option_env!("CARGO_BIN_EXE_age-plugin-sealdroptest") else {
+            panic!(
+                "the test plugin is built with `--features test-plugin` (the README's test command)"
+            )
+        };
+        let dir = TempDir::new("plugin");
+        std::os::unix::fs::symlink(exe, dir.path().join("age-plugin-sealdroptest")).unwrap();
+        Plugin { dir }
+    }
+
+    /// A new identity of `kind` written to `path`; its recipient.
+    fn generate(&self, kind: &str, path: &std::path::Path) -> String {
+        let out = std::process::Command::new(self.dir.path().join("age-plugin-sealdroptest"))
+            .args(["--generate", kind])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("AGE-PLUGIN-SEALDROPTEST-1"), "{text}");
+        std::fs::write(path, &text).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("# recipient: "))
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `sealdrop ARGS` with the plugin on the PATH (or not).
+    fn run(&self, on_path: bool, args: &[&str]) -> std::process::Output {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let path = if on_path {
+            format!("{}:{path}", self.dir.path().display())
+        } else {
+            path
+        };
+        std::process::Command::new(bin())
+            .args(args)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    }
+}
+
+fn s(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn exports_to_hardware_keys_open_byte_identical_through_a_plugin_and_inspect_names_every_key() {
+    let plugin = Plugin::new();
+    let setup = Setup::new(1, "");
+    let dir = setup.dir.path();
+    let (tag_id, pq_id) = (dir.join("yubikey-alice.txt"), dir.join("yubikey-bob.txt"));
+    let tag = plugin.generate("p256tag", &tag_id);
+    let pq = plugin.generate("mlkem768p256tag", &pq_id);
+    assert!(tag.starts_with("age1tag1") && pq.starts_with("age1tagpq1"));
+    let x25519 = setup.recipients[0].clone();
+    let recipients = dir.join("keys/recipients.txt");
+    std::fs::write(
+        &recipients,
+        format!("# carol, offline laptop\n{x25519}\n# alice's YubiKey\n{tag}\n"),
+    )
+    .unwrap();
+    let server = setup.start();
+    let (big, small) = (bytes(200_000, 7), b"five!".to_vec());
+    let upload = |files: Vec<(&str, Vec<u8>)>| {
+        let parts = files.into_iter().map(|(n, d)| file(n, d)).collect();
+        let r = post_form(server.addr, &form(parts), "");
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["case"].as_str().unwrap().to_owned()
+    };
+    let classic_case = upload(vec![("big.bin", big.clone()), ("small.txt", small.clone())]);
+
+    // One edit moves the set to post-quantum, the old lines kept as `keys retire` leaves them.
+    std::fs::write(
+        &recipients,
+        format!(
+            "# carol, offline laptop\n# retired 2026-12-04 (post-quantum now): {x25519}\n\
+             # alice's YubiKey\n# retired 2026-12-04 (post-quantum now): {tag}\n\
+             # bob's YubiKey\n{pq}\n"
+        ),
+    )
+    .unwrap();
+    let reload = plugin.run(false, &["keys", "--config", s(&setup.config), "reload"]);
+    assert!(reload.status.success(), "{reload:?}");
+    let pq_case = upload(vec![("after.bin", bytes(70_000, 9))]);
+    let (classic, post_quantum) = (setup.export(&classic_case), setup.export(&pq_case));
+
+    // Opened through the plugin, byte-identical; the plugin's message reaches the terminal.
+    let out = dir.join("opened-classic");
+    let o = plugin.run(
+        true,
+        &["open", s(&classic), "-i", s(&tag_id), "-o", s(&out)],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sealdroptest: key used"));
+    let opened = all_files(&out.join("files"));
+    let content = |name: &str| {
+        let f = opened.iter().find(|p| p.ends_with(name)).unwrap();
+        std::fs::read(f).unwrap()
+    };
+    assert_eq!(content("big.bin"), big);
+    assert_eq!(content("small.txt"), small);
+    let out = dir.join("opened-pq");
+    let o = plugin.run(
+        true,
+        &["open", s(&post_quantum), "-i", s(&pq_id), "-o", s(&out)],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let opened = all_files(&out.join("files"));
+    assert_eq!(std::fs::read(&opened[0]).unwrap(), bytes(70_000, 9));
+
+    // The classic key cannot open the post-quantum case; without its plugin a hardware
+    // identity says what is missing.
+    let o = plugin.run(
+        true,
+        &[
+            "open",
+            s(&post_quantum),
+            "-i",
+            s(&tag_id),
+            "-o",
+            s(&dir.join("x")),
+        ],
+    );
+    assert!(!o.status.success());
+    let o = plugin.run(
+        false,
+        &[
+            "open",
+            s(&classic),
+            "-i",
+            s(&tag_id),
+            "-o",
+            s(&dir.join("y")),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("age-plugin-sealdroptest") && err.contains("install the key's plugin"),
+        "{err}"
+    );
+
+    // rekey and share take a hardware identity too.
+    let fresh = dir.join("fresh.txt");
+    let fresh_recipient = keygen(&fresh);
+    let rekeyed = dir.join("rekeyed.tar");
+    let o = plugin.run(
+        true,
+        &[
+            "rekey",
+            s(&post_quantum),
+            "-i",
+            s(&pq_id),
+            "-r",
+            &fresh_recipient,
+            "-o",
+            s(&rekeyed),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shared = dir.join("shared.tar");
+    let o = plugin.run(
+        true,
+        &[
+            "share",
+            s(&classic),
+            "-i",
+            s(&tag_id),
+            "-r",
+            &fresh_recipient,
+            "-o",
+            s(&shared),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for bundle in [&rekeyed, &shared] {
+        let out = dir.join(format!(
+            "{}-open",
+            bundle.file_stem().unwrap().to_str().unwrap()
+        ));
+        let o = open(bundle, &[&fresh], &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    // Stock age still decrypts every X25519 object of the classic case.
+    let raw = std::fs::read(&classic).unwrap();
+    let objects: Vec<(String, Vec<u8>)> = tar_entries(&raw)
+        .into_iter()
+        .filter(|(n, _)| n.ends_with(".age"))
+        .collect();
+    assert_eq!(objects.len(), 3, "manifest and two files");
+    for (name, data) in &objects {
+        let path = dir.join(format!("stock-{name}"));
+        std::fs::write(&path, data).unwrap();
+        let plain = age_decrypt(&setup.identities[0], &path);
+        if name == "000.age" {
+            assert_eq!(plain, big);
+        }
+    }
+
+    // inspect, with no key: which key reads each object, before and after the rotation.
+    let ids = |c: &str| show(&setup, c)["key_ids"].clone();
+    let (old_ids, new_ids) = (ids(&classic_case), ids(&pq_case));
+    let inspect = |paths: &[&str], json: bool| {
+        let mut args = vec!["inspect"];
+        args.extend_from_slice(paths);
+        args.extend(["-R", s(&recipients)]);
+        if json {
+            args.push("--json");
+        }
+        plugin.run(false, &args)
+    };
+    let o = inspect(&[s(&classic), s(&post_quantum)], true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let key_of = |recipient: &str| {
+        let listed = plugin.run(
+            false,
+            &["keys", "--config", s(&setup.config), "list", "--json"],
+        );
+        let all: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["recipient"] == recipient)
+            .unwrap_or_else(|| panic!("{recipient} in {all}"))["id"]
+            .clone()
+    };
+    let (x_key, tag_key, pq_key) = (key_of(&x25519), key_of(&tag), key_of(&pq));
+    assert_eq!(found[0]["bundle"]["key_ids"], old_ids);
+    assert_eq!(found[1]["bundle"]["key_ids"], new_ids);
+    let old_objects = found[0]["objects"].as_array().unwrap();
+    assert_eq!(old_objects.len(), 3);
+    for object in old_objects {
+        assert_eq!(object["post_quantum"], false, "{object}");
+        assert_eq!(object["matches_index"], true, "{object}");
+        let stanzas = object["stanzas"].as_array().unwrap();
+        let of = |kind: &str| stanzas.iter().find(|s| s["type"] == kind).unwrap().clone();
+        assert_eq!(stanzas.len(), 2, "{object}");
+        assert_eq!(of("p256tag")["key"], tag_key);
+        assert!(
+            of("p256tag")["label"]
+                .as_str()
+                .unwrap()
+                .starts_with("alice's YubiKey")
+        );
+        assert_eq!(
+            of("X25519")["key"],
+            x_key,
+            "the only X25519 key of the index"
+        );
+    }
+    let big_object = old_objects.iter().find(|o| o["name"] == "000.age").unwrap();
+    assert_eq!(big_object["content"], 200_000);
+    let new_objects = found[1]["objects"].as_array().unwrap();
+    for object in new_objects {
+        assert_eq!(object["post_quantum"], true, "{object}");
+        assert_eq!(object["stanzas"][0]["type"], "mlkem768p256tag");
+        assert_eq!(object["stanzas"][0]["key"], pq_key);
+    }
+    // The text says the same to a person; a single .age file works without its bundle.
+    let o = inspect(&[s(&classic), s(&post_quantum)], false);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("No object is post-quantum."), "{text}");
+    assert!(text.contains("Every object is post-quantum."), "{text}");
+    assert!(
+        text.contains(&format!("key {}", tag_key.as_str().unwrap())),
+        "{text}"
+    );
+    let single = dir.join("single.age");
+    let pq_raw = std::fs::read(&post_quantum).unwrap();
+    let (_, data) = tar_entries(&pq_raw)
+        .into_iter()
+        .find(|(n, _)| n == "000.age")
+        .unwrap();
+    std::fs::write(&single, data).unwrap();
+    let o = inspect(&[s(&single)], true);
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(found[0]["objects"][0]["stanzas"][0]["key"], pq_key);
+    assert_eq!(found[0]["objects"][0]["content"], 70_000);
+    // A file that is not age at all is refused with a reason.
+    let o = inspect(&[s(&recipients)], false);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("recipients.txt") && err.contains("hint:"),
+        "{err}"
+    );
+}

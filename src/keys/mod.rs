@@ -1,5 +1,8 @@
 //! Recipients files, key ids, the hot-swappable `KeyRing`, identity files and `keygen`.
-//! The only module that parses age keys.
+//! The only module that parses age keys; `identities` reads the team's private keys, offline.
+
+mod identities;
+pub use identities::Identities;
 
 use crate::digest;
 use age::secrecy::ExposeSecret;
@@ -137,9 +140,14 @@ impl crate::hint::Hint for KeyError {
                  (`sealdrop keys list` shows the active ones)"
                     .into(),
             ),
+            KeyError::Identity { problem, .. } if problem.contains("on the PATH") => Some(
+                "install the key's plugin program on this machine, in a folder on the PATH \
+                 (for a YubiKey: age-plugin-yubikey)"
+                    .into(),
+            ),
             KeyError::Identity { .. } => Some(
-                "pass an age identity file (AGE-SECRET-KEY-1…) or an unencrypted SSH private key \
-                 with -i"
+                "pass an age identity file (AGE-SECRET-KEY-1…, or AGE-PLUGIN-…-1… for a key on \
+                 hardware) or an unencrypted SSH private key with -i"
                     .into(),
             ),
         }
@@ -240,6 +248,107 @@ impl Key {
     pub fn kind(&self) -> KeyKind {
         KeyKind::of(&self.recipient)
     }
+}
+
+impl Key {
+    /// Whether an age header stanza is addressed to this key, told from the stanza alone,
+    /// without any secret: `Some` for the types that carry a tag derived from the recipient
+    /// (`p256tag`, `mlkem768p256tag` and the SSH types), `None` for a stanza that names no key
+    /// (X25519, scrypt) or that this key's type never writes.
+    pub fn addresses(&self, stanza: &str, args: &[&str]) -> Option<bool> {
+        use base64::Engine;
+        let b64 = |s: &str| base64::prelude::BASE64_STANDARD_NO_PAD.decode(s).ok();
+        let tagged = |salt: &str, public: &[u8]| {
+            let (tag, enc) = (b64(args.first()?)?, b64(args.get(1)?)?);
+            let ikm = [&enc[..], &digest::sha256(public)[..4]].concat();
+            Some(tag == digest::hkdf_extract_sha256(salt.as_bytes(), &ikm)[..4])
+        };
+        match (self.kind(), stanza) {
+            (KeyKind::P256Tag, "p256tag") => {
+                let point = recipient_bytes(&self.recipient, "age1tag")?;
+                Some(tagged("age-encryption.org/p256tag", &point).unwrap_or(false))
+            }
+            (KeyKind::Mlkem768P256Tag, "mlkem768p256tag") => {
+                let bytes = recipient_bytes(&self.recipient, "age1tagpq")?;
+                // The classic half's uncompressed P-256 point closes the key.
+                let point = bytes.get(bytes.len().checked_sub(65)?..)?;
+                Some(tagged("age-encryption.org/mlkem768p256tag", point).unwrap_or(false))
+            }
+            (KeyKind::Ssh, "ssh-ed25519" | "ssh-rsa") => {
+                let mut fields = self.recipient.split_whitespace();
+                if fields.next() != Some(stanza) {
+                    return Some(false);
+                }
+                let wire = base64::prelude::BASE64_STANDARD
+                    .decode(fields.next()?)
+                    .ok()?;
+                let tag = b64(args.first()?)?;
+                Some(tag == digest::sha256(&wire)[..4])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The bytes a Bech32 recipient encodes, when its prefix is `hrp`.
+fn recipient_bytes(recipient: &str, hrp: &str) -> Option<Vec<u8>> {
+    // age's own decoder: post-quantum recipients are longer than plain Bech32 allows.
+    age_core::primitives::bech32_decode(
+        recipient,
+        |_| (),
+        |found| (found.as_str() == hrp).then_some(()).ok_or(()),
+        |_, data| Ok(data.collect::<Vec<u8>>()),
+    )
+    .ok()
+}
+
+/// Every key a recipients file names, the retired ones too (`# retired DATE (why): …`, as
+/// `keys retire` leaves them, labelled with that line), in file order and without the checks
+/// of a key set: for telling which key a stored object was sealed to.
+pub fn known_keys(text: &str, origin: &str) -> Result<Vec<Key>, KeyError> {
+    let mut keys: Vec<Key> = Vec::new();
+    let mut label = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let retired = line
+            .strip_prefix("# retired ")
+            .and_then(|rest| rest.split_once("): "));
+        let (line, this_label) = match (retired, line.strip_prefix('#')) {
+            (Some((when, recipient)), _) => {
+                let retired = format!("retired {when})");
+                let label = match label.take() {
+                    Some(l) => format!("{l}; {retired}"),
+                    None => retired,
+                };
+                (recipient.trim(), Some(label))
+            }
+            (None, Some(comment)) => {
+                let c = comment.trim();
+                label = (!c.is_empty()).then(|| c.to_owned());
+                continue;
+            }
+            (None, None) if line.is_empty() => {
+                label = None;
+                continue;
+            }
+            (None, None) => (line, label.take()),
+        };
+        let (recipient, inner) = parse_recipient(line).map_err(|problem| KeyError::BadLine {
+            path: origin.to_owned(),
+            line: n + 1,
+            problem,
+        })?;
+        let id = key_id(&recipient);
+        if !keys.iter().any(|k| k.id == id) {
+            keys.push(Key {
+                id,
+                recipient,
+                label: this_label,
+                inner,
+            });
+        }
+    }
+    Ok(keys)
 }
 
 impl fmt::Debug for Key {
@@ -398,12 +507,23 @@ fn parse_recipient(line: &str) -> Result<(String, Box<dyn age::Recipient + Send 
         );
     }
     if lower.starts_with("age1yubikey1") {
-        return Err(
-            "age1yubikey1… needs a plugin program, which this server never runs. The \
-                    same YubiKey slot has a native recipient the server encrypts to itself: \
-                    age1tag1… (P-256); age-plugin-yubikey prints it for its keys"
+        // The same P-256 key, written as age's native hardware type: the server encrypts to
+        // that itself, and age-plugin-yubikey decrypts its p256tag stanzas.
+        let native = recipient_bytes(&lower, "age1yubikey")
+            .map(|point| {
+                age_core::primitives::bech32_encode(bech32::Hrp::parse_unchecked("age1tag"), &point)
+            })
+            .filter(|tag| age::tag::Recipient::from_str(tag).is_ok());
+        return Err(match native {
+            Some(tag) => format!(
+                "age1yubikey1… needs a plugin program, which this server never runs. The same \
+                 YubiKey key in age's native form is {tag}: put that line in the file instead \
+                 (age-plugin-yubikey decrypts files sealed to either form)"
+            ),
+            None => "age1yubikey1… needs a plugin program, which this server never runs, and \
+                     this one is not a valid YubiKey recipient either (check for a cut-off line)"
                 .into(),
-        );
+        });
     }
     if lower.starts_with("age1") {
         if let Ok(r) = age::x25519::Recipient::from_str(word) {
@@ -627,53 +747,6 @@ pub fn keygen(path: &Path) -> Result<String, KeyError> {
     Ok(recipient)
 }
 
-/// Identities read from age identity files or unencrypted SSH private keys.
-pub struct Identities(Vec<Box<dyn age::Identity + Send + Sync>>);
-
-impl Identities {
-    /// Reads every file; each must hold at least one identity.
-    pub fn load(paths: &[PathBuf]) -> Result<Identities, KeyError> {
-        let mut all = Vec::new();
-        for path in paths {
-            let bad = |problem: String| KeyError::Identity {
-                path: path.clone(),
-                problem,
-            };
-            let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-            if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----")
-                || text.contains("-----BEGIN RSA PRIVATE KEY-----")
-            {
-                let id = age::ssh::Identity::from_buffer(text.as_bytes(), None)
-                    .map_err(|e| bad(e.to_string()))?;
-                match id {
-                    age::ssh::Identity::Unencrypted(_) => all.push(Box::new(id) as _),
-                    _ => return Err(bad("encrypted or unsupported SSH key".into())),
-                }
-                continue;
-            }
-            let file =
-                age::IdentityFile::from_buffer(text.as_bytes()).map_err(|e| bad(e.to_string()))?;
-            let ids = file.into_identities().map_err(|e| bad(e.to_string()))?;
-            if ids.is_empty() {
-                return Err(bad("it holds no identity".into()));
-            }
-            all.extend(ids);
-        }
-        if all.is_empty() {
-            return Err(KeyError::Identity {
-                path: PathBuf::from("(none)"),
-                problem: "no identity file given".into(),
-            });
-        }
-        Ok(Identities(all))
-    }
-
-    /// The identities as age wants them.
-    pub fn iter(&self) -> impl Iterator<Item = &dyn age::Identity> {
-        self.0.iter().map(|i| i.as_ref() as &dyn age::Identity)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     const PQ: &str = "age1tagpq1m3e4wvp6hzcrn9exhy0ae3xfx2sjymp594k3tg7j4dpmj922we65vtnmrt2pyallax8669zqkr2pmfchptr4n38kug2xmcmp3adk2lnjqu00x5kxz5pvhmrltvfh9wuq973pcx35cnq8syn9qd3tzpehgztl4xpzr3tpd67g8af9trnjpc05gh7wu536aq4qt2y8zhsm4tvrfpsfl36qs5fpzysnk3sp9w77qzeg49357xex40v4s2lvt620swyys7u8yxdcnu4rkkwxdmt55gsuc3h5c5swahnegjgqwc60hn085ec3sjztwm45l44y3j2at9t6v9zra4ek3kek6waecqm98yaxl37w0d2zra626nz63jdm5sg59w7lyptw83zm6fntd8d0x03a9z6h9prfgpygzar6zrxjcrt4cdctk2mhf95s4a6v4zklfd49xhpsaeujm57thx2x3e3hwzc86ftfhmq5mkxxz3d6r8ws24xj4qfn73eyezg2wy094e3why592pghz27ruq3vkyegrv80eftnw9wqzwgvnwyseaus0yt84fylzrpzp6x2fguxuqjmgudr8xd33qm30evdpxd3jvjg8qh4q60kyq80jgff369k7nrepdc38grd2dava520excqp0ey0x39khx8ry03yffcatgv84fsx5j49djpapedsy693zute5xv5g2ewzrlj5se7akvkc4g4vmzhputpq8eyj9wz5dz6qtn7g3cfpd95nahw4ytspan0feyye04dcylv24ege7zkaj004gjwcxqxfqu2quawa83sx452jqjn8t48czp0xspwgnmvjyhttzzy6nhq8xzkdwnvsfefkwva6asrqc93zjn4rly5gnlv93xy3uzmr39szvjnf63426qzyeyvguc4vdcquwgsxgq236afcpqz866ny4tn7ckc0umefj242rt5vtvwqzzrvfev2mpvqcufp9pqvefyv4ftyuhgausfzuaadsczeykmft5wv3frzgrcp9ztr93h478ke4t86spp2uhyjkj73mp9g92ddk2fpv7v3njzsqgwhq3789sqrgkskehn0zjscckhwftyq4vet7vrlx2hs5kd9cwnq6t0djffhh3zquh4j3p0yaj9z2rc9wykg0usqw7983rrgur9jg8rnnqypwcz2lyclnnc705fc5g3an93ps60q6mxqp85u0ewtxdjlqcks84yduft0a0g6e7naew3v9u2d08knarvajn8q3gq9pgxde3s7nx94lus48wwvw2xjm7k82tvylec2393jdsuvch2xpe77w8hpv9nvsxfsrs270njpmfvpmgyk2cffl9tjp3qqcc4dfkf5rme2dg0x7ew8g39www5smm705q5da4eqvnqwrkavtq6xje9ss38hnkglz4eddz8f5qruvqmq2ff9l22gwkv8h432rdkysy0grkul8e2fedvkyyapfxt760udcgu92m54wl9yavmj4ga3ph9r5n99cjrq6wj5v33x33fe5vkjvfwnnt40wuv2hyexc9f4ylyqv9ldqq9epd4yuv8vrsfx2qy2kqz08kqhnzspy6s0x8fa5c2xkg5y2q0rvz4vnk7rp0acg6eksc3t7cxnn8y7glkjsqja3p56uz6vvhcw55d3ysad0hvsqxpjnc7svenf2gc5xn5kyr0et2vvyruxlnpqcdpqh9pzplumy5yzjxftyzh9ujfw0jq7ee60zx2x23p0jzyh9dvmly8p9h9ysptlqu7kwnejd65dnr75a0np2fvke8xen38r57w6z3wz3mycjmmn267wwxndfh9jdps7uxtct2wwfgamkpa5ap8s96lhfjztpwcm6fguhphu38yunu2v4vz3syzrvgwtqpemkewzp766nyu6texxvjlaemnhyyqutkcy6a42vqfsz49rw5wr4gt70r4vdaasehqjg46fnyts4sthrxadfllha3avu49wsj2c4jx";
@@ -734,9 +807,19 @@ mod tests {
         let plugin = "age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t";
         let err = KeyRing::parse(plugin, "r.txt").unwrap_err();
         assert!(err.to_string().contains("plugin"), "{err}");
-        assert!(
-            err.to_string().contains("age1tag1"),
-            "names the native type: {err}"
+        // The refusal gives the same key in the native form, ready to use.
+        let text = err.to_string();
+        let native = text
+            .split_whitespace()
+            .find(|w| w.starts_with("age1tag1"))
+            .unwrap_or_else(|| panic!("names the native form: {text}"))
+            .trim_end_matches(':');
+        let ring = KeyRing::parse(native, "r.txt").unwrap();
+        assert_eq!(ring.keys()[0].kind(), KeyKind::P256Tag);
+        assert_eq!(
+            recipient_bytes(native, "age1tag"),
+            recipient_bytes(plugin, "age1yubikey"),
+            "the same public key"
         );
         let other = "age1se1qgg72x2qfk9wg3wh0qg9u0v7l5dkq4jx69fv80p6wdus3ftg6flwg5dz2dp";
         let err = KeyRing::parse(other, "r.txt").unwrap_err();
