@@ -53,6 +53,11 @@
 //!           member as the actor (`console:NAME`), after the role, same-origin and CSRF checks
 //!           (http::console::auth). It never sees a message, contact, file name or content.
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
+//! sec.txt:  admin securitytxt render ──▶ the team signs offline (gpg --clearsign) ──▶
+//!           admin securitytxt install (ops::security_txt: securitytxt::check, the signature by
+//!           securitytxt::openpgp; stored in the store's `published` tree with its audit entry)
+//!           ──▶ /.well-known/security.txt serves it byte for byte until its Expires, then the
+//!           rendering again; the notifier warns 30 and 7 days before
 //! inspect:  sealdrop inspect bundle.tar -R recipients.txt     (no key: which key reads each
 //!           object, post-quantum or not; inspect.rs reads the age headers, keys.rs matches tags)
 //!
@@ -219,7 +224,8 @@
 //! side of `send::client`), indicatif: `send::progress`, sha2, hkdf and blake3: `digest`,
 //! argon2: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
-//! askama: `http::pages` and `http::console::view`, openidconnect: `console::oidc`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
+//! askama: `http::pages` and `http::console::view`, openidconnect: `console::oidc`, pgp:
+//! `securitytxt::openpgp`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
 //! `receipt::signing`).
 
 #![forbid(unsafe_code)]
@@ -264,6 +270,7 @@ pub mod reference;
 pub mod rekey;
 pub(crate) mod rotation;
 pub mod seal;
+pub mod securitytxt;
 pub mod send;
 pub mod store;
 pub mod teamcli;

@@ -44,6 +44,9 @@ pub enum PortalError {
     /// The console is not configured.
     #[error("the team's console is off: [console] listen is not set")]
     ConsoleOff,
+    /// A signed security.txt was refused.
+    #[error("security.txt refused: {0}")]
+    SecurityTxt(#[from] crate::securitytxt::Refused),
 }
 
 pub use crate::error::TaskFailed;
@@ -70,6 +73,16 @@ impl crate::hint::Hint for PortalError {
             PortalError::Receipt(r) => r.hint(),
             PortalError::ConsoleOff => Some(
                 "set [console] listen (e.g. 127.0.0.1:8444) in the config and restart".into(),
+            ),
+            PortalError::SecurityTxt(crate::securitytxt::Refused::NoKey(_)) => Some(
+                "set org.security_txt_signing_key to the organisation's OpenPGP public key \
+                 (`gpg --armor --export KEY > keys/security-txt.asc`) and restart"
+                    .into(),
+            ),
+            PortalError::SecurityTxt(_) => Some(
+                "run `sealdrop admin securitytxt render -o security.txt`, sign that with `gpg \
+                 --clearsign security.txt` on your own machine and install security.txt.asc"
+                    .into(),
             ),
             PortalError::Import(_) => Some(
                 "import only bundles made by `sealdrop rekey` from an export of the same case".into(),

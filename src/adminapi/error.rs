@@ -54,6 +54,9 @@ pub enum ErrorCode {
     ReceiptKeyUnusable,
     /// The console is not configured (`[console] listen`).
     ConsoleOff,
+    /// A signed security.txt was not installed (signature, fields or `Expires`), or one could
+    /// not be rendered with the `Expires` asked for.
+    SecurityTxtRefused,
     /// Anything else; the details are in the server log.
     #[serde(rename = "internal-error")]
     Internal,
@@ -83,7 +86,10 @@ impl ErrorCode {
             | ErrorCode::CaseClosed
             | ErrorCode::ConsoleOff => 409,
             ErrorCode::Purged | ErrorCode::InviteGone => 410,
-            ErrorCode::KeysRefused | ErrorCode::ImportRefused | ErrorCode::ReloadRefused => 422,
+            ErrorCode::KeysRefused
+            | ErrorCode::ImportRefused
+            | ErrorCode::ReloadRefused
+            | ErrorCode::SecurityTxtRefused => 422,
             ErrorCode::InsufficientStorage => 507,
             ErrorCode::ReceiptKeyUnusable | ErrorCode::Internal | ErrorCode::Unrecognised => 500,
         }
@@ -115,6 +121,7 @@ impl ErrorCode {
             ErrorCode::CreditNotRequested => "credit-not-requested",
             ErrorCode::ReceiptKeyUnusable => "receipt-key-unusable",
             ErrorCode::ConsoleOff => "console-off",
+            ErrorCode::SecurityTxtRefused => "security-txt-refused",
             ErrorCode::Internal => "internal-error",
             ErrorCode::Unrecognised => "unrecognised",
         }
@@ -199,6 +206,7 @@ mod tests {
             ErrorCode::TooManyLetters,
             ErrorCode::CreditNotRequested,
             ErrorCode::ConsoleOff,
+            ErrorCode::SecurityTxtRefused,
             ErrorCode::Internal,
         ];
         for code in all {

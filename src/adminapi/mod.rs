@@ -64,6 +64,13 @@ pub mod route {
     /// `POST` [`ConsoleLinkRequest`](super::ConsoleLinkRequest):
     /// [`ConsoleLink`](super::ConsoleLink).
     pub const CONSOLE_LINKS: &str = "/v1/console/links";
+    /// `GET`: [`SecurityTxtState`](super::SecurityTxtState); `POST`
+    /// [`SecurityTxtInstall`](super::SecurityTxtInstall): the new state.
+    pub const SECURITY_TXT: &str = "/v1/security-txt";
+    /// `GET` with [`SecurityTxtRender`](super::SecurityTxtRender): the file to sign.
+    pub const SECURITY_TXT_RENDER: &str = "/v1/security-txt/render";
+    /// `POST`: remove the signed file ([`SecurityTxtState`](super::SecurityTxtState)).
+    pub const SECURITY_TXT_REMOVE: &str = "/v1/security-txt/remove";
     /// `GET`: Prometheus text.
     pub const METRICS: &str = "/v1/metrics";
     /// `GET`: `Vec<KeyUsage>`; `POST` [`AddKeyRequest`](super::AddKeyRequest):
@@ -112,6 +119,49 @@ pub struct ConsoleLink {
     pub url: String,
     /// Seconds it stays valid.
     pub expires_secs: u64,
+}
+
+/// Query of `GET /v1/security-txt/render`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityTxtRender {
+    /// `Expires` (`YYYY-MM-DD` or RFC 3339, under a year ahead); default 180 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// The security.txt the portal renders, to be signed on the team's machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityTxtText {
+    /// The file.
+    pub text: String,
+    /// Its `Expires`.
+    pub expires: String,
+}
+
+/// Body of `POST /v1/security-txt`: a signed security.txt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityTxtInstall {
+    /// The whole signed file, as `gpg --clearsign` wrote it.
+    pub file: String,
+}
+
+/// What `/.well-known/security.txt` serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityTxtState {
+    /// `signed` (the installed file, byte for byte) or `unsigned` (the rendering).
+    pub serving: String,
+    /// The installed signed file's `Expires`, if one is installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The fingerprint of the key that signed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// When it was installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_at: Option<String>,
+    /// What the team should do, if anything (expired, expiring, out of date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<String>,
 }
 
 /// The request of a read that takes no parameters.
@@ -441,6 +491,8 @@ pub struct Health {
     pub uploads_running: usize,
     /// `limits.max_concurrent_uploads`.
     pub max_concurrent_uploads: usize,
+    /// What `/.well-known/security.txt` serves (an expired signed file: the rendering again).
+    pub security_txt: SecurityTxtState,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::{
     Purged, SharedRequest, StatusRequest, TellRequest, WithdrawCreditRequest, route,
 };
 use super::{ConsoleLink, ConsoleLinkRequest};
+use super::{SecurityTxtInstall, SecurityTxtRender, SecurityTxtState, SecurityTxtText};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -84,4 +85,12 @@ operations! {
     Invites: Get route::INVITES, NoQuery => Vec<Invite>;
     /// `admin console-link`: a one-time sign-in link to the team's console.
     CreateConsoleLink: Post route::CONSOLE_LINKS, ConsoleLinkRequest => ConsoleLink;
+    /// `admin securitytxt render`: the security.txt to sign on the team's machine.
+    RenderSecurityTxt: Get route::SECURITY_TXT_RENDER, SecurityTxtRender => SecurityTxtText;
+    /// `admin securitytxt install FILE`: check a signed security.txt and serve it.
+    InstallSecurityTxt: Post route::SECURITY_TXT, SecurityTxtInstall => SecurityTxtState;
+    /// `admin securitytxt status`: what `/.well-known/security.txt` serves.
+    SecurityTxtStatus: Get route::SECURITY_TXT, NoQuery => SecurityTxtState;
+    /// `admin securitytxt remove`: serve the unsigned rendering again.
+    RemoveSecurityTxt: Post route::SECURITY_TXT_REMOVE, NoQuery => SecurityTxtState;
 }

@@ -230,4 +230,35 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The signed security.txt: render the file to sign on your own machine, install the
+    /// signed file, see what is served, or go back to the unsigned rendering.
+    #[command(name = "securitytxt", subcommand)]
+    SecurityTxt(SecurityTxtCommand),
+}
+
+/// `sealdrop admin securitytxt` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecurityTxtCommand {
+    /// Print (or write with -o) the security.txt to sign: `gpg --clearsign` it offline.
+    Render {
+        /// Its `Expires`: YYYY-MM-DD or RFC 3339, less than a year ahead (default: 180 days).
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
+        /// Write it to this new file instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Check a signed security.txt (signature, fields, Expires) and serve it byte for byte.
+    Install {
+        /// The file `gpg --clearsign` wrote (e.g. security.txt.asc).
+        file: PathBuf,
+    },
+    /// What `/.well-known/security.txt` serves, and what needs doing.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the signed file: the portal serves the unsigned rendering again.
+    Remove,
 }

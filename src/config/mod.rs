@@ -280,6 +280,9 @@ pub struct Org {
     /// A Markdown file with the disclosure policy shown at `/policy`; empty: the built-in
     /// policy (Dutch and English) with the `[sla]` numbers filled in.
     pub policy_file: PathBuf,
+    /// The organisation's OpenPGP public key (ASCII armour), whose cleartext signature
+    /// `admin securitytxt install` accepts; empty: no signed security.txt.
+    pub security_txt_signing_key: PathBuf,
 }
 
 impl Default for Org {
@@ -291,6 +294,7 @@ impl Default for Org {
             languages: vec!["nl".into(), "en".into()],
             contact_required_for: vec!["vulnerability".into()],
             policy_file: PathBuf::new(),
+            security_txt_signing_key: PathBuf::new(),
         }
     }
 }
@@ -402,6 +406,7 @@ impl Config {
         join(&mut self.keys.recipients_file);
         join(&mut self.notify.smtp_ca_file);
         join(&mut self.org.policy_file);
+        join(&mut self.org.security_txt_signing_key);
         join(&mut self.notify.webhook_ca_file);
         join(&mut self.branding.logo_file);
         join(&mut self.console.tls_cert);

@@ -166,7 +166,16 @@ pub async fn backup(portal: web::Data<Portal>) -> HttpResponse {
 
 /// `GET /v1/health`: what monitoring needs, without reporter data.
 pub async fn health(portal: web::Data<Portal>) -> HttpResponse {
-    let figures = portal.into_inner().blocking(|p| p.health_blocking()).await;
+    let figures = portal
+        .into_inner()
+        .blocking(|p| {
+            let mut figures = p.health_blocking()?;
+            let signed = crate::ops::security_txt::state(p, p.now())?;
+            figures["security_txt"] =
+                serde_json::to_value(signed).map_err(|e| PortalError::Export(e.to_string()))?;
+            Ok(figures)
+        })
+        .await;
     // The portal builds the figures as JSON; reading them into the protocol type here keeps
     // the answer to its shape.
     match figures.map(serde_json::from_value::<crate::adminapi::Health>) {

@@ -198,6 +198,13 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .configure(ops::register::<op::Assign>)
         .configure(ops::register::<op::Audit>)
         .configure(ops::register::<op::CreateConsoleLink>)
+        .configure(ops::register::<op::RenderSecurityTxt>)
+        .configure(ops::register::<op::RemoveSecurityTxt>)
+        .service(
+            web::resource(route::SECURITY_TXT)
+                .route(ops::route::<op::SecurityTxtStatus>())
+                .route(ops::route::<op::InstallSecurityTxt>()),
+        )
         .service(web::resource(route::EXPORT).route(get().to(admin::export)))
         .service(web::resource(route::IMPORT).route(post().to(admin::import)))
         .service(web::resource(route::REGISTER).route(get().to(cases::register)))

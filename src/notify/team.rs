@@ -99,7 +99,48 @@ impl Worker {
                 self.overdue(&view, clock.kind, &clock.due_local)?;
             }
         }
+        self.security_txt_expiry()?;
         self.mail_batch(&unannounced)
+    }
+
+    /// Warns the team once per threshold (30, then 7 days) before the signed security.txt
+    /// expires; past its `Expires` the portal serves the unsigned rendering again.
+    fn security_txt_expiry(&self) -> Result<(), StoreError> {
+        let Some(signed) = self.db.security_txt()? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let Some(expires) = signed.expires_at().filter(|e| *e > now) else {
+            return Ok(());
+        };
+        let days_left = (expires - now).as_hours().div_euclid(24);
+        let Some(threshold) = crate::securitytxt::WARN_DAYS
+            .iter()
+            .rev()
+            .find(|t| days_left < **t)
+        else {
+            return Ok(());
+        };
+        let key = format!("security-txt/{}/{threshold}", signed.expires);
+        let json = serde_json::json!({
+            "event": "security-txt-expiring",
+            "expires": signed.expires,
+            "days_left": days_left,
+        });
+        self.webhook_once(&key, &json)?;
+        self.mail_once(&key, || smtp::Message {
+            to: self.team.clone(),
+            subject: format!("[sealdrop] security.txt expires in {days_left} day(s)"),
+            body: format!(
+                "The signed security.txt of {} expires at {}. After that the portal serves the \
+                 unsigned rendering again.\n\n\
+                 Renew it: sealdrop admin securitytxt render -o security.txt, then on your own \
+                 machine gpg --clearsign security.txt, then sealdrop admin securitytxt install \
+                 security.txt.asc\n\n-- \nsealdrop at {} ({})\n",
+                self.org, signed.expires, self.org, self.contact
+            ),
+        })?;
+        Ok(())
     }
 
     /// One mail listing new cases, unless one went out less than `batch_every` ago.

@@ -13,6 +13,7 @@ pub fn code_of(e: &PortalError) -> ErrorCode {
     match e {
         PortalError::NoSuchCase(_) => ErrorCode::NotFound,
         PortalError::ConsoleOff => ErrorCode::ConsoleOff,
+        PortalError::SecurityTxt(_) => ErrorCode::SecurityTxtRefused,
         PortalError::Keys(k) => match k {
             KeyError::NoActiveKey(_) | KeyError::SameKeys(_) => ErrorCode::ImportRefused,
             KeyError::Read { .. }

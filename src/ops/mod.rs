@@ -16,6 +16,7 @@ mod list;
 mod note;
 mod publication;
 mod purge;
+pub mod security_txt;
 mod shared;
 mod status;
 mod tell;

@@ -58,6 +58,10 @@ pub enum AuditKind {
     ConsoleSignIn,
     /// A sign-in to the console was refused.
     ConsoleSignInRefused,
+    /// A signed security.txt was installed.
+    SecurityTxtInstalled,
+    /// The signed security.txt was removed (the unsigned rendering is served again).
+    SecurityTxtRemoved,
     /// A kind written by a newer version.
     #[serde(other)]
     Other,
@@ -92,6 +96,8 @@ impl AuditKind {
             ConsoleLink => "console-link",
             ConsoleSignIn => "console-sign-in",
             ConsoleSignInRefused => "console-sign-in-refused",
+            SecurityTxtInstalled => "security-txt-installed",
+            SecurityTxtRemoved => "security-txt-removed",
             Other => "other",
         }
     }

@@ -19,6 +19,7 @@ pub mod db;
 mod keys;
 mod notices;
 pub mod partial;
+mod published;
 mod purge;
 mod reads;
 mod space;

@@ -14,6 +14,11 @@ impl Notices {
         self.0.open_records()
     }
 
+    /// The installed signed security.txt (the notifier warns before its `Expires`).
+    pub fn security_txt(&self) -> Result<Option<crate::securitytxt::Signed>, StoreError> {
+        super::Store::security_txt_of(&self.0)
+    }
+
     /// A marker's value.
     pub fn marker(&self, name: &str) -> Result<Option<u64>, StoreError> {
         self.0.marker(name)

@@ -4,6 +4,7 @@
 mod data;
 mod disclosure;
 mod receipts;
+mod security_txt;
 mod view;
 
 use crate::adminapi::op::{self, Operation};
@@ -176,6 +177,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             );
             Ok(())
         }
+        AdminCommand::SecurityTxt(command) => security_txt::run(socket, command),
         AdminCommand::Invites { json } => {
             let v = adminclient::call::<op::Invites>(socket, None, &NoQuery {})?;
             if json {

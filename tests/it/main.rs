@@ -39,6 +39,7 @@ mod reporter_page;
 mod resumable_page;
 mod rotation;
 mod roundtrip;
+mod security_txt;
 mod send;
 mod share;
 mod smtp;

@@ -15,7 +15,7 @@ const SECRET_NAME: &str = "salarissen-SECRET.xlsx";
 const CONTACT: &str = "Reporter <reporter@example.net>, tel 0612345678";
 
 /// A webhook receiver: answers 204 and keeps each request body.
-fn webhook() -> (u16, Arc<Mutex<Vec<Value>>>) {
+pub(crate) fn webhook() -> (u16, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -49,7 +49,7 @@ fn webhook() -> (u16, Arc<Mutex<Vec<Value>>>) {
     (port, got)
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(

@@ -6,6 +6,7 @@ use crate::keys::KeyRing;
 use crate::record::{AuditEvent, KeyInfo, Record};
 use std::path::Path;
 
+mod published;
 mod snapshot;
 mod workflow;
 pub use snapshot::Snapshot;
@@ -22,6 +23,8 @@ pub struct Db {
     keys: sled::Tree,
     audit: sled::Tree,
     invites: sled::Tree,
+    /// Documents signed by the team and served as they are (`published`).
+    published: sled::Tree,
     /// Ids of the records still open (their case neither closed nor purged): what the
     /// notifier walks each round. Derived, rebuilt at every start.
     open: sled::Tree,
@@ -56,6 +59,7 @@ impl Db {
             keys: db.open_tree("keys").map_err(db_err)?,
             audit: db.open_tree("audit").map_err(db_err)?,
             invites: db.open_tree("invites").map_err(db_err)?,
+            published: db.open_tree("published").map_err(db_err)?,
             open: db.open_tree("open").map_err(db_err)?,
             db,
         })

@@ -20,6 +20,9 @@ pub struct Snapshot {
     /// Invitations (hex sha256 of the token, invitation).
     #[serde(default)]
     pub invites: Vec<(String, super::Invite)>,
+    /// Documents the team signed (name, JSON).
+    #[serde(default)]
+    pub published: Vec<(String, serde_json::Value)>,
 }
 
 impl Db {
@@ -46,7 +49,16 @@ impl Db {
                 ));
             }
         }
+        let mut published = Vec::new();
+        for (name, raw) in self.all_published()? {
+            let value = serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
+                key: format!("published/{name}"),
+                problem: e.to_string(),
+            })?;
+            published.push((name, value));
+        }
         Ok(Snapshot {
+            published,
             invites: self
                 .invites()?
                 .into_iter()
@@ -91,6 +103,10 @@ impl Db {
         }
         for (name, n) in &snap.counters {
             put_new(&self.meta, name.as_bytes(), n.to_be_bytes().to_vec())?;
+        }
+        for (name, value) in &snap.published {
+            let v = serde_json::to_vec(value).map_err(db_err)?;
+            put_new(&self.published, name.as_bytes(), v)?;
         }
         for (hash, invite) in &snap.invites {
             let v = serde_json::to_vec(invite).map_err(db_err)?;
