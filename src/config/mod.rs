@@ -6,10 +6,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod accessibility;
 mod branding;
 mod console;
 mod units;
 mod workflow;
+pub use accessibility::{Accessibility, Conformance};
 pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
 pub use console::{Console, MemberRule, Role};
 pub use units::{ByteSize, HumanDuration, MAX_URL_CHARS, web_link};
@@ -70,6 +72,8 @@ pub struct Config {
     pub branding: Branding,
     /// `[console]`
     pub console: Console,
+    /// `[accessibility]`
+    pub accessibility: Accessibility,
 }
 
 /// `[server]`: listeners.
@@ -324,7 +328,8 @@ impl crate::hint::Hint for ConfigError {
     }
 }
 
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
+    "accessibility",
     "console",
     "server",
     "storage",
@@ -612,6 +617,7 @@ impl Config {
         self.retention.validate()?;
         self.notify.validate()?;
         self.branding.validate()?;
+        self.accessibility.validate()?;
         Ok(())
     }
 }

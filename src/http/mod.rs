@@ -125,6 +125,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(upload::submit_invited)),
     )
     .service(
+        web::resource("/accessibility")
+            .route(web::get().to(pages::accessibility))
+            .route(web::head().to(pages::accessibility)),
+    )
+    .service(
         web::resource("/acknowledgments")
             .route(web::get().to(pages::acknowledgments))
             .route(web::head().to(pages::acknowledgments)),

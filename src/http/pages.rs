@@ -107,8 +107,10 @@ fn index_page<'a>(ctx: &Ctx<'a>, action: &str, invite: bool) -> IndexPage<'a> {
     }
 }
 
+mod accessibility;
 mod acknowledgments;
 pub(in crate::http) mod status;
+pub use accessibility::accessibility;
 pub use acknowledgments::acknowledgments;
 pub use status::{status_form, status_page};
 

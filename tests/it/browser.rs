@@ -290,6 +290,7 @@ fn every_page_passes_an_axe_core_accessibility_check() {
         ("index-en", "?lang=en".to_owned()),
         ("status", "status".to_owned()),
         ("policy", "policy".to_owned()),
+        ("accessibility", "accessibility".to_owned()),
         ("invite", format!("u/{invite_path}")),
         (
             "error-gone",

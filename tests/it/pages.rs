@@ -255,3 +255,111 @@ fn quotes_in_file_names_arrive_as_the_reporter_wrote_them() {
     assert_eq!(r.json()["files"][0]["name"], "lijst van \"klanten\".xlsx");
     drop(server);
 }
+
+#[test]
+fn the_accessibility_statement_is_filled_from_the_config_in_both_languages_and_in_every_footer() {
+    let setup = Setup::new(
+        1,
+        "[accessibility]\nconformance = \"partial\"\nlast_checked = \"2026-11-20\"\n\
+         method = \"an audit by an accredited inspector\"\n\
+         contact = \"https://example.org/toegankelijkheid\"\n\
+         known_issues = [\"The downloaded receipt is a text file without headings.\"]\n",
+    );
+    let server = setup.start();
+    let nl = get(server.addr, "/accessibility", "Accept-Language: nl\r\n");
+    assert_eq!(nl.status, 200);
+    let nl = nl.text();
+    for want in [
+        "<html lang=\"nl\"",
+        "Toegankelijkheidsverklaring",
+        "Example Organisation wil dat iedereen",
+        "data-conformance=\"partial\"",
+        "<time datetime=\"2026-11-20\">",
+        "an audit by an accredited inspector",
+        "<li>The downloaded receipt is a text file without headings.</li>",
+        "href=\"https://example.org/toegankelijkheid\"",
+        "axe-core",
+    ] {
+        assert!(nl.contains(want), "{want} in {nl}");
+    }
+    let en = get(server.addr, "/accessibility?lang=en", "").text();
+    assert!(
+        en.contains("Accessibility statement") && en.contains("Known problems"),
+        "{en}"
+    );
+    for path in [
+        "/",
+        "/status",
+        "/policy",
+        "/acknowledgments",
+        "/accessibility",
+    ] {
+        let page = get(server.addr, path, "").text();
+        assert!(
+            page.contains("href=\"/accessibility?lang="),
+            "{path} links the statement"
+        );
+    }
+    let head = request(
+        server.addr,
+        "HEAD /accessibility HTTP/1.1\r\nHost: x\r\n\r\n",
+        vec![],
+    );
+    assert_eq!(head.status, 200);
+    drop(server);
+
+    // The defaults: the organisation's address, no check stated, no list of problems.
+    let plain = Setup::new(1, "");
+    let server = plain.start();
+    let page = get(server.addr, "/accessibility?lang=en", "").text();
+    assert!(
+        page.contains("href=\"mailto:security@example.org\""),
+        "{page}"
+    );
+    assert!(page.contains("has not been done yet"), "{page}");
+    assert!(!page.contains("known-issues"), "{page}");
+}
+
+#[test]
+fn the_accessibility_settings_are_checked_at_their_edges() {
+    let issues = |n: usize| {
+        let list: Vec<String> = (0..n).map(|i| format!("\"problem {i}\"")).collect();
+        format!("[accessibility]\nknown_issues = [{}]\n", list.join(", "))
+    };
+    let ok = Setup::new(1, &issues(20));
+    drop(ok.start());
+    for (extra, key) in [
+        (issues(21), "accessibility.known_issues"),
+        (
+            "[accessibility]\nconformance = \"full\"\nknown_issues = [\"x\"]\n".to_owned(),
+            "accessibility.conformance",
+        ),
+        (
+            "[accessibility]\nlast_checked = \"20-11-2026\"\n".to_owned(),
+            "accessibility.last_checked",
+        ),
+        (
+            "[accessibility]\ncontact = \"http://example.org\"\n".to_owned(),
+            "accessibility.contact",
+        ),
+        (
+            format!(
+                "[accessibility]\nknown_issues = [\"{}\"]\n",
+                "x".repeat(501)
+            ),
+            "accessibility.known_issues",
+        ),
+    ] {
+        let setup = Setup::new(1, &extra);
+        let log = Server::try_start(&setup, &[]).err().expect("refused");
+        assert!(log.contains(key), "{key}: {log}");
+    }
+    let edge = Setup::new(
+        1,
+        &format!(
+            "[accessibility]\nknown_issues = [\"{}\"]\n",
+            "x".repeat(500)
+        ),
+    );
+    drop(edge.start());
+}

@@ -246,6 +246,7 @@ fn every_text_a_template_names_exists_in_both_languages() {
         include_str!("../../../web/error.html"),
         include_str!("../../../web/policy.html"),
         include_str!("../../../web/acknowledgments.html"),
+        include_str!("../../../web/accessibility.html"),
         include_str!("status.rs"),
     ];
     let (nl, en) = (i18n::keys(Lang::Nl), i18n::keys(Lang::En));
