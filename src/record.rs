@@ -2,8 +2,10 @@
 
 mod audit;
 mod disclosure;
+mod handling;
 
 pub use audit::{Actor, AuditEvent, AuditKind};
+pub use handling::{Coordinator, CoordinatorKind, Handling, Phase, PhaseMark};
 
 pub use disclosure::{
     Change, Credit, Disclosure, DisclosureEvent, Letter, PURGED_NAME, Publication, WITHDRAWN_NAME,
@@ -256,6 +258,9 @@ pub struct Record {
     /// The team member who handles the case (`admin assign`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// ISO/IEC 30111: the phases entered, the coordinator, the embargo.
+    #[serde(default, skip_serializing_if = "Handling::is_empty")]
+    pub handling: Handling,
 }
 
 impl Record {
@@ -287,6 +292,7 @@ impl Record {
             purged_at: None,
             disclosure: Disclosure::default(),
             assignee: None,
+            handling: Handling::default(),
         }
     }
 

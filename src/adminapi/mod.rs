@@ -52,6 +52,10 @@ pub mod route {
     pub const PUBLICATION: &str = "/v1/submissions/{case}/publication";
     /// `POST`: who handles the case ([`super::AssignRequest`]).
     pub const ASSIGN: &str = "/v1/submissions/{case}/assign";
+    /// `POST`: the case entered a phase of ISO/IEC 30111 ([`super::PhaseRequest`]).
+    pub const PHASE: &str = "/v1/submissions/{case}/phase";
+    /// `POST`: its coordinator and embargo ([`super::CoordinationRequest`]).
+    pub const COORDINATION: &str = "/v1/submissions/{case}/coordination";
     /// `GET`: the case's bundle (`application/x-tar`).
     pub const EXPORT: &str = "/v1/submissions/{case}/export";
     /// `POST` a re-keyed bundle (`application/x-tar`): the new [`Record`](super::Record).
@@ -119,6 +123,30 @@ pub struct ConsoleLink {
     pub url: String,
     /// Seconds it stays valid.
     pub expires_secs: u64,
+}
+
+/// Body of `POST /v1/submissions/{case}/phase`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseRequest {
+    /// The phase entered (`verified`, `remediation-developed`, `released`, `post-release`).
+    pub phase: crate::record::Phase,
+    /// When (a date or RFC 3339; default now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+/// Body of `POST /v1/submissions/{case}/coordination`: what is left out stays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinationRequest {
+    /// `ibd`, `ncsc`, `vendor`, `cna`, or `none` to clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinator: Option<String>,
+    /// The coordinator's name (a vendor's, a CNA's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The embargo date (`YYYY-MM-DD`), or `none` to clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embargo: Option<String>,
 }
 
 /// Query of `GET /v1/security-txt/render`.
@@ -356,6 +384,15 @@ pub struct RegisterRow {
     /// To whom the case was passed on: `whom@time` joined by `; ` (empty: to nobody).
     #[serde(default)]
     pub shared_with: String,
+    /// ISO/IEC 30111: the phases entered, `phase@time` joined by `; ` (received first).
+    #[serde(default)]
+    pub phases: String,
+    /// Who coordinates it (`ibd`, `vendor (Acme BV)`, …).
+    #[serde(default)]
+    pub coordinator: Option<String>,
+    /// Nothing is published before this date.
+    #[serde(default)]
+    pub embargo_until: Option<String>,
 }
 
 /// The portal's receipt keys: every key it ever signed receipts with.

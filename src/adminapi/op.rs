@@ -9,7 +9,7 @@ use super::{
     InviteRequest, ListFilter, NewInvite, NoQuery, NoteRequest, PublicationRequest, PurgeRequest,
     Purged, SharedRequest, StatusRequest, TellRequest, WithdrawCreditRequest, route,
 };
-use super::{ConsoleLink, ConsoleLinkRequest};
+use super::{ConsoleLink, ConsoleLinkRequest, CoordinationRequest, PhaseRequest};
 use super::{SecurityTxtInstall, SecurityTxtRender, SecurityTxtState, SecurityTxtText};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -77,6 +77,10 @@ operations! {
     Publication: Post route::PUBLICATION, PublicationRequest => CaseView;
     /// `admin assign`: the team member who handles the case.
     Assign: Post route::ASSIGN, AssignRequest => CaseView;
+    /// `admin phase`: the case entered a phase of ISO/IEC 30111.
+    EnterPhase: Post route::PHASE, PhaseRequest => CaseView;
+    /// `admin coordinate`: the case's coordinator and embargo date.
+    Coordinate: Post route::COORDINATION, CoordinationRequest => CaseView;
     /// `admin audit`: the audit trail, oldest first.
     Audit: Get route::AUDIT, NoQuery => Vec<AuditEvent>;
     /// `admin invite`: a one-time upload link.

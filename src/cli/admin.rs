@@ -178,6 +178,32 @@ pub enum AdminCommand {
         #[arg(long = "to", value_name = "NAME")]
         to: String,
     },
+    /// Record that a case entered a phase of ISO/IEC 30111 (received → verified →
+    /// remediation-developed → released → post-release; forward only, each once).
+    Phase {
+        /// Case number.
+        case: String,
+        /// `verified`, `remediation-developed`, `released` or `post-release`.
+        #[arg(value_parser = values::phase)]
+        phase: crate::record::Phase,
+        /// When (YYYY-MM-DD or RFC 3339; default now; not before the previous phase).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Set who coordinates a case and until when it is under embargo.
+    Coordinate {
+        /// Case number.
+        case: String,
+        /// `ibd`, `ncsc`, `vendor` or `cna`; `none` clears it.
+        #[arg(long = "by", value_name = "COORDINATOR")]
+        by: Option<String>,
+        /// The vendor's or CNA's name.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Nothing is published before this date (YYYY-MM-DD); `none` clears it.
+        #[arg(long, value_name = "DATE")]
+        embargo: Option<String>,
+    },
     /// Print the receipt keys as an allowed-signers file (what `ssh-keygen -Y verify -f`
     /// reads; also served at /.well-known/sealdrop-receipt-keys), or rotate the key.
     ReceiptKey {

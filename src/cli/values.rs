@@ -174,6 +174,11 @@ impl TypedValueParser for SpanParser {
     }
 }
 
+/// A phase of ISO/IEC 30111 as the CLI takes it.
+pub fn phase(text: &str) -> Result<crate::record::Phase, String> {
+    text.trim().to_ascii_lowercase().parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

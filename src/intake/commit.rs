@@ -211,6 +211,7 @@ impl Intake {
                 ..Disclosure::default()
             },
             assignee: None,
+            handling: crate::record::Handling::default(),
         })
     }
 

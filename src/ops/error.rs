@@ -31,13 +31,16 @@ pub fn code_of(e: &PortalError) -> ErrorCode {
             WorkflowError::Purged { .. } => ErrorCode::Purged,
             WorkflowError::BadNote => ErrorCode::BadNote,
             WorkflowError::InviteValidity => ErrorCode::InviteValidityOutOfRange,
+            WorkflowError::BadTime(_) => ErrorCode::BadDate,
+            WorkflowError::BadCoordinator(_) => ErrorCode::BadRequest,
             WorkflowError::Final { .. }
             | WorkflowError::Backwards { .. }
             | WorkflowError::Same { .. }
             | WorkflowError::BreachUndecided(_)
             | WorkflowError::NotABreach(_)
             | WorkflowError::AlreadyDecided { .. }
-            | WorkflowError::Addendum { .. } => ErrorCode::WorkflowRefused,
+            | WorkflowError::Addendum { .. }
+            | WorkflowError::PhaseOrder { .. } => ErrorCode::WorkflowRefused,
             WorkflowError::Disclosure(d) => match d {
                 DisclosureError::BadDate(_) | DisclosureError::PastDate(_) => ErrorCode::BadDate,
                 DisclosureError::BadUrl => ErrorCode::BadUrl,

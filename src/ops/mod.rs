@@ -11,6 +11,7 @@ mod console_link;
 mod credit;
 pub mod error;
 mod expect;
+mod handling;
 mod invite;
 mod list;
 mod note;

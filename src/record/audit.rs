@@ -58,6 +58,10 @@ pub enum AuditKind {
     ConsoleSignIn,
     /// A sign-in to the console was refused.
     ConsoleSignInRefused,
+    /// A case entered a phase of ISO/IEC 30111.
+    Phase,
+    /// A case's coordinator or embargo was set or cleared.
+    Coordination,
     /// A signed security.txt was installed.
     SecurityTxtInstalled,
     /// The signed security.txt was removed (the unsigned rendering is served again).
@@ -96,6 +100,8 @@ impl AuditKind {
             ConsoleLink => "console-link",
             ConsoleSignIn => "console-sign-in",
             ConsoleSignInRefused => "console-sign-in-refused",
+            Phase => "phase",
+            Coordination => "coordination",
             SecurityTxtInstalled => "security-txt-installed",
             SecurityTxtRemoved => "security-txt-removed",
             Other => "other",

@@ -9,9 +9,9 @@ mod view;
 
 use crate::adminapi::op::{self, Operation};
 use crate::adminapi::{
-    AddKeyRequest, AssignRequest, AuthorityRequest, InviteRequest, KeyUsage, ListFilter, NoQuery,
-    NoteRequest, PurgeRequest, ReloadReport, ReloadRequest, Reloaded, RetireRequest, StatusRequest,
-    route,
+    AddKeyRequest, AssignRequest, AuthorityRequest, CoordinationRequest, InviteRequest, KeyUsage,
+    ListFilter, NoQuery, NoteRequest, PhaseRequest, PurgeRequest, ReloadReport, ReloadRequest,
+    Reloaded, RetireRequest, StatusRequest, route,
 };
 use crate::adminclient::{self, AdminError};
 use crate::cli::{AdminCommand, KeysCommand, Target};
@@ -207,6 +207,31 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
                 Some(who) => out(&format!("Case {case} is now handled by {who}.\n")),
                 None => println!("Case {case} is now assigned to nobody."),
             }
+            Ok(())
+        }
+        AdminCommand::Phase { case, phase, at } => {
+            let v = on_case::<op::EnterPhase>(socket, &case, &PhaseRequest { phase, at })?;
+            let when = v
+                .record
+                .handling
+                .entered(phase, &v.record.received_at)
+                .unwrap_or_default();
+            out(&format!("Case {case} entered {phase} at {when}.\n"));
+            Ok(())
+        }
+        AdminCommand::Coordinate {
+            case,
+            by,
+            name,
+            embargo,
+        } => {
+            let request = CoordinationRequest {
+                coordinator: by,
+                name,
+                embargo,
+            };
+            let v = on_case::<op::Coordinate>(socket, &case, &request)?;
+            out(&view::handling_lines(&v.record));
             Ok(())
         }
         AdminCommand::ReceiptKey { rotate, json } => receipts::receipt_key(socket, rotate, json),

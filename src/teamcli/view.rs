@@ -140,6 +140,28 @@ pub fn clocks(case: &CaseView) -> String {
     o
 }
 
+/// The ISO/IEC 30111 lines of `admin show` (and of `admin coordinate`): every phase with when
+/// the case entered it, the coordinator and the embargo.
+pub fn handling_lines(r: &crate::record::Record) -> String {
+    use crate::record::Phase;
+    let h = &r.handling;
+    let phases: Vec<String> = Phase::ALL
+        .iter()
+        .map(|p| match h.entered(*p, &r.received_at) {
+            Some(at) => format!("{p} {at}"),
+            None => format!("{p} -"),
+        })
+        .collect();
+    let mut o = format!("{:<14} {}\n", "phases:", phases.join(", "));
+    if let Some(c) = &h.coordinator {
+        o.push_str(&format!("{:<14} {c}\n", "coordinator:"));
+    }
+    if let Some(e) = &h.embargo_until {
+        o.push_str(&format!("{:<14} {e}\n", "embargo until:"));
+    }
+    o
+}
+
 /// `admin show`.
 pub fn show(v: &CaseView) -> String {
     let r = &v.record;
@@ -162,6 +184,7 @@ pub fn show(v: &CaseView) -> String {
     if let Some(who) = &r.assignee {
         line(&mut o, "handled by", who);
     }
+    o.push_str(&handling_lines(r));
     if let Some(at) = &r.purged_at {
         line(&mut o, "deleted", at);
     }

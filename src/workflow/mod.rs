@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 mod disclosure;
+pub mod handling;
 mod register;
 mod reporter;
 pub use disclosure::DisclosureError;
@@ -92,6 +93,24 @@ pub enum WorkflowError {
     /// An expected fix date, message, credit or publication was refused.
     #[error(transparent)]
     Disclosure(#[from] DisclosureError),
+    /// A phase that is not after the case's current one.
+    #[error(
+        "case {case} is in phase {current}; it cannot enter {asked} now (phases go forward, each once)"
+    )]
+    PhaseOrder {
+        /// The case.
+        case: String,
+        /// Its phase now.
+        current: crate::record::Phase,
+        /// The phase asked for.
+        asked: crate::record::Phase,
+    },
+    /// A time or date that cannot be used.
+    #[error("{0}")]
+    BadTime(String),
+    /// A coordinator kind that does not exist.
+    #[error("{0}")]
+    BadCoordinator(String),
 }
 
 impl crate::hint::Hint for WorkflowError {
@@ -127,6 +146,18 @@ impl crate::hint::Hint for WorkflowError {
                  of {parent} deletes its follow-ups too)"
             ),
             WorkflowError::BadNote => "keep notes short and free of report content".into(),
+            WorkflowError::PhaseOrder { .. } => format!(
+                "phases (ISO/IEC 30111) go forward: {}; `sealdrop admin show CASE` shows them",
+                crate::record::Phase::ALL
+                    .map(crate::record::Phase::as_str)
+                    .join(" → ")
+            ),
+            WorkflowError::BadCoordinator(_) => {
+                "--by ibd, ncsc, vendor or cna (with --name for a vendor or CNA), or none".into()
+            }
+            WorkflowError::BadTime(_) => {
+                "give a date (YYYY-MM-DD) or an RFC 3339 time, e.g. 2026-12-04T10:00:00Z".into()
+            }
             WorkflowError::Disclosure(d) => return d.hint(),
             WorkflowError::InviteValidity => {
                 format!(

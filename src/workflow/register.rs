@@ -59,6 +59,15 @@ impl Policy {
                         .filter_map(|h| Some(format!("{}@{}", h.shared_with.as_ref()?, h.at)))
                         .collect::<Vec<_>>()
                         .join("; "),
+                    phases: crate::record::Phase::ALL
+                        .iter()
+                        .filter_map(|p| {
+                            Some(format!("{p}@{}", r.handling.entered(*p, &r.received_at)?))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    coordinator: r.handling.coordinator.as_ref().map(ToString::to_string),
+                    embargo_until: r.handling.embargo_until.clone(),
                 }
             })
             .collect()
@@ -79,7 +88,7 @@ pub fn register_csv(rows: &[RegisterRow]) -> String {
     let mut out = String::from(
         "case,received_at,status,notify_due,notify_clock,authority_decision,authority_decided_at,\
          authority_note,acknowledged_at,assessed_at,closed_at,purged_at,history,shared_with,\
-         expected_fix,credit,publication\r\n",
+         expected_fix,credit,publication,phases,coordinator,embargo_until\r\n",
     );
     for r in rows {
         let state = |s: Option<ClockState>| {
@@ -107,6 +116,9 @@ pub fn register_csv(rows: &[RegisterRow]) -> String {
             r.expected_fix.clone().unwrap_or_default(),
             r.credit.clone().unwrap_or_default(),
             r.publication.clone().unwrap_or_default(),
+            r.phases.clone(),
+            r.coordinator.clone().unwrap_or_default(),
+            r.embargo_until.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));

@@ -487,7 +487,7 @@ fn the_console_and_the_cli_make_the_same_record_and_audit_entry_apart_from_the_a
     let (by_console, _) = report(&server, "data-breach");
     let m = Member::by_link(&setup, &server, "carol@example.org", "handler");
     type Step<'a> = (&'a str, &'a [(&'a str, &'a str)], Vec<&'a str>);
-    let steps: [Step; 5] = [
+    let steps: [Step; 6] = [
         (
             "status",
             &[("status", "acknowledged"), ("note", "seen")],
@@ -512,6 +512,24 @@ fn the_console_and_the_cli_make_the_same_record_and_audit_entry_apart_from_the_a
             "assign",
             &[("to", "carol")],
             vec!["assign", "CASE", "--to", "carol"],
+        ),
+        (
+            "coordination",
+            &[
+                ("coordinator", "vendor"),
+                ("name", "Acme BV"),
+                ("embargo", "2027-01-15"),
+            ],
+            vec![
+                "coordinate",
+                "CASE",
+                "--by",
+                "vendor",
+                "--name",
+                "Acme BV",
+                "--embargo",
+                "2027-01-15",
+            ],
         ),
     ];
     for (action, fields, cli) in steps {
@@ -565,7 +583,7 @@ fn the_console_and_the_cli_make_the_same_record_and_audit_entry_apart_from_the_a
             .collect::<Vec<_>>()
     };
     let (cli, console) = (entries(&by_cli), entries(&by_console));
-    assert_eq!(cli.len(), 5);
+    assert_eq!(cli.len(), 6);
     assert_eq!(
         cli.iter().map(|(e, _)| e).collect::<Vec<_>>(),
         console.iter().map(|(e, _)| e).collect::<Vec<_>>()

@@ -27,6 +27,7 @@ mod disclosure;
 mod durability;
 mod faults;
 mod gate;
+mod handling;
 mod hardening;
 mod hardware_keys;
 mod hostile;

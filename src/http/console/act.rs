@@ -19,7 +19,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// The actions of the case page: the path segment, who may, and the text of "done".
-const ACTIONS: [(&str, Role); 12] = [
+const ACTIONS: [(&str, Role); 14] = [
+    ("phase", Role::Handler),
+    ("coordination", Role::Handler),
     ("status", Role::Handler),
     ("authority", Role::Handler),
     ("note", Role::Handler),
@@ -69,6 +71,8 @@ pub async fn act(
         "credit-withdraw" => ctx.run::<op::WithdrawCredit>(form.fields(&[])).await,
         "publication" => ctx.run::<op::Publication>(form.fields(&[])).await,
         "shared" => ctx.run::<op::Shared>(form.fields(&[])).await,
+        "phase" => ctx.run::<op::EnterPhase>(form.fields(&[])).await,
+        "coordination" => ctx.run::<op::Coordinate>(form.fields(&[])).await,
         "assign" => {
             let to = form.get("to").unwrap_or_default().to_owned();
             ctx.run::<op::Assign>(vec![("to".into(), to)]).await

@@ -200,6 +200,29 @@ fn facts(
         received: view.received_local.clone(),
         assignee: r.assignee.clone().unwrap_or_else(none),
         assignee_value: r.assignee.clone().unwrap_or_default(),
+        phases: crate::record::Phase::ALL
+            .iter()
+            .map(|p| {
+                let at = r.handling.entered(*p, &r.received_at);
+                (p.as_str().to_owned(), at.map_or_else(none, |a| local(&a)))
+            })
+            .collect(),
+        next_phases: crate::record::Phase::ALL
+            .iter()
+            .filter(|p| **p > r.handling.current())
+            .map(|p| Choice {
+                value: p.as_str().to_owned(),
+                label: p.as_str().to_owned(),
+                selected: false,
+            })
+            .collect(),
+        coordinator: r
+            .handling
+            .coordinator
+            .as_ref()
+            .map_or_else(none, ToString::to_string),
+        embargo: r.handling.embargo_until.clone().unwrap_or_else(none),
+        embargo_value: r.handling.embargo_until.clone().unwrap_or_default(),
         expected_fix: d.expected_fix.clone().unwrap_or_else(none),
         credit,
         publication,

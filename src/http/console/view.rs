@@ -134,6 +134,13 @@ pub struct CaseFacts {
     pub received: String,
     pub assignee: String,
     pub assignee_value: String,
+    /// ISO/IEC 30111: (phase, when entered or "–"), in order.
+    pub phases: Vec<(String, String)>,
+    /// The phases still to come, as choices of the phase form.
+    pub next_phases: Vec<Choice>,
+    pub coordinator: String,
+    pub embargo: String,
+    pub embargo_value: String,
     pub expected_fix: String,
     pub credit: String,
     pub publication: String,
