@@ -98,6 +98,34 @@ impl Calendar {
             && !self.holidays(d.year()).iter().any(|&(h, _)| h == d)
     }
 
+    /// How many working days after the local day of `from` the local day of `to` is: 0 on the
+    /// same day (or before), 1 on the next working day, and so on. A promise of n working days
+    /// is kept when this is at most n.
+    pub fn working_days_between(&self, from: Timestamp, to: Timestamp) -> u32 {
+        let mut day = from.to_zoned_datetime(self.tz.clone()).date();
+        let end = to.to_zoned_datetime(self.tz.clone()).date();
+        let mut n = 0;
+        while day < end {
+            let Ok(next) = day.tomorrow() else {
+                break;
+            };
+            day = next;
+            if self.is_working_day(day) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The local month (`YYYY-MM`) and year of `at`.
+    pub fn local_month(&self, at: Timestamp) -> (i16, String) {
+        let date = at.to_zoned_datetime(self.tz.clone()).date();
+        (
+            date.year(),
+            format!("{:04}-{:02}", date.year(), date.month()),
+        )
+    }
+
     /// The calendar's time zone.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz

@@ -9,6 +9,10 @@
 mod disclosure;
 mod error;
 pub mod op;
+mod yearly;
+pub use yearly::{
+    Breaches, MonthCount, MonthTally, PromiseTally, Share, TimeFigure, YearQuery, YearReport,
+};
 
 use crate::deadlines::{ClockKind, ClockState};
 use crate::keys::KeyId;
@@ -60,6 +64,8 @@ pub mod route {
     pub const EXPORT: &str = "/v1/submissions/{case}/export";
     /// `POST` a re-keyed bundle (`application/x-tar`): the new [`Record`](super::Record).
     pub const IMPORT: &str = "/v1/submissions/{case}/import";
+    /// `GET` with [`YearQuery`](super::YearQuery): the [`YearReport`](super::YearReport).
+    pub const REPORT: &str = "/v1/report";
     /// `GET` with [`RegisterQuery`](super::RegisterQuery): `Vec<RegisterRow>` or CSV.
     pub const REGISTER: &str = "/v1/register";
     /// `GET`: `Vec<Invite>`; `POST` [`InviteRequest`](super::InviteRequest):

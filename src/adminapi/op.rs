@@ -11,6 +11,7 @@ use super::{
 };
 use super::{ConsoleLink, ConsoleLinkRequest, CoordinationRequest, PhaseRequest};
 use super::{SecurityTxtInstall, SecurityTxtRender, SecurityTxtState, SecurityTxtText};
+use super::{YearQuery, YearReport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -81,6 +82,8 @@ operations! {
     EnterPhase: Post route::PHASE, PhaseRequest => CaseView;
     /// `admin coordinate`: the case's coordinator and embargo date.
     Coordinate: Post route::COORDINATION, CoordinationRequest => CaseView;
+    /// `admin report --year`: the yearly account, from the records alone.
+    Report: Get route::REPORT, YearQuery => YearReport;
     /// `admin audit`: the audit trail, oldest first.
     Audit: Get route::AUDIT, NoQuery => Vec<AuditEvent>;
     /// `admin invite`: a one-time upload link.

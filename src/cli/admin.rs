@@ -116,6 +116,16 @@ pub enum AdminCommand {
         #[arg(long, value_enum, default_value_t = RegisterFormat::Csv)]
         format: RegisterFormat,
     },
+    /// The yearly account: reports per category and month, promises kept and broken, times to
+    /// acknowledgement, assessment and resolution, shares, publications and data breaches.
+    Report {
+        /// The calendar year.
+        #[arg(long)]
+        year: i16,
+        /// `text` (readable), `csv` or `json`.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Mint a one-time upload link for a reporter who wrote to you first.
     Invite {
         /// How long the link works (e.g. 7d, 48h; at most 90d).
@@ -260,6 +270,17 @@ pub enum AdminCommand {
     /// signed file, see what is served, or go back to the unsigned rendering.
     #[command(name = "securitytxt", subcommand)]
     SecurityTxt(SecurityTxtCommand),
+}
+
+/// The shape of `admin report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A readable account.
+    Text,
+    /// RFC 4180 CSV: `section,key,value`.
+    Csv,
+    /// The figures as JSON.
+    Json,
 }
 
 /// `sealdrop admin securitytxt` subcommands.

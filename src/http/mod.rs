@@ -201,6 +201,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .configure(ops::register::<op::Publication>)
         .configure(ops::register::<op::Shared>)
         .configure(ops::register::<op::Assign>)
+        .configure(ops::register::<op::Report>)
         .configure(ops::register::<op::EnterPhase>)
         .configure(ops::register::<op::Coordinate>)
         .configure(ops::register::<op::Audit>)

@@ -17,6 +17,7 @@ mod list;
 mod note;
 mod publication;
 mod purge;
+mod report;
 pub mod security_txt;
 mod shared;
 mod status;

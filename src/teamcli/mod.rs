@@ -178,6 +178,20 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::SecurityTxt(command) => security_txt::run(socket, command),
+        AdminCommand::Report { year, format } => {
+            let v = adminclient::call::<op::Report>(
+                socket,
+                None,
+                &crate::adminapi::YearQuery { year },
+            )?;
+            match format {
+                crate::cli::ReportFormat::Json => print_json(&v),
+                // Every text field of it is made terminal-safe where the CSV is written.
+                crate::cli::ReportFormat::Csv => print!("{}", crate::workflow::year_csv(&v)),
+                crate::cli::ReportFormat::Text => out(&view::year_report(&v)),
+            }
+            Ok(())
+        }
         AdminCommand::Invites { json } => {
             let v = adminclient::call::<op::Invites>(socket, None, &NoQuery {})?;
             if json {

@@ -406,3 +406,83 @@ pub fn audit(events: &[AuditEvent]) -> String {
     }
     o
 }
+
+/// `admin report --year`: the yearly account for people.
+pub fn year_report(r: &crate::adminapi::YearReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Account of {} (computed {}; open cases can still change it)\n",
+        r.year, r.computed_at
+    );
+    let _ = writeln!(o, "Reports per month:");
+    let _ = writeln!(
+        o,
+        "  {:<8} {:>13} {:>11} {:>8} {:>6}",
+        "month", "vulnerability", "data breach", "incident", "total"
+    );
+    let (mut v, mut d, mut i) = (0, 0, 0);
+    for m in &r.months {
+        let _ = writeln!(
+            o,
+            "  {:<8} {:>13} {:>11} {:>8} {:>6}",
+            m.month,
+            m.vulnerability,
+            m.data_breach,
+            m.incident,
+            m.vulnerability + m.data_breach + m.incident
+        );
+        (v, d, i) = (v + m.vulnerability, d + m.data_breach, i + m.incident);
+    }
+    let _ = writeln!(
+        o,
+        "  {:<8} {:>13} {:>11} {:>8} {:>6}\n",
+        "year",
+        v,
+        d,
+        i,
+        v + d + i
+    );
+    let _ = writeln!(o, "Promises:");
+    for p in &r.promises {
+        let _ = writeln!(
+            o,
+            "  {:<17} kept {:>4}  broken {:>4}  still running {:>4}",
+            p.kind, p.kept, p.broken, p.open
+        );
+    }
+    let _ = writeln!(o, "\nHow long it took:");
+    for t in &r.times {
+        let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+        let _ = writeln!(
+            o,
+            "  {:<12} median {:>5}  90th percentile {:>5}  {} ({} cases)",
+            t.kind,
+            num(t.median),
+            num(t.p90),
+            t.unit,
+            t.count
+        );
+    }
+    let _ = writeln!(o, "\nShared with third parties:");
+    if r.shares.is_empty() {
+        let _ = writeln!(o, "  nobody");
+    }
+    for s in &r.shares {
+        let _ = writeln!(o, "  {:<24} {}", s.with, s.count);
+    }
+    let _ = writeln!(o, "\nPublications (advisories): {}", r.publications);
+    let b = &r.breaches;
+    let _ = writeln!(
+        o,
+        "\nData breaches: {}; reported to the authority in time {}, late {}; no report \
+         required (decided in time {}, late {}); undecided {}",
+        b.total,
+        b.notified_in_time,
+        b.notified_late,
+        b.not_required_in_time,
+        b.not_required_late,
+        b.undecided
+    );
+    o
+}

@@ -14,9 +14,11 @@ mod disclosure;
 pub mod handling;
 mod register;
 mod reporter;
+mod yearly;
 pub use disclosure::DisclosureError;
 pub use register::register_csv;
 pub use reporter::{CreditView, Happened, PublicationView, PublishedCredit, TimelineEntry};
+pub use yearly::year_csv;
 
 /// Longest team note on a status change or decision.
 pub const MAX_NOTE_CHARS: usize = 500;

@@ -49,3 +49,4 @@ mod store;
 mod tus;
 mod validators;
 mod workflow;
+mod yearly;
