@@ -41,6 +41,7 @@ fn every_console_page_passes_axe_core_in_dutch_and_english() {
             ("audit", "/audit".to_owned()),
             ("keys", "/keys".to_owned()),
             ("invites", "/invites".to_owned()),
+            ("report", "/report".to_owned()),
             ("no-such-case", "/cases/2026-9999".to_owned()),
         ] {
             s.goto(&format!(

@@ -273,3 +273,77 @@ fn the_yearly_account_of_a_simulated_year_matches_figures_computed_from_its_plan
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad-date"));
 }
+
+#[test]
+fn the_console_shows_the_account_with_a_chart_drawn_on_the_server_and_its_numbers() {
+    use crate::console::{Member, console_config, report};
+    let (_, console) = console_config("");
+    let setup = Setup::new(1, &console);
+    let server = setup.start();
+    let (case, _) = report(&server, "vulnerability");
+    admin_ok(&setup, &["status", &case, "acknowledged"]);
+    let year = &show(&setup, &case)["received_at"].as_str().unwrap()[..4].to_owned();
+    let m = Member::by_link(&setup, &server, "erin@example.org", "handler");
+    let r = m.get(&format!("/report?year={year}&lang=en"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains("<svg") && page.contains("role=\"img\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<title id=\"chart-title\">Promises kept and broken"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<rect ").count(),
+        24,
+        "two bars for each month"
+    );
+    assert!(
+        !page.contains("style="),
+        "the strict CSP allows no inline style"
+    );
+    assert!(!page.contains("<script"), "no script");
+    let csp = r
+        .header("content-security-policy")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // The same figure as `admin report`: one acknowledgement kept this month.
+    let account: Value = serde_json::from_str(&admin_ok(
+        &setup,
+        &["report", "--year", year, "--format", "json"],
+    ))
+    .unwrap();
+    let ack = account["promises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "acknowledge")
+        .unwrap()
+        .clone();
+    assert_eq!(ack["kept"], 1);
+    let month = account["promises_by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kept"] == 1)
+        .unwrap()["month"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        page.contains(&format!(
+            "<tr><th scope=\"row\">{month}</th><td>1</td><td>0</td></tr>"
+        )),
+        "{page}"
+    );
+    // Other years are linked; a year out of range is refused with its code.
+    assert!(page.contains(&format!(
+        "/report?year={}",
+        year.parse::<i16>().unwrap() - 1
+    )));
+    let r = m.get("/report?year=1999");
+    assert!(r.text().contains("bad-date"), "{}", r.text());
+}

@@ -9,6 +9,7 @@ mod auth;
 mod case;
 mod inbox;
 mod pages;
+mod report;
 mod tables;
 mod view;
 
@@ -90,6 +91,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/cases/{case}/{action}").route(post().to(act::act)))
         .service(web::resource("/register.csv").route(get().to(tables::register)))
         .service(web::resource("/audit").route(get().to(tables::audit)))
+        .service(web::resource("/report").route(get().to(report::report)))
         .service(web::resource("/keys").route(get().to(tables::keys)))
         .service(web::resource("/invites").route(get().to(tables::invites)))
         .service(web::resource("/static/style.css").route(get().to(super::pages::stylesheet)))

@@ -159,6 +159,19 @@ pub struct CaseFacts {
     pub states: Vec<Choice>,
 }
 
+/// The yearly account page.
+#[derive(Template)]
+#[template(path = "console/report.html")]
+pub struct ReportPage {
+    pub frame: Frame,
+    pub t: Texts,
+    pub report: crate::adminapi::YearReport,
+    /// The chart, SVG markup made by `report::chart` (numbers and fixed texts only).
+    pub chart: String,
+    pub previous: i16,
+    pub next: i16,
+}
+
 /// The case page.
 #[derive(Template)]
 #[template(path = "console/case.html")]
