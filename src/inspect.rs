@@ -84,6 +84,9 @@ pub struct Inspected {
     pub bundle: Option<BundleFacts>,
     /// Its age objects, in order.
     pub objects: Vec<Object>,
+    /// For a bundle: the objects its index lists that it does not hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// The clear facts of a bundle's index.
@@ -186,6 +189,7 @@ pub fn inspect_reader(
         path: shown.clone(),
         bundle: None,
         objects: Vec::new(),
+        missing: Vec::new(),
     };
     if single {
         let mut object = read_object(name, &mut input, None).map_err(|e| e.at(&shown))?;
@@ -196,7 +200,10 @@ pub fn inspect_reader(
     let mut index: Option<Index> = None;
     bundle::read(input, |part, _size, reader| -> Result<(), InspectError> {
         let (name, listed) = match (&part, &index) {
-            (Part::Index, _) => {
+            (Part::Index, Some(_)) => {
+                return Err(bundle_err("", "it holds index.json twice".into()));
+            }
+            (Part::Index, None) => {
                 let mut raw = Vec::new();
                 reader
                     .take(bundle::MAX_INDEX_BYTES + 1)
@@ -216,6 +223,9 @@ pub fn inspect_reader(
                 (entry.name.clone(), entry)
             }
         };
+        if found.objects.iter().any(|o| o.name == name) {
+            return Err(bundle_err("", format!("it holds {name} twice")));
+        }
         let object = read_object(&name, reader, Some(&listed))?;
         found.objects.push(object);
         Ok(())
@@ -225,6 +235,11 @@ pub fn inspect_reader(
     for object in &mut found.objects {
         name_keys(object, known, Some(&index.key_ids));
     }
+    found.missing = std::iter::once(&index.manifest)
+        .chain(&index.files)
+        .filter(|f| !found.objects.iter().any(|o| o.name == f.name))
+        .map(|f| f.name.clone())
+        .collect();
     found.bundle = Some(BundleFacts {
         case: index.case,
         id: index.id,
@@ -364,7 +379,13 @@ fn content_size(payload: u64) -> Option<u64> {
     if sealed < TAG {
         return None;
     }
-    let chunks = sealed.div_ceil(CHUNK + TAG);
+    let (full, rest) = (sealed / (CHUNK + TAG), sealed % (CHUNK + TAG));
+    // A last chunk shorter than its tag is cut off; an empty last chunk after full ones is not
+    // what age writes (only an empty file has an empty chunk).
+    if (rest > 0 && rest < TAG) || (rest == TAG && full > 0) {
+        return None;
+    }
+    let chunks = full + u64::from(rest > 0);
     Some(sealed - chunks * TAG)
 }
 
@@ -461,7 +482,7 @@ pub fn render(found: &Inspected) -> String {
                     } else {
                         ""
                     };
-                    format!("key {key}{label}{how}")
+                    format!("key {}{label}{how}", safe(&key.0))
                 }
                 (None, 0) if s.kind == "X25519" => {
                     "an X25519 key (the stanza does not say which)".into()
@@ -469,11 +490,18 @@ pub fn render(found: &Inspected) -> String {
                 (None, 0) => "a key not among the known ones".into(),
                 (None, _) => {
                     let ids: Vec<&str> = s.one_of.iter().map(|k| k.0.as_str()).collect();
-                    format!("one of the X25519 keys {}", ids.join(", "))
+                    format!("one of the X25519 keys {}", safe(&ids.join(", ")))
                 }
             };
             let _ = writeln!(o, "    {:<16} {}", safe(&s.kind), who);
         }
+    }
+    for name in &found.missing {
+        let _ = writeln!(
+            o,
+            "  {}  MISSING: the index lists it, the bundle lacks it",
+            safe(name)
+        );
     }
     let pq = found.objects.iter().filter(|o| o.post_quantum).count();
     let all = found.objects.len();
@@ -501,6 +529,16 @@ mod tests {
         assert_eq!(content_size(16 + CHUNK + 16), Some(CHUNK));
         assert_eq!(content_size(16 + CHUNK + 16 + 1 + 16), Some(CHUNK + 1));
         assert_eq!(content_size(20), None);
+        assert_eq!(
+            content_size(16 + CHUNK + 16 + 5),
+            None,
+            "a cut-off last chunk"
+        );
+        assert_eq!(
+            content_size(16 + CHUNK + 16 + 16),
+            None,
+            "an empty chunk after a full one"
+        );
         assert_eq!(content_size(3), None);
     }
 

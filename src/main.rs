@@ -352,7 +352,7 @@ fn inspect(paths: &[PathBuf], recipients_files: &[PathBuf], json: bool) -> Resul
     if json {
         let text = serde_json::to_string_pretty(&all)
             .map_err(|e| fail(e.to_string(), "report this as a bug"))?;
-        println!("{text}");
+        println!("{}", sealdrop::terminal::json_safe(&text));
     } else {
         for found in &all {
             print!("{}", sealdrop::inspect::render(found));

@@ -17,6 +17,24 @@ pub fn terminal_safe(text: &str) -> String {
         .collect()
 }
 
+/// JSON text (as serde_json writes it) with every character a terminal would act on written as
+/// a `\u` escape: the same JSON to a program, nothing hidden or reordered on a screen.
+pub fn json_safe(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Outside strings serde_json writes only ASCII; its newlines are layout, not data.
+        if c != '\n' && is_terminal_unsafe(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                safe.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
+}
+
 /// True for characters that must not reach a terminal: controls (C0, DEL and C1, so every
 /// escape sequence loses its introducer), the format characters (bidi overrides and isolates,
 /// zero-width characters, the soft hyphen, tag characters, …) and the line and paragraph

@@ -27,7 +27,7 @@ pub struct YearReport {
     pub times: Vec<TimeFigure>,
     /// Cases passed on to third parties, per recipient (as the team wrote it).
     pub shares: Vec<Share>,
-    /// Publications (advisories) whose agreed date lies in the year.
+    /// Publications (advisories) whose agreed date lies in the year and has come.
     pub publications: u32,
     /// Data breaches and the 72-hour clock.
     pub breaches: Breaches,

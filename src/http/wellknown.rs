@@ -18,13 +18,10 @@ pub async fn security(portal: web::Data<Portal>) -> HttpResponse {
         Ok(served) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             // A signed file changes only when the team installs another; a rendering daily.
+            // A signed file is never cached past its Expires.
             .insert_header((
                 header::CACHE_CONTROL,
-                if served.signed {
-                    "public, max-age=3600, must-revalidate"
-                } else {
-                    "public, max-age=3600"
-                },
+                format!("public, max-age={}", served.max_age.min(3600)),
             ))
             .body(served.body),
         Err(e) => {

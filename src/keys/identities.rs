@@ -21,6 +21,7 @@ impl age::Callbacks for TerminalPrompts {
             Some(no) => format!("[{yes}/{no}]"),
             None => format!("[{yes}]"),
         };
+        let choices = crate::terminal::terminal_safe(&choices);
         let question = format!("{} {choices}", crate::terminal::terminal_safe(message));
         let answer = crate::os::ask_terminal(&question, true)?;
         Some(answer.trim().eq_ignore_ascii_case(yes) || (no.is_none() && answer.is_empty()))

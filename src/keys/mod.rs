@@ -312,7 +312,7 @@ pub fn known_keys(text: &str, origin: &str) -> Result<Vec<Key>, KeyError> {
         let line = raw.trim();
         let retired = line
             .strip_prefix("# retired ")
-            .and_then(|rest| rest.split_once("): "));
+            .and_then(|rest| rest.rsplit_once("): "));
         let (line, this_label) = match (retired, line.strip_prefix('#')) {
             (Some((when, recipient)), _) => {
                 let retired = format!("retired {when})");

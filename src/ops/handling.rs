@@ -11,14 +11,11 @@ use crate::workflow::handling::{coordinate, enter_phase};
 impl Execute for EnterPhase {
     fn execute(portal: &Portal, call: Call<PhaseRequest>) -> Result<CaseView, PortalError> {
         let now = portal.now();
+        let tz = portal.policy().calendar.time_zone().clone();
         let PhaseRequest { phase, at } = &call.request;
         change_case(portal, call.case()?, &call.actor, |r| {
-            Ok(enter_phase(
-                r,
-                *phase,
-                at.as_deref().filter(|a| !a.is_empty()),
-                now,
-            )?)
+            let at = at.as_deref().filter(|a| !a.is_empty());
+            Ok(enter_phase(r, *phase, at, now, &tz)?)
         })
     }
 }
@@ -26,12 +23,16 @@ impl Execute for EnterPhase {
 impl Execute for Coordinate {
     fn execute(portal: &Portal, call: Call<CoordinationRequest>) -> Result<CaseView, PortalError> {
         let req = &call.request;
-        let by = match req.coordinator.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some("none") => Some(None),
+        let kind = req
+            .coordinator
+            .as_deref()
+            .map(|k| k.trim().to_ascii_lowercase());
+        let (by, name_alone) = match kind.as_deref() {
+            None | Some("") => (None, req.name.clone().filter(|n| !n.trim().is_empty())),
+            Some("none") => (Some(None), None),
             Some(kind) => {
                 let kind = kind.parse().map_err(WorkflowError::BadCoordinator)?;
-                Some(Some((kind, req.name.clone())))
+                (Some(Some((kind, req.name.clone()))), None)
             }
         };
         let embargo = req.embargo.as_deref().map(|e| match e.trim() {
@@ -39,7 +40,7 @@ impl Execute for Coordinate {
             e => e,
         });
         change_case(portal, call.case()?, &call.actor, |r| {
-            Ok(coordinate(r, by.clone(), embargo)?)
+            Ok(coordinate(r, by.clone(), name_alone.clone(), embargo)?)
         })
     }
 }

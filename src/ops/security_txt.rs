@@ -20,24 +20,24 @@ use crate::store::{Refusal, StoreError};
 pub struct Served {
     /// The body.
     pub body: String,
-    /// Whether it is the installed signed file.
-    pub signed: bool,
+    /// Seconds it may be cached: until the signed file's `Expires` at most.
+    pub max_age: u64,
 }
 
 /// The body of `/.well-known/security.txt` at `now`: the signed file while it is in force,
 /// else the rendering.
 pub fn served(portal: &Portal, now: jiff::Timestamp) -> Result<Served, PortalError> {
     if let Some(signed) = portal.store().security_txt()?
-        && signed.in_force(now)
+        && let Some(expires) = signed.expires_at().filter(|e| *e > now)
     {
         return Ok(Served {
             body: signed.file,
-            signed: true,
+            max_age: (expires - now).as_secs().max(0).unsigned_abs(),
         });
     }
     Ok(Served {
         body: render(portal, securitytxt::default_expires(now))?,
-        signed: false,
+        max_age: 3600,
     })
 }
 
@@ -75,12 +75,39 @@ pub fn state(portal: &Portal, now: jiff::Timestamp) -> Result<SecurityTxtState, 
         .expires_at()
         .map(|e| (e - now).as_hours().div_euclid(24))
         .unwrap_or(0);
+    // A change of configuration (a contact, the first published credit) since signing.
+    let rendered = render(portal, securitytxt::default_expires(now))?;
+    let without_expires = |text: &str| {
+        securitytxt::fields(text)
+            .into_iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("Expires"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect::<Vec<_>>()
+    };
+    let signed_text = signed
+        .file
+        .split_once("\n\n")
+        .map_or(signed.file.as_str(), |(_, body)| body);
+    let outdated = without_expires(signed_text)
+        .iter()
+        .filter(|f| !f.0.starts_with("-----"))
+        .count()
+        != without_expires(&rendered).len()
+        || without_expires(&rendered)
+            .iter()
+            .any(|f| !without_expires(signed_text).contains(f));
     let attention = if !in_force {
         Some(format!(
             "the signed security.txt expired at {}: the unsigned rendering is served; render, \
              sign and install a new one",
             signed.expires
         ))
+    } else if outdated {
+        Some(
+            "the signed security.txt no longer matches what the portal renders (the \
+             configuration changed since it was signed): render, sign and install a new one"
+                .into(),
+        )
     } else if days_left < securitytxt::WARN_DAYS[0] {
         Some(format!(
             "the signed security.txt expires in {days_left} day(s): render, sign and install a \

@@ -16,7 +16,7 @@ use crate::adminapi::{
 use crate::adminclient::{self, AdminError};
 use crate::cli::{AdminCommand, KeysCommand, Target};
 use crate::hint::Hint;
-use crate::open::{is_terminal_unsafe, terminal_safe};
+use crate::open::terminal_safe;
 use std::path::Path;
 
 /// A failure as the person at the terminal sees it.
@@ -66,19 +66,7 @@ fn out(text: &str) {
 /// same JSON to a program, nothing hidden or reordered on a screen.
 fn print_json(v: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(v).unwrap_or_default();
-    let mut safe = String::with_capacity(text.len());
-    for c in text.chars() {
-        // Outside strings serde_json writes only ASCII; its newlines are layout, not data.
-        if c != '\n' && is_terminal_unsafe(c) {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                safe.push_str(&format!("\\u{u:04x}"));
-            }
-        } else {
-            safe.push(c);
-        }
-    }
-    println!("{safe}");
+    println!("{}", crate::terminal::json_safe(&text));
 }
 
 /// Runs one `sealdrop admin` command.

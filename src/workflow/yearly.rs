@@ -62,8 +62,15 @@ impl Policy {
                     Category::Incident => c.incident += 1,
                 }
             }
+            if breach_of(r) {
+                breaches.total += 1;
+            }
+            // A deleted case keeps its count but no clocks (as everywhere else).
+            if r.purged_at.is_some() {
+                continue;
+            }
             let s = stops(r);
-            let breach = r.category == Category::DataBreach;
+            let breach = breach_of(r);
             for clock in crate::deadlines::clocks(cal, &self.promises, breach, received, &s) {
                 let t = tally.entry(clock.kind).or_insert_with(|| PromiseTally {
                     kind: clock.kind.as_str().to_owned(),
@@ -102,9 +109,6 @@ impl Policy {
                     }
                 }
             }
-            if breach {
-                breaches.total += 1;
-            }
             if let Some(at) = s.acknowledged {
                 ack.push(f64::from(cal.working_days_between(received, at)));
             }
@@ -128,6 +132,10 @@ impl Policy {
         };
         let mut shares: BTreeMap<String, u32> = BTreeMap::new();
         let mut publications = 0;
+        let today = now
+            .to_zoned_datetime(cal.time_zone().clone())
+            .date()
+            .to_string();
         for r in records {
             for h in &r.history {
                 let in_year = parse_ts(&h.at).is_some_and(|t| cal.local_month(t).0 == year);
@@ -135,8 +143,10 @@ impl Policy {
                     *shares.entry(with.clone()).or_default() += 1;
                 }
             }
+            // Agreed dates still ahead are not publications yet.
             if let Some(p) = &r.disclosure.publication
                 && p.date.get(..4) == Some(format!("{year:04}").as_str())
+                && p.date <= today
             {
                 publications += 1;
             }
@@ -160,6 +170,10 @@ impl Policy {
             breaches,
         }
     }
+}
+
+fn breach_of(r: &Record) -> bool {
+    r.category == Category::DataBreach
 }
 
 /// The median of sorted `values`: the middle one, or the mean of the middle two.

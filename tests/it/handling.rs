@@ -47,6 +47,14 @@ fn a_case_enters_its_phases_forward_with_a_coordinator_and_an_embargo_shown_ever
         ],
     );
     refused(&setup, &["coordinate", &case, "--by", "cia"], "bad-request");
+    // A name alone renames the coordinator; case does not matter in the kind.
+    let out = admin_ok(
+        &setup,
+        &["coordinate", &case, "--by", "NCSC", "--name", "NCSC-NL"],
+    );
+    assert!(out.contains("ncsc (NCSC-NL)"), "{out}");
+    admin_ok(&setup, &["coordinate", &case, "--name", "NCSC"]);
+    refused(&setup, &["coordinate", &case], "bad-request");
     refused(
         &setup,
         &["coordinate", &case, "--embargo", "1 March"],
@@ -73,13 +81,14 @@ fn a_case_enters_its_phases_forward_with_a_coordinator_and_an_embargo_shown_ever
     assert_eq!(phases.len(), 2, "{shown}");
     assert_eq!(phases[1]["phase"], "remediation-developed");
     assert_eq!(shown["handling"]["coordinator"]["kind"], "ncsc");
+    assert_eq!(shown["handling"]["coordinator"]["name"], "NCSC");
     assert_eq!(shown["handling"]["embargo_until"], "2027-03-01");
     let text = admin_ok(&setup, &["show", &case]);
     assert!(
         text.contains("phases:") && text.contains("released -"),
         "{text}"
     );
-    assert!(text.contains("coordinator:   ncsc"), "{text}");
+    assert!(text.contains("coordinator:   ncsc (NCSC)"), "{text}");
     assert!(text.contains("embargo until: 2027-03-01"), "{text}");
 
     let csv = admin_ok(&setup, &["register", "--format", "csv"]);
@@ -93,7 +102,7 @@ fn a_case_enters_its_phases_forward_with_a_coordinator_and_an_embargo_shown_ever
         row.contains("received@") && row.contains("; verified@"),
         "{row}"
     );
-    assert!(row.ends_with(",ncsc,2027-03-01"), "{row}");
+    assert!(row.ends_with(",ncsc (NCSC),2027-03-01"), "{row}");
 
     let audit = admin_ok(&setup, &["audit", "--json"]);
     let entries: Vec<serde_json::Value> = serde_json::from_str(&audit).unwrap();
@@ -104,7 +113,7 @@ fn a_case_enters_its_phases_forward_with_a_coordinator_and_an_embargo_shown_ever
             .count()
     };
     assert_eq!(of("phase"), 2);
-    assert_eq!(of("coordination"), 1);
+    assert_eq!(of("coordination"), 3);
     assert!(
         entries
             .iter()

@@ -411,3 +411,52 @@ fn exports_to_hardware_keys_open_byte_identical_through_a_plugin_and_inspect_nam
         "{err}"
     );
 }
+
+#[test]
+fn inspect_defangs_a_hostile_index_and_names_what_a_bundle_lacks() {
+    let setup = Setup::new(1, "");
+    let server = setup.start();
+    let r = post_form(
+        server.addr,
+        &form(vec![
+            file("a.txt", bytes(100, 1)),
+            file("b.txt", bytes(100, 2)),
+        ]),
+        "",
+    );
+    let case = r.json()["case"].as_str().unwrap().to_owned();
+    let bundle = setup.export(&case);
+    let mut entries = tar_entries(&std::fs::read(&bundle).unwrap());
+    let index = entries.iter_mut().find(|(n, _)| n == "index.json").unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&index.1).unwrap();
+    v["key_ids"] = serde_json::json!(["\u{1b}]52;c;aGk=\u{7}"]);
+    index.1 = serde_json::to_vec(&v).unwrap();
+    entries.retain(|(n, _)| n != "001.age");
+    let hostile = setup.dir.path().join("hostile.tar");
+    std::fs::write(&hostile, tar_build(&entries)).unwrap();
+    for json in [false, true] {
+        let mut args = vec!["inspect", hostile.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(!o.stdout.contains(&0x1b), "no escape reaches the terminal");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("001.age"), "{text}");
+        if !json {
+            assert!(text.contains("MISSING"), "{text}");
+        }
+    }
+    // A part twice is refused.
+    let twice: Vec<(String, Vec<u8>)> = entries
+        .iter()
+        .cloned()
+        .chain(entries.iter().filter(|(n, _)| n == "000.age").cloned())
+        .collect();
+    let twice_path = setup.dir.path().join("twice.tar");
+    std::fs::write(&twice_path, tar_build(&twice)).unwrap();
+    let o = run(&["inspect", twice_path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("twice"));
+}

@@ -181,6 +181,21 @@ fn a_security_txt_signed_with_gpg_is_served_byte_for_byte_and_sectxt_has_nothing
     assert_eq!(health["security_txt"]["serving"], "signed", "{health}");
     let audit = admin_ok(&setup, &["audit"]);
     assert!(audit.contains("security-txt-installed"), "{audit}");
+    // The cache never keeps it past its Expires.
+    let cache = r.header("cache-control").unwrap_or_default().to_owned();
+    assert_eq!(cache, "public, max-age=3600", "{cache}");
+
+    // A changed configuration makes the signed file out of date: status says to re-sign.
+    drop(server);
+    let server = Server::start(
+        &setup,
+        &[
+            ("SEALDROP_SERVER_PUBLIC_URL", PUBLIC),
+            ("SEALDROP_ORG_CONTACT_EMAIL", "cert@example.org"),
+        ],
+    );
+    let status = admin_ok(&setup, &["securitytxt", "status"]);
+    assert!(status.contains("no longer matches"), "{status}");
 
     // A backup carries it: a restored portal serves the same bytes.
     let backup = setup.dir.path().join("backup.tar");
