@@ -77,25 +77,8 @@ pub fn state(portal: &Portal, now: jiff::Timestamp) -> Result<SecurityTxtState, 
         .unwrap_or(0);
     // A change of configuration (a contact, the first published credit) since signing.
     let rendered = render(portal, securitytxt::default_expires(now))?;
-    let without_expires = |text: &str| {
-        securitytxt::fields(text)
-            .into_iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("Expires"))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect::<Vec<_>>()
-    };
-    let signed_text = signed
-        .file
-        .split_once("\n\n")
-        .map_or(signed.file.as_str(), |(_, body)| body);
-    let outdated = without_expires(signed_text)
-        .iter()
-        .filter(|f| !f.0.starts_with("-----"))
-        .count()
-        != without_expires(&rendered).len()
-        || without_expires(&rendered)
-            .iter()
-            .any(|f| !without_expires(signed_text).contains(f));
+    let outdated = securitytxt::openpgp::signed_text(&signed.file)
+        .is_none_or(|text| !securitytxt::field_differences(&text, &rendered).is_empty());
     let attention = if !in_force {
         Some(format!(
             "the signed security.txt expired at {}: the unsigned rendering is served; render, \

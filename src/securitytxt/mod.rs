@@ -112,6 +112,29 @@ pub fn fields(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How the fields of the signed text `signed` differ from the rendering `rendered`, `Expires`
+/// aside: each line missing from the signed text, then each it has that is not rendered
+/// (empty: the same fields).
+pub fn field_differences(signed: &str, rendered: &str) -> Vec<String> {
+    let without_expires = |text: &str| -> Vec<String> {
+        fields(text)
+            .into_iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("Expires"))
+            .map(|(k, v)| format!("{}: {v}", k.to_ascii_lowercase()))
+            .collect()
+    };
+    let (have, want) = (without_expires(signed), without_expires(rendered));
+    let missing = want
+        .iter()
+        .filter(|l| !have.contains(l))
+        .map(|l| format!("missing \"{l}\""));
+    let extra = have
+        .iter()
+        .filter(|l| !want.contains(l))
+        .map(|l| format!("not rendered \"{l}\""));
+    missing.chain(extra).collect()
+}
+
 /// Why a signed file was not installed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
@@ -175,29 +198,11 @@ pub fn check(
 ) -> Result<Signed, Refused> {
     let verified = openpgp::verify(file, keys)?;
     let signed = fields(&verified.text);
-    let expected = fields(rendered);
     let is = |name: &'static str| move |f: &&(String, String)| f.0.eq_ignore_ascii_case(name);
     if !signed.iter().any(|f| is("Canonical")(&f)) {
         return Err(Refused::NoCanonical);
     }
-    let mut problems = Vec::new();
-    let without_expires = |all: &[(String, String)]| -> Vec<String> {
-        all.iter()
-            .filter(|f| !is("Expires")(f))
-            .map(|(k, v)| format!("{}: {v}", k.to_ascii_lowercase()))
-            .collect()
-    };
-    let (have, want) = (without_expires(&signed), without_expires(&expected));
-    for line in &want {
-        if !have.contains(line) {
-            problems.push(format!("missing \"{line}\""));
-        }
-    }
-    for line in &have {
-        if !want.contains(line) {
-            problems.push(format!("not rendered \"{line}\""));
-        }
-    }
+    let mut problems = field_differences(&verified.text, rendered);
     if !problems.is_empty() {
         problems.push("render it again, sign that and install it".into());
         return Err(Refused::Fields(problems));

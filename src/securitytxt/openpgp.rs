@@ -81,6 +81,14 @@ pub fn verify(file: &str, keys: &str) -> Result<Verified, SignatureError> {
     ))
 }
 
+/// The text an installed (already verified) signed file signs, with `\n` line ends; `None`
+/// when it does not parse as a cleartext-signed message.
+pub fn signed_text(file: &str) -> Option<String> {
+    let start = file.find(BEGIN)?;
+    let (message, _) = CleartextSignedMessage::from_string(&file[start..]).ok()?;
+    Some(message.signed_text().replace("\r\n", "\n"))
+}
+
 fn verified(message: &CleartextSignedMessage, signer: &str) -> Verified {
     Verified {
         text: message.signed_text().replace("\r\n", "\n"),
