@@ -21,16 +21,46 @@ impl Drop for Running {
     }
 }
 
+/// A port `p` such that `p` and `p + 1` (the demo's console) were both free a moment ago.
+fn free_port_pair() -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Starts `sealdrop demo --dir DIR` (on a free port unless `DIR` holds an earlier demo) and
-/// returns it with everything it printed up to `listening on`.
+/// returns it with everything it printed up to `listening on`. Another test may take one of the
+/// two ports between the check and the demo's bind: then a fresh demo starts again on others.
 fn start_demo(dir: &Path) -> (Running, String) {
+    let fresh = !dir.exists();
+    let mut last = String::new();
+    for _ in 0..3 {
+        match try_start_demo(dir) {
+            Ok(started) => return started,
+            Err(why) if why.contains("in use") && fresh => {
+                // A fresh demo's folder remembers its ports: start from nothing again.
+                std::fs::remove_dir_all(dir).unwrap();
+                last = why;
+            }
+            Err(why) => panic!("{why}"),
+        }
+    }
+    panic!("the demo found no free ports three times:\n{last}");
+}
+
+fn try_start_demo(dir: &Path) -> Result<(Running, String), String> {
+    let errors = dir.with_extension("stderr");
     let mut child = Command::new(bin())
         .args(["demo", "--dir", dir.to_str().unwrap()])
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port_pair())])
         .env_remove("SEALDROP_CONFIG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&errors).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -45,12 +75,16 @@ fn start_demo(dir: &Path) -> (Running, String) {
     let mut printed = String::new();
     while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) {
         if line.starts_with("sealdrop: listening on ") {
-            return (running, printed);
+            return Ok((running, printed));
         }
         printed.push_str(&line);
         printed.push('\n');
     }
-    panic!("the demo stopped before listening:\n{printed}");
+    drop(running);
+    let said = std::fs::read_to_string(&errors).unwrap_or_default();
+    Err(format!(
+        "the demo stopped before listening:\n{printed}\nit said:\n{said}"
+    ))
 }
 
 /// The `send` command the banner prints, its continuation lines joined.
