@@ -38,6 +38,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
+/// Lower-case hex SHA-512 of `data` (the `.sha512` file of a CSAF advisory).
+pub fn sha512_hex(data: &[u8]) -> String {
+    hex(&sha2::Sha512::digest(data))
+}
+
 /// HKDF-SHA-256 (RFC 5869) of `secret` with `salt` and `info`: 32 bytes of derived key.
 pub fn hkdf_sha256(salt: &[u8], secret: &[u8], info: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];

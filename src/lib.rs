@@ -55,9 +55,15 @@
 //! offline:  sealdrop open bundle.tar -i identity.txt -o out/   (verify, decrypt, safe names)
 //! sec.txt:  admin securitytxt render ──▶ the team signs offline (gpg --clearsign) ──▶
 //!           admin securitytxt install (ops::security_txt: securitytxt::check, the signature by
-//!           securitytxt::openpgp; stored in the store's `published` tree with its audit entry)
+//!           openpgp; stored in the store's `published` tree with its audit entry)
 //!           ──▶ /.well-known/security.txt serves it byte for byte until its Expires, then the
 //!           rendering again; the notifier warns 30 and 7 days before
+//! CSAF:     admin advisory draft CASE (ops::advisory: csaf::compose from the team's fields and
+//!           the resolved case; a draft in the `published` tree) ──▶ the team signs offline (gpg
+//!           --detach-sign --armor) ──▶ admin advisory publish (openpgp::verify_detached over the
+//!           draft's bytes; draft → advisory in one transaction with its audit entry) ──▶
+//!           /.well-known/csaf/ (http::csaf → ops::csaf_folder → csaf::provider: metadata,
+//!           index.txt, changes.csv, .sha256/.sha512/.asc); security.txt gains `CSAF:`
 //! inspect:  sealdrop inspect bundle.tar -R recipients.txt     (no key: which key reads each
 //!           object, post-quantum or not; inspect.rs reads the age headers, keys.rs matches tags)
 //!
@@ -225,7 +231,7 @@
 //! argon2: `digest`, rustix: `os`, ipnet: `clientaddr`, jiff time
 //! zones: `deadlines`/`workflow`, bytesize: `config::units`, pulldown-cmark: `http::markdown`,
 //! askama: `http::pages` and `http::console::view`, openidconnect: `console::oidc`, pgp:
-//! `securitytxt::openpgp`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
+//! `openpgp`, cvss: `csaf::score`, clap with clap_mangen and clap_complete: `cli`, ssh-key:
 //! `receipt::signing`).
 
 #![forbid(unsafe_code)]
@@ -239,6 +245,7 @@ pub(crate) mod clientaddr;
 pub(crate) mod clock;
 pub mod config;
 pub(crate) mod console;
+pub(crate) mod csaf;
 pub(crate) mod deadlines;
 pub mod demo;
 pub(crate) mod digest;
@@ -258,6 +265,7 @@ pub mod logging;
 pub(crate) mod metrics;
 pub(crate) mod notify;
 pub mod open;
+pub(crate) mod openpgp;
 pub(crate) mod ops;
 pub mod os;
 pub mod outbound;

@@ -47,6 +47,9 @@ pub enum PortalError {
     /// A signed security.txt was refused.
     #[error("security.txt refused: {0}")]
     SecurityTxt(#[from] crate::securitytxt::Refused),
+    /// A CSAF advisory was refused.
+    #[error("advisory refused: {0}")]
+    Advisory(#[from] crate::csaf::Refused),
 }
 
 pub use crate::error::TaskFailed;
@@ -84,6 +87,20 @@ impl crate::hint::Hint for PortalError {
                  --clearsign security.txt` on your own machine and install security.txt.asc"
                     .into(),
             ),
+            PortalError::Advisory(crate::csaf::Refused::NoKey(_)) => Some(
+                "set org.security_txt_signing_key to the organisation's OpenPGP public key \
+                 (`gpg --armor --export KEY > keys/openpgp.asc`) and restart"
+                    .into(),
+            ),
+            PortalError::Advisory(crate::csaf::Refused::Signature(_)) => Some(
+                "sign the draft exactly as `sealdrop admin advisory draft` wrote it, with `gpg \
+                 --detach-sign --armor FILE.json`, and give the FILE.json.asc it makes"
+                    .into(),
+            ),
+            PortalError::Advisory(crate::csaf::Refused::Unknown(_)) => {
+                Some("`sealdrop admin advisory list` shows the advisories and drafts".into())
+            }
+            PortalError::Advisory(_) => None,
             PortalError::Import(_) => Some(
                 "import only bundles made by `sealdrop rekey` from an export of the same case".into(),
             ),

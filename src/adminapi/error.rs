@@ -57,6 +57,9 @@ pub enum ErrorCode {
     /// A signed security.txt was not installed (signature, fields or `Expires`), or one could
     /// not be rendered with the `Expires` asked for.
     SecurityTxtRefused,
+    /// A CSAF advisory was not drafted or published (what the team gave, the case's state,
+    /// the label, the signature); or no such advisory.
+    AdvisoryRefused,
     /// Anything else; the details are in the server log.
     #[serde(rename = "internal-error")]
     Internal,
@@ -89,7 +92,8 @@ impl ErrorCode {
             ErrorCode::KeysRefused
             | ErrorCode::ImportRefused
             | ErrorCode::ReloadRefused
-            | ErrorCode::SecurityTxtRefused => 422,
+            | ErrorCode::SecurityTxtRefused
+            | ErrorCode::AdvisoryRefused => 422,
             ErrorCode::InsufficientStorage => 507,
             ErrorCode::ReceiptKeyUnusable | ErrorCode::Internal | ErrorCode::Unrecognised => 500,
         }
@@ -122,6 +126,7 @@ impl ErrorCode {
             ErrorCode::ReceiptKeyUnusable => "receipt-key-unusable",
             ErrorCode::ConsoleOff => "console-off",
             ErrorCode::SecurityTxtRefused => "security-txt-refused",
+            ErrorCode::AdvisoryRefused => "advisory-refused",
             ErrorCode::Internal => "internal-error",
             ErrorCode::Unrecognised => "unrecognised",
         }
@@ -207,6 +212,7 @@ mod tests {
             ErrorCode::CreditNotRequested,
             ErrorCode::ConsoleOff,
             ErrorCode::SecurityTxtRefused,
+            ErrorCode::AdvisoryRefused,
             ErrorCode::Internal,
         ];
         for code in all {

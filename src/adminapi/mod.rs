@@ -6,12 +6,17 @@
 //! they are stored; the views computed for the team ([`CaseView`], [`RegisterRow`],
 //! [`KeyUsage`], …) are defined here, and the portal's operations return them.
 
+mod advisory;
 mod disclosure;
 mod error;
 pub mod op;
 mod yearly;
+pub use advisory::{
+    AdvisoryDraftRequest, AdvisoryInput, AdvisoryPublishRequest, AdvisoryView, Profile, Tlp,
+};
 pub use yearly::{
-    Breaches, MonthCount, MonthTally, PromiseTally, Share, TimeFigure, YearQuery, YearReport,
+    AdvisoryTally, Breaches, MonthCount, MonthTally, PromiseTally, Share, TimeFigure, YearQuery,
+    YearReport,
 };
 
 use crate::deadlines::{ClockKind, ClockState};
@@ -81,6 +86,14 @@ pub mod route {
     pub const SECURITY_TXT_RENDER: &str = "/v1/security-txt/render";
     /// `POST`: remove the signed file ([`SecurityTxtState`](super::SecurityTxtState)).
     pub const SECURITY_TXT_REMOVE: &str = "/v1/security-txt/remove";
+    /// `POST` [`AdvisoryDraftRequest`](super::AdvisoryDraftRequest): the case's CSAF
+    /// advisory (or its next revision) as a draft to sign ([`AdvisoryView`](super::AdvisoryView)).
+    pub const ADVISORY: &str = "/v1/submissions/{case}/advisory";
+    /// `GET`: `Vec<AdvisoryView>`, published and drafts.
+    pub const ADVISORIES: &str = "/v1/advisories";
+    /// `POST` [`AdvisoryPublishRequest`](super::AdvisoryPublishRequest): the published
+    /// [`AdvisoryView`](super::AdvisoryView).
+    pub const ADVISORY_PUBLISH: &str = "/v1/advisories/publish";
     /// `GET`: Prometheus text.
     pub const METRICS: &str = "/v1/metrics";
     /// `GET`: `Vec<KeyUsage>`; `POST` [`AddKeyRequest`](super::AddKeyRequest):

@@ -4,6 +4,7 @@
 //! (`adminclient::call`): a new action is one more type here, never another handler or client
 //! function.
 
+use super::{AdvisoryDraftRequest, AdvisoryPublishRequest, AdvisoryView};
 use super::{
     AssignRequest, AuditEvent, AuthorityRequest, CaseView, CreditRequest, ExpectRequest, Invite,
     InviteRequest, ListFilter, NewInvite, NoQuery, NoteRequest, PublicationRequest, PurgeRequest,
@@ -100,4 +101,10 @@ operations! {
     SecurityTxtStatus: Get route::SECURITY_TXT, NoQuery => SecurityTxtState;
     /// `admin securitytxt remove`: serve the unsigned rendering again.
     RemoveSecurityTxt: Post route::SECURITY_TXT_REMOVE, NoQuery => SecurityTxtState;
+    /// `admin advisory draft CASE`: the case's CSAF advisory (or its next revision) to sign.
+    DraftAdvisory: Post route::ADVISORY, AdvisoryDraftRequest => AdvisoryView;
+    /// `admin advisory publish ID --signature FILE.asc`: check the signature, publish.
+    PublishAdvisory: Post route::ADVISORY_PUBLISH, AdvisoryPublishRequest => AdvisoryView;
+    /// `admin advisory list`: every advisory and draft.
+    Advisories: Get route::ADVISORIES, NoQuery => Vec<AdvisoryView>;
 }

@@ -29,6 +29,9 @@ pub struct YearReport {
     pub shares: Vec<Share>,
     /// Publications (advisories) whose agreed date lies in the year and has come.
     pub publications: u32,
+    /// The CSAF advisories published at `/.well-known/csaf/` in the year.
+    #[serde(default)]
+    pub advisories: AdvisoryTally,
     /// Data breaches and the 72-hour clock.
     pub breaches: Breaches,
 }
@@ -93,6 +96,15 @@ pub struct Share {
     pub with: String,
     /// How many times.
     pub count: u32,
+}
+
+/// CSAF advisories of the year.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AdvisoryTally {
+    /// Advisories whose first version was released in the year.
+    pub published: u32,
+    /// Later versions (revisions) released in the year.
+    pub revisions: u32,
 }
 
 /// Data breaches of the year and the authority's clock.

@@ -270,6 +270,10 @@ pub enum AdminCommand {
     /// signed file, see what is served, or go back to the unsigned rendering.
     #[command(name = "securitytxt", subcommand)]
     SecurityTxt(SecurityTxtCommand),
+    /// CSAF 2.0 advisories: draft one for a resolved case, publish it with the signature made
+    /// on your own machine, list them.
+    #[command(subcommand)]
+    Advisory(Box<AdvisoryCommand>),
 }
 
 /// The shape of `admin report`.
@@ -308,4 +312,77 @@ pub enum SecurityTxtCommand {
     },
     /// Remove the signed file: the portal serves the unsigned rendering again.
     Remove,
+}
+
+/// `sealdrop admin advisory` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdvisoryCommand {
+    /// Write the CSAF 2.0 advisory of a resolved case (or its next revision) as a draft to sign:
+    /// `gpg --detach-sign --armor` the file offline, then `publish`. For a revision, what you
+    /// leave out stays as it was.
+    Draft(Box<AdvisoryDraft>),
+    /// Check the detached signature of a draft and publish it in /.well-known/csaf/.
+    Publish {
+        /// The advisory's id (`admin advisory list`).
+        id: String,
+        /// The file `gpg --detach-sign --armor` wrote (e.g. adv-2026-001.json.asc).
+        #[arg(long, value_name = "FILE")]
+        signature: PathBuf,
+    },
+    /// Every advisory and draft.
+    List {
+        /// Print JSON (with the documents).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sealdrop admin advisory draft`.
+#[derive(Debug, clap::Args)]
+pub struct AdvisoryDraft {
+    /// Case number.
+    pub case: String,
+    /// `security-advisory` (a vulnerability and its fix), `incident-response` or
+    /// `informational`.
+    #[arg(long)]
+    pub profile: Option<crate::csaf::Profile>,
+    /// The title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// What the problem was, for the public.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// The product or service affected.
+    #[arg(long)]
+    pub product: Option<String>,
+    /// The versions affected, e.g. "<2.3" (leave out for a service).
+    #[arg(long, value_name = "RANGE")]
+    pub affected: Option<String>,
+    /// The first fixed version, e.g. 2.3.
+    #[arg(long, value_name = "VERSION")]
+    pub fixed: Option<String>,
+    /// What users should do, or what was done.
+    #[arg(long)]
+    pub remediation: Option<String>,
+    /// A reference: "URL" or "URL summary" (repeat; replaces the earlier ones).
+    #[arg(long = "reference", value_name = "URL [SUMMARY]")]
+    pub references: Vec<String>,
+    /// The CVSS v3 base vector, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H.
+    #[arg(long, value_name = "VECTOR")]
+    pub cvss: Option<String>,
+    /// The CVE id, if one was assigned.
+    #[arg(long)]
+    pub cve: Option<String>,
+    /// The TLP label: WHITE (default; the only one published), GREEN, AMBER or RED.
+    #[arg(long)]
+    pub tlp: Option<crate::csaf::Tlp>,
+    /// The document's language (default en).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// What this revision changes (required once the advisory is published).
+    #[arg(long, value_name = "TEXT")]
+    pub change: Option<String>,
+    /// Write the document to this new file (to sign) instead of printing it.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }

@@ -5,7 +5,7 @@ mod admin;
 mod docs;
 mod values;
 
-pub use admin::{AdminCommand, ReportFormat, SecurityTxtCommand};
+pub use admin::{AdminCommand, AdvisoryCommand, AdvisoryDraft, ReportFormat, SecurityTxtCommand};
 pub use docs::{write_completions, write_man_pages};
 pub use values::{Span, Target};
 

@@ -9,11 +9,13 @@ use std::time::Duration;
 mod accessibility;
 mod branding;
 mod console;
+mod csaf;
 mod units;
 mod workflow;
 pub use accessibility::{Accessibility, Conformance};
 pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
 pub use console::{Console, MemberRule, Role};
+pub use csaf::{Csaf, PublisherCategory};
 pub use units::{ByteSize, HumanDuration, MAX_URL_CHARS, web_link};
 pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
 
@@ -74,6 +76,8 @@ pub struct Config {
     pub console: Console,
     /// `[accessibility]`
     pub accessibility: Accessibility,
+    /// `[csaf]`
+    pub csaf: Csaf,
 }
 
 /// `[server]`: listeners.
@@ -284,8 +288,9 @@ pub struct Org {
     /// A Markdown file with the disclosure policy shown at `/policy`; empty: the built-in
     /// policy (Dutch and English) with the `[sla]` numbers filled in.
     pub policy_file: PathBuf,
-    /// The organisation's OpenPGP public key (ASCII armour), whose cleartext signature
-    /// `admin securitytxt install` accepts; empty: no signed security.txt.
+    /// The organisation's OpenPGP public key (ASCII armour), whose signatures `admin
+    /// securitytxt install` and `admin advisory publish` accept; empty: no signed
+    /// security.txt and no CSAF advisories.
     pub security_txt_signing_key: PathBuf,
 }
 
@@ -328,9 +333,10 @@ impl crate::hint::Hint for ConfigError {
     }
 }
 
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 13] = [
     "accessibility",
     "console",
+    "csaf",
     "server",
     "storage",
     "keys",
@@ -618,6 +624,7 @@ impl Config {
         self.notify.validate()?;
         self.branding.validate()?;
         self.accessibility.validate()?;
+        self.csaf.validate()?;
         Ok(())
     }
 }

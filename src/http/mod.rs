@@ -6,6 +6,7 @@ pub mod admin;
 pub mod brand;
 pub mod cases;
 pub mod console;
+mod csaf;
 pub mod i18n;
 pub mod invite;
 mod layout;
@@ -145,6 +146,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(wellknown::security)),
     )
     .service(
+        web::resource("/.well-known/csaf/provider-metadata.json")
+            .route(web::get().to(csaf::metadata))
+            .route(web::head().to(csaf::metadata)),
+    )
+    .service(
+        web::resource("/.well-known/csaf/white/{path:.+}")
+            .route(web::get().to(csaf::folder))
+            .route(web::head().to(csaf::folder)),
+    )
+    .service(
+        web::resource("/.well-known/csaf/openpgp/{name}")
+            .route(web::get().to(csaf::key))
+            .route(web::head().to(csaf::key)),
+    )
+    .service(
         web::resource("/.well-known/age-recipients.txt")
             .route(web::get().to(wellknown::recipients))
             .route(web::head().to(wellknown::recipients)),
@@ -208,6 +224,9 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .configure(ops::register::<op::CreateConsoleLink>)
         .configure(ops::register::<op::RenderSecurityTxt>)
         .configure(ops::register::<op::RemoveSecurityTxt>)
+        .configure(ops::register::<op::DraftAdvisory>)
+        .configure(ops::register::<op::PublishAdvisory>)
+        .configure(ops::register::<op::Advisories>)
         .service(
             web::resource(route::SECURITY_TXT)
                 .route(ops::route::<op::SecurityTxtStatus>())

@@ -14,6 +14,7 @@ pub fn code_of(e: &PortalError) -> ErrorCode {
         PortalError::NoSuchCase(_) => ErrorCode::NotFound,
         PortalError::ConsoleOff => ErrorCode::ConsoleOff,
         PortalError::SecurityTxt(_) => ErrorCode::SecurityTxtRefused,
+        PortalError::Advisory(_) => ErrorCode::AdvisoryRefused,
         PortalError::Keys(k) => match k {
             KeyError::NoActiveKey(_) | KeyError::SameKeys(_) => ErrorCode::ImportRefused,
             KeyError::Read { .. }

@@ -4,11 +4,13 @@
 //! [`Store::apply`](crate::store::Store::apply): the record's compare-and-swap and its audit
 //! entry, with the actor, in one transaction.
 
+mod advisory;
 mod assign;
 mod audit;
 mod authority;
 mod console_link;
 mod credit;
+pub mod csaf_folder;
 pub mod error;
 mod expect;
 mod handling;

@@ -1,9 +1,9 @@
 //! `admin report --year YEAR`: the yearly account, computed from the records alone (rules in
-//! `workflow::yearly`).
+//! `workflow::yearly`) and the published CSAF advisories (`csaf::released_in`).
 
 use super::{Call, Execute};
 use crate::adminapi::op::Report;
-use crate::adminapi::{YearQuery, YearReport};
+use crate::adminapi::{AdvisoryTally, YearQuery, YearReport};
 use crate::portal::{Portal, PortalError};
 use crate::workflow::WorkflowError;
 
@@ -22,6 +22,18 @@ impl Execute for Report {
             .into());
         }
         let records = portal.store().records()?;
-        Ok(portal.policy().year_report(&records, year, portal.now()))
+        let mut report = portal.policy().year_report(&records, year, portal.now());
+        let advisories: Vec<_> = portal
+            .store()
+            .advisories()?
+            .into_iter()
+            .map(|a| a.value)
+            .collect();
+        let (published, revisions) = crate::csaf::released_in(&advisories, year);
+        report.advisories = AdvisoryTally {
+            published,
+            revisions,
+        };
+        Ok(report)
     }
 }

@@ -49,6 +49,7 @@ fn render(portal: &Portal, expires: jiff::Timestamp) -> Result<String, PortalErr
         org: &portal.config().org,
         base: &base,
         credits,
+        csaf: super::csaf_folder::any_published(portal)?,
     };
     Ok(securitytxt::render(&facts, expires))
 }
@@ -77,7 +78,7 @@ pub fn state(portal: &Portal, now: jiff::Timestamp) -> Result<SecurityTxtState, 
         .unwrap_or(0);
     // A change of configuration (a contact, the first published credit) since signing.
     let rendered = render(portal, securitytxt::default_expires(now))?;
-    let outdated = securitytxt::openpgp::signed_text(&signed.file)
+    let outdated = crate::openpgp::signed_text(&signed.file)
         .is_none_or(|text| !securitytxt::field_differences(&text, &rendered).is_empty());
     let attention = if !in_force {
         Some(format!(

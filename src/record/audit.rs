@@ -66,6 +66,10 @@ pub enum AuditKind {
     SecurityTxtInstalled,
     /// The signed security.txt was removed (the unsigned rendering is served again).
     SecurityTxtRemoved,
+    /// A CSAF advisory (or a revision of one) was drafted.
+    AdvisoryDrafted,
+    /// A CSAF advisory (or a revision of one) was published with its signature.
+    AdvisoryPublished,
     /// A kind written by a newer version.
     #[serde(other)]
     Other,
@@ -104,6 +108,8 @@ impl AuditKind {
             Coordination => "coordination",
             SecurityTxtInstalled => "security-txt-installed",
             SecurityTxtRemoved => "security-txt-removed",
+            AdvisoryDrafted => "advisory-drafted",
+            AdvisoryPublished => "advisory-published",
             Other => "other",
         }
     }

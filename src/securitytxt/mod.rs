@@ -3,9 +3,8 @@
 //! serves byte for byte until its `Expires`. Past that it serves the unsigned rendering again
 //! rather than an expired file. No HTTP, no store: the rules only.
 
-pub mod openpgp;
-
 use crate::config::Org;
+use crate::openpgp;
 use serde::{Deserialize, Serialize};
 
 /// How far ahead a rendering's `Expires` lies by default: under a year, as RFC 9116 asks.
@@ -24,6 +23,8 @@ pub struct Facts<'a> {
     pub base: &'a str,
     /// Whether `/acknowledgments` lists anyone.
     pub credits: bool,
+    /// Whether a CSAF advisory is published (then `CSAF:` names the provider metadata).
+    pub csaf: bool,
 }
 
 /// The security.txt text with `expires` (RFC 3339, UTC).
@@ -51,6 +52,11 @@ pub fn render(facts: &Facts<'_>, expires: jiff::Timestamp) -> String {
     );
     if facts.credits {
         text.push_str(&format!("Acknowledgments: {base}/acknowledgments\n"));
+    }
+    if facts.csaf {
+        text.push_str(&format!(
+            "CSAF: {base}/.well-known/csaf/provider-metadata.json\n"
+        ));
     }
     text
 }

@@ -20,6 +20,7 @@ mod keys;
 mod notices;
 pub mod partial;
 mod published;
+pub use published::Stored;
 mod purge;
 mod reads;
 mod space;

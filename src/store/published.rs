@@ -1,7 +1,10 @@
 //! The documents the team signs on its own machine and the portal serves as they are: the
-//! signed security.txt. Each change is a compare-and-swap with its audit entry.
+//! signed security.txt and the CSAF advisories (with their drafts, waiting for a signature).
+//! Each change is a compare-and-swap with its audit entry; publishing an advisory removes its
+//! draft in the same transaction.
 
 use super::{Store, StoreError};
+use crate::csaf::Advisory;
 use crate::record::AuditEvent;
 use crate::securitytxt::Signed;
 
@@ -55,5 +58,125 @@ impl Store {
             new.as_deref(),
             Some(event),
         )
+    }
+}
+
+const ADVISORY: &str = "csaf/";
+const DRAFT: &str = "csaf-draft/";
+
+/// A document as read, with the bytes a compare-and-swap compares.
+#[derive(Debug, Clone)]
+pub struct Stored<T> {
+    /// The document.
+    pub value: T,
+    raw: Vec<u8>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    name: &str,
+    raw: Vec<u8>,
+) -> Result<Stored<T>, StoreError> {
+    let value = serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
+        key: format!("published/{name}"),
+        problem: e.to_string(),
+    })?;
+    Ok(Stored { value, raw })
+}
+
+fn encode(a: &Advisory) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(a).map_err(|e| StoreError::Db(e.to_string()))
+}
+
+impl Store {
+    /// The published CSAF advisories, by id.
+    pub fn advisories(&self) -> Result<Vec<Stored<Advisory>>, StoreError> {
+        self.under(ADVISORY)
+    }
+
+    /// The drafts waiting for their signature, by id.
+    pub fn advisory_drafts(&self) -> Result<Vec<Stored<Advisory>>, StoreError> {
+        self.under(DRAFT)
+    }
+
+    /// The published advisory `id`.
+    pub fn advisory(&self, id: &str) -> Result<Option<Stored<Advisory>>, StoreError> {
+        self.one(&format!("{ADVISORY}{id}"))
+    }
+
+    /// The draft of advisory `id`.
+    pub fn advisory_draft(&self, id: &str) -> Result<Option<Stored<Advisory>>, StoreError> {
+        self.one(&format!("{DRAFT}{id}"))
+    }
+
+    /// Stores `draft` as the draft of its id, replacing `old_draft` (`None`: there was none),
+    /// if the published advisory of that id still is `published`; with its audit entry.
+    /// False when either changed meanwhile (nothing written).
+    pub fn save_advisory_draft(
+        &self,
+        old_draft: Option<&Stored<Advisory>>,
+        published: Option<&Stored<Advisory>>,
+        draft: &Advisory,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let new = encode(draft)?;
+        let published_raw = published.map(|p| p.raw.as_slice());
+        self.db.swap_published_all(
+            &[
+                (
+                    &format!("{DRAFT}{}", draft.id),
+                    old_draft.map(|d| d.raw.as_slice()),
+                    Some(&new),
+                ),
+                (
+                    &format!("{ADVISORY}{}", draft.id),
+                    published_raw,
+                    published_raw,
+                ),
+            ],
+            Some(event),
+        )
+    }
+
+    /// Publishes `advisory` (the signed `draft`), replacing `published` (`None`: its first
+    /// release) and removing the draft, with its audit entry. False when either changed
+    /// meanwhile (nothing written).
+    pub fn publish_advisory(
+        &self,
+        draft: &Stored<Advisory>,
+        published: Option<&Stored<Advisory>>,
+        advisory: &Advisory,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let new = encode(advisory)?;
+        self.db.swap_published_all(
+            &[
+                (
+                    &format!("{DRAFT}{}", advisory.id),
+                    Some(draft.raw.as_slice()),
+                    None,
+                ),
+                (
+                    &format!("{ADVISORY}{}", advisory.id),
+                    published.map(|p| p.raw.as_slice()),
+                    Some(&new),
+                ),
+            ],
+            Some(event),
+        )
+    }
+
+    fn under(&self, prefix: &str) -> Result<Vec<Stored<Advisory>>, StoreError> {
+        self.db
+            .published_under(prefix)?
+            .into_iter()
+            .map(|(name, raw)| decode(&name, raw))
+            .collect()
+    }
+
+    fn one(&self, name: &str) -> Result<Option<Stored<Advisory>>, StoreError> {
+        self.db
+            .published(name)?
+            .map(|raw| decode(name, raw))
+            .transpose()
     }
 }

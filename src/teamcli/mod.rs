@@ -1,6 +1,7 @@
 //! What `sealdrop admin …` and `sealdrop keys …` do at the terminal: requests over the admin
 //! socket, argument checks, and the printed answers (tables in `teamcli::view`).
 
+mod advisory;
 mod data;
 mod disclosure;
 mod receipts;
@@ -166,6 +167,7 @@ pub fn admin(socket: &Path, command: AdminCommand) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::SecurityTxt(command) => security_txt::run(socket, command),
+        AdminCommand::Advisory(command) => advisory::run(socket, *command),
         AdminCommand::Report { year, format } => {
             let v = adminclient::call::<op::Report>(
                 socket,

@@ -86,7 +86,7 @@ fn describe(v: &SecurityTxtState) -> String {
 }
 
 /// Writes `text` to the new file `path` (never overwriting), fsynced.
-fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
+pub(super) fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
     let failed = |e: std::io::Error| {
         let hint = if e.kind() == std::io::ErrorKind::AlreadyExists {
             "choose a new file name; sealdrop never overwrites"

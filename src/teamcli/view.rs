@@ -471,7 +471,12 @@ pub fn year_report(r: &crate::adminapi::YearReport) -> String {
     for s in &r.shares {
         let _ = writeln!(o, "  {:<24} {}", s.with, s.count);
     }
-    let _ = writeln!(o, "\nPublications (advisories): {}", r.publications);
+    let _ = writeln!(o, "\nPublications (agreed dates come): {}", r.publications);
+    let _ = writeln!(
+        o,
+        "CSAF advisories: {} published, {} revisions",
+        r.advisories.published, r.advisories.revisions
+    );
     let b = &r.breaches;
     let _ = writeln!(
         o,

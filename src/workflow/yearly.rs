@@ -167,6 +167,8 @@ impl Policy {
                 .map(|(with, count)| Share { with, count })
                 .collect(),
             publications,
+            // From the published advisories, not the records (`ops::report`).
+            advisories: Default::default(),
             breaches,
         }
     }
@@ -266,6 +268,16 @@ pub fn year_csv(r: &YearReport) -> String {
         line("shares", &format!("\"{with}\""), s.count.to_string());
     }
     line("publications", "total", r.publications.to_string());
+    line(
+        "advisories",
+        "published",
+        r.advisories.published.to_string(),
+    );
+    line(
+        "advisories",
+        "revisions",
+        r.advisories.revisions.to_string(),
+    );
     let b = &r.breaches;
     for (key, value) in [
         ("total", b.total),

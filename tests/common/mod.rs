@@ -731,6 +731,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `sealdrop restore BACKUP --data-dir` into `into`'s data folder, failing the test on an error.
+pub fn restore_into(backup: &Path, into: &Setup) {
+    let o = run(&[
+        "restore",
+        backup.to_str().unwrap(),
+        "--data-dir",
+        into.data().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// `sealdrop rekey BUNDLE -i IDENTITY -r RECIPIENT -o OUT`, failing the test on an error.
 pub fn rekey_to(bundle: &Path, identity: &Path, recipient: &str, out: &Path) {
     reseal("rekey", bundle, identity, recipient, out, &[]);

@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../support/gpg.rs"]
+mod gpg;
 #[path = "../support/oidc.rs"]
 mod oidc;
 #[path = "../support/smtp.rs"]
@@ -22,6 +24,7 @@ mod console_browser;
 mod console_oidc;
 mod crashloop;
 mod crashpoints;
+mod csaf;
 mod demo;
 mod disclosure;
 mod durability;

@@ -140,13 +140,7 @@ fn an_online_backup_taken_during_uploads_restores_into_a_working_portal() {
         restored.dir.path().join("keys/recipients.txt"),
     )
     .unwrap();
-    let o = run(&[
-        "restore",
-        backup.to_str().unwrap(),
-        "--data-dir",
-        restored.data().to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    restore_into(&backup, &restored);
     let again = run(&[
         "restore",
         backup.to_str().unwrap(),

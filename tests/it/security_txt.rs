@@ -6,84 +6,12 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common::*;
+use crate::gpg::Gpg;
 use crate::notify::{wait_for, webhook};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PUBLIC: &str = "https://portal.example.org";
-
-/// A throwaway GnuPG home with one Ed25519 signing key.
-struct Gpg {
-    home: TempDir,
-}
-
-impl Gpg {
-    fn new(uid: &str) -> Gpg {
-        let home = TempDir::new("gpg");
-        std::fs::set_permissions(
-            home.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        let gpg = Gpg { home };
-        gpg.run(&[
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            uid,
-            "ed25519",
-            "sign",
-            "1y",
-        ]);
-        gpg
-    }
-
-    fn run(&self, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("gpg")
-            .arg("--homedir")
-            .arg(self.home.path())
-            .args(["--batch", "--yes", "--pinentry-mode", "loopback"])
-            .args(args)
-            .output()
-            .expect("gpg is needed for this test (Debian gnupg; .ci/run installs it)");
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    fn export(&self, to: &Path) {
-        std::fs::write(to, self.run(&["--armor", "--export"])).unwrap();
-    }
-
-    /// `gpg --clearsign` of `text`, as the team does offline.
-    fn clearsign(&self, text: &str) -> String {
-        let input = self.home.path().join("in.txt");
-        let output = self.home.path().join("in.txt.asc");
-        std::fs::write(&input, text).unwrap();
-        self.run(&[
-            "--passphrase",
-            "",
-            "--clearsign",
-            "-o",
-            output.to_str().unwrap(),
-            input.to_str().unwrap(),
-        ]);
-        std::fs::read_to_string(output).unwrap()
-    }
-}
-
-impl Drop for Gpg {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(self.home.path())
-            .args(["--kill", "gpg-agent"])
-            .output();
-    }
-}
 
 fn setup(extra: &str) -> (Setup, Gpg) {
     let setup = Setup::new(
@@ -129,7 +57,7 @@ fn refused(setup: &Setup, file: &str, why: &str) {
 
 /// `sectxt --show-recommendations` on `body`: its exit status and its lines of findings
 /// (`[ERR] …`, `[REC] …`; its `--json` prints Python's repr, not JSON).
-fn sectxt(dir: &Path, body: &[u8]) -> (bool, Vec<String>) {
+pub(crate) fn sectxt(dir: &Path, body: &[u8]) -> (bool, Vec<String>) {
     let file = dir.join("security.txt");
     std::fs::write(&file, body).unwrap();
     let out = Command::new("sectxt")
@@ -205,13 +133,7 @@ fn a_security_txt_signed_with_gpg_is_served_byte_for_byte_and_sectxt_has_nothing
         1,
         "[org]\nsecurity_txt_signing_key = \"keys/security-txt.asc\"\n",
     );
-    let o = run(&[
-        "restore",
-        backup.to_str().unwrap(),
-        "--data-dir",
-        restored.data().to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    restore_into(&backup, &restored);
     let server = start(&restored, None);
     let r = get(server.addr, "/.well-known/security.txt", "");
     assert_eq!(r.body, signed.as_bytes());

@@ -1,11 +1,15 @@
 //! Documents the team signs on its own machine and the portal serves byte for byte (the signed
-//! security.txt), one JSON value per name in the `published` tree.
+//! security.txt, CSAF advisories and their drafts), one JSON value per name in the `published`
+//! tree.
 
 use super::{Db, db_err};
 use crate::record::AuditEvent;
 use crate::store::{Refusal, StoreError};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// One document's change: its name, what it must still be, what it becomes (`None`: absent).
+pub type DocChange<'a> = (&'a str, Option<&'a [u8]>, Option<&'a [u8]>);
 
 impl Db {
     /// The document stored under `name`.
@@ -36,15 +40,30 @@ impl Db {
         new: Option<&[u8]>,
         event: Option<&AuditEvent>,
     ) -> Result<bool, StoreError> {
+        self.swap_published_all(&[(name, old, new)], event)
+    }
+
+    /// Replaces each document `(name, old, new)` (`None` removes it) if every one still is its
+    /// `old`, with `event`, all in one transaction, then flushes. False when any changed
+    /// meanwhile (nothing written).
+    pub fn swap_published_all(
+        &self,
+        changes: &[DocChange<'_>],
+        event: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
         let entry = event.map(serde_json::to_vec).transpose().map_err(db_err)?;
         let outcome = (&self.published, &self.audit).transaction(|(docs, audit)| {
-            if docs.get(name.as_bytes())?.as_deref() != old {
-                return Err(ConflictableTransactionError::Abort(Refusal::Replaced));
+            for (name, old, _) in changes {
+                if docs.get(name.as_bytes())?.as_deref() != *old {
+                    return Err(ConflictableTransactionError::Abort(Refusal::Replaced));
+                }
             }
-            match new {
-                Some(v) => docs.insert(name.as_bytes(), v)?,
-                None => docs.remove(name.as_bytes())?,
-            };
+            for (name, _, new) in changes {
+                match new {
+                    Some(v) => docs.insert(name.as_bytes(), *v)?,
+                    None => docs.remove(name.as_bytes())?,
+                };
+            }
             if let Some(entry) = &entry {
                 let seq = audit.generate_id()?;
                 audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
@@ -59,5 +78,15 @@ impl Db {
         }
         self.db.flush().map_err(db_err)?;
         Ok(true)
+    }
+
+    /// Every document whose name starts with `prefix`, by name.
+    pub fn published_under(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.published.scan_prefix(prefix.as_bytes()) {
+            let (k, v) = item.map_err(db_err)?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,110 @@
+//! A throwaway GnuPG home with one Ed25519 signing key: the organisation's OpenPGP key as the
+//! team keeps it on its own machine (Debian `gnupg`).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common::TempDir;
+use std::path::Path;
+use std::process::Command;
+
+/// A throwaway GnuPG home with one Ed25519 signing key.
+pub struct Gpg {
+    home: TempDir,
+}
+
+impl Gpg {
+    pub fn new(uid: &str) -> Gpg {
+        let home = TempDir::new("gpg");
+        std::fs::set_permissions(
+            home.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let gpg = Gpg { home };
+        gpg.run(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            uid,
+            "ed25519",
+            "sign",
+            "1y",
+        ]);
+        gpg
+    }
+
+    pub fn run(&self, args: &[&str]) -> Vec<u8> {
+        let out = Command::new("gpg")
+            .arg("--homedir")
+            .arg(self.home.path())
+            .args(["--batch", "--yes", "--pinentry-mode", "loopback"])
+            .args(args)
+            .output()
+            .expect("gpg is needed for this test (Debian gnupg; .ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    pub fn export(&self, to: &Path) {
+        std::fs::write(to, self.run(&["--armor", "--export"])).unwrap();
+    }
+
+    /// `gpg --clearsign` of `text`, as the team does offline.
+    pub fn clearsign(&self, text: &str) -> String {
+        let input = self.home.path().join("in.txt");
+        let output = self.home.path().join("in.txt.asc");
+        std::fs::write(&input, text).unwrap();
+        self.run(&[
+            "--passphrase",
+            "",
+            "--clearsign",
+            "-o",
+            output.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ]);
+        std::fs::read_to_string(output).unwrap()
+    }
+
+    /// `gpg --detach-sign --armor` of the file `path`, as the team signs an advisory offline:
+    /// the `.asc` it wrote.
+    pub fn detach_sign(&self, path: &Path) -> std::path::PathBuf {
+        let asc = path.with_extension("json.asc");
+        self.run(&[
+            "--passphrase",
+            "",
+            "--detach-sign",
+            "--armor",
+            "-o",
+            asc.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        asc
+    }
+
+    /// `gpg --verify SIGNATURE DATA`: whether the stock tool accepts it.
+    pub fn verifies(&self, signature: &Path, data: &Path) -> bool {
+        Command::new("gpg")
+            .arg("--homedir")
+            .arg(self.home.path())
+            .args(["--batch", "--verify"])
+            .arg(signature)
+            .arg(data)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
