@@ -12,20 +12,22 @@ const END: &str = "-----END PGP SIGNATURE-----";
 
 /// The armoured part of `file` from its `begin` line to the signature's end line, refused
 /// (`missing` when there is no `begin` line) when anything but white space stands around it.
+/// `what` names the file's kind in the refusals ("signed message", "signature").
 fn alone<'a>(
     file: &'a str,
     begin: &str,
+    what: &'static str,
     missing: SignatureError,
 ) -> Result<&'a str, SignatureError> {
     let start = file.find(begin).ok_or(missing)?;
     if !file[..start].trim().is_empty() {
-        return Err(SignatureError::Outside("text before"));
+        return Err(SignatureError::Outside("text before", what));
     }
     let end = file
         .rfind(END)
-        .ok_or_else(|| SignatureError::Malformed("it has no end line".into()))?;
+        .ok_or_else(|| SignatureError::Malformed(what, "it has no end line".into()))?;
     if !file[end + END.len()..].trim().is_empty() {
-        return Err(SignatureError::Outside("data after"));
+        return Err(SignatureError::Outside("data after", what));
     }
     Ok(&file[start..])
 }
@@ -45,12 +47,12 @@ pub enum SignatureError {
          \"-----BEGIN PGP SIGNATURE-----\" (make it with `gpg --detach-sign --armor`)"
     )]
     NotDetached,
-    /// Text before the signed message or after the signature.
-    #[error("it has {0} the signed message: the file must be the signed message alone")]
-    Outside(&'static str),
-    /// A malformed signed message.
-    #[error("its cleartext signature is malformed: {0}")]
-    Malformed(String),
+    /// Text before the signed message (or signature) or after the signature.
+    #[error("it has {0} the {1}: the file must be the {1} alone")]
+    Outside(&'static str, &'static str),
+    /// A malformed signed message or signature.
+    #[error("its {0} is malformed: {1}")]
+    Malformed(&'static str, String),
     /// The public key file cannot be used.
     #[error("the signing key file holds no usable OpenPGP public key: {0}")]
     BadKey(String),
@@ -74,15 +76,15 @@ pub struct Verified {
 /// Checks that `file` is exactly one cleartext-signed message, signed by the primary key or a
 /// subkey of one of the public keys in `keys` (ASCII armour).
 pub fn verify(file: &str, keys: &str) -> Result<Verified, SignatureError> {
-    let armoured = alone(file, BEGIN, SignatureError::NotSigned)?;
+    let armoured = alone(file, BEGIN, "signed message", SignatureError::NotSigned)?;
     let (message, _) = CleartextSignedMessage::from_string(armoured)
-        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+        .map_err(|e| SignatureError::Malformed("signed message", e.to_string()))?;
     let keys = public_keys(keys)?;
     for key in &keys {
         if message.verify(key).is_ok() {
             return Ok(verified(&message, &key.fingerprint().to_string()));
         }
-        for sub in &key.public_subkeys {
+        for sub in key.public_subkeys.iter().filter(|s| signs(s)) {
             if message.verify(sub).is_ok() {
                 return Ok(verified(&message, &sub.fingerprint().to_string()));
             }
@@ -98,15 +100,20 @@ pub fn verify_detached(
     signature: &str,
     keys: &str,
 ) -> Result<String, SignatureError> {
-    let armoured = alone(signature, BEGIN_SIGNATURE, SignatureError::NotDetached)?;
+    let armoured = alone(
+        signature,
+        BEGIN_SIGNATURE,
+        "signature",
+        SignatureError::NotDetached,
+    )?;
     let (sig, _) = DetachedSignature::from_string(armoured)
-        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+        .map_err(|e| SignatureError::Malformed("signature", e.to_string()))?;
     let keys = public_keys(keys)?;
     for key in &keys {
         if sig.verify(key, content).is_ok() {
             return Ok(fingerprint(key));
         }
-        for sub in &key.public_subkeys {
+        for sub in key.public_subkeys.iter().filter(|s| signs(s)) {
             if sig.verify(sub, content).is_ok() {
                 return Ok(sub.fingerprint().to_string().to_uppercase());
             }
@@ -115,22 +122,55 @@ pub fn verify_detached(
     Err(SignatureError::Invalid(fingerprint(&keys[0])))
 }
 
-/// The fingerprint of the first (primary) key in `keys`, upper-case hex.
-pub fn primary_fingerprint(keys: &str) -> Result<String, SignatureError> {
-    Ok(fingerprint(&public_keys(keys)?[0]))
+/// The organisation's public keys as the portal publishes them: each primary key's fingerprint
+/// (upper-case hex) and the keys re-armoured from what was parsed, so that nothing else in the
+/// file (a private key pasted after them, comments) is ever served.
+pub fn public_keys_to_serve(keys: &str) -> Result<(Vec<String>, String), SignatureError> {
+    let parsed = public_keys(keys)?;
+    let mut armour = String::new();
+    for key in &parsed {
+        armour.push_str(
+            &key.to_armored_string(Default::default())
+                .map_err(|e| SignatureError::BadKey(e.to_string()))?,
+        );
+    }
+    Ok((parsed.iter().map(fingerprint).collect(), armour))
 }
 
-/// The public keys in `keys` (ASCII armour), at least one.
+/// The public keys in `keys` (ASCII armour) whose self-signatures and subkey bindings verify,
+/// at least one. A file that holds a private key is refused: the portal must never hold one.
 fn public_keys(keys: &str) -> Result<Vec<SignedPublicKey>, SignatureError> {
+    if keys.contains("PRIVATE KEY BLOCK") {
+        return Err(SignatureError::BadKey(
+            "it holds a private key: put only the public key there (`gpg --armor --export \
+             KEY`), and keep the private key on the team's machine"
+                .into(),
+        ));
+    }
     let (parsed, _) = SignedPublicKey::from_string_many(keys)
         .map_err(|e| SignatureError::BadKey(e.to_string()))?;
     let keys: Vec<SignedPublicKey> = parsed
         .collect::<Result<_, _>>()
         .map_err(|e| SignatureError::BadKey(e.to_string()))?;
+    let count = keys.len();
+    let keys: Vec<SignedPublicKey> = keys
+        .into_iter()
+        .filter(|k| k.verify_bindings().is_ok())
+        .collect();
     if keys.is_empty() {
-        return Err(SignatureError::BadKey("it is empty".into()));
+        return Err(SignatureError::BadKey(if count == 0 {
+            "it is empty".into()
+        } else {
+            "no key in it carries valid self-signatures".into()
+        }));
     }
     Ok(keys)
+}
+
+/// Whether a subkey's binding allows signing (an encryption subkey never makes a signature
+/// the portal accepts).
+fn signs(sub: &pgp::composed::SignedPublicSubKey) -> bool {
+    sub.signatures.iter().any(|s| s.key_flags().sign())
 }
 
 fn fingerprint(key: &SignedPublicKey) -> String {

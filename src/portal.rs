@@ -92,11 +92,13 @@ impl crate::hint::Hint for PortalError {
                  (`gpg --armor --export KEY > keys/openpgp.asc`) and restart"
                     .into(),
             ),
-            PortalError::Advisory(crate::csaf::Refused::Signature(_)) => Some(
-                "sign the draft exactly as `sealdrop admin advisory draft` wrote it, with `gpg \
-                 --detach-sign --armor FILE.json`, and give the FILE.json.asc it makes"
-                    .into(),
-            ),
+            PortalError::Advisory(crate::csaf::Refused::Signature(_)) => {
+                Some(
+                    "sign the draft exactly as `sealdrop admin advisory draft` wrote it, with \
+                     `gpg --detach-sign --armor FILE.json`, and give the FILE.json.asc it makes"
+                        .into(),
+                )
+            }
             PortalError::Advisory(crate::csaf::Refused::Unknown(_)) => {
                 Some("`sealdrop admin advisory list` shows the advisories and drafts".into())
             }

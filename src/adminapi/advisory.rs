@@ -50,6 +50,9 @@ pub struct AdvisoryView {
     /// The fingerprint of the key that signed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// What the team should do about it, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<String>,
     /// The document, exactly as it is (to be) signed and served.
     pub document: String,
 }

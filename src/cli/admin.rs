@@ -329,6 +329,18 @@ pub enum AdvisoryCommand {
         #[arg(long, value_name = "FILE")]
         signature: PathBuf,
     },
+    /// Print (or write with -o) one advisory's document exactly as it is to be signed (the
+    /// pending draft) or as it is served (with --published).
+    Show {
+        /// The advisory's id.
+        id: String,
+        /// The published version, not the pending draft.
+        #[arg(long)]
+        published: bool,
+        /// Write it to this new file instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Every advisory and draft.
     List {
         /// Print JSON (with the documents).

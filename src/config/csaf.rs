@@ -3,8 +3,9 @@
 //! provider metadata asks of aggregators. The signing key is `org.security_txt_signing_key`,
 //! the organisation's OpenPGP public key that signs security.txt too.
 
-use super::ConfigError;
+use super::{ConfigError, HumanDuration};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// Longest id prefix.
 pub const MAX_PREFIX_CHARS: usize = 20;
@@ -42,7 +43,7 @@ impl PublisherCategory {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Csaf {
-    /// Advisory ids are `PREFIX-YYYY-NNN`: letters, digits and `-`, at most 20.
+    /// Advisory ids are `PREFIX-YYYY-NNN`: capital letters, digits and `-`, at most 20.
     pub id_prefix: String,
     /// `vendor`, `coordinator`, `discoverer`, `user` or `other`.
     pub publisher_category: PublisherCategory,
@@ -53,6 +54,9 @@ pub struct Csaf {
     pub list_on_aggregators: bool,
     /// `mirror_on_CSAF_aggregators` in the provider metadata.
     pub mirror_on_aggregators: bool,
+    /// How old a draft may be when it is published: its dates are the draft's, and aggregators
+    /// that poll `changes.csv` by time would miss an older one.
+    pub max_draft_age: HumanDuration,
 }
 
 impl Default for Csaf {
@@ -63,6 +67,7 @@ impl Default for Csaf {
             namespace: String::new(),
             list_on_aggregators: true,
             mirror_on_aggregators: true,
+            max_draft_age: HumanDuration(Duration::from_secs(24 * 3600)),
         }
     }
 }
@@ -73,13 +78,24 @@ impl Csaf {
         let p = &self.id_prefix;
         if p.is_empty()
             || p.chars().count() > MAX_PREFIX_CHARS
-            || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         {
             return Err(ConfigError::Invalid {
                 key: "csaf.id_prefix",
                 problem: format!(
-                    "{p:?} must be 1 to {MAX_PREFIX_CHARS} letters, digits or '-' (e.g. ADV)"
+                    "{p:?} must be 1 to {MAX_PREFIX_CHARS} capital letters, digits or '-' (e.g. \
+                     ADV): file names are the id in lower case, so case alone must not tell two \
+                     ids apart"
                 ),
+            });
+        }
+        let age = self.max_draft_age.0;
+        if age < Duration::from_secs(60) || age > Duration::from_secs(30 * 24 * 3600) {
+            return Err(ConfigError::Invalid {
+                key: "csaf.max_draft_age",
+                problem: "must lie between 1m and 30d (e.g. 24h)".into(),
             });
         }
         let n = &self.namespace;

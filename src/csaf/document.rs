@@ -85,6 +85,21 @@ pub fn compose(
     for given in &input.references {
         references.push(reference(given)?);
     }
+    if profile != Profile::SecurityAdvisory {
+        let unused = [
+            ("--product", &input.product),
+            ("--affected", &input.affected),
+            ("--fixed", &input.fixed),
+            ("--cvss", &input.cvss),
+            ("--cve", &input.cve),
+        ];
+        if let Some((option, _)) = unused.iter().find(|(_, v)| v.is_some()) {
+            return Err(Refused::Input(format!(
+                "{option} belongs to --profile security-advisory; this profile has no \
+                 vulnerability to carry it (clear it with {option} \"\")"
+            )));
+        }
+    }
     if profile != Profile::SecurityAdvisory && input.references.is_empty() {
         return Err(Refused::Input(
             "this profile needs at least one outside reference (--reference URL): where \
@@ -191,6 +206,13 @@ fn vulnerability(
                  (e.g. 2.3.1), and the range in --affected"
             )));
         }
+        if input.affected.is_none() {
+            return Err(Refused::Input(
+                "--fixed needs --affected: the range of versions the problem is in (e.g. \
+                 \"<2.3\"), so that users can tell whether theirs is"
+                    .into(),
+            ));
+        }
         fixed.push("CSAFPID-0002");
         leaves.push(json!({
             "category": "product_version",
@@ -270,13 +292,14 @@ fn one_line(what: &str, text: &str) -> Result<(), Refused> {
 }
 
 fn long_text(what: &str, text: &str) -> Result<(), Refused> {
-    if text.chars().count() > super::MAX_TEXT_CHARS
+    if text.trim().is_empty()
+        || text.chars().count() > super::MAX_TEXT_CHARS
         || text
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         return Err(Refused::Input(format!(
-            "{what} must be text of at most {} characters",
+            "{what} must be text of 1 to {} characters",
             super::MAX_TEXT_CHARS
         )));
     }
@@ -289,10 +312,16 @@ fn reference(given: &str) -> Result<Value, Refused> {
     let (url, summary) = given
         .split_once(char::is_whitespace)
         .map_or((given, "More information"), |(u, s)| (u, s.trim()));
-    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-    if !scheme_ok || url.len() > crate::config::MAX_URL_CHARS || url.chars().any(char::is_control) {
+    if !url.starts_with("https://") || url.chars().any(char::is_control) {
         return Err(Refused::Input(format!(
             "the reference {url:?} must be an https:// address, optionally followed by a summary"
+        )));
+    }
+    if url.len() > crate::config::MAX_URL_CHARS {
+        return Err(Refused::Input(format!(
+            "a reference is {} characters long; at most {}",
+            url.len(),
+            crate::config::MAX_URL_CHARS
         )));
     }
     one_line("a reference's summary", summary)?;
@@ -407,7 +436,22 @@ mod tests {
         let mut input = advisory_input();
         input.profile = Some(Profile::Informational);
         let e = compose(&f, "A-1", &input, &history()).unwrap_err();
+        assert!(e.to_string().contains("--product belongs"), "{e}");
+        let bare = Input {
+            profile: Some(Profile::Informational),
+            title: Some("T".into()),
+            summary: Some("S".into()),
+            ..Input::default()
+        };
+        let e = compose(&f, "A-1", &bare, &history()).unwrap_err();
         assert!(e.to_string().contains("--reference"), "{e}");
+        let mut input = advisory_input();
+        input.affected = None;
+        let e = compose(&f, "A-1", &input, &history()).unwrap_err();
+        assert!(e.to_string().contains("--fixed needs --affected"), "{e}");
+        let mut input = advisory_input();
+        input.references = vec!["http://example.org/plain".into()];
+        assert!(compose(&f, "A-1", &input, &history()).is_err());
         let mut input = advisory_input();
         input.cve = Some("CVE-26-1".into());
         assert!(compose(&f, "A-1", &input, &history()).is_err());

@@ -144,9 +144,13 @@ pub struct Input {
 
 impl Input {
     /// The earlier revision's input with what `self` gives laid over it (`change` is never
-    /// carried over).
+    /// carried over). An empty text clears a field (`--cve ""`), an empty reference the list.
     pub fn over(&self, earlier: &Input) -> Input {
-        let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+        let pick = |a: &Option<String>, b: &Option<String>| match a.as_deref().map(str::trim) {
+            Some("") => None,
+            Some(_) => a.clone(),
+            None => b.clone(),
+        };
         Input {
             profile: self.profile.or(earlier.profile),
             title: pick(&self.title, &earlier.title),
@@ -158,7 +162,11 @@ impl Input {
             references: if self.references.is_empty() {
                 earlier.references.clone()
             } else {
-                self.references.clone()
+                self.references
+                    .iter()
+                    .filter(|r| !r.trim().is_empty())
+                    .cloned()
+                    .collect()
             },
             cvss: pick(&self.cvss, &earlier.cvss),
             cve: pick(&self.cve, &earlier.cve),
@@ -191,6 +199,9 @@ pub struct Advisory {
     pub input: Input,
     /// The revision history, oldest first; the last is this document's version.
     pub history: Vec<Revision>,
+    /// The reporter's credit the document names (as agreed when it was drafted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
     /// The document, exactly as signed and served.
     pub document: String,
     /// The detached signature (ASCII armour), once published.
@@ -288,12 +299,18 @@ pub enum Refused {
     /// No key, or a bad one.
     #[error("{0}")]
     NoKey(String),
-    /// The signature is wrong.
-    #[error("the signature is refused: {0}")]
-    Signature(#[from] crate::openpgp::SignatureError),
+    /// The signature does not fit the draft (with what it is and what to do).
+    #[error("{0}")]
+    Signature(String),
     /// No such draft or advisory.
     #[error("{0}")]
     Unknown(String),
+    /// The draft was replaced while it was being published.
+    #[error(
+        "the draft of {0} was replaced while this ran (someone drafted it again): get the new \
+         draft with `sealdrop admin advisory show {0} -o FILE`, sign that and publish it"
+    )]
+    Replaced(String),
 }
 
 #[cfg(test)]
@@ -325,6 +342,14 @@ mod tests {
         assert_eq!(merged.summary.as_deref(), Some("S"));
         assert_eq!(merged.references, vec!["https://c".to_owned()]);
         assert_eq!(merged.change, None);
+        let cleared = Input {
+            title: Some(" ".into()),
+            references: vec![String::new()],
+            ..Input::default()
+        }
+        .over(&first);
+        assert_eq!(cleared.title, None);
+        assert!(cleared.references.is_empty());
     }
 
     #[test]

@@ -11,16 +11,16 @@ use serde_json::json;
 pub const FOLDER: &str = "white";
 
 /// `provider-metadata.json` for the published `advisories` (at least one), with the
-/// organisation's key `fingerprint` served at `openpgp/FINGERPRINT.asc`. Without a key (its
-/// file was removed from the configuration) the portal is a `csaf_provider` only: a trusted
-/// provider names its key.
+/// organisation's keys' `fingerprints`, each served at `openpgp/FINGERPRINT.asc`. Without a
+/// key (its file was removed from the configuration) the portal is a `csaf_provider` only: a
+/// trusted provider names its keys.
 pub fn metadata(
     advisories: &[Advisory],
     csaf: &Csaf,
     org: &str,
     contact: &str,
     base: &str,
-    fingerprint: Option<&str>,
+    fingerprints: &[String],
 ) -> String {
     let last_updated = advisories
         .iter()
@@ -39,17 +39,17 @@ pub fn metadata(
         "list_on_CSAF_aggregators": csaf.list_on_aggregators,
         "metadata_version": "2.0",
         "mirror_on_CSAF_aggregators": csaf.mirror_on_aggregators,
-        "public_openpgp_keys": fingerprint.map(|f| vec![json!({
+        "public_openpgp_keys": fingerprints.iter().map(|f| json!({
             "fingerprint": f,
             "url": format!("{base}/.well-known/csaf/openpgp/{f}.asc"),
-        })]).unwrap_or_default(),
+        })).collect::<Vec<_>>(),
         "publisher": {
             "category": csaf.publisher_category.as_str(),
             "name": org,
             "namespace": namespace,
             "contact_details": format!("mailto:{contact} or {base}/"),
         },
-        "role": if fingerprint.is_some() { "csaf_trusted_provider" } else { "csaf_provider" },
+        "role": if fingerprints.is_empty() { "csaf_provider" } else { "csaf_trusted_provider" },
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
@@ -84,9 +84,56 @@ pub fn digest_file(advisory: &Advisory, sha512: bool) -> String {
     format!("{hex}  {}\n", super::file_name(&advisory.id))
 }
 
+/// The directory listing of the folder (`year` `None`) or of one year's folder (CSAF 2.0
+/// requirement 14): a plain HTML page of links, the file names only.
+pub fn listing(advisories: &[Advisory], year: Option<&str>) -> String {
+    let mut names: Vec<String> = match year {
+        None => {
+            let mut years: Vec<String> = advisories
+                .iter()
+                .map(|a| a.path().split('/').next().unwrap_or_default().to_owned() + "/")
+                .collect();
+            years.sort();
+            years.dedup();
+            years.push("changes.csv".into());
+            years.push("index.txt".into());
+            years
+        }
+        Some(y) => advisories
+            .iter()
+            .filter(|a| a.path().starts_with(&format!("{y}/")))
+            .flat_map(|a| {
+                let f = super::file_name(&a.id);
+                let mut parts = vec![f.clone(), format!("{f}.sha256"), format!("{f}.sha512")];
+                if a.signature.is_some() {
+                    parts.push(format!("{f}.asc"));
+                }
+                parts
+            })
+            .collect(),
+    };
+    names.sort();
+    let title = match year {
+        None => format!("/.well-known/csaf/{FOLDER}/"),
+        Some(y) => format!("/.well-known/csaf/{FOLDER}/{y}/"),
+    };
+    let mut html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Index of \
+         {title}</title></head><body><h1>Index of {title}</h1><ul>\n"
+    );
+    for n in names {
+        // File names are the CSAF rule's [+\-a-z0-9_.] and year folders digits: nothing to escape.
+        html.push_str(&format!("<li><a href=\"{n}\">{n}</a></li>\n"));
+    }
+    html.push_str("</ul></body></html>\n");
+    html
+}
+
 /// What a path below `/.well-known/csaf/white/` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry<'a> {
+    /// The folder's listing (``) or a year's (`YYYY/`, the year).
+    Listing(Option<&'a str>),
     /// `index.txt`.
     Index,
     /// `changes.csv`.
@@ -110,7 +157,14 @@ pub enum Part {
 
 /// Reads a path below the folder; `None` for anything else.
 pub fn entry(path: &str) -> Option<Entry<'_>> {
+    if let Some(year) = path.strip_suffix('/')
+        && year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Some(Entry::Listing(Some(year)));
+    }
     match path {
+        "" => return Some(Entry::Listing(None)),
         "index.txt" => return Some(Entry::Index),
         "changes.csv" => return Some(Entry::Changes),
         _ => {}
@@ -146,6 +200,7 @@ mod tests {
                     summary: "x".into(),
                 })
                 .collect(),
+            credit: None,
             document: "{}\n".into(),
             signature: None,
             signer: None,
@@ -188,7 +243,7 @@ mod tests {
             "Org",
             "s@example.org",
             "https://p.example.org",
-            Some("AB12"),
+            &["AB12".to_owned()],
         ))
         .unwrap();
         assert_eq!(with["role"], "csaf_trusted_provider");
@@ -203,7 +258,7 @@ mod tests {
             "Org",
             "s@example.org",
             "https://p.example.org",
-            None,
+            &[],
         ))
         .unwrap();
         assert_eq!(without["role"], "csaf_provider");
@@ -222,5 +277,9 @@ mod tests {
             Some(Entry::Document("2026/a.json", Part::Signature))
         );
         assert_eq!(entry("2026/a.txt"), None);
+        assert_eq!(entry(""), Some(Entry::Listing(None)));
+        assert_eq!(entry("2026/"), Some(Entry::Listing(Some("2026"))));
+        assert_eq!(entry("../2026/"), None);
+        assert_eq!(entry("20x6/"), None);
     }
 }

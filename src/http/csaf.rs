@@ -12,14 +12,10 @@ pub async fn metadata(req: HttpRequest, portal: web::Data<Portal>) -> HttpRespon
     answer(req, portal, csaf_folder::metadata).await
 }
 
-/// `GET /.well-known/csaf/white/{path}`: the index, the change list, a document or one of its
-/// companion files.
-pub async fn folder(
-    req: HttpRequest,
-    portal: web::Data<Portal>,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let path = path.into_inner();
+/// `GET /.well-known/csaf/white/{path}`: the listings, the index, the change list, a
+/// document or one of its companion files.
+pub async fn folder(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    let path = req.match_info().get("path").unwrap_or_default().to_owned();
     answer(req, portal, move |p| csaf_folder::folder_file(p, &path)).await
 }
 

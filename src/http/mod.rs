@@ -151,9 +151,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(csaf::metadata)),
     )
     .service(
-        web::resource("/.well-known/csaf/white/{path:.+}")
-            .route(web::get().to(csaf::folder))
-            .route(web::head().to(csaf::folder)),
+        web::resource([
+            "/.well-known/csaf/white/",
+            "/.well-known/csaf/white/{path:.+}",
+        ])
+        .route(web::get().to(csaf::folder))
+        .route(web::head().to(csaf::folder)),
     )
     .service(
         web::resource("/.well-known/csaf/openpgp/{name}")

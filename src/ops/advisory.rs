@@ -11,7 +11,7 @@ use crate::adminapi::{AdvisoryDraftRequest, AdvisoryPublishRequest, AdvisoryView
 use crate::csaf::{self, Advisory, Refused, Revision, Tlp};
 use crate::portal::{Portal, PortalError};
 use crate::record::{Actor, AuditEvent, AuditKind, Status};
-use crate::store::{Refusal, StoreError, Stored};
+use crate::store::{Refusal, StoreError};
 
 /// Tries of a draft that lost a race to another change.
 const TRIES: usize = 8;
@@ -27,31 +27,52 @@ impl Execute for DraftAdvisory {
             .store()
             .record(case)?
             .ok_or_else(|| PortalError::NoSuchCase(case.to_owned()))?;
-        if record.status != Status::Resolved {
-            return Err(Refused::Case(format!(
-                "case {case} is {}: an advisory is written for a resolved case (`sealdrop \
-                 admin status {case} resolved` first)",
-                record.status
-            ))
-            .into());
-        }
         let base = portal.public_url();
+        let credit = record.disclosure.credit.as_ref().map(|c| c.name.clone());
         let facts = csaf::Facts {
             org: &portal.config().org.name,
             contact: &portal.config().org.contact_email,
             csaf: &portal.config().csaf,
             base: &base,
             discovered: &record.received_at,
-            credit: record.disclosure.credit.as_ref().map(|c| c.name.as_str()),
+            credit: credit.as_deref(),
         };
+        let store = portal.store();
         for _ in 0..TRIES {
-            let published = of_case(portal.store().advisories()?, case);
-            let old_draft = of_case(portal.store().advisory_drafts()?, case);
-            let now = portal.store().clock().text();
-            let change = call.request.input.change.as_deref().map(str::trim);
-            let (id, input, history) = match (&published, &old_draft) {
-                (Some(p), _) => {
-                    let summary = change.filter(|c| !c.is_empty()).ok_or_else(|| {
+            let claimed = store.advisory_of_case(case)?;
+            let (published, old_draft) = match &claimed {
+                Some(id) => (store.advisory(id)?, store.advisory_draft(id)?),
+                None => (None, None),
+            };
+            // A first version is written for a resolved case; a revision also when the case
+            // was opened again (an incomplete fix is when an update is due).
+            if published.is_none() && record.status != Status::Resolved {
+                return Err(Refused::Case(format!(
+                    "case {case} is {}: an advisory is written for a resolved case (`sealdrop \
+                     admin status {case} resolved` first)",
+                    record.status
+                ))
+                .into());
+            }
+            let now = store.clock().text();
+            let change = call
+                .request
+                .input
+                .change
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty());
+            // What the team gave, laid over the pending draft if there is one (it already
+            // holds the earlier versions' fields), else over the published version.
+            let earlier = old_draft
+                .as_ref()
+                .or(published.as_ref())
+                .map(|a| a.value.input.clone())
+                .unwrap_or_default();
+            let input = call.request.input.over(&earlier);
+            let (id, history) = match &published {
+                Some(p) => {
+                    let summary = change.ok_or_else(|| {
                         Refused::Input(format!(
                             "{} is published: say what this revision changes (--change TEXT)",
                             p.value.id
@@ -63,30 +84,19 @@ impl Execute for DraftAdvisory {
                         date: now.clone(),
                         summary: summary.to_owned(),
                     });
-                    (
-                        p.value.id.clone(),
-                        call.request.input.over(&p.value.input),
-                        history,
-                    )
+                    (p.value.id.clone(), history)
                 }
-                (None, draft) => {
-                    let id = match draft {
-                        Some(d) => d.value.id.clone(),
+                None => {
+                    let id = match &claimed {
+                        Some(id) => id.clone(),
                         None => next_id(portal, &now)?,
                     };
-                    let earlier = draft
-                        .as_ref()
-                        .map(|d| d.value.input.clone())
-                        .unwrap_or_default();
                     let history = vec![Revision {
                         number: 1,
                         date: now.clone(),
-                        summary: change
-                            .filter(|c| !c.is_empty())
-                            .unwrap_or("First release")
-                            .to_owned(),
+                        summary: change.unwrap_or("First release").to_owned(),
                     }];
-                    (id, call.request.input.over(&earlier), history)
+                    (id, history)
                 }
             };
             let document = csaf::compose(&facts, &id, &input, &history)?;
@@ -95,6 +105,7 @@ impl Execute for DraftAdvisory {
                 case: case.to_owned(),
                 input,
                 history,
+                credit: credit.clone(),
                 document,
                 signature: None,
                 signer: None,
@@ -107,14 +118,15 @@ impl Execute for DraftAdvisory {
                 &call.actor,
                 format!("{} version {}", advisory.id, advisory.version()),
             );
-            if portal.store().save_advisory_draft(
+            if store.save_advisory_draft(
+                claimed.as_deref(),
                 old_draft.as_ref(),
                 published.as_ref(),
                 &advisory,
                 &event,
             )? {
                 tracing::info!(case, "advisory drafted");
-                return Ok(view(portal, &advisory, false));
+                return Ok(view(portal, &advisory, false, None));
             }
         }
         Err(StoreError::Refused(Refusal::Replaced).into())
@@ -128,7 +140,8 @@ impl Execute for PublishAdvisory {
     ) -> Result<AdvisoryView, PortalError> {
         let keys = signing_keys(portal)?;
         let id = &call.request.id;
-        let draft = portal.store().advisory_draft(id)?.ok_or_else(|| {
+        let store = portal.store();
+        let draft = store.advisory_draft(id)?.ok_or_else(|| {
             Refused::Unknown(format!("there is no draft of advisory {id:?} to publish"))
         })?;
         let tlp = draft.value.input.tlp.unwrap_or(Tlp::White);
@@ -140,18 +153,59 @@ impl Execute for PublishAdvisory {
             &call.request.signature,
             &keys,
         )
-        .map_err(Refused::from)?;
-        let published = portal.store().advisory(id)?;
-        let now = portal.store().clock().text();
+        .map_err(|e| {
+            Refused::Signature(format!(
+                "the signature is refused: {e}. The draft to sign is {} version {}, made at \
+                 {}: if someone drafted it again since, get it with `sealdrop admin advisory \
+                 show {id} -o FILE`",
+                draft.value.id,
+                draft.value.version(),
+                draft.value.current()
+            ))
+        })?;
+        let now = portal.now();
+        let case = &draft.value.case;
+        let record = store
+            .record(case)?
+            .ok_or_else(|| PortalError::NoSuchCase(case.clone()))?;
+        let credit_now = record.disclosure.credit.as_ref().map(|c| c.name.as_str());
+        if draft.value.credit.as_deref() != credit_now {
+            return Err(Refused::Case(format!(
+                "the reporter's credit in case {case} changed since this draft was made \
+                 (published, withdrawn, or the case was deleted): draft it again, so that the \
+                 advisory names only whom the reporter agreed to"
+            ))
+            .into());
+        }
+        if let Some(why) = portal.policy().advisory_held_back(&record, now) {
+            return Err(Refused::Case(why).into());
+        }
+        let max_age = portal.config().csaf.max_draft_age.0;
+        let drafted: jiff::Timestamp = draft
+            .value
+            .current()
+            .parse()
+            .map_err(|_| Refused::Case(format!("the draft of {id} has no valid date")))?;
+        if (now - drafted).as_secs() > max_age.as_secs() as i64 {
+            return Err(Refused::Case(format!(
+                "the draft of {id} was made at {}, longer than csaf.max_draft_age ago: its \
+                 release dates would be stale for those who follow changes.csv; draft it again \
+                 (the same command) and sign the new file",
+                draft.value.current()
+            ))
+            .into());
+        }
+        let published = store.advisory(id)?;
+        let at = crate::clock::rfc3339(now);
         let advisory = Advisory {
             signature: Some(call.request.signature.clone()),
             signer: Some(signer.clone()),
-            published_at: Some(now.clone()),
+            published_at: Some(at.clone()),
             ..draft.value.clone()
         };
         let event = audit(
             AuditKind::AdvisoryPublished,
-            now,
+            at,
             &advisory,
             &call.actor,
             format!(
@@ -160,26 +214,37 @@ impl Execute for PublishAdvisory {
                 advisory.version()
             ),
         );
-        if !portal
-            .store()
-            .publish_advisory(&draft, published.as_ref(), &advisory, &event)?
-        {
-            return Err(StoreError::Refused(Refusal::Replaced).into());
+        if !store.publish_advisory(&draft, published.as_ref(), &advisory, &event)? {
+            return Err(Refused::Replaced(id.clone()).into());
         }
         tracing::info!(case = %advisory.case, "advisory published");
-        Ok(view(portal, &advisory, true))
+        Ok(view(portal, &advisory, true, None))
     }
 }
 
 impl Execute for Advisories {
     fn execute(portal: &Portal, _: Call<NoQuery>) -> Result<Vec<AdvisoryView>, PortalError> {
-        let published = portal.store().advisories()?;
-        let drafts = portal.store().advisory_drafts()?;
-        let mut all: Vec<AdvisoryView> = published
-            .iter()
-            .map(|a| view(portal, &a.value, true))
-            .chain(drafts.iter().map(|d| view(portal, &d.value, false)))
-            .collect();
+        let store = portal.store();
+        let mut all = Vec::new();
+        for a in store.advisories()? {
+            // A credit withdrawn (or a case deleted) after publication: the served version
+            // still names the person until a revision replaces it.
+            let credit_now = store
+                .record(&a.value.case)?
+                .and_then(|r| r.disclosure.credit.map(|c| c.name));
+            let attention = (a.value.credit.is_some() && a.value.credit != credit_now).then(|| {
+                format!(
+                    "it names a credit the reporter no longer agrees to: draft a revision \
+                     (`sealdrop admin advisory draft {} --change \"Credit removed\"`) and \
+                     publish it",
+                    a.value.case
+                )
+            });
+            all.push(view(portal, &a.value, true, attention));
+        }
+        for d in store.advisory_drafts()? {
+            all.push(view(portal, &d.value, false, None));
+        }
         all.sort_by(|a, b| a.id.cmp(&b.id).then(b.state.cmp(&a.state)));
         Ok(all)
     }
@@ -196,13 +261,11 @@ fn signing_keys(portal: &Portal) -> Result<String, PortalError> {
         )
         .into());
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| Refused::NoKey(format!("cannot read {}: {e}", path.display())).into())
-}
-
-/// The one advisory (or draft) about `case`, if any.
-fn of_case(all: Vec<Stored<Advisory>>, case: &str) -> Option<Stored<Advisory>> {
-    all.into_iter().find(|a| a.value.case == case)
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Refused::NoKey(format!("cannot read {}: {e}", path.display())))?;
+    crate::openpgp::public_keys_to_serve(&text)
+        .map_err(|e| Refused::NoKey(format!("{}: {e}", path.display())))?;
+    Ok(text)
 }
 
 /// The id of a new advisory drafted at `now`: the next number of its year.
@@ -231,7 +294,7 @@ fn audit(kind: AuditKind, at: String, a: &Advisory, actor: &Actor, detail: Strin
     }
 }
 
-fn view(portal: &Portal, a: &Advisory, published: bool) -> AdvisoryView {
+fn view(portal: &Portal, a: &Advisory, published: bool, attention: Option<String>) -> AdvisoryView {
     let tlp = a.input.tlp.unwrap_or(Tlp::White);
     AdvisoryView {
         id: a.id.clone(),
@@ -252,6 +315,7 @@ fn view(portal: &Portal, a: &Advisory, published: bool) -> AdvisoryView {
         }),
         published_at: a.published_at.clone(),
         signer: a.signer.clone(),
+        attention,
         document: a.document.clone(),
     }
 }

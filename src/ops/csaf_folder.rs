@@ -29,16 +29,15 @@ pub fn any_published(portal: &Portal) -> Result<bool, PortalError> {
     Ok(!portal.store().advisories()?.is_empty())
 }
 
-/// The organisation's public key file and its primary fingerprint, if one is configured and
-/// readable.
-fn public_key(portal: &Portal) -> Option<(String, String)> {
+/// The organisation's public keys (their fingerprints and their armour, re-made from what was
+/// parsed), if a key file is configured and usable.
+fn public_keys(portal: &Portal) -> Option<(Vec<String>, String)> {
     let path = &portal.config().org.security_txt_signing_key;
     if path.as_os_str().is_empty() {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
-    let fingerprint = crate::openpgp::primary_fingerprint(&text).ok()?;
-    Some((text, fingerprint))
+    crate::openpgp::public_keys_to_serve(&text).ok()
 }
 
 /// `provider-metadata.json`; `None` until an advisory is published.
@@ -47,7 +46,7 @@ pub fn metadata(portal: &Portal) -> Result<Option<File>, PortalError> {
     if all.is_empty() {
         return Ok(None);
     }
-    let fingerprint = public_key(portal).map(|(_, f)| f);
+    let fingerprints = public_keys(portal).map(|(f, _)| f).unwrap_or_default();
     let org = &portal.config().org;
     Ok(Some(File {
         content_type: "application/json",
@@ -57,17 +56,18 @@ pub fn metadata(portal: &Portal) -> Result<Option<File>, PortalError> {
             &org.name,
             &org.contact_email,
             &portal.public_url(),
-            fingerprint.as_deref(),
+            &fingerprints,
         ),
     }))
 }
 
-/// `openpgp/FINGERPRINT.asc`: the organisation's public key.
+/// `openpgp/FINGERPRINT.asc`: the organisation's public keys.
 pub fn key(portal: &Portal, name: &str) -> Option<File> {
-    let (text, fingerprint) = public_key(portal)?;
-    (name.strip_suffix(".asc")? == fingerprint).then_some(File {
+    let (fingerprints, armour) = public_keys(portal)?;
+    let asked = name.strip_suffix(".asc")?;
+    fingerprints.iter().any(|f| f == asked).then_some(File {
         content_type: "application/pgp-keys",
-        body: text,
+        body: armour,
     })
 }
 
@@ -85,6 +85,14 @@ pub fn folder_file(portal: &Portal, path: &str) -> Result<Option<File>, PortalEr
         body,
     };
     Ok(match entry {
+        Entry::Listing(year) => {
+            let html = provider::listing(&all, year);
+            // A year nobody published in has no folder.
+            (year.is_none() || html.contains("<li>")).then_some(File {
+                content_type: "text/html; charset=utf-8",
+                body: html,
+            })
+        }
         Entry::Index => Some(text(provider::index(&all))),
         Entry::Changes => Some(File {
             content_type: "text/csv; charset=utf-8",

@@ -286,12 +286,18 @@ mod tests {
             "",
         )
         .unwrap_err();
-        assert_eq!(e, openpgp::SignatureError::Outside("text before"));
+        assert_eq!(
+            e,
+            openpgp::SignatureError::Outside("text before", "signed message")
+        );
         let e = openpgp::verify(
             "-----BEGIN PGP SIGNED MESSAGE-----\n\n-----END PGP SIGNATURE-----\nmore\n",
             "",
         )
         .unwrap_err();
-        assert_eq!(e, openpgp::SignatureError::Outside("data after"));
+        assert_eq!(
+            e,
+            openpgp::SignatureError::Outside("data after", "signed message")
+        );
     }
 }

@@ -63,6 +63,9 @@ impl Store {
 
 const ADVISORY: &str = "csaf/";
 const DRAFT: &str = "csaf-draft/";
+/// `csaf-case/CASE` → the id of the case's advisory (a JSON string, like every document of
+/// the tree): one case, one id, even under races.
+const CLAIM: &str = "csaf-case/";
 
 /// A document as read, with the bytes a compare-and-swap compares.
 #[derive(Debug, Clone)]
@@ -108,11 +111,22 @@ impl Store {
         self.one(&format!("{DRAFT}{id}"))
     }
 
+    /// The id of case `case`'s advisory (published or drafted), if it has one.
+    pub fn advisory_of_case(&self, case: &str) -> Result<Option<String>, StoreError> {
+        let name = format!("{CLAIM}{case}");
+        self.db
+            .published(&name)?
+            .map(|raw| decode::<String>(&name, raw).map(|s| s.value))
+            .transpose()
+    }
+
     /// Stores `draft` as the draft of its id, replacing `old_draft` (`None`: there was none),
-    /// if the published advisory of that id still is `published`; with its audit entry.
-    /// False when either changed meanwhile (nothing written).
+    /// if the published advisory of that id still is `published` and its case still has the id
+    /// `claimed` (`None`: no advisory yet, and the case now claims this one); with its audit
+    /// entry. False when any of these changed meanwhile (nothing written).
     pub fn save_advisory_draft(
         &self,
+        claimed: Option<&str>,
         old_draft: Option<&Stored<Advisory>>,
         published: Option<&Stored<Advisory>>,
         draft: &Advisory,
@@ -120,8 +134,16 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let new = encode(draft)?;
         let published_raw = published.map(|p| p.raw.as_slice());
+        let json = |id: &str| serde_json::to_vec(id).map_err(|e| StoreError::Db(e.to_string()));
+        let claim_old = claimed.map(json).transpose()?;
+        let claim_new = json(&draft.id)?;
         self.db.swap_published_all(
             &[
+                (
+                    &format!("{CLAIM}{}", draft.case),
+                    claim_old.as_deref(),
+                    Some(&claim_new),
+                ),
                 (
                     &format!("{DRAFT}{}", draft.id),
                     old_draft.map(|d| d.raw.as_slice()),
@@ -178,5 +200,86 @@ impl Store {
             .published(name)?
             .map(|raw| decode(name, raw))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csaf::{Input, Revision};
+    use crate::record::AuditKind;
+
+    fn advisory(id: &str, case: &str) -> Advisory {
+        Advisory {
+            id: id.into(),
+            case: case.into(),
+            input: Input::default(),
+            history: vec![Revision {
+                number: 1,
+                date: "2026-12-04T10:00:00Z".into(),
+                summary: "First release".into(),
+            }],
+            credit: None,
+            document: format!("{{\"id\": \"{id}\"}}\n"),
+            signature: None,
+            signer: None,
+            published_at: None,
+        }
+    }
+
+    fn event() -> AuditEvent {
+        AuditEvent {
+            at: "2026-12-04T10:00:00Z".into(),
+            event: AuditKind::AdvisoryDrafted,
+            key_id: None,
+            case: None,
+            detail: String::new(),
+            actor: None,
+        }
+    }
+
+    #[test]
+    fn two_first_drafts_of_one_case_racing_leave_one_id_and_publishing_moves_the_draft() {
+        let dir = std::env::temp_dir().join(format!("sealdrop-csaf-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (store, _) = Store::open(&dir, 0, crate::clock::Clock::system()).unwrap();
+        // Both read "no advisory yet" for case 2026-0001 and chose different ids.
+        let first = advisory("ADV-2026-001", "2026-0001");
+        let second = advisory("ADV-2026-002", "2026-0001");
+        assert!(
+            store
+                .save_advisory_draft(None, None, None, &first, &event())
+                .unwrap()
+        );
+        assert!(
+            !store
+                .save_advisory_draft(None, None, None, &second, &event())
+                .unwrap()
+        );
+        assert_eq!(
+            store.advisory_of_case("2026-0001").unwrap().as_deref(),
+            Some("ADV-2026-001")
+        );
+        assert_eq!(store.advisory_drafts().unwrap().len(), 1);
+        // A stale draft cannot be published; the current one moves in one step.
+        let draft = store.advisory_draft("ADV-2026-001").unwrap().unwrap();
+        let mut signed = draft.value.clone();
+        signed.signature = Some("sig".into());
+        assert!(
+            store
+                .publish_advisory(&draft, None, &signed, &event())
+                .unwrap()
+        );
+        assert!(
+            !store
+                .publish_advisory(&draft, None, &signed, &event())
+                .unwrap()
+        );
+        assert!(store.advisory_drafts().unwrap().is_empty());
+        assert_eq!(store.advisories().unwrap().len(), 1);
+        let audit = store.audit_events().unwrap();
+        assert_eq!(audit.len(), 2, "one entry per change that happened");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -72,6 +72,33 @@ pub fn run(socket: &Path, command: AdvisoryCommand) -> Result<(), Failure> {
                 v.signer.as_deref().unwrap_or("?"),
                 v.url.as_deref().unwrap_or("the provider folder")
             ));
+            // The first publication adds security.txt's CSAF line: say when it must be re-signed.
+            let txt = adminclient::call::<op::SecurityTxtStatus>(socket, None, &NoQuery {})?;
+            if let Some(attention) = txt.attention {
+                out(&format!("security.txt: {attention}.\n"));
+            }
+            Ok(())
+        }
+        AdvisoryCommand::Show {
+            id,
+            published,
+            output,
+        } => {
+            let all = adminclient::call::<op::Advisories>(socket, None, &NoQuery {})?;
+            let want = if published { "published" } else { "draft" };
+            let found = all
+                .into_iter()
+                .find(|a| a.id == id && a.state == want)
+                .ok_or_else(|| {
+                    fail(
+                        format!("advisory {id} has no {want} version"),
+                        "`sealdrop admin advisory list` shows the advisories and drafts",
+                    )
+                })?;
+            match output {
+                None => print!("{}", found.document),
+                Some(path) => write_new(&path, &found.document)?,
+            }
             Ok(())
         }
         AdvisoryCommand::List { json } => {
@@ -101,6 +128,9 @@ fn table(all: &[AdvisoryView]) -> String {
             a.tlp.label(),
             a.title
         ));
+        if let Some(attention) = &a.attention {
+            text.push_str(&format!("    attention: {attention}\n"));
+        }
     }
     text
 }

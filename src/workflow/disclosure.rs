@@ -328,6 +328,40 @@ impl Policy {
                 .is_some_and(|d| d < today)
     }
 
+    /// Why `record`'s advisory may not be published at `now`: an embargo or an agreed
+    /// publication date still ahead (local days); `None` when it may.
+    pub fn advisory_held_back(&self, record: &Record, now: Timestamp) -> Option<String> {
+        let today = now
+            .to_zoned_datetime(self.calendar.time_zone().clone())
+            .date();
+        let ahead = |d: &str| d.parse::<Date>().is_ok_and(|d| d > today);
+        if let Some(until) = record
+            .handling
+            .embargo_until
+            .as_deref()
+            .filter(|d| ahead(d))
+        {
+            return Some(format!(
+                "case {} is under embargo until {until}: publish from that day on, or change \
+                 the embargo with `sealdrop admin coordinate {} --embargo DATE`",
+                record.case, record.case
+            ));
+        }
+        if let Some(p) = record
+            .disclosure
+            .publication
+            .as_ref()
+            .filter(|p| ahead(&p.date))
+        {
+            return Some(format!(
+                "the publication agreed with the reporter of case {} is on {}: publish from \
+                 that day on, or agree another date (`sealdrop admin publish {} --date DATE`)",
+                record.case, p.date, record.case
+            ));
+        }
+        None
+    }
+
     /// True from an agreed publication's date for a week: what `admin list` reminds of.
     pub fn publication_this_week(&self, record: &Record, now: Timestamp) -> bool {
         let today = now

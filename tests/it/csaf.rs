@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common::*;
-use crate::gpg::Gpg;
+use crate::gpg::{Gpg, verifies_with};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -116,6 +116,16 @@ fn publish(setup: &Setup, gpg: &Gpg, draft: &Path) -> String {
     id
 }
 
+/// The local date `days` from today, as `date` gives it (`YYYY-MM-DD`).
+fn day_in(days: u32) -> String {
+    let o = Command::new("date")
+        .arg(format!("--date=+{days} days"))
+        .arg("+%F")
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
 /// The year of a drafted document's first release.
 fn year_of(draft: &Path) -> String {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(draft).unwrap()).unwrap();
@@ -128,16 +138,6 @@ fn year_of(draft: &Path) -> String {
 /// GETs `path` below the portal; status and body.
 fn fetch(server: &Server, path: &str) -> Response {
     get(server.addr, path, "")
-}
-
-fn gpg_fingerprint(gpg: &Gpg) -> String {
-    let listing = String::from_utf8(gpg.run(&["--with-colons", "--list-keys"])).unwrap();
-    listing
-        .lines()
-        .find_map(|l| l.strip_prefix("fpr:::::::::"))
-        .unwrap()
-        .trim_end_matches(':')
-        .to_owned()
 }
 
 #[test]
@@ -277,15 +277,17 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
     let dir_url = meta["distributions"][0]["directory_url"].as_str().unwrap();
     assert_eq!(dir_url, format!("{PUBLIC}/.well-known/csaf/white/"));
     let key = &meta["public_openpgp_keys"][0];
-    let fingerprint = gpg_fingerprint(&gpg);
-    assert_eq!(key["fingerprint"], fingerprint);
+    assert_eq!(key["fingerprint"], gpg.fingerprint());
     let key_path = key["url"].as_str().unwrap().strip_prefix(PUBLIC).unwrap();
     let served_key = fetch(&server, key_path);
     assert_eq!(served_key.status, 200);
-    assert_eq!(
-        served_key.body,
-        std::fs::read(setup.dir.path().join("keys/openpgp.asc")).unwrap()
+    assert!(
+        served_key
+            .text()
+            .starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----")
     );
+    let lower = key_path.replace(&gpg.fingerprint(), &gpg.fingerprint().to_lowercase());
+    assert_eq!(fetch(&server, &lower).status, 404);
 
     // The folder: every indexed document, byte-identical to what was signed, with digests the
     // stock tools accept and a signature gpg verifies.
@@ -320,9 +322,37 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
         let asc_file = check.path().join(format!("{name}.asc"));
         std::fs::write(&asc_file, &asc.body).unwrap();
         assert!(gpg.verifies(&asc_file, &local), "gpg --verify {name}.asc");
+        assert!(
+            verifies_with(&served_key.body, &asc_file, &local),
+            "a consumer with only the served key verifies {name}.asc"
+        );
         served_files.push(local);
     }
     assert_valid(&served_files);
+    // The directory listings (requirement 14).
+    let listing = fetch(&server, "/.well-known/csaf/white/");
+    assert_eq!(listing.status, 200);
+    assert!(
+        listing
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    for link in [format!("{y}/"), "index.txt".into(), "changes.csv".into()] {
+        assert!(
+            listing.text().contains(&format!("href=\"{link}\"")),
+            "{}",
+            listing.text()
+        );
+    }
+    let year = fetch(&server, &format!("/.well-known/csaf/white/{y}/")).text();
+    for ext in ["", ".sha256", ".sha512", ".asc"] {
+        assert!(
+            year.contains(&format!("href=\"gv-{y}-002.json{ext}\"")),
+            "{year}"
+        );
+    }
+    assert_eq!(fetch(&server, "/.well-known/csaf/white/1999/").status, 404);
     let changes = fetch(&server, "/.well-known/csaf/white/changes.csv");
     assert!(
         changes
@@ -363,12 +393,26 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
         err.contains("--change") && err.contains("advisory-refused"),
         "{err}"
     );
+    draft(
+        &setup,
+        &credited,
+        &[
+            "--affected",
+            "<2.3.1",
+            "--fixed",
+            "2.3.1",
+            "--change",
+            "The fix is in 2.3.1, not 2.3",
+        ],
+        "a2-first.json",
+    );
+    // Drafting the pending revision again keeps what the first try changed.
     let a2 = draft(
         &setup,
         &credited,
         &[
-            "--fixed",
-            "2.3.1",
+            "--title",
+            "Login form discloses whether an account exists",
             "--change",
             "The fix is in 2.3.1, not 2.3",
         ],
@@ -383,7 +427,15 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
         tracking["initial_release_date"],
         doc_a["document"]["tracking"]["initial_release_date"]
     );
-    assert_eq!(doc_a2["document"]["title"], doc_a["document"]["title"]);
+    assert_eq!(
+        doc_a2["document"]["title"],
+        "Login form discloses whether an account exists"
+    );
+    let branches = doc_a2["product_tree"]["branches"][0]["branches"][0]["branches"].to_string();
+    assert!(
+        branches.contains("\"2.3.1\"") && branches.contains("<2.3.1"),
+        "{branches}"
+    );
     let first = format!("/.well-known/csaf/white/{y}/gv-{y}-001.json");
     let served = fetch(&server, &first);
     assert_eq!(
@@ -418,12 +470,28 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
 
     // The audit trail names who did what.
     let audit = admin_ok(&setup, &["audit"]);
-    assert_eq!(audit.matches("advisory-drafted").count(), 4, "{audit}");
+    assert_eq!(audit.matches("advisory-drafted").count(), 5, "{audit}");
     assert_eq!(audit.matches("advisory-published").count(), 4, "{audit}");
     assert!(
         audit.contains(&format!("GV-{y}-001 version 2, signed by")),
         "{audit}"
     );
+
+    // A credit withdrawn after publication: the list says the served version still names the
+    // person; a revision without it clears that.
+    admin_ok(&setup, &["credit", &credited, "--withdraw"]);
+    let list = admin_ok(&setup, &["advisory", "list"]);
+    assert!(list.contains("no longer agrees to"), "{list}");
+    let a3 = draft(
+        &setup,
+        &credited,
+        &["--change", "Credit removed"],
+        "a3.json",
+    );
+    publish(&setup, &gpg, &a3);
+    let served = fetch(&server, &first).text();
+    assert!(!served.contains("Quibblesworth"), "{served}");
+    assert!(!admin_ok(&setup, &["advisory", "list"]).contains("attention"));
 
     // The validator is live: it refuses a document whose version and history disagree.
     let broken = setup.dir.path().join("broken.json");
@@ -500,22 +568,33 @@ fn drafts_and_publications_that_cannot_stand_are_refused_with_what_is_wrong() {
     let with_base = |extra: &[&'static str]| -> Vec<&'static str> {
         base.iter().chain(extra).copied().collect()
     };
-    let cases: [(Vec<&'static str>, &str); 6] = [
+    let info = [
+        "--profile",
+        "informational",
+        "--title",
+        "T",
+        "--summary",
+        "S",
+    ];
+    let info_with = |extra: &[&'static str]| -> Vec<&'static str> {
+        info.iter().chain(extra).copied().collect()
+    };
+    let cases: [(Vec<&'static str>, &str); 8] = [
         (base[..6].to_vec(), "--product"),
-        (
-            vec![
-                "--profile",
-                "informational",
-                "--title",
-                "T",
-                "--summary",
-                "S",
-            ],
-            "--reference",
-        ),
+        (info.to_vec(), "--reference"),
         (vec!["--title", "T"], "--profile"),
         (with_base(&["--cvss", "CVSS:3.1/AV:N"]), "CVSS"),
         (with_base(&["--fixed", "before 2.0"]), "looks like a range"),
+        (with_base(&["--fixed", "2.0"]), "--fixed needs --affected"),
+        (
+            info_with(&[
+                "--reference",
+                "https://example.org/n",
+                "--cve",
+                "CVE-2026-1234",
+            ]),
+            "--cve belongs to --profile security-advisory",
+        ),
         (
             with_base(&["--reference", "javascript:alert(1)"]),
             "https://",
@@ -572,6 +651,70 @@ fn drafts_and_publications_that_cannot_stand_are_refused_with_what_is_wrong() {
         fetch(&server, "/.well-known/csaf/white/index.txt").status,
         404
     );
+
+    // An embargo still running holds publication back.
+    let white = draft(&setup, &open, &["--tlp", "WHITE"], "white.json");
+    let asc = gpg.detach_sign(&white);
+    let in_ten_days = day_in(10);
+    admin_ok(&setup, &["coordinate", &open, "--embargo", &in_ten_days]);
+    publish_refused(id, asc.to_str().unwrap(), "under embargo until");
+    admin_ok(&setup, &["coordinate", &open, "--embargo", "none"]);
+
+    // csaf.max_draft_age at its edge: a draft a day old (the default) is stale.
+    drop(server);
+    let server = Server::start(
+        &setup,
+        &[
+            ("SEALDROP_SERVER_PUBLIC_URL", PUBLIC),
+            ("SEALDROPTEST_CLOCK_SHIFT", "24h2m"),
+        ],
+    );
+    publish_refused(id, asc.to_str().unwrap(), "csaf.max_draft_age");
+    drop(server);
+    let server = Server::start(
+        &setup,
+        &[
+            ("SEALDROP_SERVER_PUBLIC_URL", PUBLIC),
+            ("SEALDROPTEST_CLOCK_SHIFT", "23h58m"),
+        ],
+    );
+    admin_ok(
+        &setup,
+        &[
+            "advisory",
+            "publish",
+            id,
+            "--signature",
+            asc.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        fetch(&server, "/.well-known/csaf/white/index.txt").status,
+        200
+    );
+
+    // A key file with a private key in it is refused; the portal must never hold one.
+    drop(server);
+    let leaky = setup.dir.path().join("keys/leaky.asc");
+    let mut key_text = std::fs::read(setup.dir.path().join("keys/openpgp.asc")).unwrap();
+    key_text.extend(gpg.export_secret());
+    std::fs::write(&leaky, key_text).unwrap();
+    let server = Server::start(
+        &setup,
+        &[
+            ("SEALDROP_SERVER_PUBLIC_URL", PUBLIC),
+            (
+                "SEALDROP_ORG_SECURITY_TXT_SIGNING_KEY",
+                leaky.to_str().unwrap(),
+            ),
+        ],
+    );
+    refused(
+        &["advisory", "draft", &open, "--change", "x"],
+        "holds a private key",
+    );
+    let key_url = format!("/.well-known/csaf/openpgp/{}.asc", gpg.fingerprint());
+    assert_eq!(fetch(&server, &key_url).status, 404);
 
     // Without the organisation's key, nothing is drafted.
     drop(server);

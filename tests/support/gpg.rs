@@ -84,6 +84,22 @@ impl Gpg {
         asc
     }
 
+    /// The secret key, ASCII-armoured (what must never reach the portal).
+    pub fn export_secret(&self) -> Vec<u8> {
+        self.run(&["--passphrase", "", "--armor", "--export-secret-keys"])
+    }
+
+    /// The primary key's fingerprint, upper-case hex.
+    pub fn fingerprint(&self) -> String {
+        let listing = String::from_utf8(self.run(&["--with-colons", "--list-keys"])).unwrap();
+        listing
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:::::::::"))
+            .unwrap()
+            .trim_end_matches(':')
+            .to_owned()
+    }
+
     /// `gpg --verify SIGNATURE DATA`: whether the stock tool accepts it.
     pub fn verifies(&self, signature: &Path, data: &Path) -> bool {
         Command::new("gpg")
@@ -97,6 +113,38 @@ impl Gpg {
             .status
             .success()
     }
+}
+
+/// Whether stock `gpg`, knowing only the public key `key` (imported into a fresh home),
+/// verifies `signature` over `data`: what a CSAF consumer does with the served key.
+pub fn verifies_with(key: &[u8], signature: &Path, data: &Path) -> bool {
+    let home = TempDir::new("gpg-consumer");
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let key_file = home.path().join("key.asc");
+    std::fs::write(&key_file, key).unwrap();
+    let gpg = |args: &[&std::ffi::OsStr]| {
+        let ok = Command::new("gpg")
+            .arg("--homedir")
+            .arg(home.path())
+            .arg("--batch")
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(home.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+        ok
+    };
+    gpg(&["--import".as_ref(), key_file.as_os_str()])
+        && gpg(&["--verify".as_ref(), signature.as_os_str(), data.as_os_str()])
 }
 
 impl Drop for Gpg {
