@@ -25,30 +25,77 @@ pub fn first_missing_ancestor(path: &Path) -> Option<PathBuf> {
 /// and reads one line; with `echo` false the answer is not shown as it is typed (a PIN).
 /// `None` without a terminal.
 pub fn ask_terminal(question: &str, echo: bool) -> Option<String> {
-    use io::{BufRead, Write};
-    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use io::{BufRead, Read, Write};
+    use rustix::termios::{LocalModes, OptionalActions, SpecialCodeIndex, tcgetattr, tcsetattr};
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
         .ok()?;
-    let before = tcgetattr(&tty).ok()?;
-    if !echo {
-        let mut quiet = before.clone();
-        quiet.local_modes.remove(LocalModes::ECHO);
-        quiet.local_modes.insert(LocalModes::ECHONL);
-        tcsetattr(&tty, OptionalActions::Now, &quiet).ok()?;
-    }
     let mut out = &tty;
-    let asked = write!(out, "{question} ").and_then(|()| out.flush());
-    let mut line = String::new();
-    let read = asked.and_then(|()| io::BufReader::new(&tty).read_line(&mut line));
-    if !echo {
-        // Echo comes back whatever the read did.
-        let _ = tcsetattr(&tty, OptionalActions::Now, &before);
+    if echo {
+        write!(out, "{question} ").and_then(|()| out.flush()).ok()?;
+        let mut line = String::new();
+        io::BufReader::new(&tty).read_line(&mut line).ok()?;
+        return Some(line.trim_end_matches(['\r', '\n']).to_owned());
     }
-    read.ok()?;
-    Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    // A secret: no echo, and no signals while it is typed, so that Ctrl-C cancels the question
+    // (the terminal gets its echo back) instead of killing the process with echo still off.
+    let before = tcgetattr(&tty).ok()?;
+    let mut quiet = before.clone();
+    quiet
+        .local_modes
+        .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
+    // Each read returns as soon as one byte is there.
+    quiet.special_codes[SpecialCodeIndex::VMIN] = 1;
+    quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
+    tcsetattr(&tty, OptionalActions::Now, &quiet).ok()?;
+    let asked = write!(out, "{question} ").and_then(|()| out.flush());
+    let typed = asked
+        .ok()
+        .and_then(|()| edit_line(io::BufReader::new(&tty).bytes().map_while(Result::ok)));
+    // Echo and signals come back whatever the read did.
+    let _ = tcsetattr(&tty, OptionalActions::Now, &before);
+    let _ = writeln!(out);
+    String::from_utf8(typed?).ok()
+}
+
+/// The line typed as `keys` arrive, with the editing a terminal does in canonical mode:
+/// Backspace and Delete take back one character, Ctrl-U the whole line, Enter ends it. Ctrl-C,
+/// Ctrl-D on an empty line and the end of input cancel (`None`).
+fn edit_line(keys: impl Iterator<Item = u8>) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    for key in keys {
+        match key {
+            b'\r' | b'\n' => return Some(line),
+            0x03 => return None,
+            0x04 if line.is_empty() => return None,
+            0x7f | 0x08 => {
+                // One character, however many bytes it took in UTF-8.
+                while line.pop().is_some_and(|b| b & 0xc0 == 0x80) {}
+            }
+            0x15 => line.clear(),
+            _ => line.push(key),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::edit_line;
+
+    #[test]
+    fn a_secret_line_is_edited_as_a_terminal_would_and_ctrl_c_cancels() {
+        let typed = |keys: &[u8]| edit_line(keys.iter().copied());
+        assert_eq!(typed(b"1234\r"), Some(b"1234".to_vec()));
+        assert_eq!(typed(b"12x\x7f34\n"), Some(b"1234".to_vec()));
+        assert_eq!(typed("pä\x7f\x7fq\n".as_bytes()), Some(b"q".to_vec()));
+        assert_eq!(typed(b"wrong\x15right\n"), Some(b"right".to_vec()));
+        assert_eq!(typed(b"12\x03"), None);
+        assert_eq!(typed(b"\x04"), None);
+        assert_eq!(typed(b"no end"), None);
+    }
 }
 
 /// Switches direct I/O (`O_DIRECT`: writes bypass the page cache) on or off for `file`.

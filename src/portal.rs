@@ -145,6 +145,8 @@ pub struct Portal {
     receipts: crate::receipt::ReceiptKeys,
     /// The public list of credits while fresh (`cases::disclosure`).
     credits: std::sync::Mutex<CreditsCache>,
+    /// The published CSAF advisories while fresh (`ops::csaf_folder`).
+    advisories: std::sync::Mutex<AdvisoriesCache>,
     /// Reference derivations with the portal's salt, bounded (`limits.max_reference_checks`).
     reference_checks: crate::refcheck::ReferenceChecks,
     /// The team's console: sign-in links, pending sign-ins, sessions.
@@ -156,6 +158,9 @@ pub(crate) type CreditsCache = Option<(
     std::time::Instant,
     Arc<Vec<crate::workflow::PublishedCredit>>,
 )>;
+
+/// When the published advisories were read, and what they were.
+pub(crate) type AdvisoriesCache = Option<(std::time::Instant, Arc<Vec<crate::csaf::Advisory>>)>;
 
 impl Portal {
     /// Loads keys, opens storage and runs start-up recovery.
@@ -229,6 +234,7 @@ impl Portal {
             policy,
             receipts,
             credits: std::sync::Mutex::new(None),
+            advisories: std::sync::Mutex::new(None),
             reference_checks: crate::refcheck::ReferenceChecks::new(
                 reference_salt,
                 config.limits.max_reference_checks,
@@ -298,6 +304,11 @@ impl Portal {
     /// The public list of credits while fresh.
     pub(crate) fn credits_cache(&self) -> &std::sync::Mutex<CreditsCache> {
         &self.credits
+    }
+
+    /// The published advisories while fresh.
+    pub(crate) fn advisories_cache(&self) -> &std::sync::Mutex<AdvisoriesCache> {
+        &self.advisories
     }
 
     /// The identity the receipt keys are published for (`ssh-keygen -Y verify -I`).

@@ -367,6 +367,9 @@ pub struct AdvisoryDraft {
     /// The product or service affected.
     #[arg(long)]
     pub product: Option<String>,
+    /// Who makes the product, when it is not your organisation (a supplier).
+    #[arg(long)]
+    pub vendor: Option<String>,
     /// The versions affected, e.g. "<2.3" (leave out for a service).
     #[arg(long, value_name = "RANGE")]
     pub affected: Option<String>,

@@ -88,6 +88,7 @@ pub fn compose(
     if profile != Profile::SecurityAdvisory {
         let unused = [
             ("--product", &input.product),
+            ("--vendor", &input.vendor),
             ("--affected", &input.affected),
             ("--fixed", &input.fixed),
             ("--cvss", &input.cvss),
@@ -183,6 +184,13 @@ fn vulnerability(
         "the product or service affected (--product)",
     )?;
     one_line("the product", product)?;
+    let vendor = match &input.vendor {
+        Some(v) => {
+            one_line("the vendor", v)?;
+            v.as_str()
+        }
+        None => facts.org,
+    };
     let remediation = required(
         &input.remediation,
         "what users should do, or what was done (--remediation)",
@@ -195,7 +203,7 @@ fn vulnerability(
         leaves.push(json!({
             "category": "product_version_range",
             "name": range,
-            "product": {"product_id": "CSAFPID-0001", "name": format!("{} {product} {range}", facts.org)},
+            "product": {"product_id": "CSAFPID-0001", "name": format!("{vendor} {product} {range}")},
         }));
     }
     if let Some(version) = &input.fixed {
@@ -217,7 +225,7 @@ fn vulnerability(
         leaves.push(json!({
             "category": "product_version",
             "name": version,
-            "product": {"product_id": "CSAFPID-0002", "name": format!("{} {product} {version}", facts.org)},
+            "product": {"product_id": "CSAFPID-0002", "name": format!("{vendor} {product} {version}")},
         }));
     }
     let product_branch = if leaves.is_empty() {
@@ -226,14 +234,14 @@ fn vulnerability(
         json!({
             "category": "product_name",
             "name": product,
-            "product": {"product_id": "CSAFPID-0001", "name": format!("{} {product}", facts.org)},
+            "product": {"product_id": "CSAFPID-0001", "name": format!("{vendor} {product}")},
         })
     } else {
         json!({"category": "product_name", "name": product, "branches": leaves})
     };
     doc["product_tree"] = json!({"branches": [{
         "category": "vendor",
-        "name": facts.org,
+        "name": vendor,
         "branches": [product_branch],
     }]});
     let concerned: Vec<&str> = if affected.is_empty() {

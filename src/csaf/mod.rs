@@ -113,6 +113,9 @@ pub struct Input {
     /// The product or service affected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
+    /// Who makes it (default: the organisation itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
     /// The versions affected (a range such as `<2.3` or `vers:semver/<2.3.0`); none: a service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affected: Option<String>,
@@ -156,6 +159,7 @@ impl Input {
             title: pick(&self.title, &earlier.title),
             summary: pick(&self.summary, &earlier.summary),
             product: pick(&self.product, &earlier.product),
+            vendor: pick(&self.vendor, &earlier.vendor),
             affected: pick(&self.affected, &earlier.affected),
             fixed: pick(&self.fixed, &earlier.fixed),
             remediation: pick(&self.remediation, &earlier.remediation),

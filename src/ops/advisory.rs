@@ -217,6 +217,7 @@ impl Execute for PublishAdvisory {
         if !store.publish_advisory(&draft, published.as_ref(), &advisory, &event)? {
             return Err(Refused::Replaced(id.clone()).into());
         }
+        super::csaf_folder::forget(portal);
         tracing::info!(case = %advisory.case, "advisory published");
         Ok(view(portal, &advisory, true, None))
     }

@@ -6,6 +6,7 @@
 use crate::csaf::Advisory;
 use crate::csaf::provider::{self, Entry, Part};
 use crate::portal::{Portal, PortalError};
+use std::sync::Arc;
 
 /// One file of the folder.
 pub struct File {
@@ -15,18 +16,43 @@ pub struct File {
     pub body: String,
 }
 
-fn published(portal: &Portal) -> Result<Vec<Advisory>, PortalError> {
-    Ok(portal
-        .store()
-        .advisories()?
-        .into_iter()
-        .map(|a| a.value)
-        .collect())
+/// How long the public routes answer from what was read before: they are open to anyone, so
+/// a flood of requests reads the store at most once per this.
+const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The published advisories, read at most once per [`FRESH`] (and at once after a
+/// publication on this portal, which forgets them).
+fn published(portal: &Portal) -> Result<Arc<Vec<Advisory>>, PortalError> {
+    let cache = portal.advisories_cache();
+    if let Some((at, all)) = cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+        && at.elapsed() < FRESH
+    {
+        return Ok(Arc::clone(all));
+    }
+    let all: Arc<Vec<Advisory>> = Arc::new(
+        portal
+            .store()
+            .advisories()?
+            .into_iter()
+            .map(|a| a.value)
+            .collect(),
+    );
+    *cache.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some((std::time::Instant::now(), Arc::clone(&all)));
+    Ok(all)
+}
+
+/// Forgets the cached advisories (after a publication).
+pub fn forget(portal: &Portal) {
+    *portal
+        .advisories_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = None;
 }
 
 /// Whether any advisory is published (security.txt then names the provider metadata).
 pub fn any_published(portal: &Portal) -> Result<bool, PortalError> {
-    Ok(!portal.store().advisories()?.is_empty())
+    Ok(!published(portal)?.is_empty())
 }
 
 /// The organisation's public keys (their fingerprints and their armour, re-made from what was
@@ -99,17 +125,17 @@ pub fn folder_file(portal: &Portal, path: &str) -> Result<Option<File>, PortalEr
             body: provider::changes(&all),
         }),
         Entry::Document(doc, part) => {
-            let Some(a) = all.into_iter().find(|a| a.path() == doc) else {
+            let Some(a) = all.iter().find(|a| a.path() == doc) else {
                 return Ok(None);
             };
             match part {
                 Part::Json => Some(File {
                     content_type: "application/json",
-                    body: a.document,
+                    body: a.document.clone(),
                 }),
-                Part::Sha256 => Some(text(provider::digest_file(&a, false))),
-                Part::Sha512 => Some(text(provider::digest_file(&a, true))),
-                Part::Signature => a.signature.map(|body| File {
+                Part::Sha256 => Some(text(provider::digest_file(a, false))),
+                Part::Sha512 => Some(text(provider::digest_file(a, true))),
+                Part::Signature => a.signature.clone().map(|body| File {
                     content_type: "application/pgp-signature",
                     body,
                 }),

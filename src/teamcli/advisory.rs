@@ -20,6 +20,7 @@ pub fn run(socket: &Path, command: AdvisoryCommand) -> Result<(), Failure> {
                 title: d.title,
                 summary: d.summary,
                 product: d.product,
+                vendor: d.vendor,
                 affected: d.affected,
                 fixed: d.fixed,
                 remediation: d.remediation,

@@ -167,6 +167,8 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
             "The login form told apart unknown and known accounts.",
             "--product",
             "Burgerportaal",
+            "--vendor",
+            "Acme Software BV",
             "--affected",
             "<2.3",
             "--fixed",
@@ -247,6 +249,12 @@ fn advisories_of_every_profile_pass_the_bsi_validator_and_the_provider_folder_ch
         doc_b["document"].get("acknowledgments").is_none(),
         "{doc_b}"
     );
+    // The supplier makes the product; the organisation publishes.
+    assert_eq!(
+        doc_a["product_tree"]["branches"][0]["name"],
+        "Acme Software BV"
+    );
+    assert_eq!(doc_a["document"]["publisher"]["name"], "Gemeente Voorbeeld");
     let score = &doc_a["vulnerabilities"][0]["scores"][0]["cvss_v3"];
     assert_eq!(score["baseScore"], 8.2, "{score}");
     assert_eq!(score["baseSeverity"], "HIGH");
