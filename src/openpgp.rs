@@ -3,7 +3,9 @@
 //! --clearsign`) and the detached signature of a CSAF advisory (`gpg --detach-sign --armor`).
 //! The only user of `pgp`; the portal holds no OpenPGP private key.
 
+use pgp::composed::SignedPublicSubKey;
 use pgp::composed::{CleartextSignedMessage, Deserializable, DetachedSignature, SignedPublicKey};
+use pgp::packet::SignatureType;
 use pgp::types::KeyDetails;
 
 const BEGIN: &str = "-----BEGIN PGP SIGNED MESSAGE-----";
@@ -56,6 +58,12 @@ pub enum SignatureError {
     /// The public key file cannot be used.
     #[error("the signing key file holds no usable OpenPGP public key: {0}")]
     BadKey(String),
+    /// The key that made the signature is revoked or expired.
+    #[error(
+        "it was signed with the key {0}, which is revoked or has expired: sign with a key in \
+         force, and put its public key in the key file"
+    )]
+    NotInForce(String),
     /// The signature does not verify.
     #[error(
         "its signature does not verify with the organisation's key {0}: the text was changed \
@@ -75,22 +83,18 @@ pub struct Verified {
 
 /// Checks that `file` is exactly one cleartext-signed message, signed by the primary key or a
 /// subkey of one of the public keys in `keys` (ASCII armour).
-pub fn verify(file: &str, keys: &str) -> Result<Verified, SignatureError> {
+pub fn verify(file: &str, keys: &str, now: jiff::Timestamp) -> Result<Verified, SignatureError> {
     let armoured = alone(file, BEGIN, "signed message", SignatureError::NotSigned)?;
     let (message, _) = CleartextSignedMessage::from_string(armoured)
         .map_err(|e| SignatureError::Malformed("signed message", e.to_string()))?;
     let keys = public_keys(keys)?;
-    for key in &keys {
-        if message.verify(key).is_ok() {
-            return Ok(verified(&message, &key.fingerprint().to_string()));
-        }
-        for sub in key.public_subkeys.iter().filter(|s| signs(s)) {
-            if message.verify(sub).is_ok() {
-                return Ok(verified(&message, &sub.fingerprint().to_string()));
-            }
-        }
-    }
-    Err(SignatureError::Invalid(fingerprint(&keys[0])))
+    let signer = signer_of(
+        &keys,
+        now,
+        |k| message.verify(k).is_ok(),
+        |s| message.verify(s).is_ok(),
+    )?;
+    Ok(verified(&message, &signer))
 }
 
 /// Checks that `signature` (ASCII armour) is a detached signature of exactly `content` by the
@@ -99,6 +103,7 @@ pub fn verify_detached(
     content: &[u8],
     signature: &str,
     keys: &str,
+    now: jiff::Timestamp,
 ) -> Result<String, SignatureError> {
     let armoured = alone(
         signature,
@@ -109,17 +114,98 @@ pub fn verify_detached(
     let (sig, _) = DetachedSignature::from_string(armoured)
         .map_err(|e| SignatureError::Malformed("signature", e.to_string()))?;
     let keys = public_keys(keys)?;
-    for key in &keys {
-        if sig.verify(key, content).is_ok() {
-            return Ok(fingerprint(key));
+    signer_of(
+        &keys,
+        now,
+        |k| sig.verify(k, content).is_ok(),
+        |s| sig.verify(s, content).is_ok(),
+    )
+}
+
+/// The fingerprint of the key in force at `now` (a primary key, or a signing subkey) that
+/// `by_key`/`by_sub` say made the signature. A signature by a revoked or expired key is
+/// refused as such; one by no key as not verifying.
+fn signer_of(
+    keys: &[SignedPublicKey],
+    now: jiff::Timestamp,
+    by_key: impl Fn(&SignedPublicKey) -> bool,
+    by_sub: impl Fn(&SignedPublicSubKey) -> bool,
+) -> Result<String, SignatureError> {
+    let now = now.as_second();
+    let mut out_of_force = None;
+    for key in keys {
+        let key_ok = in_force(key, now);
+        if by_key(key) {
+            if key_ok {
+                return Ok(fingerprint(key));
+            }
+            out_of_force = Some(fingerprint(key));
         }
         for sub in key.public_subkeys.iter().filter(|s| signs(s)) {
-            if sig.verify(sub, content).is_ok() {
-                return Ok(sub.fingerprint().to_string().to_uppercase());
+            if by_sub(sub) {
+                let fpr = sub.fingerprint().to_string().to_uppercase();
+                if key_ok && sub_in_force(sub, now) {
+                    return Ok(fpr);
+                }
+                out_of_force = Some(fpr);
             }
         }
     }
-    Err(SignatureError::Invalid(fingerprint(&keys[0])))
+    Err(match out_of_force {
+        Some(fpr) => SignatureError::NotInForce(fpr),
+        None => SignatureError::Invalid(fingerprint(&keys[0])),
+    })
+}
+
+/// Whether a primary key is in force at `now` (Unix seconds): no revocation, and not past the
+/// expiry its newest self-signature sets.
+fn in_force(key: &SignedPublicKey, now: i64) -> bool {
+    if !key.details.revocation_signatures.is_empty() {
+        return false;
+    }
+    let newest = key
+        .details
+        .users
+        .iter()
+        .flat_map(|u| &u.signatures)
+        .chain(&key.details.direct_signatures)
+        .max_by_key(|s| s.created().map_or(0, |t| t.as_secs()));
+    not_expired(
+        key.primary_key.created_at().as_secs(),
+        newest.and_then(|s| s.key_expiration_time()),
+        now,
+    )
+}
+
+/// Whether a subkey is in force at `now`: no revocation, and not past the expiry its newest
+/// binding sets.
+fn sub_in_force(sub: &SignedPublicSubKey, now: i64) -> bool {
+    if sub
+        .signatures
+        .iter()
+        .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
+    {
+        return false;
+    }
+    let newest = sub
+        .signatures
+        .iter()
+        .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding))
+        .max_by_key(|s| s.created().map_or(0, |t| t.as_secs()));
+    not_expired(
+        sub.key.created_at().as_secs(),
+        newest.and_then(|s| s.key_expiration_time()),
+        now,
+    )
+}
+
+/// A key created at `created` with the expiry `after` (none or zero: never) is still valid at
+/// `now`.
+fn not_expired(created: u32, after: Option<pgp::types::Duration>, now: i64) -> bool {
+    after
+        .map(|d| d.as_secs())
+        .filter(|d| *d > 0)
+        .is_none_or(|d| i64::from(created) + i64::from(d) > now)
 }
 
 /// The organisation's public keys as the portal publishes them: each primary key's fingerprint

@@ -148,10 +148,12 @@ impl Execute for PublishAdvisory {
         if tlp != Tlp::White {
             return Err(Refused::NotWhite(tlp.label()).into());
         }
+        let now = portal.now();
         let signer = crate::openpgp::verify_detached(
             draft.value.document.as_bytes(),
             &call.request.signature,
             &keys,
+            now,
         )
         .map_err(|e| {
             Refused::Signature(format!(
@@ -163,7 +165,6 @@ impl Execute for PublishAdvisory {
                 draft.value.current()
             ))
         })?;
-        let now = portal.now();
         let case = &draft.value.case;
         let record = store
             .record(case)?

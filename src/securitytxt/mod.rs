@@ -202,7 +202,7 @@ pub fn check(
     rendered: &str,
     now: jiff::Timestamp,
 ) -> Result<Signed, Refused> {
-    let verified = openpgp::verify(file, keys)?;
+    let verified = openpgp::verify(file, keys, now)?;
     let signed = fields(&verified.text);
     let is = |name: &'static str| move |f: &&(String, String)| f.0.eq_ignore_ascii_case(name);
     if !signed.iter().any(|f| is("Canonical")(&f)) {
@@ -279,11 +279,17 @@ mod tests {
 
     #[test]
     fn a_file_without_a_signature_or_with_text_around_it_is_refused_before_any_key_is_read() {
-        let e = openpgp::verify("Contact: mailto:a@example.org\n", "").unwrap_err();
+        let e = openpgp::verify(
+            "Contact: mailto:a@example.org\n",
+            "",
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .unwrap_err();
         assert_eq!(e, openpgp::SignatureError::NotSigned);
         let e = openpgp::verify(
             "x\n-----BEGIN PGP SIGNED MESSAGE-----\n\n-----END PGP SIGNATURE-----\n",
             "",
+            jiff::Timestamp::UNIX_EPOCH,
         )
         .unwrap_err();
         assert_eq!(
@@ -293,6 +299,7 @@ mod tests {
         let e = openpgp::verify(
             "-----BEGIN PGP SIGNED MESSAGE-----\n\n-----END PGP SIGNATURE-----\nmore\n",
             "",
+            jiff::Timestamp::UNIX_EPOCH,
         )
         .unwrap_err();
         assert_eq!(

@@ -247,3 +247,27 @@ fn past_its_expires_the_rendering_is_served_again_and_the_team_is_warned_before(
     // And the expired file cannot be installed again.
     refused(&setup, &signed, "has passed");
 }
+
+#[test]
+fn signatures_by_an_expired_or_revoked_key_are_refused_as_such() {
+    // A key that expires after a day: good today, refused two days on.
+    let setup = Setup::new(
+        1,
+        "[org]\nsecurity_txt_signing_key = \"keys/security-txt.asc\"\n",
+    );
+    let gpg = Gpg::expiring("Short Lived <security@example.org>", "1d");
+    gpg.export(&setup.dir.path().join("keys/security-txt.asc"));
+    let server = start(&setup, Some("2d"));
+    let signed = gpg.clearsign(&render(&setup, &[]));
+    refused(&setup, &signed, "revoked or has expired");
+    drop(server);
+    let _server = start(&setup, None);
+    let o = install(&setup, &gpg.clearsign(&render(&setup, &[])));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // A key revoked after a compromise: what it signs is refused, even before the revocation.
+    let signed = gpg.clearsign(&render(&setup, &[]));
+    gpg.revoke();
+    gpg.export(&setup.dir.path().join("keys/security-txt.asc"));
+    refused(&setup, &signed, "revoked or has expired");
+}

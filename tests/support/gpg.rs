@@ -13,6 +13,11 @@ pub struct Gpg {
 
 impl Gpg {
     pub fn new(uid: &str) -> Gpg {
+        Gpg::expiring(uid, "1y")
+    }
+
+    /// A key that expires after `expire` (`1d`, `1y`…).
+    pub fn expiring(uid: &str, expire: &str) -> Gpg {
         let home = TempDir::new("gpg");
         std::fs::set_permissions(
             home.path(),
@@ -27,7 +32,7 @@ impl Gpg {
             uid,
             "ed25519",
             "sign",
-            "1y",
+            expire,
         ]);
         gpg
     }
@@ -82,6 +87,21 @@ impl Gpg {
             path.to_str().unwrap(),
         ]);
         asc
+    }
+
+    /// Revokes the key with the certificate gpg made at its creation, as a team does after a
+    /// compromise.
+    pub fn revoke(&self) {
+        let fpr = self.fingerprint();
+        let cert = self.home.path().join(format!("openpgp-revocs.d/{fpr}.rev"));
+        // gpg writes the certificate with its armour line defused by a leading ':'.
+        let text = std::fs::read_to_string(&cert).unwrap().replace(
+            ":-----BEGIN PGP PUBLIC KEY BLOCK-----",
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        );
+        let armed = self.home.path().join("revoke.asc");
+        std::fs::write(&armed, text).unwrap();
+        self.run(&["--import", armed.to_str().unwrap()]);
     }
 
     /// The secret key, ASCII-armoured (what must never reach the portal).
