@@ -724,11 +724,51 @@ pub fn allowed(r: &Response) -> Vec<String> {
 
 /// A TCP port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports(1)
+}
+
+/// The first of `n` consecutive TCP ports on 127.0.0.1 that were all free a moment ago.
+///
+/// A port taken with `bind(:0)` and released comes from the kernel's ephemeral range, where
+/// every other listener bound to `:0` and every outgoing connection of the test run draws
+/// too: another test could take it before the server binds it. These come from below that
+/// range instead, handed out once per process from a counter that starts at a place of the
+/// process id's choosing, so neither this run's own tests nor the kernel hand them out again.
+pub fn free_ports(n: u16) -> u16 {
+    use std::sync::atomic::AtomicU32;
+    const LOW: u32 = 10_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let high = ephemeral_low().max(LOW + 2_000);
+    let span = high - LOW;
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % span,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(u32::from(n), Ordering::SeqCst) % span;
+        let first = LOW + offset;
+        if first + u32::from(n) > high {
+            continue;
+        }
+        let all_free = (first..first + u32::from(n)).all(|p| {
+            let port = u16::try_from(p).expect("below 65536");
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        });
+        if all_free {
+            return u16::try_from(first).expect("below 65536");
+        }
+    }
+    panic!("no {n} free consecutive ports between {LOW} and {high}")
+}
+
+/// The lowest port of the kernel's ephemeral range (32768 where it cannot be read).
+fn ephemeral_low() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 /// `sealdrop restore BACKUP --data-dir` into `into`'s data folder, failing the test on an error.

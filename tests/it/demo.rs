@@ -23,13 +23,7 @@ impl Drop for Running {
 
 /// A port `p` such that `p` and `p + 1` (the demo's console) were both free a moment ago.
 fn free_port_pair() -> u16 {
-    loop {
-        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
+    free_ports(2)
 }
 
 /// Starts `sealdrop demo --dir DIR` (on a free port unless `DIR` holds an earlier demo) and
