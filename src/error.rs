@@ -351,6 +351,10 @@ impl From<crate::store::StoreError> for ApiError {
             }
             _ => {}
         }
+        if let StoreError::Unavailable(why) = &e {
+            tracing::warn!(error = %why, "database unavailable");
+            return ApiError::Busy;
+        }
         if e.is_disk_full() {
             tracing::warn!(error = %e, "disk full during upload");
             ApiError::InsufficientStorage

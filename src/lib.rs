@@ -117,11 +117,17 @@
 //! Bounded channels between the stages are the backpressure that keeps memory constant.
 //!
 //! # Who owns what
-//! `store::Store` owns the data directory: sled (`store::db`, its only user), the blob and
-//! tmp folders (`store::blobs`), the group committer, free-space reservations and the clock.
+//! `store::Store` owns the data directory and the records: `store::db` (typed operations
+//! written once over `store::db::engine`: named trees of ordered bytes with compare-and-swap and
+//! transactions over several trees; the engines are sled in `db/sled_kv.rs`, the default, and
+//! PostgreSQL in `db/postgres_kv.rs` behind the `postgres` feature, each its crate's only user),
+//! the blob and tmp folders (`store::blobs`), the group committer, free-space reservations and
+//! the clock. Nothing outside `store/db/` knows which engine runs; with PostgreSQL, several
+//! portals share the records and the one holding the database's advisory lock does the
+//! background work (`Store::leads_background`: notifier, retention purge).
 //! Every multi-step durable change — commit, purge, ciphertext swap (import), backup, restore,
-//! start-up recovery — is one method of it; every record write is a compare-and-swap or a sled
-//! transaction; its locking rule is written once, in `store/mod.rs`. The database handle never
+//! start-up recovery — is one method of it; every record write is a compare-and-swap or a
+//! transaction of the engine; its locking rule is written once, in `store/mod.rs`. The database handle never
 //! leaves the store: callers read through `Store` methods (`store::reads`), change a case only
 //! through `Store::apply` (with its audit event and actor), and the notifier gets a narrow
 //! `store::Notices`. Each team action is one operation (`adminapi::op` + `ops/<verb>.rs`);

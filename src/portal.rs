@@ -171,11 +171,7 @@ impl Portal {
     /// [`Portal::open`] with the clock every stored time is read from.
     pub fn open_with_clock(config: Config, clock: Clock) -> Result<Portal, PortalError> {
         let ring = KeyRing::load(&config.keys.recipients_file)?;
-        let (store, report) = Store::open(
-            &config.storage.data_dir,
-            config.storage.min_free_bytes.0,
-            clock,
-        )?;
+        let (store, report) = Store::open(&config.storage, clock)?;
         if report.tmp_removed + report.orphans_removed > 0 {
             tracing::info!(
                 unfinished_uploads_removed = report.tmp_removed,
@@ -458,6 +454,8 @@ impl Portal {
             "active_keys": self.keys.current().ids(),
             "uploads_running": limit - self.uploads.available_permits(),
             "max_concurrent_uploads": limit,
+            "database": self.store.engine(),
+            "background": self.store.leads_background()?,
         }))
     }
 }

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     CaseClosed,
     /// The data file system is (nearly) full.
     InsufficientStorage,
+    /// The database cannot be reached now; try again shortly.
+    Unavailable,
     /// Not a date, or one before the case was received.
     BadDate,
     /// Not an absolute http(s) link.
@@ -95,6 +97,7 @@ impl ErrorCode {
             | ErrorCode::SecurityTxtRefused
             | ErrorCode::AdvisoryRefused => 422,
             ErrorCode::InsufficientStorage => 507,
+            ErrorCode::Unavailable => 503,
             ErrorCode::ReceiptKeyUnusable | ErrorCode::Internal | ErrorCode::Unrecognised => 500,
         }
     }
@@ -116,6 +119,7 @@ impl ErrorCode {
             ErrorCode::InviteGone => "invite-gone",
             ErrorCode::CaseClosed => "case-closed",
             ErrorCode::InsufficientStorage => "insufficient-storage",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::BadDate => "bad-date",
             ErrorCode::BadUrl => "bad-url",
             ErrorCode::BadCreditName => "bad-credit-name",
@@ -203,6 +207,7 @@ mod tests {
             ErrorCode::InviteGone,
             ErrorCode::CaseClosed,
             ErrorCode::InsufficientStorage,
+            ErrorCode::Unavailable,
             ErrorCode::BadDate,
             ErrorCode::BadUrl,
             ErrorCode::BadCreditName,

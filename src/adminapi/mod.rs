@@ -549,6 +549,13 @@ pub struct Health {
     pub max_concurrent_uploads: usize,
     /// What `/.well-known/security.txt` serves (an expired signed file: the rendering again).
     pub security_txt: SecurityTxtState,
+    /// The engine holding the records: `sled` or `postgres`.
+    #[serde(default)]
+    pub database: String,
+    /// True when this portal does the background work (notifier, retention): always with
+    /// sled; with PostgreSQL, on exactly one of the portals sharing the database.
+    #[serde(default)]
+    pub background: bool,
 }
 
 #[cfg(test)]

@@ -10,12 +10,14 @@ mod accessibility;
 mod branding;
 mod console;
 mod csaf;
+mod storage;
 mod units;
 mod workflow;
 pub use accessibility::{Accessibility, Conformance};
 pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
 pub use console::{Console, MemberRule, Role};
 pub use csaf::{Csaf, PublisherCategory};
+pub use storage::{Metadata, Postgres, valid_schema};
 pub use units::{ByteSize, HumanDuration, MAX_URL_CHARS, web_link};
 pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
 
@@ -127,6 +129,10 @@ pub struct Storage {
     pub data_dir: PathBuf,
     /// Uploads are refused (507) when less than this would remain free.
     pub min_free_bytes: ByteSize,
+    /// Where the records live: `sled` (in `data_dir`) or `postgres`.
+    pub metadata: Metadata,
+    /// How to reach PostgreSQL when `metadata = "postgres"`.
+    pub postgres: Postgres,
 }
 
 impl Default for Storage {
@@ -134,6 +140,8 @@ impl Default for Storage {
         Self {
             data_dir: "data".into(),
             min_free_bytes: ByteSize(1 << 30),
+            metadata: Metadata::Sled,
+            postgres: Postgres::default(),
         }
     }
 }
@@ -333,6 +341,10 @@ impl crate::hint::Hint for ConfigError {
     }
 }
 
+/// Sections inside sections (`[storage.postgres]`): `SEALDROP_STORAGE_POSTGRES_URL` sets
+/// `storage.postgres.url`.
+const SUBSECTIONS: [(&str, &str); 1] = [("storage", "postgres")];
+
 const SECTIONS: [&str; 13] = [
     "accessibility",
     "console",
@@ -414,6 +426,8 @@ impl Config {
         join(&mut self.server.tls_key);
         join(&mut self.server.admin_socket);
         join(&mut self.storage.data_dir);
+        join(&mut self.storage.postgres.password_file);
+        join(&mut self.storage.postgres.ca_file);
         join(&mut self.keys.recipients_file);
         join(&mut self.notify.smtp_ca_file);
         join(&mut self.org.policy_file);
@@ -453,6 +467,9 @@ impl Config {
             })
         };
         let addr = self.listen_addr()?;
+        if self.storage.metadata == Metadata::Postgres {
+            self.storage.postgres.validate()?;
+        }
         let cert = !self.server.tls_cert.as_os_str().is_empty();
         let key = !self.server.tls_key.as_os_str().is_empty();
         if cert != key {
@@ -658,16 +675,30 @@ fn apply_env(
                 ),
             });
         };
-        let entry = table
-            .entry(section)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        let toml::Value::Table(section_table) = entry else {
-            return Err(ConfigError::Parse {
-                origin: "environment".into(),
-                message: format!("[{section}] is not a table"),
-            });
+        let sub = SUBSECTIONS.iter().find_map(|(s, sub)| {
+            (*s == section)
+                .then(|| key.strip_prefix(sub)?.strip_prefix('_'))
+                .flatten()
+                .map(|k| (*sub, k.to_owned()))
+        });
+        let (path, key) = match sub {
+            Some((sub, k)) => (vec![section, sub], k),
+            None => (vec![section], key),
         };
-        section_table.insert(key, env_value(&value));
+        let mut at = &mut *table;
+        for part in &path {
+            let entry = at
+                .entry(*part)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(inner) = entry else {
+                return Err(ConfigError::Parse {
+                    origin: "environment".into(),
+                    message: format!("[{}] is not a table", path.join(".")),
+                });
+            };
+            at = inner;
+        }
+        at.insert(key, env_value(&value));
         applied.push(name);
     }
     applied.sort();
@@ -819,19 +850,59 @@ mod tests {
         Config::load(Some(&path), env(&[])).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let mut sections: Vec<(String, &toml::Table)> = Vec::new();
         for (section, keys) in &defaults {
+            sections.push((section.clone(), keys.as_table().unwrap()));
+            for (key, value) in keys.as_table().unwrap() {
+                if let toml::Value::Table(sub) = value {
+                    sections.push((format!("{section}.{key}"), sub));
+                }
+            }
+        }
+        for (section, keys) in sections {
             assert!(
                 text.contains(&format!("[{section}]")),
                 "[{section}] undocumented"
             );
-            for key in keys.as_table().unwrap().keys() {
+            for (key, value) in keys {
+                if value.is_table() {
+                    continue;
+                }
                 assert!(
                     text.contains(&format!("\n{key} = ")),
                     "{section}.{key} undocumented"
                 );
-                let env = format!("SEALDROP_{}_{}", section, key).to_ascii_uppercase();
+                let env =
+                    format!("SEALDROP_{}_{}", section.replace('.', "_"), key).to_ascii_uppercase();
                 assert!(text.contains(&env), "{env} undocumented");
             }
         }
+    }
+
+    #[test]
+    fn a_variable_of_a_section_inside_a_section_sets_its_key() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("SEALDROP_STORAGE_METADATA", "postgres"),
+                ("SEALDROP_STORAGE_POSTGRES_URL", "host=db.example user=s"),
+                ("SEALDROP_STORAGE_POSTGRES_POOL", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.storage.metadata, Metadata::Postgres);
+        assert_eq!(c.storage.postgres.url, "host=db.example user=s");
+        assert_eq!(c.storage.postgres.pool, 3);
+        assert!(c.storage.postgres.tls, "TLS stays on by default");
+        let refused = Config::load(
+            None,
+            env(&[
+                ("SEALDROP_STORAGE_METADATA", "postgres"),
+                ("SEALDROP_STORAGE_POSTGRES_URL", "host=db.example user=s"),
+                ("SEALDROP_STORAGE_POSTGRES_TLS", "false"),
+            ]),
+        );
+        let e = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("storage.postgres.tls"), "{e}");
     }
 }

@@ -65,6 +65,7 @@ pub fn code_of(e: &PortalError) -> ErrorCode {
                 Refusal::Corrupt => ErrorCode::Internal,
             },
             StoreError::Full => ErrorCode::InsufficientStorage,
+            StoreError::Unavailable(_) => ErrorCode::Unavailable,
             StoreError::Io { .. } if s.is_disk_full() => ErrorCode::InsufficientStorage,
             StoreError::Io { .. }
             | StoreError::Open { .. }

@@ -164,10 +164,11 @@ fn commit_batch(blobs: &Blobs, db: &Db, now: &str, batch: Vec<Job>) {
         Err(e) => {
             let full = e.is_disk_full();
             for job in moved {
-                let each = if full {
-                    StoreError::Full
-                } else {
-                    StoreError::Db(e.to_string())
+                let each = match &e {
+                    _ if full => StoreError::Full,
+                    // The database went away: the client may try again (503).
+                    StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+                    other => StoreError::Db(other.to_string()),
                 };
                 let _ = job.done.send(Err(each));
             }

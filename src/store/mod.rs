@@ -39,7 +39,6 @@ use crate::clock::Clock;
 use crate::record::Record;
 use commit::Committer;
 use space::Space;
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Why storage failed.
@@ -77,6 +76,10 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+    /// The database cannot be reached now (connection lost or refused); the portal answers
+    /// 503 and tries again by itself.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// Less than `storage.min_free_bytes` would remain.
     #[error("not enough free space on the data file system")]
     Full,
@@ -146,12 +149,13 @@ pub struct Store {
 impl Store {
     /// Opens (creating) the data directory, runs start-up recovery and starts the committer.
     pub fn open(
-        data_dir: &Path,
-        min_free_bytes: u64,
+        storage: &crate::config::Storage,
         clock: Clock,
     ) -> Result<(Store, Recovery), StoreError> {
+        let data_dir = storage.data_dir.as_path();
+        let min_free_bytes = storage.min_free_bytes.0;
         blobs::create_private_dir(data_dir)?;
-        let db = Db::open(&data_dir.join("db"))?;
+        let db = Db::open_configured(storage)?;
         let blobs = Blobs::open(data_dir)?;
         let expected: Vec<(String, String, Vec<String>)> = db
             .list()?

@@ -9,6 +9,11 @@ use crate::record::Record;
 pub struct Notices(pub(super) Db);
 
 impl Notices {
+    /// True while this portal does the background work (see [`super::Store::leads_background`]).
+    pub fn leads(&self) -> Result<bool, StoreError> {
+        self.0.leads_background()
+    }
+
     /// Open cases (and closed ones with an unreminded publication), oldest first.
     pub fn open_records(&self) -> Result<Vec<Record>, StoreError> {
         self.0.open_records()

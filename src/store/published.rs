@@ -242,7 +242,12 @@ mod tests {
     fn two_first_drafts_of_one_case_racing_leave_one_id_and_publishing_moves_the_draft() {
         let dir = std::env::temp_dir().join(format!("sealdrop-csaf-store-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let (store, _) = Store::open(&dir, 0, crate::clock::Clock::system()).unwrap();
+        let storage = crate::config::Storage {
+            data_dir: dir.clone(),
+            min_free_bytes: crate::config::ByteSize(0),
+            ..Default::default()
+        };
+        let (store, _) = Store::open(&storage, crate::clock::Clock::system()).unwrap();
         // Both read "no advisory yet" for case 2026-0001 and chose different ids.
         let first = advisory("ADV-2026-001", "2026-0001");
         let second = advisory("ADV-2026-002", "2026-0001");

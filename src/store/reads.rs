@@ -5,6 +5,17 @@ use super::{Invite, Store, StoreError};
 use crate::record::{AuditEvent, KeyInfo, Record};
 
 impl Store {
+    /// True while this portal does the background work (notifier, retention): always with
+    /// sled; with PostgreSQL, the one portal holding the database's lock for it.
+    pub fn leads_background(&self) -> Result<bool, StoreError> {
+        self.db.leads_background()
+    }
+
+    /// The engine that holds the records (`sled` or `postgres`).
+    pub fn engine(&self) -> &'static str {
+        self.db.engine()
+    }
+
     /// Every record (tombstones included).
     pub fn records(&self) -> Result<Vec<Record>, StoreError> {
         self.db.list()

@@ -38,6 +38,8 @@ mod limits;
 mod notify;
 mod operations;
 mod pages;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod receipts;
 mod reporter_page;
 mod resumable_page;

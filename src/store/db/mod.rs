@@ -1,72 +1,79 @@
-//! The sled database: typed trees, and the one helper that runs every sled call off the async
-//! threads. The only module that uses sled.
+//! The database: typed operations over the trees of an [`Engine`] (sled, or PostgreSQL with the
+//! `postgres` feature), and the one helper that runs every database call off the async threads.
+//! Every operation is written once, against the engine's interface; nothing outside this
+//! folder knows which engine runs.
 
 use super::StoreError;
 use crate::keys::KeyRing;
 use crate::record::{AuditEvent, KeyInfo, Record};
 use std::path::Path;
 
+#[cfg(test)]
+mod conformance;
+mod engine;
+#[cfg(feature = "postgres")]
+mod postgres_kv;
 mod published;
+mod sled_kv;
 mod snapshot;
+mod tree;
 mod workflow;
+use engine::{Engine, TxFail};
+pub use published::DocChange;
 pub use snapshot::Snapshot;
+use tree::Tree;
 pub use workflow::{Guard, Insert, Invite};
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    db: sled::Db,
-    submissions: sled::Tree,
-    refs: sled::Tree,
-    cases: sled::Tree,
-    meta: sled::Tree,
-    keys: sled::Tree,
-    audit: sled::Tree,
-    invites: sled::Tree,
-    /// Documents signed by the team and served as they are (`published`).
-    published: sled::Tree,
-    /// Ids of the records still open (their case neither closed nor purged): what the
-    /// notifier walks each round. Derived, rebuilt at every start.
-    open: sled::Tree,
+    kv: Engine,
 }
 
-pub(super) fn db_err(e: impl std::fmt::Display + 'static) -> StoreError {
-    // A full disk while sled writes or flushes is the client's 507, not an internal error.
-    if let Some(sled::Error::Io(io)) = (&e as &dyn std::any::Any).downcast_ref::<sled::Error>()
-        && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
-    {
-        return StoreError::Full;
-    }
+/// A value that could not be encoded, as the store's error.
+pub(super) fn db_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Db(e.to_string())
 }
 
 impl Db {
-    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
+    /// Opens (or creates) the sled database in `dir`. Fails if another process holds it.
     pub fn open(dir: &Path) -> Result<Db, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| StoreError::Open {
-                path: dir.to_owned(),
-                detail: e.to_string(),
-            })?;
-        Ok(Db {
-            submissions: db.open_tree("submissions").map_err(db_err)?,
-            refs: db.open_tree("refs").map_err(db_err)?,
-            cases: db.open_tree("cases").map_err(db_err)?,
-            meta: db.open_tree("meta").map_err(db_err)?,
-            keys: db.open_tree("keys").map_err(db_err)?,
-            audit: db.open_tree("audit").map_err(db_err)?,
-            invites: db.open_tree("invites").map_err(db_err)?,
-            published: db.open_tree("published").map_err(db_err)?,
-            open: db.open_tree("open").map_err(db_err)?,
-            db,
-        })
-        .and_then(|db| {
-            db.rebuild_open()?;
-            Ok(db)
-        })
+        Db::with(Engine::Sled(sled_kv::Sled::open(dir)?))
+    }
+
+    /// Opens the engine `storage.metadata` names: sled in `data_dir/db`, or PostgreSQL.
+    pub fn open_configured(storage: &crate::config::Storage) -> Result<Db, StoreError> {
+        match storage.metadata {
+            crate::config::Metadata::Sled => Db::open(&storage.data_dir.join("db")),
+            #[cfg(feature = "postgres")]
+            crate::config::Metadata::Postgres => Db::with(Engine::Pg(postgres_kv::Pg::open(
+                &postgres_kv::Settings::from_config(&storage.postgres)?,
+            )?)),
+            #[cfg(not(feature = "postgres"))]
+            crate::config::Metadata::Postgres => Err(StoreError::Db(
+                "storage.metadata is \"postgres\", but this build has no PostgreSQL support: \
+                 build sealdrop with `--features postgres`"
+                    .into(),
+            )),
+        }
+    }
+
+    fn with(kv: Engine) -> Result<Db, StoreError> {
+        let db = Db { kv };
+        db.rebuild_open()?;
+        Ok(db)
+    }
+
+    /// True while this portal should do the background work: the one portal of a sled
+    /// database, or the one holding PostgreSQL's lock for it (another takes over within a
+    /// round when it dies).
+    pub fn leads_background(&self) -> Result<bool, StoreError> {
+        self.kv.lead()
+    }
+
+    /// The engine's name (`sled` or `postgres`).
+    pub fn engine(&self) -> &'static str {
+        self.kv.name()
     }
 
     /// Runs blocking database work on the blocking pool.
@@ -87,24 +94,21 @@ impl Db {
     }
 
     fn next_counter(&self, key: &str) -> Result<u64, StoreError> {
-        let v = self
-            .meta
-            .update_and_fetch(key.as_bytes(), |old| {
-                let n = old
-                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                Some((n + 1).to_be_bytes().to_vec())
-            })
-            .map_err(db_err)?
-            .ok_or_else(|| StoreError::Db("case counter vanished".into()))?;
-        let bytes = <[u8; 8]>::try_from(v.as_ref()).map_err(db_err)?;
-        Ok(u64::from_be_bytes(bytes))
+        self.kv.transact(&[Tree::Meta], |tx| {
+            let n = tx
+                .get(Tree::Meta, key.as_bytes())?
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or(0)
+                + 1;
+            tx.insert(Tree::Meta, key.as_bytes(), &n.to_be_bytes())?;
+            Ok(n)
+        })
     }
 
     /// The record of case `case`.
     pub fn by_case(&self, case: &str) -> Result<Option<Record>, StoreError> {
-        match self.cases.get(case.as_bytes()).map_err(db_err)? {
+        match self.kv.get(Tree::Cases, case.as_bytes())? {
             Some(id) => self.by_id(&String::from_utf8_lossy(&id)),
             None => Ok(None),
         }
@@ -112,9 +116,8 @@ impl Db {
 
     /// The record with id `id`.
     pub fn by_id(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        self.submissions
-            .get(id.as_bytes())
-            .map_err(db_err)?
+        self.kv
+            .get(Tree::Submissions, id.as_bytes())?
             .map(|v| decode(id, &v))
             .transpose()
     }
@@ -122,8 +125,7 @@ impl Db {
     /// Every record, oldest case first.
     pub fn list(&self) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        for item in self.submissions.iter() {
-            let (k, v) = item.map_err(db_err)?;
+        for (k, v) in self.kv.all(Tree::Submissions)? {
             out.push(decode(&String::from_utf8_lossy(&k), &v)?);
         }
         out.sort_by(|a, b| (&a.received_at, &a.case).cmp(&(&b.received_at, &b.case)));
@@ -135,8 +137,7 @@ impl Db {
     /// has not been reminded of yet.
     pub fn open_records(&self) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        for item in self.open.iter() {
-            let (id, _) = item.map_err(db_err)?;
+        for (id, _) in self.kv.all(Tree::Open)? {
             if let Some(r) = self.by_id(&String::from_utf8_lossy(&id))? {
                 out.push(r);
             }
@@ -146,8 +147,8 @@ impl Db {
     }
 
     /// Rebuilds the open-cases index from the records.
-    fn rebuild_open(&self) -> Result<(), StoreError> {
-        self.open.clear().map_err(db_err)?;
+    pub(super) fn rebuild_open(&self) -> Result<(), StoreError> {
+        self.kv.clear(Tree::Open)?;
         for r in self.list()? {
             self.index_open(&r)?;
         }
@@ -170,30 +171,40 @@ impl Db {
         let open =
             (parent_open && !record.status.is_final() || reminder) && record.purged_at.is_none();
         if open {
-            self.open
-                .insert(record.id.as_bytes(), &[])
-                .map_err(db_err)?;
+            self.set_open(record.id.as_bytes(), true)?;
         } else {
-            self.open.remove(record.id.as_bytes()).map_err(db_err)?;
+            self.set_open(record.id.as_bytes(), false)?;
             for a in &record.addenda {
-                if let Some(id) = self.cases.get(a.as_bytes()).map_err(db_err)? {
-                    self.open.remove(id).map_err(db_err)?;
+                if let Some(id) = self.kv.get(Tree::Cases, a.as_bytes())? {
+                    self.set_open(&id, false)?;
                 }
             }
         }
         Ok(())
     }
 
+    /// Adds `id` to the open-cases index or takes it out (a derived index: set, whatever it
+    /// held).
+    fn set_open(&self, id: &[u8], open: bool) -> Result<(), StoreError> {
+        self.kv.transact(&[Tree::Open], |tx| {
+            if open {
+                tx.insert(Tree::Open, id, &[])
+            } else {
+                tx.remove(Tree::Open, id)
+            }
+        })
+    }
+
     /// True when a record with this id exists.
     pub fn contains(&self, id: &str) -> Result<bool, StoreError> {
-        self.submissions.contains_key(id.as_bytes()).map_err(db_err)
+        Ok(self.kv.get(Tree::Submissions, id.as_bytes())?.is_some())
     }
 }
 
 impl Db {
     /// A number never returned before by this database.
     pub fn unique(&self) -> Result<u64, StoreError> {
-        self.db.generate_id().map_err(db_err)
+        self.kv.next_id()
     }
 
     /// Brings the `keys` tree in line with `ring` at time `now`: new ids are added, ids no longer
@@ -208,7 +219,7 @@ impl Db {
         let mut retired = Vec::new();
         for k in ring.keys() {
             loop {
-                let old = self.keys.get(k.id.0.as_bytes()).map_err(db_err)?;
+                let old = self.kv.get(Tree::Keys, k.id.0.as_bytes())?;
                 let info = match &old {
                     Some(raw) => {
                         let mut info = decode_key(&k.id.0, raw)?;
@@ -227,7 +238,10 @@ impl Db {
                     },
                 };
                 let v = serde_json::to_vec(&info).map_err(db_err)?;
-                if swap(&self.keys, k.id.0.as_bytes(), old.as_ref(), v)? {
+                if self
+                    .kv
+                    .cas(Tree::Keys, k.id.0.as_bytes(), old.as_deref(), Some(&v))?
+                {
                     if old.is_none() {
                         added.push(info);
                     }
@@ -236,26 +250,24 @@ impl Db {
             }
         }
         let active = ring.ids();
-        for item in self.keys.iter() {
-            let (key, raw) = item.map_err(db_err)?;
+        for (key, raw) in self.kv.all(Tree::Keys)? {
             let mut info = decode_key(&String::from_utf8_lossy(&key), &raw)?;
             if info.retired_at.is_none() && !active.contains(&info.id) {
                 info.retired_at = Some(now.to_owned());
                 let v = serde_json::to_vec(&info).map_err(db_err)?;
-                if swap(&self.keys, &key, Some(&raw), v)? {
+                if self.kv.cas(Tree::Keys, &key, Some(&raw), Some(&v))? {
                     retired.push(info);
                 }
             }
         }
-        self.db.flush().map_err(db_err)?;
+        self.kv.flush()?;
         Ok((added, retired))
     }
 
     /// Every key ever used, in first-seen order.
     pub fn key_infos(&self) -> Result<Vec<KeyInfo>, StoreError> {
         let mut out = Vec::new();
-        for item in self.keys.iter() {
-            let (k, v) = item.map_err(db_err)?;
+        for (k, v) in self.kv.all(Tree::Keys)? {
             out.push(decode_key(&String::from_utf8_lossy(&k), &v)?);
         }
         out.sort_by(|a, b| (&a.first_seen, &a.id).cmp(&(&b.first_seen, &b.id)));
@@ -264,18 +276,16 @@ impl Db {
 
     /// Appends an event to the audit trail and flushes.
     pub fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let seq = self.db.generate_id().map_err(db_err)?;
         let v = serde_json::to_vec(event).map_err(db_err)?;
-        put_new(&self.audit, &seq.to_be_bytes(), v)?;
-        self.db.flush().map_err(db_err)?;
-        Ok(())
+        self.kv
+            .transact(&[Tree::Audit], |tx| append_audit(tx, &v))?;
+        self.kv.flush()
     }
 
     /// The audit trail, oldest first.
     pub fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
         let mut out = Vec::new();
-        for item in self.audit.iter() {
-            let (_, v) = item.map_err(db_err)?;
+        for (_, v) in self.kv.all(Tree::Audit)? {
             out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
                 key: "audit".into(),
                 problem: e.to_string(),
@@ -285,28 +295,23 @@ impl Db {
     }
 }
 
+/// Appends an audit entry inside a transaction (under a number never used before, so entries
+/// run in the order they were made).
+pub(super) fn append_audit(tx: &mut engine::Tx<'_, '_>, entry: &[u8]) -> Result<(), TxFail> {
+    let seq = tx.next_id()?;
+    tx.insert(Tree::Audit, &seq.to_be_bytes(), entry)
+}
+
 /// Writes `value` under `key` only if the key is absent (a compare-and-swap against nothing).
-pub(super) fn put_new(tree: &sled::Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
-    tree.compare_and_swap(key, None::<&[u8]>, Some(value))
-        .map_err(db_err)?
-        .map_err(|_| StoreError::Corrupt {
+pub(super) fn put_new(db: &Db, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+    if db.kv.cas(tree, key, None, Some(value))? {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt {
             key: String::from_utf8_lossy(key).into_owned(),
             problem: "appears twice".into(),
         })
-}
-
-/// Replaces the value under `key` only if it still holds `old` (what was read); false when it
-/// changed meanwhile.
-pub(super) fn swap(
-    tree: &sled::Tree,
-    key: &[u8],
-    old: Option<&sled::IVec>,
-    new: Vec<u8>,
-) -> Result<bool, StoreError> {
-    Ok(tree
-        .compare_and_swap(key, old, Some(new))
-        .map_err(db_err)?
-        .is_ok())
+    }
 }
 
 fn decode_key(key: &str, bytes: &[u8]) -> Result<KeyInfo, StoreError> {
@@ -321,19 +326,4 @@ pub(super) fn decode(key: &str, bytes: &[u8]) -> Result<Record, StoreError> {
         key: key.to_owned(),
         problem: e.to_string(),
     })
-}
-
-#[cfg(test)]
-mod disk_full_tests {
-    use super::*;
-
-    #[test]
-    fn a_full_disk_during_a_database_write_or_flush_is_a_full_store() {
-        let full = sled::Error::Io(std::io::Error::from_raw_os_error(28));
-        assert!(matches!(db_err(full), StoreError::Full));
-        assert!(db_err(sled::Error::Io(std::io::Error::from_raw_os_error(28))).is_disk_full());
-        let other = sled::Error::Io(std::io::Error::from_raw_os_error(5));
-        assert!(matches!(db_err(other), StoreError::Db(_)));
-        assert!(matches!(db_err("corrupt"), StoreError::Db(_)));
-    }
 }

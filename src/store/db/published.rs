@@ -2,11 +2,10 @@
 //! security.txt, CSAF advisories and their drafts), one JSON value per name in the `published`
 //! tree.
 
-use super::{Db, db_err};
+use super::tree::Tree;
+use super::{Db, append_audit, db_err};
 use crate::record::AuditEvent;
 use crate::store::{Refusal, StoreError};
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 /// One document's change: its name, what it must still be, what it becomes (`None`: absent).
 pub type DocChange<'a> = (&'a str, Option<&'a [u8]>, Option<&'a [u8]>);
@@ -14,21 +13,12 @@ pub type DocChange<'a> = (&'a str, Option<&'a [u8]>, Option<&'a [u8]>);
 impl Db {
     /// The document stored under `name`.
     pub fn published(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .published
-            .get(name.as_bytes())
-            .map_err(db_err)?
-            .map(|v| v.to_vec()))
+        self.kv.get(Tree::Published, name.as_bytes())
     }
 
     /// Every document, by name.
     pub fn all_published(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.published.iter() {
-            let (k, v) = item.map_err(db_err)?;
-            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
-        }
-        Ok(out)
+        self.published_under("")
     }
 
     /// Replaces document `name` (`None` removes it) if it still is `old`, with `event` in the
@@ -52,41 +42,39 @@ impl Db {
         event: Option<&AuditEvent>,
     ) -> Result<bool, StoreError> {
         let entry = event.map(serde_json::to_vec).transpose().map_err(db_err)?;
-        let outcome = (&self.published, &self.audit).transaction(|(docs, audit)| {
+        let outcome = self.kv.transact(&[Tree::Published, Tree::Audit], |tx| {
             for (name, old, _) in changes {
-                if docs.get(name.as_bytes())?.as_deref() != *old {
-                    return Err(ConflictableTransactionError::Abort(Refusal::Replaced));
+                if tx.get(Tree::Published, name.as_bytes())?.as_deref() != *old {
+                    return Err(Refusal::Replaced.into());
                 }
             }
             for (name, _, new) in changes {
                 match new {
-                    Some(v) => docs.insert(name.as_bytes(), *v)?,
-                    None => docs.remove(name.as_bytes())?,
+                    Some(v) => tx.insert(Tree::Published, name.as_bytes(), v)?,
+                    None => tx.remove(Tree::Published, name.as_bytes())?,
                 };
             }
             if let Some(entry) = &entry {
-                let seq = audit.generate_id()?;
-                audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                append_audit(tx, entry)?;
             }
             Ok(())
         });
         match outcome {
             Ok(()) => {}
-            Err(TransactionError::Abort(Refusal::Replaced)) => return Ok(false),
-            Err(TransactionError::Abort(r)) => return Err(StoreError::Refused(r)),
-            Err(TransactionError::Storage(e)) => return Err(db_err(e)),
+            Err(StoreError::Refused(Refusal::Replaced)) => return Ok(false),
+            Err(e) => return Err(e),
         }
-        self.db.flush().map_err(db_err)?;
+        self.kv.flush()?;
         Ok(true)
     }
 
     /// Every document whose name starts with `prefix`, by name.
     pub fn published_under(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.published.scan_prefix(prefix.as_bytes()) {
-            let (k, v) = item.map_err(db_err)?;
-            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
-        }
-        Ok(out)
+        Ok(self
+            .kv
+            .scan(Tree::Published, prefix.as_bytes())?
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+            .collect())
     }
 }

@@ -1,6 +1,7 @@
 //! Backup snapshots of the whole database, and restoring one into an empty database.
 
-use super::{Db, db_err, put_new};
+use super::tree::Tree;
+use super::{Db, append_audit, db_err, put_new};
 use crate::record::{AuditEvent, KeyInfo, Record};
 use crate::store::StoreError;
 
@@ -32,17 +33,15 @@ impl Db {
         let records = self.list()?;
         let ids: std::collections::HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let mut refs = Vec::new();
-        for item in self.refs.iter() {
-            let (k, v) = item.map_err(db_err)?;
+        for (k, v) in self.kv.all(Tree::Refs)? {
             let id = String::from_utf8_lossy(&v).into_owned();
             if ids.contains(id.as_str()) {
                 refs.push((crate::digest::hex(&k), id));
             }
         }
         let mut counters = Vec::new();
-        for item in self.meta.iter() {
-            let (k, v) = item.map_err(db_err)?;
-            if let Ok(b) = <[u8; 8]>::try_from(v.as_ref()) {
+        for (k, v) in self.kv.all(Tree::Meta)? {
+            if let Ok(b) = <[u8; 8]>::try_from(v.as_slice()) {
                 counters.push((
                     String::from_utf8_lossy(&k).into_owned(),
                     u64::from_be_bytes(b),
@@ -75,7 +74,7 @@ impl Db {
     /// Fills an empty database from a snapshot (validated by the caller) and flushes. Every
     /// write is a compare-and-swap against an absent key, so nothing is ever overwritten.
     pub fn restore(&self, snap: &Snapshot) -> Result<(), StoreError> {
-        if !self.submissions.is_empty() {
+        if !self.kv.is_empty(Tree::Submissions)? {
             return Err(StoreError::Db("the database is not empty".into()));
         }
         let unhex = |tree: &str, hash: &str| {
@@ -86,33 +85,33 @@ impl Db {
         };
         for r in &snap.records {
             let v = serde_json::to_vec(r).map_err(db_err)?;
-            put_new(&self.submissions, r.id.as_bytes(), v)?;
-            put_new(&self.cases, r.case.as_bytes(), r.id.as_bytes().to_vec())?;
+            put_new(self, Tree::Submissions, r.id.as_bytes(), &v)?;
+            put_new(self, Tree::Cases, r.case.as_bytes(), r.id.as_bytes())?;
         }
         for (hash, id) in &snap.refs {
-            put_new(&self.refs, &unhex("refs", hash)?, id.as_bytes().to_vec())?;
+            put_new(self, Tree::Refs, &unhex("refs", hash)?, id.as_bytes())?;
         }
         for k in &snap.keys {
             let v = serde_json::to_vec(k).map_err(db_err)?;
-            put_new(&self.keys, k.id.0.as_bytes(), v)?;
+            put_new(self, Tree::Keys, k.id.0.as_bytes(), &v)?;
         }
         for e in &snap.audit {
-            let seq = self.db.generate_id().map_err(db_err)?;
             let v = serde_json::to_vec(e).map_err(db_err)?;
-            put_new(&self.audit, &seq.to_be_bytes(), v)?;
+            self.kv
+                .transact(&[Tree::Audit], |tx| append_audit(tx, &v))?;
         }
         for (name, n) in &snap.counters {
-            put_new(&self.meta, name.as_bytes(), n.to_be_bytes().to_vec())?;
+            put_new(self, Tree::Meta, name.as_bytes(), &n.to_be_bytes())?;
         }
         for (name, value) in &snap.published {
             let v = serde_json::to_vec(value).map_err(db_err)?;
-            put_new(&self.published, name.as_bytes(), v)?;
+            put_new(self, Tree::Published, name.as_bytes(), &v)?;
         }
         for (hash, invite) in &snap.invites {
             let v = serde_json::to_vec(invite).map_err(db_err)?;
-            put_new(&self.invites, &unhex("invites", hash)?, v)?;
+            put_new(self, Tree::Invites, &unhex("invites", hash)?, &v)?;
         }
-        self.db.flush().map_err(db_err)?;
-        Ok(())
+        self.rebuild_open()?;
+        self.kv.flush()
     }
 }

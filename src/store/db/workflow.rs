@@ -2,12 +2,12 @@
 //! (invitation consumed, parent case still open), updating a record, invitations, reference
 //! lookups and notification markers.
 
-use super::{Db, db_err, decode};
+use super::engine::TxFail;
+use super::tree::Tree;
+use super::{Db, append_audit, db_err, decode};
 use crate::record::{AuditEvent, Record};
 use crate::store::{Refusal, StoreError};
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 /// A condition a commit must meet, checked and applied in the record's own transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,17 +59,12 @@ pub struct Insert<'a> {
     pub guard: &'a Guard,
 }
 
-type TxError = ConflictableTransactionError<Refusal>;
-
-fn tx_err(e: TransactionError<Refusal>) -> StoreError {
-    match e {
-        TransactionError::Abort(r) => StoreError::Refused(r),
-        TransactionError::Storage(e) => db_err(e),
-    }
+fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, TxFail> {
+    serde_json::to_vec(v).map_err(|_| TxFail::Refused(Refusal::Corrupt))
 }
 
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, TxError> {
-    serde_json::to_vec(v).map_err(|_| TxError::Abort(Refusal::Corrupt))
+fn parse<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, TxFail> {
+    serde_json::from_slice(raw).map_err(|_| TxFail::Refused(Refusal::Corrupt))
 }
 
 impl Db {
@@ -84,51 +79,56 @@ impl Db {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
             let value = serde_json::to_vec(item.record).map_err(db_err)?;
-            let outcome = (&self.submissions, &self.refs, &self.cases, &self.invites)
-                .transaction(|(s, r, c, inv)| {
-                    match item.guard {
-                        Guard::None => {}
-                        Guard::Invite(hash) => {
-                            let raw = inv
-                                .get(&hash[..])?
-                                .ok_or(TxError::Abort(Refusal::InviteGone))?;
-                            let mut invite: Invite = serde_json::from_slice(&raw)
-                                .map_err(|_| TxError::Abort(Refusal::Corrupt))?;
-                            if !invite.is_open(&now) {
-                                return Err(TxError::Abort(Refusal::InviteGone));
-                            }
-                            invite.consumed_at = Some(now.clone());
-                            invite.case = Some(item.record.case.clone());
-                            inv.insert(&hash[..], json(&invite)?)?;
+            let trees = [Tree::Submissions, Tree::Refs, Tree::Cases, Tree::Invites];
+            let outcome = self.kv.transact(&trees, |tx| {
+                match item.guard {
+                    Guard::None => {}
+                    Guard::Invite(hash) => {
+                        let raw = tx
+                            .get(Tree::Invites, &hash[..])?
+                            .ok_or(Refusal::InviteGone)?;
+                        let mut invite: Invite = parse(&raw)?;
+                        if !invite.is_open(&now) {
+                            return Err(Refusal::InviteGone.into());
                         }
-                        Guard::Parent(case) => {
-                            let id = c
-                                .get(case.as_bytes())?
-                                .ok_or(TxError::Abort(Refusal::ParentClosed))?;
-                            let raw = s.get(&id)?.ok_or(TxError::Abort(Refusal::ParentClosed))?;
-                            let mut parent: Record = serde_json::from_slice(&raw)
-                                .map_err(|_| TxError::Abort(Refusal::Corrupt))?;
-                            if parent.status.is_final() || parent.purged_at.is_some() {
-                                return Err(TxError::Abort(Refusal::ParentClosed));
-                            }
-                            parent.addenda.push(item.record.case.clone());
-                            s.insert(&id, json(&parent)?)?;
+                        invite.consumed_at = Some(now.clone());
+                        invite.case = Some(item.record.case.clone());
+                        tx.insert(Tree::Invites, &hash[..], &json(&invite)?)?;
+                    }
+                    Guard::Parent(case) => {
+                        let id = tx
+                            .get(Tree::Cases, case.as_bytes())?
+                            .ok_or(Refusal::ParentClosed)?;
+                        let raw = tx
+                            .get(Tree::Submissions, &id)?
+                            .ok_or(Refusal::ParentClosed)?;
+                        let mut parent: Record = parse(&raw)?;
+                        if parent.status.is_final() || parent.purged_at.is_some() {
+                            return Err(Refusal::ParentClosed.into());
                         }
+                        parent.addenda.push(item.record.case.clone());
+                        tx.insert(Tree::Submissions, &id, &json(&parent)?)?;
                     }
-                    // A new record never replaces one: id and case number must be unused.
-                    if s.get(item.record.id.as_bytes())?.is_some()
-                        || c.get(item.record.case.as_bytes())?.is_some()
-                    {
-                        return Err(TxError::Abort(Refusal::Corrupt));
-                    }
-                    s.insert(item.record.id.as_bytes(), value.as_slice())?;
-                    if let Some(h) = item.ref_hash {
-                        r.insert(&h[..], item.record.id.as_bytes())?;
-                    }
-                    c.insert(item.record.case.as_bytes(), item.record.id.as_bytes())?;
-                    Ok(())
-                })
-                .map_err(tx_err);
+                }
+                // A new record never replaces one: id and case number must be unused.
+                if tx
+                    .get(Tree::Submissions, item.record.id.as_bytes())?
+                    .is_some()
+                    || tx.get(Tree::Cases, item.record.case.as_bytes())?.is_some()
+                {
+                    return Err(Refusal::Corrupt.into());
+                }
+                tx.insert(Tree::Submissions, item.record.id.as_bytes(), &value)?;
+                if let Some(h) = item.ref_hash {
+                    tx.insert(Tree::Refs, &h[..], item.record.id.as_bytes())?;
+                }
+                tx.insert(
+                    Tree::Cases,
+                    item.record.case.as_bytes(),
+                    item.record.id.as_bytes(),
+                )?;
+                Ok(())
+            });
             match outcome {
                 Err(StoreError::Refused(r)) => results.push(Err(StoreError::Refused(r))),
                 Err(e) => return Err(e),
@@ -139,7 +139,7 @@ impl Db {
             }
         }
         crate::faultpoint::crash_point("inserted");
-        self.db.flush().map_err(db_err)?;
+        self.kv.flush()?;
         Ok(results)
     }
 
@@ -148,44 +148,39 @@ impl Db {
     pub fn remove_unacknowledged(&self, items: &[Insert<'_>]) -> Result<(), StoreError> {
         for item in items {
             let record = item.record;
-            let Some(stored) = self.submissions.get(record.id.as_bytes()).map_err(db_err)? else {
+            let Some(stored) = self.kv.get(Tree::Submissions, record.id.as_bytes())? else {
                 continue;
             };
             // Compare-and-swap: the record goes only as this commit wrote it.
-            if self
-                .submissions
-                .compare_and_swap(record.id.as_bytes(), Some(&stored), None::<&[u8]>)
-                .map_err(db_err)?
-                .is_err()
+            if !self
+                .kv
+                .cas(Tree::Submissions, record.id.as_bytes(), Some(&stored), None)?
             {
                 continue;
             }
             if let Some(h) = item.ref_hash {
-                let _ = self
-                    .refs
-                    .compare_and_swap(&h[..], Some(record.id.as_bytes()), None::<&[u8]>)
-                    .map_err(db_err)?;
+                self.kv
+                    .cas(Tree::Refs, &h[..], Some(record.id.as_bytes()), None)?;
             }
-            let _ = self
-                .cases
-                .compare_and_swap(
-                    record.case.as_bytes(),
-                    Some(record.id.as_bytes()),
-                    None::<&[u8]>,
-                )
-                .map_err(db_err)?;
+            self.kv.cas(
+                Tree::Cases,
+                record.case.as_bytes(),
+                Some(record.id.as_bytes()),
+                None,
+            )?;
             match item.guard {
                 Guard::None => {}
                 Guard::Invite(hash) => {
                     // Compare-and-swap: only the consumption by this record is undone.
-                    if let Some(raw) = self.invites.get(&hash[..]).map_err(db_err)?
+                    if let Some(raw) = self.kv.get(Tree::Invites, &hash[..])?
                         && let Ok(mut invite) = serde_json::from_slice::<Invite>(&raw)
                         && invite.case.as_deref() == Some(record.case.as_str())
                     {
                         invite.consumed_at = None;
                         invite.case = None;
                         let v = serde_json::to_vec(&invite).map_err(db_err)?;
-                        super::swap(&self.invites, &hash[..], Some(&raw), v)?;
+                        self.kv
+                            .cas(Tree::Invites, &hash[..], Some(&raw), Some(&v))?;
                     }
                 }
                 Guard::Parent(case) => {
@@ -196,8 +191,7 @@ impl Db {
                 }
             }
         }
-        self.db.flush().map_err(db_err)?;
-        Ok(())
+        self.kv.flush()
     }
 
     /// Read-modify-write of the record of `case` (retried on a concurrent change), then flush.
@@ -232,11 +226,11 @@ impl Db {
         case: &str,
         mut f: impl FnMut(&mut Record) -> Result<Option<AuditEvent>, E>,
     ) -> Result<Option<Record>, E> {
-        let Some(id) = self.cases.get(case.as_bytes()).map_err(db_err)? else {
+        let Some(id) = self.kv.get(Tree::Cases, case.as_bytes())? else {
             return Ok(None);
         };
         loop {
-            let Some(old) = self.submissions.get(&id).map_err(db_err)? else {
+            let Some(old) = self.kv.get(Tree::Submissions, &id)? else {
                 return Ok(None);
             };
             let mut record = decode(case, &old)?;
@@ -247,26 +241,25 @@ impl Db {
                 .map(serde_json::to_vec)
                 .transpose()
                 .map_err(db_err)?;
-            let outcome = (&self.submissions, &self.audit).transaction(|(subs, audit)| {
-                if subs.get(&id)?.as_ref() != Some(&old) {
-                    return Err(TxError::Abort(Refusal::Replaced));
+            let outcome = self.kv.transact(&[Tree::Submissions, Tree::Audit], |tx| {
+                if tx.get(Tree::Submissions, &id)?.as_deref() != Some(old.as_slice()) {
+                    return Err(Refusal::Replaced.into());
                 }
-                subs.insert(&id, new.as_slice())?;
+                tx.insert(Tree::Submissions, &id, &new)?;
                 if let Some(entry) = &entry {
-                    let seq = audit.generate_id()?;
-                    audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                    append_audit(tx, entry)?;
                 }
                 Ok(())
             });
             match outcome {
                 Ok(()) => {}
                 // Changed since it was read: read it again and let `f` decide again.
-                Err(TransactionError::Abort(Refusal::Replaced)) => continue,
-                Err(e) => return Err(tx_err(e).into()),
+                Err(StoreError::Refused(Refusal::Replaced)) => continue,
+                Err(e) => return Err(e.into()),
             }
             crate::faultpoint::crash_point("case-applied");
             self.index_open(&record)?;
-            self.db.flush().map_err(db_err)?;
+            self.kv.flush()?;
             crate::faultpoint::crash_point("case-flushed");
             return Ok(Some(record));
         }
@@ -302,27 +295,19 @@ impl Db {
             }
             Err(e) => return Err(e),
         };
-        let mut stale = Vec::new();
-        for item in self.refs.iter() {
-            let (k, v) = item.map_err(db_err)?;
-            if v.as_ref() == record.id.as_bytes() {
-                stale.push((k, v));
+        for (k, v) in self.kv.all(Tree::Refs)? {
+            if v == record.id.as_bytes() {
+                // Compare-and-swap: only the entry that pointed to this record goes.
+                self.kv.cas(Tree::Refs, &k, Some(&v), None)?;
             }
         }
-        for (k, v) in stale {
-            // Compare-and-swap: only the entry that pointed to this record goes.
-            let _ = self
-                .refs
-                .compare_and_swap(k, Some(v), None::<&[u8]>)
-                .map_err(db_err)?;
-        }
-        self.db.flush().map_err(db_err)?;
+        self.kv.flush()?;
         Ok(Some((record, true)))
     }
 
     /// The record a reference hash points to.
     pub fn by_ref_hash(&self, hash: &[u8; 32]) -> Result<Option<Record>, StoreError> {
-        match self.refs.get(&hash[..]).map_err(db_err)? {
+        match self.kv.get(Tree::Refs, &hash[..])? {
             Some(id) => self.by_id(&String::from_utf8_lossy(&id)),
             None => Ok(None),
         }
@@ -357,26 +342,20 @@ impl Db {
     ) -> Result<(), StoreError> {
         let v = serde_json::to_vec(invite).map_err(db_err)?;
         let entry = serde_json::to_vec(event).map_err(db_err)?;
-        (&self.invites, &self.audit)
-            .transaction(|(invites, audit)| {
-                if invites.get(&hash[..])?.is_some() {
-                    return Err(TxError::Abort(Refusal::Corrupt));
-                }
-                invites.insert(&hash[..], v.as_slice())?;
-                let seq = audit.generate_id()?;
-                audit.insert(&seq.to_be_bytes(), entry.as_slice())?;
-                Ok(())
-            })
-            .map_err(tx_err)?;
-        self.db.flush().map_err(db_err)?;
-        Ok(())
+        self.kv.transact(&[Tree::Invites, Tree::Audit], |tx| {
+            if tx.get(Tree::Invites, &hash[..])?.is_some() {
+                return Err(Refusal::Corrupt.into());
+            }
+            tx.insert(Tree::Invites, &hash[..], &v)?;
+            append_audit(tx, &entry)
+        })?;
+        self.kv.flush()
     }
 
     /// The invitation with this token hash.
     pub fn invite(&self, hash: &[u8; 32]) -> Result<Option<Invite>, StoreError> {
-        self.invites
-            .get(&hash[..])
-            .map_err(db_err)?
+        self.kv
+            .get(Tree::Invites, &hash[..])?
             .map(|v| {
                 serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
                     key: "invites".into(),
@@ -389,13 +368,12 @@ impl Db {
     /// Every invitation with its token hash, oldest first.
     pub fn invites(&self) -> Result<Vec<(Vec<u8>, Invite)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.invites.iter() {
-            let (k, v) = item.map_err(db_err)?;
+        for (k, v) in self.kv.all(Tree::Invites)? {
             let invite: Invite = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
                 key: "invites".into(),
                 problem: e.to_string(),
             })?;
-            out.push((k.to_vec(), invite));
+            out.push((k, invite));
         }
         out.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at));
         Ok(out)
@@ -408,25 +386,22 @@ impl Db {
 
     /// Sets a marker (kept in backups) once; true when it was not set before.
     pub fn set_marker(&self, name: &str, value: u64) -> Result<bool, StoreError> {
-        let prev = self
-            .meta
-            .compare_and_swap(
-                name.as_bytes(),
-                None::<&[u8]>,
-                Some(&value.to_be_bytes()[..]),
-            )
-            .map_err(db_err)?;
-        self.db.flush().map_err(db_err)?;
-        Ok(prev.is_ok())
+        let set = self.kv.cas(
+            Tree::Meta,
+            name.as_bytes(),
+            None,
+            Some(&value.to_be_bytes()),
+        )?;
+        self.kv.flush()?;
+        Ok(set)
     }
 
     /// A marker's value.
     pub fn marker(&self, name: &str) -> Result<Option<u64>, StoreError> {
         Ok(self
-            .meta
-            .get(name.as_bytes())
-            .map_err(db_err)?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .kv
+            .get(Tree::Meta, name.as_bytes())?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map(u64::from_be_bytes))
     }
 }

@@ -1,0 +1,302 @@
+//! The records on PostgreSQL (`storage.metadata = "postgres"`, a build with the `postgres`
+//! feature), on the throw-away cluster `SEALDROPTEST_POSTGRES` names (`.ci/run` starts one;
+//! without it these tests fail): a portal takes reports, runs the team's operations and keeps
+//! everything across a restart; its backup restores into a sled portal; two portals on one
+//! database share the cases, number them without repeats, and exactly one of them does the
+//! background work, handed over when it dies.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::*;
+use serde_json::json;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn url() -> String {
+    std::env::var("SEALDROPTEST_POSTGRES").expect(
+        "SEALDROPTEST_POSTGRES must name the test PostgreSQL server (tests/support/postgres.sh \
+         start DIR PORT prints it; .ci/run starts one)",
+    )
+}
+
+/// A schema of its own for each test.
+fn schema(test: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "e2e_{}_{}_{test}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A portal whose records live in `schema`; `keys` from `like` when given (portals sharing a
+/// database must share the recipients file too).
+fn on_postgres(schema: &str, like: Option<&Setup>) -> Setup {
+    on_postgres_at(&url(), schema, like)
+}
+
+/// [`on_postgres`] on the server at `url`.
+fn on_postgres_at(url: &str, schema: &str, like: Option<&Setup>) -> Setup {
+    let section = format!(
+        "[storage.postgres]\nurl = \"{url}\"\ntls = false\nschema = \"{schema}\"\npool = 4\n"
+    );
+    let mut setup = Setup::new(if like.is_some() { 0 } else { 1 }, &section);
+    let config = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(
+        &setup.config,
+        config.replacen("[storage]\n", "[storage]\nmetadata = \"postgres\"\n", 1),
+    )
+    .unwrap();
+    if let Some(other) = like {
+        std::fs::copy(
+            other.dir.path().join("keys/recipients.txt"),
+            setup.dir.path().join("keys/recipients.txt"),
+        )
+        .unwrap();
+        setup.identities = other.identities.clone();
+        setup.recipients = other.recipients.clone();
+    }
+    setup
+}
+
+fn submit(server: &Server, files: Vec<Part>) -> serde_json::Value {
+    let r = post_form(server.addr, &form(files), "");
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+fn status_of(server: &Server, reference: &str) -> String {
+    let r = post_json(
+        server.addr,
+        "/api/v1/status",
+        &json!({ "reference": reference }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["status"].as_str().unwrap().to_owned()
+}
+
+fn health(setup: &Setup) -> serde_json::Value {
+    serde_json::from_str(&admin_ok(setup, &["health"])).unwrap()
+}
+
+#[test]
+fn a_portal_on_postgres_takes_reports_runs_team_operations_and_keeps_them_across_a_restart() {
+    let setup = on_postgres(&schema("one"), None);
+    let server = setup.start();
+    assert_eq!(health(&setup)["database"], "postgres");
+    assert_eq!(health(&setup)["background"], true);
+    let contents = [bytes(3 << 20, 1), bytes(1000, 2)];
+    let receipt = submit(
+        &server,
+        vec![
+            file("evidence-0.bin", contents[0].clone()),
+            file("evidence-1.bin", contents[1].clone()),
+        ],
+    );
+    let case = receipt["case"].as_str().unwrap().to_owned();
+    let reference = receipt["reference"].as_str().unwrap().to_owned();
+    assert!(
+        !setup.data().join("db").exists(),
+        "no sled database beside PostgreSQL"
+    );
+    let r = post_form_to(
+        server.addr,
+        "/api/v1/submissions/files",
+        &[
+            text("reference", &reference),
+            file("later.txt", bytes(500, 3)),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    admin_ok(&setup, &["status", &case, "acknowledged"]);
+    admin_ok(&setup, &["assign", &case, "--to", "alice"]);
+    assert_eq!(status_of(&server, &reference), "acknowledged");
+
+    let bundle = setup.export(&case);
+    let out = setup.dir.path().join("opened");
+    let o = open(&bundle, &[&setup.identities[0]], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (i, c) in contents.iter().enumerate() {
+        let got = std::fs::read(out.join(format!("files/evidence-{i}.bin"))).unwrap();
+        assert!(got == *c, "file {i} differs after open");
+    }
+
+    // Everything is in PostgreSQL: a restart finds the case as it was, audit trail included.
+    server.kill();
+    let server = setup.start();
+    let shown = show(&setup, &case);
+    assert_eq!(shown["status"], "acknowledged");
+    assert_eq!(shown["assignee"], "alice");
+    assert_eq!(shown["addenda"].as_array().unwrap().len(), 1);
+    let audit = admin_ok(&setup, &["audit"]);
+    assert!(audit.contains("assigned"), "{audit}");
+    assert_eq!(status_of(&server, &reference), "acknowledged");
+
+    // Its backup restores into a portal on sled, with the same case and reference.
+    let backup = setup.dir.path().join("backup.tar");
+    admin_ok(&setup, &["backup", "-o", backup.to_str().unwrap()]);
+    let local = Setup::new(0, "");
+    std::fs::copy(
+        setup.dir.path().join("keys/recipients.txt"),
+        local.dir.path().join("keys/recipients.txt"),
+    )
+    .unwrap();
+    restore_into(&backup, &local);
+    let restored = local.start();
+    assert_eq!(show(&local, &case)["assignee"], "alice");
+    assert_eq!(status_of(&restored, &reference), "acknowledged");
+    drop(server);
+}
+
+#[test]
+fn two_portals_on_one_database_share_cases_and_exactly_one_does_the_background_work() {
+    let schema = schema("two");
+    let a = on_postgres(&schema, None);
+    let b = on_postgres(&schema, Some(&a));
+    let server_a = a.start();
+    // The first portal holds the background lock before the second starts.
+    assert_eq!(health(&a)["background"], true);
+    let server_b = b.start();
+    assert_eq!(health(&b)["background"], false);
+
+    let receipt = submit(&server_a, vec![file("a.txt", bytes(2000, 7))]);
+    let case = receipt["case"].as_str().unwrap().to_owned();
+    let reference = receipt["reference"].as_str().unwrap().to_owned();
+    // Made on one, seen and changed on the other.
+    assert_eq!(status_of(&server_b, &reference), "received");
+    admin_ok(&b, &["status", &case, "acknowledged"]);
+    assert_eq!(show(&a, &case)["status"], "acknowledged");
+    assert_eq!(status_of(&server_a, &reference), "acknowledged");
+
+    // Reports made on both at once get case numbers that never repeat.
+    let cases: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = [&server_a, &server_b, &server_a, &server_b]
+            .into_iter()
+            .map(|server| {
+                s.spawn(move || {
+                    (0..3)
+                        .map(|i| {
+                            submit(server, vec![file("x.txt", bytes(100, i))])["case"]
+                                .as_str()
+                                .unwrap()
+                                .to_owned()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut unique = cases.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 12, "{cases:?}");
+    assert!(!unique.contains(&case));
+    let listed: serde_json::Value =
+        serde_json::from_str(&admin_ok(&b, &["list", "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 13);
+
+    // The portal doing the background work dies: the other takes it over.
+    server_a.kill();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while health(&b)["background"] != true {
+        assert!(
+            Instant::now() < deadline,
+            "the surviving portal did not take over the background work"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(status_of(&server_b, &reference), "acknowledged");
+}
+
+#[test]
+fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_back_by_itself() {
+    // A cluster of its own, to stop and start.
+    let dir = TempDir::new("pg-outage");
+    let script = repo("tests/support/postgres.sh");
+    let port = free_port().to_string();
+    let pg = |args: &[&str]| {
+        let o = std::process::Command::new(&script)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    };
+    let cluster = dir.path().join("cluster");
+    let url = pg(&["start", cluster.to_str().unwrap(), &port]);
+    struct Stop<'a>(&'a dyn Fn(&[&str]) -> String, String);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (self.0)(&["stop", &self.1])
+            }));
+        }
+    }
+    let _stop = Stop(&pg, cluster.to_str().unwrap().to_owned());
+    let setup = on_postgres_at(&url, "outage", None);
+    let server = setup.start();
+    let first = submit(&server, vec![file("before.txt", bytes(5000, 1))]);
+    let reference = first["reference"].as_str().unwrap().to_owned();
+
+    // The database stops while an upload is on its way.
+    let blobs = setup.blob_count();
+    let body = multipart_body(&form(vec![file("during.bin", bytes(4 << 20, 2))]));
+    let head = format!(
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; \
+         boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..body.len() / 2]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(setup.tmp_count(), 1, "the upload is being sealed into tmp/");
+    pg(&["stop", cluster.to_str().unwrap()]);
+    stream.write_all(&body[body.len() / 2..]).unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.error_code(), "busy");
+    assert!(r.header("retry-after").is_some());
+    let r = post_json(
+        server.addr,
+        "/api/v1/status",
+        &json!({ "reference": reference }),
+    );
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.header("retry-after").is_some());
+    // Nothing of the refused upload stays behind.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while setup.tmp_count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(setup.tmp_count(), 0, "tmp/ still holds the refused upload");
+    assert_eq!(
+        setup.blob_count(),
+        blobs,
+        "a folder of the refused upload stayed"
+    );
+    let log = server.log();
+    assert!(!log.contains("during.bin"), "{log}");
+
+    // The database returns: the portal reconnects by itself.
+    pg(&["start", cluster.to_str().unwrap(), &port]);
+    let after = submit(&server, vec![file("after.txt", bytes(5000, 3))]);
+    assert_ne!(after["case"], first["case"]);
+    assert_eq!(status_of(&server, &reference), "received");
+    let listed: serde_json::Value =
+        serde_json::from_str(&admin_ok(&setup, &["list", "--json"])).unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        2,
+        "the refused upload left a record"
+    );
+}
