@@ -56,6 +56,16 @@ fn admin_socket(config: Option<&Path>, socket: Option<PathBuf>) -> Result<PathBu
     }
 }
 
+/// The records' engine a configuration names, for messages.
+fn engine_name(config: &Config) -> String {
+    match config.storage.metadata {
+        sealdrop::config::Metadata::Sled => "sled".into(),
+        sealdrop::config::Metadata::Postgres => {
+            format!("postgres (schema {})", config.storage.postgres.schema)
+        }
+    }
+}
+
 fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     Ok(Config::load(path, std::env::vars())?)
 }
@@ -139,17 +149,51 @@ fn run(command: Command) -> Result<(), Failure> {
             allowed_signers,
             identity,
         } => verify_receipt(&receipt, sig, &allowed_signers, identity.as_deref()),
-        Command::Restore { backup, data_dir } => {
+        Command::Restore {
+            backup,
+            data_dir,
+            config,
+        } => {
             let file = std::fs::File::open(&backup).map_err(|e| {
                 fail(
                     format!("cannot read {}: {e}", backup.display()),
                     "check the path",
                 )
             })?;
-            let n = sealdrop::store::backup::restore(std::io::BufReader::new(file), &data_dir)?;
+            let input = std::io::BufReader::new(file);
+            match (data_dir, config) {
+                (Some(data_dir), _) => {
+                    let n = sealdrop::store::backup::restore(input, &data_dir)?;
+                    println!(
+                        "Restored {n} submission(s) into {}. Point storage.data_dir at it and start the server.",
+                        data_dir.display()
+                    );
+                }
+                (None, config) => {
+                    let config = load_config(config.as_deref())?;
+                    let n = sealdrop::store::backup::restore_to(input, &config.storage)?;
+                    println!(
+                        "Restored {n} submission(s) into {} and {}. Start the server with this configuration.",
+                        engine_name(&config),
+                        config.storage.data_dir.display()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Migrate { from, to } => {
+            let source = load_config(Some(&from))?;
+            let target = load_config(Some(&to))?;
+            let moved = sealdrop::store::migrate::migrate(&source.storage, &target.storage)?;
             println!(
-                "Restored {n} submission(s) into {}. Point storage.data_dir at it and start the server.",
-                data_dir.display()
+                "Moved {} submission(s) from {} to {} and {}: every file's SHA-256 checked, \
+                 the records compared after the copy. Start the portal with {}; keep the old \
+                 storage until it runs.",
+                moved.submissions,
+                engine_name(&source),
+                moved.engine,
+                target.storage.data_dir.display(),
+                to.display()
             );
             Ok(())
         }

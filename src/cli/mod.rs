@@ -140,9 +140,25 @@ pub enum Command {
     Restore {
         /// The backup (.tar).
         backup: PathBuf,
-        /// The new data directory (must be new or empty).
+        /// The new data directory (must be new or empty), records in sled.
+        #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+        data_dir: Option<PathBuf>,
+        /// Restore into the storage this configuration names instead: its data_dir (new or
+        /// empty) and its records' engine (a PostgreSQL schema must be blank).
         #[arg(long)]
-        data_dir: PathBuf,
+        config: Option<PathBuf>,
+    },
+    /// Move a stopped portal's records and ciphertext to another storage (sled to PostgreSQL
+    /// or back), checking every file's SHA-256 and comparing the records after the copy.
+    Migrate {
+        /// The configuration of the portal as it is (stop it first when its records are in
+        /// sled).
+        #[arg(long)]
+        from: PathBuf,
+        /// The configuration it moves to: a new or empty data_dir, and a blank PostgreSQL
+        /// schema when storage.metadata = "postgres".
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Write the man pages (sealdrop.1 and one per subcommand) into a folder.
     Manpage {

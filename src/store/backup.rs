@@ -253,6 +253,21 @@ fn expected_files(records: &[Record]) -> HashMap<(String, String), (u64, String)
 /// file is checked against its record before the database is written. A restore that fails
 /// removes what it created, so that it can be run again into the same folder.
 pub fn restore(input: impl Read, data_dir: &Path) -> Result<usize, BackupError> {
+    let storage = crate::config::Storage {
+        data_dir: data_dir.to_owned(),
+        ..Default::default()
+    };
+    restore_to(input, &storage)
+}
+
+/// [`restore`] into the storage a configuration names: the ciphertext into its `data_dir` (new
+/// or empty), the records into its engine (sled in `data_dir`, or a PostgreSQL schema that
+/// must hold nothing yet). A restore that fails removes what it wrote from both.
+pub fn restore_to(
+    input: impl Read,
+    storage: &crate::config::Storage,
+) -> Result<usize, BackupError> {
+    let data_dir = storage.data_dir.as_path();
     let created = match fs::read_dir(data_dir).map(|mut entries| entries.next().is_none()) {
         Ok(true) => None,
         Ok(false) => {
@@ -271,7 +286,27 @@ pub fn restore(input: impl Read, data_dir: &Path) -> Result<usize, BackupError> 
             )));
         }
     };
-    let result = restore_into(input, data_dir);
+    // A database outside the folder (PostgreSQL) must be blank before anything is written,
+    // so that a failed restore may empty it again.
+    let db = match storage.metadata {
+        crate::config::Metadata::Sled => None,
+        crate::config::Metadata::Postgres => {
+            let db = Db::open_configured(storage)?;
+            if !db.is_blank()? {
+                return Err(BackupError::Target(format!(
+                    "the {} database already holds data (storage.postgres.schema {:?}): restore \
+                     into a new schema",
+                    db.engine(),
+                    storage.postgres.schema
+                )));
+            }
+            Some(db)
+        }
+    };
+    let result = restore_into(input, data_dir, db.as_ref());
+    if let (Err(_), Some(db)) = (&result, &db) {
+        db.clear_all()?;
+    }
     if let Err(failure) = &result {
         let ours = match created {
             Some(top) => vec![top],
@@ -294,7 +329,7 @@ pub fn restore(input: impl Read, data_dir: &Path) -> Result<usize, BackupError> 
 }
 
 /// [`restore`] into a folder that is new or empty.
-fn restore_into(input: impl Read, data_dir: &Path) -> Result<usize, BackupError> {
+fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<usize, BackupError> {
     blobs::create_private_dir(&data_dir.join("blobs"))?;
     blobs::create_private_dir(&data_dir.join("tmp"))?;
     let mut meta: Option<Meta> = None;
@@ -375,7 +410,9 @@ fn restore_into(input: impl Read, data_dir: &Path) -> Result<usize, BackupError>
         blobs::sync_dir(&data_dir.join("blobs").join(r.blob_dir()))?;
     }
     blobs::sync_dir(&data_dir.join("blobs"))?;
-    let db = Db::open(&data_dir.join("db"))?;
-    db.restore(&meta.snapshot)?;
+    match db {
+        Some(db) => db.restore(&meta.snapshot)?,
+        None => Db::open(&data_dir.join("db"))?.restore(&meta.snapshot)?,
+    }
     Ok(meta.snapshot.records.len())
 }

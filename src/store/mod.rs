@@ -17,6 +17,7 @@ pub mod blobs;
 mod commit;
 pub mod db;
 mod keys;
+pub mod migrate;
 mod notices;
 pub mod partial;
 mod published;

@@ -300,3 +300,121 @@ fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_
         "the refused upload left a record"
     );
 }
+
+/// `sealdrop migrate --from A --to B`.
+fn migrate(from: &Setup, to: &Setup) -> std::process::Output {
+    run(&[
+        "migrate",
+        "--from",
+        from.config.to_str().unwrap(),
+        "--to",
+        to.config.to_str().unwrap(),
+    ])
+}
+
+/// Exports `case` from `setup` and checks that its one file opens as `content`.
+fn opens_as(setup: &Setup, case: &str, content: &[u8]) {
+    let bundle = setup.export(case);
+    let out = setup.dir.path().join(format!("opened-{case}"));
+    let o = open(&bundle, &[&setup.identities[0]], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = std::fs::read(out.join("files/evidence-0.bin")).unwrap();
+    assert!(got == content, "the file differs after the move");
+}
+
+#[test]
+fn migrate_moves_a_sled_portal_to_postgres_and_back_and_the_case_opens_byte_identical() {
+    let sled = Setup::new(1, "");
+    let server = sled.start();
+    let content = bytes(2 << 20, 9);
+    let receipt = submit(&server, vec![file("evidence-0.bin", content.clone())]);
+    let case = receipt["case"].as_str().unwrap().to_owned();
+    let reference = receipt["reference"].as_str().unwrap().to_owned();
+    admin_ok(&sled, &["assign", &case, "--to", "bob"]);
+    let pg = on_postgres(&schema("migrate"), Some(&sled));
+
+    // A running sled portal holds its database: stop it first.
+    let o = migrate(&sled, &pg);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot open the database"), "{err}");
+    server.stop();
+
+    let o = migrate(&sled, &pg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("Moved 1 submission(s) from sled to postgres"),
+        "{said}"
+    );
+    // Never into storage that holds data.
+    let o = migrate(&sled, &pg);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not empty"), "{err}");
+
+    let server = pg.start();
+    assert_eq!(show(&pg, &case)["assignee"], "bob");
+    assert_eq!(status_of(&server, &reference), "received");
+    opens_as(&pg, &case, &content);
+    let audit = admin_ok(&pg, &["audit"]);
+    assert!(audit.contains("assigned"), "{audit}");
+    server.stop();
+
+    // And back to sled, in a new folder.
+    let back = Setup::new(0, "");
+    std::fs::copy(
+        sled.dir.path().join("keys/recipients.txt"),
+        back.dir.path().join("keys/recipients.txt"),
+    )
+    .unwrap();
+    let back = Setup {
+        identities: sled.identities.clone(),
+        ..back
+    };
+    let o = migrate(&pg, &back);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let server = back.start();
+    assert_eq!(show(&back, &case)["assignee"], "bob");
+    assert_eq!(status_of(&server, &reference), "received");
+    opens_as(&back, &case, &content);
+}
+
+#[test]
+fn a_backup_restores_into_a_blank_postgres_schema_and_never_into_one_that_holds_data() {
+    let sled = Setup::new(1, "");
+    let server = sled.start();
+    let content = bytes(100_000, 4);
+    let receipt = submit(&server, vec![file("evidence-0.bin", content.clone())]);
+    let case = receipt["case"].as_str().unwrap().to_owned();
+    let backup = sled.dir.path().join("backup.tar");
+    admin_ok(&sled, &["backup", "-o", backup.to_str().unwrap()]);
+    drop(server);
+
+    let pg = on_postgres(&schema("restore"), Some(&sled));
+    let restore = |setup: &Setup| {
+        run(&[
+            "restore",
+            backup.to_str().unwrap(),
+            "--config",
+            setup.config.to_str().unwrap(),
+        ])
+    };
+    let o = restore(&pg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let server = pg.start();
+    opens_as(&pg, &case, &content);
+    drop(server);
+
+    // A schema a portal already used, with an empty data folder: refused, and left as it was.
+    let used = on_postgres(&schema("used"), Some(&sled));
+    drop(used.start());
+    std::fs::remove_dir_all(used.data()).unwrap();
+    let o = restore(&used);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("already holds data"), "{err}");
+    let server = used.start();
+    assert_eq!(health(&used)["submissions"], 0);
+    drop(server);
+}

@@ -71,6 +71,25 @@ impl Db {
         })
     }
 
+    /// True when no tree holds anything (a database nothing was ever written to).
+    pub fn is_blank(&self) -> Result<bool, StoreError> {
+        for tree in Tree::ALL {
+            if !self.kv.is_empty(tree)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Empties every tree: only for taking back a restore that failed into a database that
+    /// was blank before it.
+    pub fn clear_all(&self) -> Result<(), StoreError> {
+        for tree in Tree::ALL {
+            self.kv.clear(tree)?;
+        }
+        self.kv.flush()
+    }
+
     /// Fills an empty database from a snapshot (validated by the caller) and flushes. Every
     /// write is a compare-and-swap against an absent key, so nothing is ever overwritten.
     pub fn restore(&self, snap: &Snapshot) -> Result<(), StoreError> {
