@@ -14,7 +14,9 @@
 //! and is timed from the creation to the report's 201, against the same durable age reference.
 //!
 //! Environment: SIZE_MIB (1024), TUS_PIECE_MIB (16), ROUNDS (5), CONC (32), CONC_MIB (64),
-//! SMALL_CLIENTS (32), SMALL_SECS (20), BENCH_DIR (target/bench-upload). Needs Debian's `age` and `curl`. Any
+//! SMALL_CLIENTS (32), SMALL_SECS (20), BENCH_DIR (target/bench-upload);
+//! SEALDROPTEST_POSTGRES (a libpq connection string) adds the rows with the records in
+//! PostgreSQL (run with `--features postgres`). Needs Debian's `age` and `curl`. Any
 //! upload that does not get its 201 fails the run. Prints a Markdown table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -86,10 +88,34 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 
 /// A server on a fresh data folder: plain HTTP, or HTTPS with the demo certificate in `tls`.
 fn server(tls: Option<&Path>) -> (Setup, common::Server) {
+    server_on(tls, None)
+}
+
+/// [`server`] with its records in a fresh schema of the PostgreSQL server at `pg` (a build
+/// with the `postgres` feature).
+fn server_on(tls: Option<&Path>, pg: Option<&str>) -> (Setup, common::Server) {
+    static SCHEMAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let postgres = pg
+        .map(|url| {
+            let n = SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let schema = format!("bench_{}_{n}", std::process::id());
+            format!("[storage.postgres]\nurl = \"{url}\"\ntls = false\nschema = \"{schema}\"\npool = 16\n")
+        })
+        .unwrap_or_default();
     let setup = Setup::new(
         1,
-        "[log]\nlevel = \"warn\"\n[limits]\nmax_concurrent_uploads = 64\nsubmissions_per_hour = 1000000\nmax_uploads_per_client = 64\n",
+        &format!(
+            "[log]\nlevel = \"warn\"\n[limits]\nmax_concurrent_uploads = 64\nsubmissions_per_hour = 1000000\nmax_uploads_per_client = 64\n{postgres}"
+        ),
     );
+    if pg.is_some() {
+        let cfg = std::fs::read_to_string(&setup.config).unwrap().replacen(
+            "[storage]\n",
+            "[storage]\nmetadata = \"postgres\"\n",
+            1,
+        );
+        std::fs::write(&setup.config, cfg).unwrap();
+    }
     if let Some(dir) = tls {
         let cfg = std::fs::read_to_string(&setup.config).unwrap().replacen(
             "[server]\n",
@@ -327,59 +353,23 @@ fn main() {
     let conc_input =
         std::env::temp_dir().join(format!("sealdrop-bench-{}-c.bin", std::process::id()));
     std::fs::write(&conc_input, bytes((conc_mib << 20) as usize, 5)).unwrap();
-    let (setup, srv) = server(None);
-    let started = Instant::now();
-    let handles: Vec<_> = (0..conc)
-        .map(|_| {
-            let (url, input) = (srv.url.clone(), conc_input.clone());
-            std::thread::spawn(move || curl_upload(&url, &input))
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let conc_secs = started.elapsed().as_secs_f64();
-    let conc_rss = vm_hwm_kib(srv.pid()) as f64 / 1024.0;
-    drop(srv);
-    drop(setup);
-    let _ = std::fs::remove_file(&conc_input);
+    let (conc_secs, conc_rss) = concurrent(None, conc, &conc_input);
+    let (small_rate, lat) = small_reports(None, small_clients, small_secs);
 
-    // Small submissions: SMALL_CLIENTS clients, 16 KiB each, for SMALL_SECS seconds.
-    let (setup, srv) = server(None);
-    let body = multipart_body(&form(vec![file("small.bin", bytes(16 << 10, 3))]));
-    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
-    let deadline = Instant::now() + Duration::from_secs(small_secs);
-    let handles: Vec<_> = (0..small_clients)
-        .map(|_| {
-            let (addr, body, latencies) = (srv.addr, body.clone(), Arc::clone(&latencies));
-            std::thread::spawn(move || {
-                let head = format!(
-                    "POST /api/v1/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let mut mine = Vec::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let mut s = TcpStream::connect(addr).unwrap();
-                    s.write_all(head.as_bytes()).unwrap();
-                    s.write_all(&body).unwrap();
-                    let r = read_response(&mut s);
-                    assert_eq!(r.status, 201);
-                    mine.push(t.elapsed().as_secs_f64() * 1000.0);
-                }
-                latencies.lock().unwrap().extend(mine);
-            })
-        })
-        .collect();
-    let started = Instant::now();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let small_elapsed = started.elapsed().as_secs_f64();
-    let mut lat = latencies.lock().unwrap().clone();
-    lat.sort_by(|a, b| a.total_cmp(b));
-    drop(srv);
-    drop(setup);
+    // The same with the records in PostgreSQL, when a server is named (the ciphertext stays on
+    // the local disk): the one POST, the concurrent uploads and the small reports again.
+    let pg_url = std::env::var("SEALDROPTEST_POSTGRES").ok();
+    let pg = pg_url.as_deref().map(|url| {
+        let (setup, s) = server_on(None, Some(url));
+        let one = curl_upload(&s.url, &input);
+        let rss = vm_hwm_kib(s.pid()) as f64 / 1024.0;
+        drop(s);
+        drop(setup);
+        let (conc_secs, conc_rss) = concurrent(Some(url), conc, &conc_input);
+        let (rate, lat) = small_reports(Some(url), small_clients, small_secs);
+        (one, rss, conc_secs, conc_rss, rate, lat)
+    });
+    let _ = std::fs::remove_file(&conc_input);
     let _ = std::fs::remove_file(&input);
 
     println!();
@@ -427,11 +417,28 @@ fn main() {
     );
     println!("| peak RSS during them | {conc_rss:.1} MiB | ≤ 96 MiB |");
     println!(
-        "| 16 KiB submissions, {small_clients} clients, {small_secs} s | {:.0} acknowledged/s (p50 {:.1} ms, p99 {:.1} ms) | ≥ 1,500/s, p99 ≤ 50 ms |",
-        lat.len() as f64 / small_elapsed,
+        "| 16 KiB submissions, {small_clients} clients, {small_secs} s | {small_rate:.0} acknowledged/s (p50 {:.1} ms, p99 {:.1} ms) | ≥ 1,500/s, p99 ≤ 50 ms |",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
+    if let Some((one, rss, pg_conc, pg_rss, pg_rate, pg_lat)) = pg {
+        println!(
+            "| records in PostgreSQL: one {size_mib} MiB upload, plain HTTP | {one:.2} s, **{:.2}× durable age**, {:.2}× the sled portal; peak RSS {rss:.1} MiB | shown |",
+            d / one,
+            h / one
+        );
+        println!(
+            "| records in PostgreSQL: {conc} concurrent uploads of {conc_mib} MiB | {pg_conc:.2} s, **{:.2}× durable age**, {:.2}× the sled portal; peak RSS {pg_rss:.1} MiB | shown |",
+            ((conc * conc_mib) as f64 / pg_conc) / mibs(d),
+            conc_secs / pg_conc
+        );
+        println!(
+            "| records in PostgreSQL: 16 KiB submissions, {small_clients} clients | {pg_rate:.0} acknowledged/s (p50 {:.1} ms, p99 {:.1} ms), {:.2}× the sled portal | shown |",
+            percentile(&pg_lat, 0.5),
+            percentile(&pg_lat, 0.99),
+            pg_rate / small_rate.max(0.001)
+        );
+    }
     println!(
         "\n{rounds} rounds, medians; {} cores; age CLI: {}",
         std::thread::available_parallelism()
@@ -446,4 +453,66 @@ fn main() {
         )
         .trim()
     );
+}
+
+/// `conc` uploads of `input` at once to a fresh portal (records in PostgreSQL at `pg` when
+/// given): seconds for all, and the server's peak RSS in MiB.
+fn concurrent(pg: Option<&str>, conc: u64, input: &Path) -> (f64, f64) {
+    let (setup, srv) = server_on(None, pg);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..conc)
+        .map(|_| {
+            let (url, input) = (srv.url.clone(), input.to_owned());
+            std::thread::spawn(move || curl_upload(&url, &input))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let rss = vm_hwm_kib(srv.pid()) as f64 / 1024.0;
+    drop(srv);
+    drop(setup);
+    (secs, rss)
+}
+
+/// `clients` clients sending 16 KiB reports for `secs` seconds to a fresh portal: reports
+/// acknowledged per second, and every latency in ms, sorted.
+fn small_reports(pg: Option<&str>, clients: u64, secs: u64) -> (f64, Vec<f64>) {
+    let (setup, srv) = server_on(None, pg);
+    let body = multipart_body(&form(vec![file("small.bin", bytes(16 << 10, 3))]));
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let (addr, body, latencies) = (srv.addr, body.clone(), Arc::clone(&latencies));
+            std::thread::spawn(move || {
+                let head = format!(
+                    "POST /api/v1/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let mut mine = Vec::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    s.write_all(head.as_bytes()).unwrap();
+                    s.write_all(&body).unwrap();
+                    let r = read_response(&mut s);
+                    assert_eq!(r.status, 201);
+                    mine.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    drop(srv);
+    drop(setup);
+    (lat.len() as f64 / elapsed, lat)
 }

@@ -66,6 +66,12 @@ impl crate::hint::Hint for PortalError {
             PortalError::Store(StoreError::Refused(Refusal::Purged | Refusal::Replaced)) => Some(
                 "the case changed while this ran; `sealdrop admin show CASE` shows it now".into(),
             ),
+            PortalError::Store(crate::store::StoreError::Unavailable(_)) => Some(
+                "check that the database in storage.postgres is running and reachable, and its \
+                 TLS certificate (storage.postgres.ca_file); the portal retries by itself once it \
+                 runs"
+                    .into(),
+            ),
             PortalError::Store(_) => Some("check that storage.data_dir exists and is writable".into()),
             PortalError::NoSuchCase(_) => Some("`sealdrop admin list` shows the case numbers".into()),
             PortalError::Workflow(w) => w.hint(),

@@ -9,6 +9,7 @@
 use crate::common::*;
 use serde_json::json;
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -32,14 +33,17 @@ fn schema(test: &str) -> String {
 /// A portal whose records live in `schema`; `keys` from `like` when given (portals sharing a
 /// database must share the recipients file too).
 fn on_postgres(schema: &str, like: Option<&Setup>) -> Setup {
-    on_postgres_at(&url(), schema, like)
+    on_postgres_at(&url(), schema, like, None)
 }
 
-/// [`on_postgres`] on the server at `url`.
-fn on_postgres_at(url: &str, schema: &str, like: Option<&Setup>) -> Setup {
-    let section = format!(
-        "[storage.postgres]\nurl = \"{url}\"\ntls = false\nschema = \"{schema}\"\npool = 4\n"
-    );
+/// [`on_postgres`] on the server at `url`, over TLS checked against the CA in `ca` when given.
+fn on_postgres_at(url: &str, schema: &str, like: Option<&Setup>, ca: Option<&Path>) -> Setup {
+    let tls = match ca {
+        Some(ca) => format!("tls = true\nca_file = \"{}\"", ca.display()),
+        None => "tls = false".into(),
+    };
+    let section =
+        format!("[storage.postgres]\nurl = \"{url}\"\n{tls}\nschema = \"{schema}\"\npool = 4\n");
     let mut setup = Setup::new(if like.is_some() { 0 } else { 1 }, &section);
     let config = std::fs::read_to_string(&setup.config).unwrap();
     std::fs::write(
@@ -216,29 +220,8 @@ fn two_portals_on_one_database_share_cases_and_exactly_one_does_the_background_w
 #[test]
 fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_back_by_itself() {
     // A cluster of its own, to stop and start.
-    let dir = TempDir::new("pg-outage");
-    let script = repo("tests/support/postgres.sh");
-    let port = free_port().to_string();
-    let pg = |args: &[&str]| {
-        let o = std::process::Command::new(&script)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap().trim().to_owned()
-    };
-    let cluster = dir.path().join("cluster");
-    let url = pg(&["start", cluster.to_str().unwrap(), &port]);
-    struct Stop<'a>(&'a dyn Fn(&[&str]) -> String, String);
-    impl Drop for Stop<'_> {
-        fn drop(&mut self) {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                (self.0)(&["stop", &self.1])
-            }));
-        }
-    }
-    let _stop = Stop(&pg, cluster.to_str().unwrap().to_owned());
-    let setup = on_postgres_at(&url, "outage", None);
+    let (cluster, url) = Cluster::start(&[]);
+    let setup = on_postgres_at(&url, "outage", None, None);
     let server = setup.start();
     let first = submit(&server, vec![file("before.txt", bytes(5000, 1))]);
     let reference = first["reference"].as_str().unwrap().to_owned();
@@ -260,7 +243,7 @@ fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_
     stream.write_all(&body[..body.len() / 2]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(setup.tmp_count(), 1, "the upload is being sealed into tmp/");
-    pg(&["stop", cluster.to_str().unwrap()]);
+    cluster.stop();
     stream.write_all(&body[body.len() / 2..]).unwrap();
     let r = read_response(&mut stream);
     assert_eq!(r.status, 503, "{}", r.text());
@@ -288,7 +271,7 @@ fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_
     assert!(!log.contains("during.bin"), "{log}");
 
     // The database returns: the portal reconnects by itself.
-    pg(&["start", cluster.to_str().unwrap(), &port]);
+    cluster.restart();
     let after = submit(&server, vec![file("after.txt", bytes(5000, 3))]);
     assert_ne!(after["case"], first["case"]);
     assert_eq!(status_of(&server, &reference), "received");
@@ -417,4 +400,151 @@ fn a_backup_restores_into_a_blank_postgres_schema_and_never_into_one_that_holds_
     let server = used.start();
     assert_eq!(health(&used)["submissions"], 0);
     drop(server);
+}
+
+#[cfg(feature = "fault-points")]
+#[test]
+fn a_crash_between_any_two_durability_steps_on_postgres_leaves_a_consistent_state() {
+    // The commit in PostgreSQL is the durable step: a crash just after it keeps the upload
+    // whole (its folder was fsynced before), one before it leaves nothing.
+    crate::crashpoints::crash_at_each_step(&|| on_postgres(&schema("crash"), None), true);
+}
+
+#[cfg(feature = "fault-points")]
+#[test]
+fn a_crash_around_a_team_action_on_postgres_leaves_its_change_and_its_audit_entry_both_or_neither()
+{
+    for step in ["case-applied", "case-flushed"] {
+        let setup = on_postgres(&schema("teamcrash"), None);
+        let (setup, case, _server) = crate::crashpoints::crash_during_on(
+            setup,
+            step,
+            &["assign", "{case}", "--to", "alice"],
+        );
+        let assigned = show(&setup, &case)["assignee"] == "alice";
+        let entries = crate::crashpoints::audited(&setup, &case, "assigned");
+        // Committed in one transaction before either crash point: both, in PostgreSQL.
+        assert_eq!((assigned, entries), (true, 1), "{step}");
+    }
+}
+
+/// A PostgreSQL cluster of a test's own (`tests/support/postgres.sh`), stopped when dropped.
+struct Cluster {
+    _dir: TempDir,
+    path: std::path::PathBuf,
+    port: String,
+    extra: Vec<String>,
+}
+
+impl Cluster {
+    /// Starts it (`extra`: `["tls"]` for TLS); returns it with its connection string.
+    fn start(extra: &[&str]) -> (Cluster, String) {
+        let dir = TempDir::new("pg-own");
+        let cluster = Cluster {
+            path: dir.path().join("cluster"),
+            _dir: dir,
+            port: free_port().to_string(),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let url = cluster.restart();
+        (cluster, url)
+    }
+
+    fn script(args: &[&str]) -> String {
+        let o = std::process::Command::new(repo("tests/support/postgres.sh"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    }
+
+    /// (Re)starts it on its port; its connection string.
+    fn restart(&self) -> String {
+        let mut args = vec!["start", self.path.to_str().unwrap(), &self.port];
+        args.extend(self.extra.iter().map(String::as_str));
+        Self::script(&args)
+    }
+
+    fn stop(&self) {
+        Self::script(&["stop", self.path.to_str().unwrap()]);
+    }
+
+    fn file(&self, name: &str) -> std::path::PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(repo("tests/support/postgres.sh"))
+            .args(["stop", self.path.to_str().unwrap()])
+            .output();
+    }
+}
+
+#[test]
+fn a_portal_reaches_postgres_over_tls_checked_against_its_ca_and_refuses_another() {
+    let (cluster, url) = Cluster::start(&["tls"]);
+    let setup = on_postgres_at(&url, "tls", None, Some(&cluster.file("tls/ca.pem")));
+    let server = setup.start();
+    let receipt = submit(&server, vec![file("evidence-0.bin", bytes(1000, 8))]);
+    let reference = receipt["reference"].as_str().unwrap();
+    assert_eq!(status_of(&server, reference), "received");
+    // The session really is TLS: PostgreSQL says so for the portal's connections.
+    let sessions = as_cluster_owner(&psql())
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &cluster.port,
+            "-U",
+            "sealdrop",
+            "-d",
+            "postgres",
+            "-Atc",
+            "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = 'sealdrop'",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&sessions.stdout).trim(),
+        "t",
+        "{}",
+        String::from_utf8_lossy(&sessions.stderr)
+    );
+    drop(server);
+
+    // A CA that did not sign the server's certificate: the portal does not start, and says why.
+    let wrong = on_postgres_at(&url, "tls", None, Some(&cluster.file("tls/other-ca.pem")));
+    let log = Server::try_start(&wrong, &[])
+        .err()
+        .expect("started with a wrong CA");
+    assert!(log.contains("PostgreSQL"), "{log}");
+    assert!(log.to_lowercase().contains("certificate"), "{log}");
+}
+
+/// A command run as the cluster's owner (the postgres user when the tests run as root, as
+/// `tests/support/postgres.sh` does).
+fn as_cluster_owner(program: &Path) -> std::process::Command {
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        std::process::Command::new(program)
+    }
+}
+
+/// PostgreSQL's `psql`, from the newest version installed.
+fn psql() -> std::path::PathBuf {
+    let mut bins: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .map(|e| e.unwrap().path().join("bin/psql"))
+        .filter(|p| p.exists())
+        .collect();
+    bins.sort();
+    bins.pop().expect("psql (Debian package postgresql-client)")
 }

@@ -144,6 +144,26 @@ impl Engine {
         }
     }
 
+    /// Sets `key` to `value` (`None`: removes it) whatever it held: for a derived index only
+    /// (the open cases), never for a record.
+    pub fn set(&self, tree: Tree, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        match self {
+            Engine::Sled(e) => e.set(tree, key, value),
+            #[cfg(feature = "postgres")]
+            Engine::Pg(e) => e.set(tree, key, value),
+        }
+    }
+
+    /// Adds one to the counter under `key` (8 bytes, big-endian; absent counts as 0) and
+    /// returns the new value, atomically.
+    pub fn increment(&self, tree: Tree, key: &[u8]) -> Result<u64, StoreError> {
+        match self {
+            Engine::Sled(e) => e.increment(tree, key),
+            #[cfg(feature = "postgres")]
+            Engine::Pg(e) => e.increment(tree, key),
+        }
+    }
+
     /// Runs `f` as one transaction over `trees` (all of them or nothing is written; run
     /// again on a conflict with another writer). A refusal from `f` is
     /// [`StoreError::Refused`] and writes nothing.

@@ -94,16 +94,7 @@ impl Db {
     }
 
     fn next_counter(&self, key: &str) -> Result<u64, StoreError> {
-        self.kv.transact(&[Tree::Meta], |tx| {
-            let n = tx
-                .get(Tree::Meta, key.as_bytes())?
-                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                .map(u64::from_be_bytes)
-                .unwrap_or(0)
-                + 1;
-            tx.insert(Tree::Meta, key.as_bytes(), &n.to_be_bytes())?;
-            Ok(n)
-        })
+        self.kv.increment(Tree::Meta, key.as_bytes())
     }
 
     /// The record of case `case`.
@@ -186,13 +177,7 @@ impl Db {
     /// Adds `id` to the open-cases index or takes it out (a derived index: set, whatever it
     /// held).
     fn set_open(&self, id: &[u8], open: bool) -> Result<(), StoreError> {
-        self.kv.transact(&[Tree::Open], |tx| {
-            if open {
-                tx.insert(Tree::Open, id, &[])
-            } else {
-                tx.remove(Tree::Open, id)
-            }
-        })
+        self.kv.set(Tree::Open, id, open.then_some(&[][..]))
     }
 
     /// True when a record with this id exists.

@@ -173,8 +173,19 @@ impl Sql {
 /// PostgreSQL's error as the store's: a lost or refused connection is
 /// [`StoreError::Unavailable`] (the client may try again), a full disk is [`StoreError::Full`].
 pub fn pg_err(e: postgres::Error) -> StoreError {
+    // The error and its causes (a TLS handshake failure says why only in its source).
+    let mut text = format!("PostgreSQL: {e}");
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let line = c.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = c.source();
+    }
     if e.is_closed() {
-        return StoreError::Unavailable(format!("PostgreSQL: {e}"));
+        return StoreError::Unavailable(text);
     }
     match e.code() {
         Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::OUT_OF_MEMORY => StoreError::Full,
@@ -185,11 +196,11 @@ pub fn pg_err(e: postgres::Error) -> StoreError {
                 || *c == SqlState::TOO_MANY_CONNECTIONS
                 || c.code().starts_with("08") =>
         {
-            StoreError::Unavailable(format!("PostgreSQL: {e}"))
+            StoreError::Unavailable(text)
         }
-        Some(_) => StoreError::Db(format!("PostgreSQL: {e}")),
+        Some(_) => StoreError::Db(text),
         // No SQL state: the connection itself failed (refused, reset, timed out).
-        None => StoreError::Unavailable(format!("PostgreSQL: {e}")),
+        None => StoreError::Unavailable(text),
     }
 }
 
@@ -269,6 +280,10 @@ impl Pg {
         })?;
         if let Some(p) = &settings.password {
             config.password(p);
+        }
+        if settings.tls.is_some() {
+            // TLS or nothing: never the plain connection libpq's default `prefer` falls back to.
+            config.ssl_mode(postgres::config::SslMode::Require);
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(std::time::Duration::from_secs(10));
@@ -415,6 +430,29 @@ impl Pg {
             (None, None) => return Ok(self.get(tree, key)?.is_none()),
         }
         .map(|n| n == 1)
+    }
+
+    pub fn set(&self, tree: Tree, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        let sql = &self.inner.sql;
+        let t = tree_no(tree);
+        match value {
+            Some(v) => self.retry(|c| c.execute(&sql.upsert, &[&t, &key, &v])),
+            None => self.retry(|c| c.execute(&sql.delete, &[&t, &key])),
+        }
+        .map(|_| ())
+    }
+
+    pub fn increment(&self, tree: Tree, key: &[u8]) -> Result<u64, StoreError> {
+        self.transact(|tx| {
+            let n = tx
+                .get(tree, key)
+                .map_err(Abort::Pg)?
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map_or(0, u64::from_be_bytes)
+                .saturating_add(1);
+            tx.insert(tree, key, &n.to_be_bytes()).map_err(Abort::Pg)?;
+            Ok(n)
+        })
     }
 
     pub fn transact<T>(

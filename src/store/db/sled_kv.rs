@@ -84,6 +84,24 @@ impl Sled {
             .is_ok())
     }
 
+    pub fn set(&self, tree: Tree, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self.tree(tree).insert(key, v).map(|_| ()),
+            None => self.tree(tree).remove(key).map(|_| ()),
+        }
+        .map_err(db_err)
+    }
+
+    pub fn increment(&self, tree: Tree, key: &[u8]) -> Result<u64, StoreError> {
+        let v = self
+            .tree(tree)
+            .update_and_fetch(key, |old| {
+                Some(counter(old).saturating_add(1).to_be_bytes().to_vec())
+            })
+            .map_err(db_err)?;
+        Ok(counter(v.as_deref()))
+    }
+
     pub fn transact<T>(
         &self,
         trees: &[Tree],
@@ -113,6 +131,13 @@ impl Sled {
     pub fn is_empty(&self, tree: Tree) -> Result<bool, StoreError> {
         Ok(self.tree(tree).is_empty())
     }
+}
+
+/// A counter's value (absent or malformed: 0).
+fn counter(bytes: Option<&[u8]>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 pub fn tx_get(view: &View, key: &[u8]) -> Result<Option<Vec<u8>>, Fail> {
