@@ -184,6 +184,17 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Migrate { from, to } => {
             let source = load_config(Some(&from))?;
             let target = load_config(Some(&to))?;
+            // Its start-up recovery would remove a running portal's uploads in progress.
+            if std::os::unix::net::UnixStream::connect(&source.server.admin_socket).is_ok() {
+                return Err(fail(
+                    format!(
+                        "the portal of {} is running (its admin socket {} answers)",
+                        from.display(),
+                        source.server.admin_socket.display()
+                    ),
+                    "stop it (and every other portal on its database) first",
+                ));
+            }
             let moved = sealdrop::store::migrate::migrate(&source.storage, &target.storage)?;
             println!(
                 "Moved {} submission(s) from {} to {} and {}: every file's SHA-256 checked, \

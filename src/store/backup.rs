@@ -308,6 +308,7 @@ pub fn restore_to(
         db.clear_all()?;
     }
     if let Err(failure) = &result {
+        let _ = fs::remove_file(data_dir.join(super::identity::FILE));
         let ours = match created {
             Some(top) => vec![top],
             None => ["blobs", "tmp", "db"].map(|n| data_dir.join(n)).to_vec(),
@@ -410,9 +411,18 @@ fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<us
         blobs::sync_dir(&data_dir.join("blobs").join(r.blob_dir()))?;
     }
     blobs::sync_dir(&data_dir.join("blobs"))?;
-    match db {
-        Some(db) => db.restore(&meta.snapshot)?,
-        None => Db::open(&data_dir.join("db"))?.restore(&meta.snapshot)?,
+    let opened;
+    let db = match db {
+        Some(db) => db,
+        None => {
+            opened = Db::open(&data_dir.join("db"))?;
+            &opened
+        }
+    };
+    db.restore(&meta.snapshot)?;
+    // The restored folder and database belong together (the source's storage id).
+    if let Some(id) = db.marker(super::identity::MARKER)? {
+        super::identity::write_file(data_dir, id)?;
     }
     Ok(meta.snapshot.records.len())
 }

@@ -16,6 +16,7 @@ pub mod backup;
 pub mod blobs;
 mod commit;
 pub mod db;
+mod identity;
 mod keys;
 pub mod migrate;
 mod notices;
@@ -158,6 +159,8 @@ impl Store {
         blobs::create_private_dir(data_dir)?;
         let db = Db::open_configured(storage)?;
         let blobs = Blobs::open(data_dir)?;
+        // Before recovery removes what the database does not list: is it this folder's?
+        identity::check(&db, data_dir)?;
         let expected: Vec<(String, String, Vec<String>)> = db
             .list()?
             .into_iter()

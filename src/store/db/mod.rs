@@ -137,11 +137,19 @@ impl Db {
         Ok(out)
     }
 
-    /// Rebuilds the open-cases index from the records.
+    /// Brings the open-cases index in line with the records, entry by entry (never emptied
+    /// first: with PostgreSQL, other portals read it meanwhile).
     pub(super) fn rebuild_open(&self) -> Result<(), StoreError> {
-        self.kv.clear(Tree::Open)?;
-        for r in self.list()? {
-            self.index_open(&r)?;
+        let records = self.list()?;
+        for r in &records {
+            self.index_open(r)?;
+        }
+        let ids: std::collections::HashSet<&[u8]> =
+            records.iter().map(|r| r.id.as_bytes()).collect();
+        for (id, _) in self.kv.all(Tree::Open)? {
+            if !ids.contains(id.as_slice()) {
+                self.set_open(&id, false)?;
+            }
         }
         Ok(())
     }

@@ -50,6 +50,19 @@ impl Settings {
         let password = if c.password_file.as_os_str().is_empty() {
             None
         } else {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&c.password_file)
+                .map_err(|e| unreadable("storage.postgres.password_file", &c.password_file, &e))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(StoreError::Db(format!(
+                    "storage.postgres.password_file {} may be read by others (mode {:o}): \
+                     chmod 600 it",
+                    c.password_file.display(),
+                    mode & 0o777
+                )));
+            }
             let text = std::fs::read_to_string(&c.password_file)
                 .map_err(|e| unreadable("storage.postgres.password_file", &c.password_file, &e))?;
             Some(text.lines().next().unwrap_or("").as_bytes().to_vec())
@@ -74,10 +87,13 @@ fn client_tls(c: &crate::config::Postgres) -> Result<rustls::ClientConfig, Store
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if !c.ca_file.as_os_str().is_empty() {
+    // The CA file alone when one is given (trusting every public CA too would let any of them
+    // vouch for the database's name); the system's CAs otherwise.
+    if c.ca_file.as_os_str().is_empty() {
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+    } else {
         let certs = CertificateDer::pem_file_iter(&c.ca_file)
             .and_then(|i| i.collect::<Result<Vec<_>, _>>())
             .map_err(|e| {
@@ -115,7 +131,8 @@ pub struct Pg {
 struct Inner {
     config: postgres::Config,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
-    idle: Mutex<Vec<Client>>,
+    /// Connections for reuse, with when each was last given back.
+    idle: Mutex<Vec<(Client, std::time::Instant)>>,
     pool: usize,
     /// The connection holding the background-work lock, while this portal holds it.
     leader: Mutex<Option<Client>>,
@@ -194,6 +211,8 @@ pub fn pg_err(e: postgres::Error) -> StoreError {
                 || *c == SqlState::CRASH_SHUTDOWN
                 || *c == SqlState::CANNOT_CONNECT_NOW
                 || *c == SqlState::TOO_MANY_CONNECTIONS
+                // A standby after a fail-over: the primary is elsewhere now.
+                || *c == SqlState::READ_ONLY_SQL_TRANSACTION
                 || c.code().starts_with("08") =>
         {
             StoreError::Unavailable(text)
@@ -232,6 +251,8 @@ fn after_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
 struct Lease<'a> {
     client: Option<Client>,
     inner: &'a Inner,
+    /// Set when the connection failed: it is not given back.
+    broken: bool,
 }
 
 impl std::ops::Deref for Lease<'_> {
@@ -251,14 +272,26 @@ impl std::ops::DerefMut for Lease<'_> {
     }
 }
 
+impl Lease<'_> {
+    /// PostgreSQL's error as the store's; a connection that failed is not reused.
+    fn fail(&mut self, e: postgres::Error) -> StoreError {
+        let err = pg_err(e);
+        if matches!(err, StoreError::Unavailable(_)) {
+            self.broken = true;
+        }
+        err
+    }
+}
+
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.client.take()
+            && !self.broken
             && !c.is_closed()
             && let Ok(mut idle) = self.inner.idle.lock()
             && idle.len() < self.inner.pool
         {
-            idle.push(c);
+            idle.push((c, std::time::Instant::now()));
         }
     }
 }
@@ -278,9 +311,40 @@ impl Pg {
                 "storage.postgres.url is not a connection string: {e}"
             ))
         })?;
+        // What the connection string means, not how it is spelled: no password in it, and
+        // plain TCP only to loopback.
+        if config.get_password().is_some() {
+            return Err(StoreError::Db(
+                "storage.postgres.url holds a password: put it in the file named by \
+                 storage.postgres.password_file"
+                    .into(),
+            ));
+        }
+        if settings.tls.is_none() {
+            let remote = config.get_hosts().iter().any(|h| match h {
+                postgres::config::Host::Tcp(name) => {
+                    name != "localhost"
+                        && !name
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                }
+                postgres::config::Host::Unix(_) => false,
+            }) || config.get_hostaddrs().iter().any(|ip| !ip.is_loopback());
+            if remote {
+                return Err(StoreError::Db(
+                    "storage.postgres.tls is off for a host that is not loopback: turn TLS on"
+                        .into(),
+                ));
+            }
+        }
         if let Some(p) = &settings.password {
             config.password(p);
         }
+        // A dead peer is noticed within a minute instead of when TCP gives up.
+        config
+            .keepalives(true)
+            .keepalives_idle(std::time::Duration::from_secs(30))
+            .tcp_user_timeout(std::time::Duration::from_secs(60));
         if settings.tls.is_some() {
             // TLS or nothing: never the plain connection libpq's default `prefer` falls back to.
             config.ssl_mode(postgres::config::SslMode::Require);
@@ -329,13 +393,25 @@ impl Pg {
             .lock()
             .map_err(|_| StoreError::Db("connection pool poisoned".into()))?
             .pop();
+        // A connection idle for a while may have died with a restart of the server, which a
+        // synchronous client notices only when it is used: check it first (a round trip, only
+        // for those).
         let client = match reused {
-            Some(c) if !c.is_closed() => c,
-            _ => self.connect()?,
+            Some((c, _)) if c.is_closed() => self.connect()?,
+            Some((mut c, since)) if since.elapsed() > std::time::Duration::from_secs(1) => {
+                if c.is_valid(std::time::Duration::from_secs(5)).is_ok() {
+                    c
+                } else {
+                    self.connect()?
+                }
+            }
+            Some((c, _)) => c,
+            None => self.connect()?,
         };
         Ok(Lease {
             client: Some(client),
             inner,
+            broken: false,
         })
     }
 
@@ -350,7 +426,8 @@ impl Pg {
         // other's conflicts), and durable when PostgreSQL answers.
         c.batch_execute(
             "SET default_transaction_isolation TO 'serializable';
-             SET synchronous_commit TO on;",
+             SET synchronous_commit TO on;
+             SET statement_timeout TO '120s';",
         )
         .map_err(pg_err)?;
         Ok(c)
@@ -392,7 +469,8 @@ impl Pg {
         loop {
             match f(&mut client) {
                 Err(e) if retryable(&e) && attempt < MAX_ATTEMPTS => attempt += 1,
-                other => return other.map_err(pg_err),
+                Err(e) => return Err(client.fail(e)),
+                Ok(v) => return Ok(v),
             }
         }
     }
@@ -462,24 +540,31 @@ impl Pg {
         let inner = &*self.inner;
         let mut client = self.client()?;
         for _ in 0..MAX_ATTEMPTS {
-            let t = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::Serializable)
-                .start()
-                .map_err(pg_err)?;
-            let mut tx = Tx { t, sql: &inner.sql };
-            let out = f(&mut tx);
-            match out {
-                Ok(v) => match tx.t.commit() {
-                    Ok(()) => return Ok(v),
-                    Err(e) if retryable(&e) => continue,
-                    Err(e) => return Err(pg_err(e)),
-                },
-                // Dropping the transaction rolls it back.
-                Err(Abort::Refused(r)) => return Err(StoreError::Refused(r)),
-                Err(Abort::Pg(e)) if retryable(&e) => continue,
-                Err(Abort::Pg(e)) => return Err(pg_err(e)),
-            }
+            // What this attempt came to; the transaction (and its borrow) ends with the block.
+            let failed = {
+                let t = client
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::Serializable)
+                    .start();
+                match t {
+                    Err(e) => e,
+                    Ok(t) => {
+                        let mut tx = Tx { t, sql: &inner.sql };
+                        match f(&mut tx) {
+                            Ok(v) => match tx.t.commit() {
+                                Ok(()) => return Ok(v),
+                                Err(e) if retryable(&e) => continue,
+                                Err(e) => e,
+                            },
+                            // Dropping the transaction rolls it back.
+                            Err(Abort::Refused(r)) => return Err(StoreError::Refused(r)),
+                            Err(Abort::Pg(e)) if retryable(&e) => continue,
+                            Err(Abort::Pg(e)) => e,
+                        }
+                    }
+                }
+            };
+            return Err(client.fail(failed));
         }
         Err(StoreError::Unavailable(
             "PostgreSQL: too many conflicting writers".into(),
