@@ -16,8 +16,10 @@
 //! Environment: SIZE_MIB (1024), TUS_PIECE_MIB (16), ROUNDS (5), CONC (32), CONC_MIB (64),
 //! SMALL_CLIENTS (32), SMALL_SECS (20), BENCH_DIR (target/bench-upload);
 //! SEALDROPTEST_POSTGRES (a libpq connection string) adds the rows with the records in
-//! PostgreSQL (run with `--features postgres`). Needs Debian's `age` and `curl`. Any
-//! upload that does not get its 201 fails the run. Prints a Markdown table.
+//! PostgreSQL (run with `--features postgres`), and with SEALDROPTEST_S3 too (an S3 endpoint
+//! with the test identity of `tests/support/seaweedfs.sh`; `--features postgres,s3`) the rows
+//! with the ciphertext in that bucket as well. Needs Debian's `age` and `curl`. Any upload that
+//! does not get its 201 fails the run. Prints a Markdown table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/mod.rs"]
@@ -88,16 +90,27 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 
 /// A server on a fresh data folder: plain HTTP, or HTTPS with the demo certificate in `tls`.
 fn server(tls: Option<&Path>) -> (Setup, common::Server) {
-    server_on(tls, None)
+    server_on(tls, Remote::default())
 }
 
-/// [`server`] with its records in a fresh schema of the PostgreSQL server at `pg` (a build
-/// with the `postgres` feature).
-fn server_on(tls: Option<&Path>, pg: Option<&str>) -> (Setup, common::Server) {
+/// Where a benchmarked portal keeps its records and ciphertext besides its data folder.
+#[derive(Debug, Clone, Copy, Default)]
+struct Remote<'a> {
+    /// The PostgreSQL server (a libpq connection string) for the records.
+    pg: Option<&'a str>,
+    /// The S3 endpoint for the ciphertext.
+    s3: Option<&'a str>,
+}
+
+/// [`server`] with its records in a fresh schema of the PostgreSQL server `remote.pg` names
+/// (a build with the `postgres` feature) and its ciphertext under a fresh prefix of the bucket
+/// at `remote.s3` (with the `s3` feature).
+fn server_on(tls: Option<&Path>, remote: Remote<'_>) -> (Setup, common::Server) {
     static SCHEMAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let pg = remote.pg;
     let postgres = pg
         .map(|url| {
-            let n = SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let schema = format!("bench_{}_{n}", std::process::id());
             format!("[storage.postgres]\nurl = \"{url}\"\ntls = false\nschema = \"{schema}\"\npool = 16\n")
         })
@@ -113,6 +126,28 @@ fn server_on(tls: Option<&Path>, pg: Option<&str>) -> (Setup, common::Server) {
             "[storage]\n",
             "[storage]\nmetadata = \"postgres\"\n",
             1,
+        );
+        std::fs::write(&setup.config, cfg).unwrap();
+    }
+    if let Some(endpoint) = remote.s3 {
+        use std::os::unix::fs::PermissionsExt;
+        let (access, secret) = (
+            setup.dir.path().join("s3-access"),
+            setup.dir.path().join("s3-secret"),
+        );
+        std::fs::write(&access, "sealdroptest\n").unwrap();
+        std::fs::write(&secret, "sealdroptest-secret\n").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let cfg = std::fs::read_to_string(&setup.config).unwrap().replacen(
+            "[storage]\n",
+            "[storage]\nblobs = \"s3\"\n",
+            1,
+        ) + &format!(
+            "\n[storage.s3]\nendpoint = \"{endpoint}\"\nbucket = \"sealdrop\"\nprefix = \
+                 \"bench/{}-{n}/\"\naccess_key_file = \"{}\"\nsecret_key_file = \"{}\"\n",
+            std::process::id(),
+            access.display(),
+            secret.display()
         );
         std::fs::write(&setup.config, cfg).unwrap();
     }
@@ -353,21 +388,35 @@ fn main() {
     let conc_input =
         std::env::temp_dir().join(format!("sealdrop-bench-{}-c.bin", std::process::id()));
     std::fs::write(&conc_input, bytes((conc_mib << 20) as usize, 5)).unwrap();
-    let (conc_secs, conc_rss) = concurrent(None, conc, &conc_input);
-    let (small_rate, lat) = small_reports(None, small_clients, small_secs);
+    let (conc_secs, conc_rss) = concurrent(Remote::default(), conc, &conc_input);
+    let (small_rate, lat) = small_reports(Remote::default(), small_clients, small_secs);
 
-    // The same with the records in PostgreSQL, when a server is named (the ciphertext stays on
-    // the local disk): the one POST, the concurrent uploads and the small reports again.
+    // The same with the records in PostgreSQL, when a server is named (the ciphertext on the
+    // local disk), and then with the ciphertext in the S3 bucket too, when one is named: the
+    // one POST, the concurrent uploads and the small reports again.
     let pg_url = std::env::var("SEALDROPTEST_POSTGRES").ok();
-    let pg = pg_url.as_deref().map(|url| {
-        let (setup, s) = server_on(None, Some(url));
+    let s3_url = std::env::var("SEALDROPTEST_S3").ok();
+    let remote_rows = |remote: Remote<'_>| {
+        let (setup, s) = server_on(None, remote);
         let one = curl_upload(&s.url, &input);
         let rss = vm_hwm_kib(s.pid()) as f64 / 1024.0;
         drop(s);
         drop(setup);
-        let (conc_secs, conc_rss) = concurrent(Some(url), conc, &conc_input);
-        let (rate, lat) = small_reports(Some(url), small_clients, small_secs);
+        let (conc_secs, conc_rss) = concurrent(remote, conc, &conc_input);
+        let (rate, lat) = small_reports(remote, small_clients, small_secs);
         (one, rss, conc_secs, conc_rss, rate, lat)
+    };
+    let pg = pg_url.as_deref().map(|url| {
+        remote_rows(Remote {
+            pg: Some(url),
+            s3: None,
+        })
+    });
+    let pg_s3 = pg_url.as_deref().zip(s3_url.as_deref()).map(|(url, s3)| {
+        remote_rows(Remote {
+            pg: Some(url),
+            s3: Some(s3),
+        })
     });
     let _ = std::fs::remove_file(&conc_input);
     let _ = std::fs::remove_file(&input);
@@ -421,19 +470,25 @@ fn main() {
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
-    if let Some((one, rss, pg_conc, pg_rss, pg_rate, pg_lat)) = pg {
+    for (name, rows) in [
+        ("records in PostgreSQL", pg),
+        ("records in PostgreSQL, ciphertext in S3", pg_s3),
+    ] {
+        let Some((one, rss, pg_conc, pg_rss, pg_rate, pg_lat)) = rows else {
+            continue;
+        };
         println!(
-            "| records in PostgreSQL: one {size_mib} MiB upload, plain HTTP | {one:.2} s, **{:.2}× durable age**, {:.2}× the sled portal; peak RSS {rss:.1} MiB | shown |",
+            "| {name}: one {size_mib} MiB upload, plain HTTP | {one:.2} s, **{:.2}× durable age**, {:.2}× the sled portal; peak RSS {rss:.1} MiB | shown |",
             d / one,
             h / one
         );
         println!(
-            "| records in PostgreSQL: {conc} concurrent uploads of {conc_mib} MiB | {pg_conc:.2} s, **{:.2}× durable age**, {:.2}× the sled portal; peak RSS {pg_rss:.1} MiB | shown |",
+            "| {name}: {conc} concurrent uploads of {conc_mib} MiB | {pg_conc:.2} s, **{:.2}× durable age**, {:.2}× the sled portal; peak RSS {pg_rss:.1} MiB | shown |",
             ((conc * conc_mib) as f64 / pg_conc) / mibs(d),
             conc_secs / pg_conc
         );
         println!(
-            "| records in PostgreSQL: 16 KiB submissions, {small_clients} clients | {pg_rate:.0} acknowledged/s (p50 {:.1} ms, p99 {:.1} ms), {:.2}× the sled portal | shown |",
+            "| {name}: 16 KiB submissions, {small_clients} clients | {pg_rate:.0} acknowledged/s (p50 {:.1} ms, p99 {:.1} ms), {:.2}× the sled portal | shown |",
             percentile(&pg_lat, 0.5),
             percentile(&pg_lat, 0.99),
             pg_rate / small_rate.max(0.001)
@@ -455,10 +510,10 @@ fn main() {
     );
 }
 
-/// `conc` uploads of `input` at once to a fresh portal (records in PostgreSQL at `pg` when
-/// given): seconds for all, and the server's peak RSS in MiB.
-fn concurrent(pg: Option<&str>, conc: u64, input: &Path) -> (f64, f64) {
-    let (setup, srv) = server_on(None, pg);
+/// `conc` uploads of `input` at once to a fresh portal (on `remote`): seconds for all, and the
+/// server's peak RSS in MiB.
+fn concurrent(remote: Remote<'_>, conc: u64, input: &Path) -> (f64, f64) {
+    let (setup, srv) = server_on(None, remote);
     let started = Instant::now();
     let handles: Vec<_> = (0..conc)
         .map(|_| {
@@ -478,8 +533,8 @@ fn concurrent(pg: Option<&str>, conc: u64, input: &Path) -> (f64, f64) {
 
 /// `clients` clients sending 16 KiB reports for `secs` seconds to a fresh portal: reports
 /// acknowledged per second, and every latency in ms, sorted.
-fn small_reports(pg: Option<&str>, clients: u64, secs: u64) -> (f64, Vec<f64>) {
-    let (setup, srv) = server_on(None, pg);
+fn small_reports(remote: Remote<'_>, clients: u64, secs: u64) -> (f64, Vec<f64>) {
+    let (setup, srv) = server_on(None, remote);
     let body = multipart_body(&form(vec![file("small.bin", bytes(16 << 10, 3))]));
     let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
     let deadline = Instant::now() + Duration::from_secs(secs);

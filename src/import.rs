@@ -28,7 +28,7 @@ impl Portal {
         actor: &crate::record::Actor,
     ) -> Result<Record, PortalError> {
         // The ring cannot change meanwhile: reloads and key edits take the same lock.
-        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.edit_lock()?;
         let active = self.keys().current().ids();
         let (before, after) = self
             .store()

@@ -13,8 +13,8 @@
 //!                            idle timeout)  channel    of the plaintext)  blocking thread)  ciphertext, write,
 //!                                                                                         fsync; own thread)
 //!            intake commit (its own task): manifest sealed → store::Store::commit (tmp/<id>
-//!            fsynced → group committer: rename into blobs/, one fsync of blobs/ and tmp/, sled
-//!            records, one flush per batch)
+//!            fsynced; with S3, each file created as an object → group committer: rename into
+//!            blobs/, one fsync of blobs/ and tmp/, the records, one flush per batch)
 //! reporter ◀── 201 receipt: reference (shown once), case number, plaintext SHA-256 per file,
 //!               signed receipt (receipt::Document text without the reference, signed by
 //!               receipt::ReceiptKeys: Ed25519 SSHSIG, `ssh-keygen -Y verify`); keys published at
@@ -121,10 +121,14 @@
 //! written once over `store::db::engine`: named trees of ordered bytes with compare-and-swap and
 //! transactions over several trees; the engines are sled in `db/sled_kv.rs`, the default, and
 //! PostgreSQL in `db/postgres_kv.rs` behind the `postgres` feature, each its crate's only user),
-//! the blob and tmp folders (`store::blobs`), the group committer, free-space reservations and
-//! the clock. Nothing outside `store/db/` knows which engine runs; with PostgreSQL, several
-//! portals share the records and the one holding the database's advisory lock does the
-//! background work (`Store::leads_background`: notifier, retention purge).
+//! the ciphertext (`store::blobs`: `tmp/` for unfinished uploads, then `blobs/` in the data
+//! folder, or objects in an S3-compatible bucket through `blobs/s3.rs` behind the `s3` feature,
+//! object_store's only user), the group committer, free-space reservations and the clock.
+//! Nothing outside `store/db/` knows which engine holds the records, nothing outside
+//! `store/blobs/` which holds the ciphertext; with PostgreSQL and S3, several portals share
+//! both, the one holding the database's advisory lock does the background work
+//! (`Store::leads_background`: notifier, retention purge), and the store's locks (folders,
+//! edits: `Store::hold`) are taken in the process and in the database.
 //! Every multi-step durable change — commit, purge, ciphertext swap (import), backup, restore,
 //! start-up recovery — is one method of it; every record write is a compare-and-swap or a
 //! transaction of the engine; its locking rule is written once, in `store/mod.rs`. The database handle never
@@ -246,6 +250,7 @@ pub mod adminapi;
 pub(crate) mod adminclient;
 pub(crate) mod bundle;
 pub(crate) mod cases;
+pub(crate) mod causes;
 pub mod cli;
 pub(crate) mod clientaddr;
 pub(crate) mod clock;

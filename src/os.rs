@@ -121,6 +121,24 @@ pub fn free_bytes(path: &Path) -> io::Result<u64> {
     Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
+/// Reads the text file `path`; with `secret`, only when no one but its owner may read or
+/// change it (a password or key the portal is given). The error says what to do.
+pub fn read_private_text(path: &Path, secret: bool) -> Result<String, String> {
+    if secret {
+        let mode = std::fs::metadata(path)
+            .map_err(|e| e.to_string())?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "may be read by others (mode {:o}): chmod 600 it",
+                mode & 0o777
+            ));
+        }
+    }
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
 /// Creates the new file `path` (never overwriting) with mode 0600 whatever the umask: the mode
 /// asked for at creation can only be narrowed by the umask, and the explicit `fchmod` after it
 /// undoes a umask that took the owner's bits too. For what the CLI writes for a person (bundles,

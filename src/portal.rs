@@ -67,11 +67,13 @@ impl crate::hint::Hint for PortalError {
                 "the case changed while this ran; `sealdrop admin show CASE` shows it now".into(),
             ),
             PortalError::Store(crate::store::StoreError::Unavailable(_)) => Some(
-                "check that the database in storage.postgres is running and reachable, and its \
-                 TLS certificate (storage.postgres.ca_file); the portal retries by itself once it \
-                 runs"
+                "check that the database (storage.postgres) and the object store (storage.s3) are \
+                 running and reachable, and their TLS certificates (ca_file); the portal retries \
+                 by itself once they run"
                     .into(),
             ),
+            // These messages name the setting to check themselves.
+            PortalError::Store(StoreError::Db(_)) => None,
             PortalError::Store(_) => Some("check that storage.data_dir exists and is writable".into()),
             PortalError::NoSuchCase(_) => Some("`sealdrop admin list` shows the case numbers".into()),
             PortalError::Workflow(w) => w.hint(),
@@ -138,8 +140,8 @@ pub struct Portal {
     store: Store,
     uploads: Arc<Semaphore>,
     /// Serialises edits of the recipients file, reloads and imports (taken before any lock of
-    /// the store).
-    pub(crate) edit_lock: std::sync::Mutex<()>,
+    /// the store), through [`Portal::edit_lock`].
+    edits: std::sync::Mutex<()>,
     policy: crate::workflow::Policy,
     lookups: crate::ratelimit::RateLimiter,
     submissions: crate::ratelimit::RateLimiter,
@@ -178,18 +180,19 @@ impl Portal {
     pub fn open_with_clock(config: Config, clock: Clock) -> Result<Portal, PortalError> {
         let ring = KeyRing::load(&config.keys.recipients_file)?;
         let (store, report) = Store::open(&config.storage, clock)?;
-        if report.tmp_removed + report.orphans_removed > 0 {
+        if report.tmp_removed + report.orphans_removed + report.orphans_waiting > 0 {
             tracing::info!(
                 unfinished_uploads_removed = report.tmp_removed,
                 unacknowledged_blobs_removed = report.orphans_removed,
+                unacknowledged_blobs_within_grace = report.orphans_waiting,
                 "start-up recovery cleaned up"
             );
         }
         for id in &report.missing {
             tracing::error!(
                 submission = %id,
-                "RECORD WITHOUT ITS FILES: this submission's ciphertext is missing from the data \
-                 directory; restore it from backup"
+                "RECORD WITHOUT ITS FILES: this submission's ciphertext is missing from its \
+                 storage; restore it from backup"
             );
         }
         tracing::info!(keys = ring.keys().len(), key_ids = ?ring.ids(), "key ring loaded");
@@ -253,7 +256,7 @@ impl Portal {
             keys: KeyRingHandle::new(ring),
             store,
             uploads: Arc::new(Semaphore::new(permits)),
-            edit_lock: std::sync::Mutex::new(()),
+            edits: std::sync::Mutex::new(()),
             config,
         })
     }
@@ -304,6 +307,11 @@ impl Portal {
     }
 
     /// The public list of credits while fresh.
+    /// Takes the edit lock: in this process, and among every portal sharing the database.
+    pub(crate) fn edit_lock(&self) -> Result<crate::store::Held<'_>, PortalError> {
+        Ok(self.store.hold(&self.edits, "edits")?)
+    }
+
     pub(crate) fn credits_cache(&self) -> &std::sync::Mutex<CreditsCache> {
         &self.credits
     }
@@ -461,6 +469,7 @@ impl Portal {
             "uploads_running": limit - self.uploads.available_permits(),
             "max_concurrent_uploads": limit,
             "database": self.store.engine(),
+            "ciphertext": self.store.blob_engine(),
             "background": self.store.leads_background()?,
         }))
     }

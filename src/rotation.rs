@@ -57,7 +57,7 @@ impl Portal {
     /// Replaces the receipt key by a new one; the old public key stays published with its
     /// validity period, so receipts it signed keep verifying. Audited.
     pub fn rotate_receipt_key_blocking(&self, actor: &Actor) -> Result<ReceiptKeys, PortalError> {
-        let _edit = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _edit = self.edit_lock()?;
         let old = self.receipts().fingerprint();
         let new = self.receipts().rotate(&self.store().clock().text())?;
         self.audit_quietly(
@@ -72,7 +72,7 @@ impl Portal {
     /// Re-reads the recipients file and swaps the ring; on any error the old ring stays.
     /// Uploads already running finish with the ring they started with.
     pub fn reload_keys_blocking(&self, actor: &Actor) -> Result<ReloadReport, PortalError> {
-        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.edit_lock()?;
         self.reload_locked(None, actor)
     }
 
@@ -110,7 +110,7 @@ impl Portal {
         label: &str,
         actor: &Actor,
     ) -> Result<ReloadReport, PortalError> {
-        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.edit_lock()?;
         let path = &self.config().keys.recipients_file;
         let text = read_file(path)?;
         let (new_text, _) = keys::append_recipient(&text, recipient, label)?;
@@ -127,7 +127,7 @@ impl Portal {
         actor: &Actor,
     ) -> Result<ReloadReport, PortalError> {
         let reason = keys::retirement_reason(reason)?;
-        let _guard = self.edit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.edit_lock()?;
         let path = &self.config().keys.recipients_file;
         let text = read_file(path)?;
         let date = self.store().clock().text();

@@ -552,6 +552,9 @@ pub struct Health {
     /// The engine holding the records: `sled` or `postgres`.
     #[serde(default)]
     pub database: String,
+    /// Where the ciphertext lives: `local` (the data folder) or `s3`.
+    #[serde(default)]
+    pub ciphertext: String,
     /// True when this portal does the background work (notifier, retention): always with
     /// sled; with PostgreSQL, on exactly one of the portals sharing the database.
     #[serde(default)]

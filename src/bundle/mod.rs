@@ -97,14 +97,26 @@ fn header(size: u64) -> tar::Header {
     h
 }
 
-/// Writes the bundle of `record`, whose files are in `dir`, re-checking every ciphertext hash
-/// on the way out (a corrupt blob fails the export instead of travelling on).
-pub fn write(record: &Record, dir: &Path, out: impl Write) -> io::Result<()> {
-    write_index(&Index::of(record), dir, out)
-}
-
 /// Writes a bundle of `index` whose files are in `dir`, checking every file's size and SHA-256.
 pub fn write_index(index: &Index, dir: &Path, out: impl Write) -> io::Result<()> {
+    write_from(
+        index,
+        |name| {
+            let file = std::fs::File::open(dir.join(name))?;
+            let len = file.metadata()?.len();
+            Ok((len, Box::new(file) as Box<dyn Read + Send>))
+        },
+        out,
+    )
+}
+
+/// Writes a bundle of `index` whose files `open` gives (size and bytes, by name), checking
+/// every file's size and SHA-256.
+pub fn write_from(
+    index: &Index,
+    mut open: impl FnMut(&str) -> io::Result<(u64, Box<dyn Read + Send>)>,
+    out: impl Write,
+) -> io::Result<()> {
     let json = serde_json::to_vec_pretty(index).map_err(io::Error::other)?;
     let mut tar = tar::Builder::new(out);
     tar.append_data(
@@ -113,8 +125,7 @@ pub fn write_index(index: &Index, dir: &Path, out: impl Write) -> io::Result<()>
         json.as_slice(),
     )?;
     for f in std::iter::once(&index.manifest).chain(&index.files) {
-        let file = std::fs::File::open(dir.join(&f.name))?;
-        let len = file.metadata()?.len();
+        let (len, file) = open(&f.name)?;
         if len != f.size {
             return Err(io::Error::other(format!(
                 "{} is {len} bytes on disk but the record says {}",

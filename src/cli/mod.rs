@@ -144,12 +144,14 @@ pub enum Command {
         #[arg(long, required_unless_present = "config", conflicts_with = "config")]
         data_dir: Option<PathBuf>,
         /// Restore into the storage this configuration names instead: its data_dir (new or
-        /// empty) and its records' engine (a PostgreSQL schema must be blank).
+        /// empty), its records' engine (a PostgreSQL schema must be blank) and its ciphertext's
+        /// (a bucket prefix must hold nothing).
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Move a stopped portal's records and ciphertext to another storage (sled to PostgreSQL
-    /// or back), checking every file's SHA-256 and comparing the records after the copy.
+    /// Move a stopped portal's records and ciphertext to another storage (sled to PostgreSQL,
+    /// the data folder to an S3 bucket, or back), checking every file's SHA-256 and comparing
+    /// the records after the copy.
     Migrate {
         /// The configuration of the portal as it is (stop it first when its records are in
         /// sled).

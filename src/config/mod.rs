@@ -17,7 +17,7 @@ pub use accessibility::{Accessibility, Conformance};
 pub use branding::{Branding, DEFAULT_ACCENT, FooterLink, Logo};
 pub use console::{Console, MemberRule, Role};
 pub use csaf::{Csaf, PublisherCategory};
-pub use storage::{Metadata, Postgres, valid_schema};
+pub use storage::{BlobStore, Metadata, Postgres, S3, valid_schema};
 pub use units::{ByteSize, HumanDuration, MAX_URL_CHARS, web_link};
 pub use workflow::{Notify, Retention, Secret, Sla, SmtpSecurity, looks_like_address};
 
@@ -133,6 +133,10 @@ pub struct Storage {
     pub metadata: Metadata,
     /// How to reach PostgreSQL when `metadata = "postgres"`.
     pub postgres: Postgres,
+    /// Where the ciphertext lives: `local` (in `data_dir/blobs`) or `s3`.
+    pub blobs: BlobStore,
+    /// How to reach the bucket when `blobs = "s3"`.
+    pub s3: S3,
 }
 
 impl Default for Storage {
@@ -142,6 +146,8 @@ impl Default for Storage {
             min_free_bytes: ByteSize(1 << 30),
             metadata: Metadata::Sled,
             postgres: Postgres::default(),
+            blobs: BlobStore::Local,
+            s3: S3::default(),
         }
     }
 }
@@ -343,7 +349,7 @@ impl crate::hint::Hint for ConfigError {
 
 /// Sections inside sections (`[storage.postgres]`): `SEALDROP_STORAGE_POSTGRES_URL` sets
 /// `storage.postgres.url`.
-const SUBSECTIONS: [(&str, &str); 1] = [("storage", "postgres")];
+const SUBSECTIONS: [(&str, &str); 2] = [("storage", "postgres"), ("storage", "s3")];
 
 const SECTIONS: [&str; 13] = [
     "accessibility",
@@ -469,6 +475,9 @@ impl Config {
         let addr = self.listen_addr()?;
         if self.storage.metadata == Metadata::Postgres {
             self.storage.postgres.validate()?;
+        }
+        if self.storage.blobs == BlobStore::S3 {
+            self.storage.s3.validate()?;
         }
         let cert = !self.server.tls_cert.as_os_str().is_empty();
         let key = !self.server.tls_key.as_os_str().is_empty();

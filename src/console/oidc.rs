@@ -118,8 +118,9 @@ impl Provider {
         let issuer = IssuerUrl::new(self.config.oidc_issuer.clone())
             .map_err(|e| SignInError::Unavailable(format!("console.oidc_issuer: {e}")))?;
         let http = |r| self.http(r);
-        let m = CoreProviderMetadata::discover(&issuer, &http)
-            .map_err(|e| SignInError::Unavailable(format!("discovery failed: {}", chain(&e))))?;
+        let m = CoreProviderMetadata::discover(&issuer, &http).map_err(|e| {
+            SignInError::Unavailable(format!("discovery failed: {}", crate::causes::chain(&e)))
+        })?;
         let m = Arc::new(m);
         *cached = Some((Arc::clone(&m), Instant::now()));
         Ok(m)
@@ -197,7 +198,7 @@ impl Provider {
             .map_err(|e| SignInError::Unavailable(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
             .request(&http)
-            .map_err(|e| SignInError::Provider(chain(&e)))?;
+            .map_err(|e| SignInError::Provider(crate::causes::chain(&e)))?;
         let id_token = tokens
             .id_token()
             .ok_or_else(|| SignInError::Token("the answer holds no ID token".into()))?;
@@ -209,7 +210,7 @@ impl Provider {
                 let client = self.client(&*self.metadata(true)?, redirect)?;
                 match id_token.claims(&client.id_token_verifier(), &nonce) {
                     Ok(c) => c.clone(),
-                    Err(_) => return Err(SignInError::Token(chain(&first))),
+                    Err(_) => return Err(SignInError::Token(crate::causes::chain(&first))),
                 }
             }
         };
@@ -262,21 +263,6 @@ fn short(e: &ureq::Error) -> String {
         ureq::Error::BodyExceedsLimit(_) => "the answer is too large".into(),
         _ => "the request failed".into(),
     }
-}
-
-/// An error with its causes, one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! submission in it. Ciphertext only: a backup is as safe to store as the data directory.
 
 use super::db::Snapshot;
-use super::{Db, Store, StoreError, blobs};
+use super::{Blobs, Db, Store, StoreError};
 use crate::bundle::{self, TarWriter};
 use crate::digest::HashingReader;
 use crate::record::Record;
@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The backup format tag.
@@ -75,7 +74,7 @@ impl Store {
     /// starts, with the ciphertext of those not purged. Purges and imports wait until it is
     /// done (they remove folders), uploads do not.
     pub fn backup(&self, out: impl Write) -> Result<usize, BackupError> {
-        let _folders = self.lock_folders();
+        let _folders = self.lock_folders()?;
         let snapshot = self.db.snapshot()?;
         let meta = Meta {
             format: FORMAT.into(),
@@ -88,10 +87,8 @@ impl Store {
         tar.append("backup.json", json.len() as u64, json.as_slice())
             .map_err(io_err)?;
         for r in &meta.snapshot.records {
-            let dir = self.blobs.dir(r.blob_dir());
             for name in r.blob_names() {
-                let file = fs::File::open(dir.join(&name)).map_err(io_err)?;
-                let size = file.metadata().map_err(io_err)?.len();
+                let (size, file) = self.blobs.open_file(r.blob_dir(), &name).map_err(io_err)?;
                 tar.append(&format!("blobs/{}/{name}", r.blob_dir()), size, file)
                     .map_err(io_err)?;
             }
@@ -286,8 +283,8 @@ pub fn restore_to(
             )));
         }
     };
-    // A database outside the folder (PostgreSQL) must be blank before anything is written,
-    // so that a failed restore may empty it again.
+    // A database outside the folder (PostgreSQL) and a bucket must be blank before anything
+    // is written, so that a failed restore may empty them again.
     let db = match storage.metadata {
         crate::config::Metadata::Sled => None,
         crate::config::Metadata::Postgres => {
@@ -303,9 +300,19 @@ pub fn restore_to(
             Some(db)
         }
     };
-    let result = restore_into(input, data_dir, db.as_ref());
-    if let (Err(_), Some(db)) = (&result, &db) {
-        db.clear_all()?;
+    let blobs = Blobs::open(storage)?;
+    if blobs.engine() != "local" && (blobs.holds_ciphertext()? || blobs.marker()?.is_some()) {
+        return Err(BackupError::Target(format!(
+            "{} already holds ciphertext: restore into a new prefix",
+            blobs.describe()
+        )));
+    }
+    let result = restore_into(input, data_dir, db.as_ref(), &blobs);
+    if result.is_err() {
+        if let Some(db) = &db {
+            db.clear_all()?;
+        }
+        blobs.clear()?;
     }
     if let Err(failure) = &result {
         let _ = fs::remove_file(data_dir.join(super::identity::FILE));
@@ -330,9 +337,12 @@ pub fn restore_to(
 }
 
 /// [`restore`] into a folder that is new or empty.
-fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<usize, BackupError> {
-    blobs::create_private_dir(&data_dir.join("blobs"))?;
-    blobs::create_private_dir(&data_dir.join("tmp"))?;
+fn restore_into(
+    input: impl Read,
+    data_dir: &Path,
+    db: Option<&Db>,
+    blobs: &Blobs,
+) -> Result<usize, BackupError> {
     let mut meta: Option<Meta> = None;
     // (folder, file) → (size, sha256) still expected.
     let mut expected: HashMap<(String, String), (u64, String)> = HashMap::new();
@@ -375,15 +385,8 @@ fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<us
         if size != want_size {
             return Err(BackupError::Invalid(format!("{name} has the wrong size")));
         }
-        let folder = data_dir.join("blobs").join(dir);
-        blobs::create_private_dir(&folder)?;
         let io_err = |e: io::Error| BackupError::Io(format!("{name}: {e}"));
-        let mut out = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(folder.join(file))
-            .map_err(io_err)?;
+        let mut out = blobs.create_file(dir, file).map_err(io_err)?;
         let mut hashing = HashingReader::for_digest(reader.take(size), &want_sha);
         io::copy(&mut hashing, &mut out).map_err(io_err)?;
         let (digest, len) = hashing.finish().map_err(io_err)?;
@@ -392,7 +395,7 @@ fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<us
                 "{name} does not match its recorded SHA-256"
             )));
         }
-        out.sync_all().map_err(io_err)?;
+        out.finish().map_err(io_err)?;
         Ok(())
     })?;
     let meta = meta.ok_or_else(|| BackupError::Invalid("the archive is empty".into()))?;
@@ -402,15 +405,13 @@ fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<us
             expected.len() - 1
         )));
     }
-    for r in meta
-        .snapshot
-        .records
-        .iter()
-        .filter(|r| r.purged_at.is_none())
-    {
-        blobs::sync_dir(&data_dir.join("blobs").join(r.blob_dir()))?;
-    }
-    blobs::sync_dir(&data_dir.join("blobs"))?;
+    blobs.sync_folders(
+        meta.snapshot
+            .records
+            .iter()
+            .filter(|r| r.purged_at.is_none())
+            .map(|r| r.blob_dir()),
+    )?;
     let opened;
     let db = match db {
         Some(db) => db,
@@ -422,7 +423,7 @@ fn restore_into(input: impl Read, data_dir: &Path, db: Option<&Db>) -> Result<us
     db.restore(&meta.snapshot)?;
     // The restored folder and database belong together (the source's storage id).
     if let Some(id) = db.marker(super::identity::MARKER)? {
-        super::identity::write_file(data_dir, id)?;
+        super::identity::write(blobs, id)?;
     }
     Ok(meta.snapshot.records.len())
 }

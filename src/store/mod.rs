@@ -27,6 +27,8 @@ mod purge;
 mod reads;
 mod space;
 mod swap;
+#[cfg(test)]
+mod test_dir;
 mod upload;
 
 pub use blobs::{Blobs, Recovery};
@@ -158,17 +160,19 @@ impl Store {
         let min_free_bytes = storage.min_free_bytes.0;
         blobs::create_private_dir(data_dir)?;
         let db = Db::open_configured(storage)?;
-        let blobs = Blobs::open(data_dir)?;
-        // Before recovery removes what the database does not list: is it this folder's?
-        identity::check(&db, data_dir)?;
+        let blobs = Blobs::open(storage)?;
+        // Before recovery removes what the database does not list: is it this ciphertext's?
+        identity::check(&db, &blobs)?;
         let expected: Vec<(String, String, Vec<String>)> = db
             .list()?
             .into_iter()
             .filter(|r| r.purged_at.is_none())
             .map(|r| (r.id.clone(), r.blob_dir().to_owned(), r.blob_names()))
             .collect();
-        let report = blobs.recover(&expected)?;
-        let space = Space::new(data_dir.join("blobs"), min_free_bytes);
+        let now = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(clock.now().as_second()).unwrap_or(0));
+        let report = blobs.recover(&expected, now)?;
+        let space = Space::new(blobs.tmp_root().to_owned(), min_free_bytes);
         let store = Store {
             committer: Committer::start(blobs.clone(), db.clone(), clock)?,
             partials: partial::Partials::new(data_dir.join("tmp"), Arc::clone(&space), clock),
@@ -244,22 +248,53 @@ impl Store {
         ref_hash: Option<[u8; 32]>,
         guard: Guard,
     ) -> Result<(), StoreError> {
-        let upload =
-            tokio::task::spawn_blocking(move || blobs::sync_dir(upload.folder()).map(|()| upload))
-                .await
-                .map_err(|e| StoreError::Db(format!("commit task failed: {e}")))??;
-        crate::faultpoint::crash_point("folder-fsynced");
+        let blobs = self.blobs.clone();
+        let upload = tokio::task::spawn_blocking(move || {
+            blobs::sync_dir(upload.folder())?;
+            crate::faultpoint::crash_point("folder-fsynced");
+            // In a bucket, the objects go up here, many uploads at once, so that the group
+            // commit after it only writes records.
+            blobs.store(upload.id())?;
+            Ok::<_, StoreError>(upload)
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("commit task failed: {e}")))??;
         self.committer.commit(upload, record, ref_hash, guard).await
     }
 
     /// Writes the export bundle of `record` (blocking).
     pub fn export(&self, record: &Record, out: impl std::io::Write) -> std::io::Result<()> {
-        crate::bundle::write(record, &self.blobs.dir(record.blob_dir()), out)
+        let folder = record.blob_dir();
+        crate::bundle::write_from(
+            &crate::bundle::Index::of(record),
+            |name| self.blobs.open_file(folder, name),
+            out,
+        )
     }
 
-    fn lock_folders(&self) -> MutexGuard<'_, ()> {
-        self.folders.lock().unwrap_or_else(|p| p.into_inner())
+    /// Purges and imports remove folders, a backup reads them: they take turns, in this
+    /// process and across every portal on the database.
+    fn lock_folders(&self) -> Result<Held<'_>, StoreError> {
+        self.hold(&self.folders, "folders")
     }
+
+    /// Takes `local` and then the database-wide lock `name` (the same on every portal sharing
+    /// the database; nothing more on sled).
+    pub fn hold<'a>(&self, local: &'a Mutex<()>, name: &str) -> Result<Held<'a>, StoreError> {
+        let local = local.lock().unwrap_or_else(|p| p.into_inner());
+        let shared = self.db.exclusive(name)?;
+        Ok(Held {
+            _shared: shared,
+            _local: local,
+        })
+    }
+}
+
+/// A lock held in this process and, on a shared database, by this portal among all (see
+/// [`Store::hold`]); released when dropped.
+pub struct Held<'a> {
+    _shared: Option<db::Exclusive>,
+    _local: MutexGuard<'a, ()>,
 }
 
 /// A random submission id: 128 bits, hex. Never derived from user input.

@@ -49,7 +49,7 @@ impl Store {
     /// Removes a committed folder that no live record points to any more, durably; waits for
     /// a running backup.
     pub(super) fn remove_folder(&self, name: &str) -> Result<(), StoreError> {
-        let _folders = self.lock_folders();
+        let _folders = self.lock_folders()?;
         self.blobs.remove_committed(name)
     }
 }

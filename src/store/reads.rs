@@ -16,6 +16,11 @@ impl Store {
         self.db.engine()
     }
 
+    /// Where the ciphertext lives (`local` or `s3`).
+    pub fn blob_engine(&self) -> &'static str {
+        self.blobs.engine()
+    }
+
     /// Every record (tombstones included).
     pub fn records(&self) -> Result<Vec<Record>, StoreError> {
         self.db.list()

@@ -991,3 +991,30 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Sends a 4 MiB form upload to `server` halfway, waits until `setup`'s portal is sealing it
+/// into tmp/, runs `interrupt` (a database or object store stops), sends the rest and returns
+/// the answer.
+pub fn upload_interrupted(setup: &Setup, server: &Server, interrupt: impl FnOnce()) -> Response {
+    let body = multipart_body(&form(vec![file("during.bin", bytes(4 << 20, 2))]));
+    let head = format!(
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; \
+         boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(90)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..body.len() / 2]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while setup.tmp_count() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(setup.tmp_count(), 1, "the upload is being sealed into tmp/");
+    interrupt();
+    stream.write_all(&body[body.len() / 2..]).unwrap();
+    read_response(&mut stream)
+}

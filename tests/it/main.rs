@@ -45,6 +45,8 @@ mod reporter_page;
 mod resumable_page;
 mod rotation;
 mod roundtrip;
+#[cfg(all(feature = "s3", feature = "postgres"))]
+mod s3;
 mod security_txt;
 mod send;
 mod share;

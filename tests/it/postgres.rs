@@ -8,12 +8,11 @@
 
 use crate::common::*;
 use serde_json::json;
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-fn url() -> String {
+pub fn url() -> String {
     std::env::var("SEALDROPTEST_POSTGRES").expect(
         "SEALDROPTEST_POSTGRES must name the test PostgreSQL server (tests/support/postgres.sh \
          start DIR PORT prints it; .ci/run starts one)",
@@ -21,7 +20,7 @@ fn url() -> String {
 }
 
 /// A schema of its own for each test.
-fn schema(test: &str) -> String {
+pub fn schema(test: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     format!(
         "e2e_{}_{}_{test}",
@@ -32,7 +31,7 @@ fn schema(test: &str) -> String {
 
 /// A portal whose records live in `schema`; `keys` from `like` when given (portals sharing a
 /// database must share the recipients file too).
-fn on_postgres(schema: &str, like: Option<&Setup>) -> Setup {
+pub fn on_postgres(schema: &str, like: Option<&Setup>) -> Setup {
     on_postgres_at(&url(), schema, like, None)
 }
 
@@ -63,13 +62,13 @@ fn on_postgres_at(url: &str, schema: &str, like: Option<&Setup>, ca: Option<&Pat
     setup
 }
 
-fn submit(server: &Server, files: Vec<Part>) -> serde_json::Value {
+pub fn submit(server: &Server, files: Vec<Part>) -> serde_json::Value {
     let r = post_form(server.addr, &form(files), "");
     assert_eq!(r.status, 201, "{}", r.text());
     r.json()
 }
 
-fn status_of(server: &Server, reference: &str) -> String {
+pub fn status_of(server: &Server, reference: &str) -> String {
     let r = post_json(
         server.addr,
         "/api/v1/status",
@@ -79,7 +78,7 @@ fn status_of(server: &Server, reference: &str) -> String {
     r.json()["status"].as_str().unwrap().to_owned()
 }
 
-fn health(setup: &Setup) -> serde_json::Value {
+pub fn health(setup: &Setup) -> serde_json::Value {
     serde_json::from_str(&admin_ok(setup, &["health"])).unwrap()
 }
 
@@ -248,27 +247,7 @@ fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_
 
     // The database stops while an upload is on its way.
     let blobs = setup.blob_count();
-    let body = multipart_body(&form(vec![file("during.bin", bytes(4 << 20, 2))]));
-    let head = format!(
-        "POST /api/v1/submissions HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; \
-         boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        server.addr,
-        body.len()
-    );
-    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(&body[..body.len() / 2]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while setup.tmp_count() == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(setup.tmp_count(), 1, "the upload is being sealed into tmp/");
-    cluster.stop();
-    stream.write_all(&body[body.len() / 2..]).unwrap();
-    let r = read_response(&mut stream);
+    let r = upload_interrupted(&setup, &server, || cluster.stop());
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.error_code(), "busy");
     assert!(r.header("retry-after").is_some());
@@ -308,7 +287,7 @@ fn a_database_that_goes_away_gives_503_with_retry_after_loses_nothing_and_comes_
 }
 
 /// `sealdrop migrate --from A --to B`.
-fn migrate(from: &Setup, to: &Setup) -> std::process::Output {
+pub fn migrate(from: &Setup, to: &Setup) -> std::process::Output {
     run(&[
         "migrate",
         "--from",
@@ -319,7 +298,7 @@ fn migrate(from: &Setup, to: &Setup) -> std::process::Output {
 }
 
 /// Exports `case` from `setup` and checks that its one file opens as `content`.
-fn opens_as(setup: &Setup, case: &str, content: &[u8]) {
+pub fn opens_as(setup: &Setup, case: &str, content: &[u8]) {
     let bundle = setup.export(case);
     let out = setup.dir.path().join(format!("opened-{case}"));
     let o = open(&bundle, &[&setup.identities[0]], &out);

@@ -10,19 +10,10 @@ use crate::store::{Refusal, StoreError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-/// A folder removed when dropped.
-struct Dir(std::path::PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::store::test_dir::Dir;
 
 fn temp_dir() -> Dir {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    Dir(std::env::temp_dir().join(format!("sealdrop-conformance-{}-{n}", std::process::id())))
+    crate::store::test_dir::temp_dir("conformance")
 }
 
 /// A fresh, empty database of each engine, named for messages.
@@ -37,7 +28,7 @@ fn engines(test: &str) -> Vec<(&'static str, Db, Dir)> {
 }
 
 #[cfg(feature = "postgres")]
-fn postgres_db(test: &str) -> Db {
+fn postgres_settings(test: &str) -> super::postgres_kv::Settings {
     static N: AtomicUsize = AtomicUsize::new(0);
     let url = std::env::var("SEALDROPTEST_POSTGRES").unwrap_or_else(|_| {
         panic!(
@@ -55,17 +46,26 @@ fn postgres_db(test: &str) -> Db {
             .collect::<String>()
             .to_ascii_lowercase()
     );
-    let settings = super::postgres_kv::Settings {
+    super::postgres_kv::Settings {
         url,
         password: None,
         tls: None,
         schema,
         pool: 8,
-    };
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(settings: &super::postgres_kv::Settings) -> Db {
     Db::with(super::engine::Engine::Pg(
-        super::postgres_kv::Pg::open(&settings).unwrap(),
+        super::postgres_kv::Pg::open(settings).unwrap(),
     ))
     .unwrap()
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_db(test: &str) -> Db {
+    open_postgres(&postgres_settings(test))
 }
 
 fn record(n: usize) -> Record {
@@ -398,4 +398,43 @@ fn a_snapshot_restores_into_an_empty_database_of_the_same_engine_as_it_was() {
         );
         assert_eq!(fresh.open_records().unwrap().len(), 3, "{engine}");
     }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_shared_lock_is_held_by_one_portal_at_a_time() {
+    use std::time::{Duration, Instant};
+    let settings = postgres_settings("exclusive");
+    let (a, b) = (open_postgres(&settings), open_postgres(&settings));
+    let held = a.exclusive("folders").unwrap();
+    assert!(held.is_some());
+    // Another lock's name is not held: taken at once.
+    drop(b.exclusive("edits").unwrap());
+    let released = std::sync::Mutex::new(None::<Instant>);
+    let taken = thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let lock = b.exclusive("folders").unwrap();
+            let at = Instant::now();
+            drop(lock);
+            at
+        });
+        thread::sleep(Duration::from_millis(300));
+        *released.lock().unwrap() = Some(Instant::now());
+        drop(held);
+        waiter.join().unwrap()
+    });
+    let released = released.lock().unwrap().unwrap();
+    assert!(
+        taken >= released,
+        "the second portal took the lock while the first held it"
+    );
+    // Sled: one process; the store's own mutex is the lock.
+    let dir = temp_dir();
+    assert!(
+        Db::open(&dir.0.join("db"))
+            .unwrap()
+            .exclusive("folders")
+            .unwrap()
+            .is_none()
+    );
 }

@@ -27,6 +27,11 @@ impl From<Refusal> for TxFail {
     }
 }
 
+/// A lock shared by every portal on the database, held until dropped (its field is only ever
+/// dropped).
+#[allow(dead_code)]
+pub struct Exclusive(#[cfg(feature = "postgres")] postgres_kv::Exclusive);
+
 /// A transaction's view of the trees it was opened with.
 pub enum Tx<'a, 'b> {
     /// sled's views, in the order of the trees named.
@@ -236,6 +241,17 @@ impl Engine {
             Engine::Sled(_) => Ok(true),
             #[cfg(feature = "postgres")]
             Engine::Pg(e) => e.lead(),
+        }
+    }
+
+    /// Waits for and takes the lock `name` that every portal on this database shares; `None`
+    /// for sled, which only one process opens (the caller's own mutex is the lock).
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+    pub fn exclusive(&self, name: &str) -> Result<Option<Exclusive>, StoreError> {
+        match self {
+            Engine::Sled(_) => Ok(None),
+            #[cfg(feature = "postgres")]
+            Engine::Pg(e) => e.exclusive(name).map(|x| Some(Exclusive(x))),
         }
     }
 

@@ -18,6 +18,7 @@ mod sled_kv;
 mod snapshot;
 mod tree;
 mod workflow;
+pub use engine::Exclusive;
 use engine::{Engine, TxFail};
 pub use published::DocChange;
 pub use snapshot::Snapshot;
@@ -62,6 +63,12 @@ impl Db {
         let db = Db { kv };
         db.rebuild_open()?;
         Ok(db)
+    }
+
+    /// Waits for and takes the lock `name` shared by every portal on this database (`None` on
+    /// sled: one process, whose own mutex is the lock).
+    pub fn exclusive(&self, name: &str) -> Result<Option<Exclusive>, StoreError> {
+        self.kv.exclusive(name)
     }
 
     /// True while this portal should do the background work: the one portal of a sled

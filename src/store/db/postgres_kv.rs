@@ -50,20 +50,7 @@ impl Settings {
         let password = if c.password_file.as_os_str().is_empty() {
             None
         } else {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&c.password_file)
-                .map_err(|e| unreadable("storage.postgres.password_file", &c.password_file, &e))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(StoreError::Db(format!(
-                    "storage.postgres.password_file {} may be read by others (mode {:o}): \
-                     chmod 600 it",
-                    c.password_file.display(),
-                    mode & 0o777
-                )));
-            }
-            let text = std::fs::read_to_string(&c.password_file)
+            let text = crate::os::read_private_text(&c.password_file, true)
                 .map_err(|e| unreadable("storage.postgres.password_file", &c.password_file, &e))?;
             Some(text.lines().next().unwrap_or("").as_bytes().to_vec())
         };
@@ -120,6 +107,21 @@ fn client_tls(c: &crate::config::Postgres) -> Result<rustls::ClientConfig, Store
         .with_safe_default_protocol_versions()
         .map_err(|e| StoreError::Db(format!("TLS to PostgreSQL: {e}")))
         .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// A lock every portal on the schema shares, held until dropped.
+pub struct Exclusive {
+    client: Client,
+    key: String,
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        // Closing the connection would release it too; this is at once.
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock(hashtext($1))", &[&self.key]);
+    }
 }
 
 /// A PostgreSQL database; cheap to clone.
@@ -190,17 +192,7 @@ impl Sql {
 /// PostgreSQL's error as the store's: a lost or refused connection is
 /// [`StoreError::Unavailable`] (the client may try again), a full disk is [`StoreError::Full`].
 pub fn pg_err(e: postgres::Error) -> StoreError {
-    // The error and its causes (a TLS handshake failure says why only in its source).
-    let mut text = format!("PostgreSQL: {e}");
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        let line = c.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        cause = c.source();
-    }
+    let text = format!("PostgreSQL: {}", crate::causes::chain(&e));
     if e.is_closed() {
         return StoreError::Unavailable(text);
     }
@@ -460,6 +452,22 @@ impl Pg {
             *slot = Some(c);
         }
         Ok(held)
+    }
+
+    /// Waits for and takes the lock `name` that every portal on this schema shares (a session
+    /// advisory lock on a connection of its own); it is released when the guard drops, or by
+    /// PostgreSQL when this portal dies.
+    pub fn exclusive(&self, name: &str) -> Result<Exclusive, StoreError> {
+        let schema = self
+            .inner
+            .leader_key
+            .trim_start_matches("sealdrop-background/");
+        let key = format!("sealdrop-{name}/{schema}");
+        let mut client = self.connect()?;
+        client
+            .execute("SELECT pg_advisory_lock(hashtext($1))", &[&key])
+            .map_err(pg_err)?;
+        Ok(Exclusive { client, key })
     }
 
     /// Runs one statement (its own transaction) again while it meets serialization conflicts.
