@@ -129,6 +129,9 @@ pub struct Storage {
     pub data_dir: PathBuf,
     /// Uploads are refused (507) when less than this would remain free.
     pub min_free_bytes: ByteSize,
+    /// Most memory sled's page cache takes (1 MiB to 16 GiB): the portal's memory stays near
+    /// this however many cases pile up.
+    pub cache_size: ByteSize,
     /// Where the records live: `sled` (in `data_dir`) or `postgres`.
     pub metadata: Metadata,
     /// How to reach PostgreSQL when `metadata = "postgres"`.
@@ -144,6 +147,7 @@ impl Default for Storage {
         Self {
             data_dir: "data".into(),
             min_free_bytes: ByteSize(1 << 30),
+            cache_size: ByteSize(64 << 20),
             metadata: Metadata::Sled,
             postgres: Postgres::default(),
             blobs: BlobStore::Local,
@@ -476,6 +480,9 @@ impl Config {
         if self.storage.metadata == Metadata::Postgres {
             self.storage.postgres.validate()?;
         }
+        if !(1 << 20..=16 << 30).contains(&self.storage.cache_size.0) {
+            return invalid("storage.cache_size", "must be between 1MiB and 16GiB");
+        }
         if self.storage.blobs == BlobStore::S3 {
             self.storage.s3.validate()?;
         }
@@ -807,6 +814,26 @@ mod tests {
         assert_eq!(per_client("63"), 7);
         assert_eq!(per_client("15"), 1);
         assert_eq!(per_client("1"), 1);
+    }
+
+    #[test]
+    fn the_database_cache_is_checked_at_its_edges() {
+        let load = |v: &str| Config::load(None, env(&[("SEALDROP_STORAGE_CACHE_SIZE", v)]));
+        for (value, ok) in [
+            ("1048575B", false),
+            ("1MiB", true),
+            ("16GiB", true),
+            ("17179869185B", false),
+        ] {
+            match load(value) {
+                Ok(c) => assert!(ok, "{value} was taken: {:?}", c.storage.cache_size),
+                Err(e) => {
+                    assert!(!ok, "{value}: {e}");
+                    assert!(e.to_string().contains("storage.cache_size"), "{e}");
+                }
+            }
+        }
+        assert_eq!(Config::default().storage.cache_size.0, 64 << 20);
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub struct S3 {
     /// any upload takes from its first stored object to its record (another portal may be
     /// committing it).
     pub orphan_grace: HumanDuration,
-    /// One request's time limit (a stopped service gives 503 after about this long).
+    /// How long a connection may stall (connecting, or waiting for data) before the request
+    /// fails: a stopped service gives 503 after about this long.
     pub timeout: HumanDuration,
     /// Files over 256 KiB one portal sends to the bucket at once (1 to 64; others wait their
     /// turn): each holds up to two parts in memory, so memory stays under

@@ -300,21 +300,23 @@ pub fn restore_to(
             Some(db)
         }
     };
-    let blobs = Blobs::open(storage)?;
-    if blobs.engine() != "local" && (blobs.holds_ciphertext()? || blobs.marker()?.is_some()) {
-        return Err(BackupError::Target(format!(
-            "{} already holds ciphertext: restore into a new prefix",
-            blobs.describe()
-        )));
-    }
-    let result = restore_into(input, data_dir, db.as_ref(), &blobs);
-    if result.is_err() {
-        if let Some(db) = &db {
-            db.clear_all()?;
-        }
-        blobs.clear()?;
-    }
+    let mut opened: Option<Blobs> = None;
+    let mut wrote = false;
+    let result = open_and_restore(input, storage, db.as_ref(), &mut opened, &mut wrote);
     if let Err(failure) = &result {
+        // Undo what was written, saying what could not be undone rather than hiding the
+        // restore's own error behind it.
+        let mut left = Vec::new();
+        if let Some(blobs) = opened.as_ref().filter(|_| wrote) {
+            if let Some(db) = &db
+                && let Err(e) = db.clear_all()
+            {
+                left.push(format!("emptying the database failed ({e})"));
+            }
+            if let Err(e) = blobs.clear() {
+                left.push(format!("emptying {} failed ({e})", blobs.describe()));
+            }
+        }
         let _ = fs::remove_file(data_dir.join(super::identity::FILE));
         let ours = match created {
             Some(top) => vec![top],
@@ -323,17 +325,39 @@ pub fn restore_to(
         for path in ours {
             match fs::remove_dir_all(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    return Err(BackupError::Target(format!(
-                        "{failure}; then removing the partial restore {} failed ({e}): remove \
-                         it by hand",
-                        path.display()
-                    )));
+                    left.push(format!("removing {} failed ({e})", path.display()));
                 }
                 _ => {}
             }
         }
+        if !left.is_empty() {
+            return Err(BackupError::Target(format!(
+                "{failure}; then undoing the partial restore: {}: remove it by hand",
+                left.join("; ")
+            )));
+        }
     }
     result
+}
+
+/// Opens the target's ciphertext store into `opened` (a bucket must hold nothing yet) and
+/// restores into it; `wrote` is set once anything may have been written there.
+fn open_and_restore(
+    input: impl Read,
+    storage: &crate::config::Storage,
+    db: Option<&Db>,
+    opened: &mut Option<Blobs>,
+    wrote: &mut bool,
+) -> Result<usize, BackupError> {
+    let blobs = opened.insert(Blobs::open(storage)?);
+    if blobs.engine() != "local" && (blobs.holds_ciphertext()? || blobs.marker()?.is_some()) {
+        return Err(BackupError::Target(format!(
+            "{} already holds ciphertext: restore into a new prefix",
+            blobs.describe()
+        )));
+    }
+    *wrote = true;
+    restore_into(input, &storage.data_dir, db, blobs)
 }
 
 /// [`restore`] into a folder that is new or empty.

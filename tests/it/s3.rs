@@ -507,3 +507,41 @@ fn a_crash_between_the_objects_and_the_records_leaves_both_or_an_orphan_swept_af
         );
     }
 }
+
+#[test]
+fn a_restore_into_a_bucket_that_cannot_be_reached_leaves_nothing_and_can_be_run_again() {
+    let local = Setup::new(1, "");
+    let server = local.start();
+    submit(&server, vec![file("a.txt", bytes(1000, 1))]);
+    let backup = local.dir.path().join("backup.tar");
+    admin_ok(&local, &["backup", "-o", backup.to_str().unwrap()]);
+    drop(server);
+    // Nothing listens on port 9.
+    let target = in_bucket(
+        Setup::new(0, ""),
+        "http://127.0.0.1:9",
+        &prefix("unreachable"),
+    );
+    let config = std::fs::read_to_string(&target.config).unwrap();
+    std::fs::write(
+        &target.config,
+        config.replace("timeout = \"5s\"", "timeout = \"1s\""),
+    )
+    .unwrap();
+    for attempt in 0..2 {
+        let o = run(&[
+            "restore",
+            backup.to_str().unwrap(),
+            "--config",
+            target.config.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success(), "attempt {attempt}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("object store"), "attempt {attempt}: {err}");
+        assert!(!err.contains("not empty"), "attempt {attempt}: {err}");
+        assert!(
+            !target.data().exists(),
+            "attempt {attempt}: the data folder stayed"
+        );
+    }
+}

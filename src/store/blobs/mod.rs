@@ -169,11 +169,19 @@ impl Blobs {
                     names.push(entry.file_name().to_string_lossy().into_owned());
                 }
                 names.sort();
+                let mut stored: Vec<&str> = Vec::with_capacity(names.len());
                 for name in &names {
                     if let Err(e) = b.put_file(&format!("blobs/{id}/{name}"), &dir.join(name)) {
-                        let _ = b.delete_folder(&format!("blobs/{id}/"));
+                        // Only what this call created goes (an object that was there already
+                        // is not ours); what cannot be removed now is an orphan for the sweep.
+                        for done in stored {
+                            if let Err(e) = b.delete(&format!("blobs/{id}/{done}")) {
+                                tracing::error!(error = %e, "could not remove an object of a refused upload; the start-up sweep removes it after storage.s3.orphan_grace");
+                            }
+                        }
                         return Err(e);
                     }
+                    stored.push(name);
                 }
                 crate::faultpoint::crash_point("objects-stored");
                 Ok(())
@@ -368,10 +376,18 @@ impl Blobs {
             }
             #[cfg(feature = "s3")]
             Place::Bucket(b) => {
-                let _ = b.delete(super::identity::FILE);
+                // Created, never replaced: two portals pairing a new prefix at once with the
+                // same database write the same id, and the second finds it there.
                 let mut w = b.create(super::identity::FILE)?;
                 w.write(text)?;
-                w.finish().map(|_| ())
+                match w.finish() {
+                    Ok(_) => Ok(()),
+                    Err(e) if b.get_small(super::identity::FILE)?.as_deref() == Some(text) => {
+                        tracing::debug!(error = %e, "the storage id was written by another portal");
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
             }
         }
     }

@@ -141,8 +141,11 @@ impl Bucket {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let access = read_line("storage.s3.access_key_file", &c.access_key_file, false)?;
         let secret = read_line("storage.s3.secret_key_file", &c.secret_key_file, true)?;
+        // No limit on a whole request (a large object streams for as long as it takes); a
+        // connection that stalls for `timeout` fails.
         let mut options = ClientOptions::new()
-            .with_timeout(c.timeout.0)
+            .with_timeout_disabled()
+            .with_read_timeout(c.timeout.0)
             .with_connect_timeout(Duration::from_secs(5).min(c.timeout.0))
             .with_allow_http(c.endpoint.starts_with("http://"));
         if !c.ca_file.as_os_str().is_empty() {
@@ -540,10 +543,11 @@ impl Writer<'_> {
         completed?;
         let stored = self.stored_size()?;
         if stored != self.written {
-            let _ = self.bucket.delete(&rel);
+            // Left as it is: it may be another writer's (no record names it; the sweep takes
+            // it after the grace period if it is an orphan).
             return Err(StoreError::Db(format!(
-                "the object {rel} holds {stored} bytes after its upload, not the {} written; it \
-                 was removed",
+                "the object {rel} holds {stored} bytes after its upload, not the {} written: is \
+                 another portal with another database writing to the same storage.s3.prefix?",
                 self.written
             )));
         }

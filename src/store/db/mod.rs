@@ -37,15 +37,20 @@ pub(super) fn db_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl Db {
-    /// Opens (or creates) the sled database in `dir`. Fails if another process holds it.
+    /// Opens (or creates) the sled database in `dir` with the default cache. Fails if another
+    /// process holds it.
     pub fn open(dir: &Path) -> Result<Db, StoreError> {
-        Db::with(Engine::Sled(sled_kv::Sled::open(dir)?))
+        let cache = crate::config::Storage::default().cache_size.0;
+        Db::with(Engine::Sled(sled_kv::Sled::open(dir, cache)?))
     }
 
     /// Opens the engine `storage.metadata` names: sled in `data_dir/db`, or PostgreSQL.
     pub fn open_configured(storage: &crate::config::Storage) -> Result<Db, StoreError> {
         match storage.metadata {
-            crate::config::Metadata::Sled => Db::open(&storage.data_dir.join("db")),
+            crate::config::Metadata::Sled => Db::with(Engine::Sled(sled_kv::Sled::open(
+                &storage.data_dir.join("db"),
+                storage.cache_size.0,
+            )?)),
             #[cfg(feature = "postgres")]
             crate::config::Metadata::Postgres => Db::with(Engine::Pg(postgres_kv::Pg::open(
                 &postgres_kv::Settings::from_config(&storage.postgres)?,

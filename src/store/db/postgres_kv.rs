@@ -464,6 +464,10 @@ impl Pg {
             .trim_start_matches("sealdrop-background/");
         let key = format!("sealdrop-{name}/{schema}");
         let mut client = self.connect()?;
+        // Waiting for another portal's backup may take longer than any statement may.
+        client
+            .batch_execute("SET statement_timeout = 0")
+            .map_err(pg_err)?;
         client
             .execute("SELECT pg_advisory_lock(hashtext($1))", &[&key])
             .map_err(pg_err)?;

@@ -34,10 +34,12 @@ pub fn db_err(e: impl std::fmt::Display + 'static) -> StoreError {
 }
 
 impl Sled {
-    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
-    pub fn open(dir: &Path) -> Result<Sled, StoreError> {
+    /// Opens (or creates) the database in `dir` with a page cache of at most `cache_bytes`.
+    /// Fails if another process holds it.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Sled, StoreError> {
         let db = sled::Config::new()
             .path(dir)
+            .cache_capacity(cache_bytes)
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| StoreError::Open {
