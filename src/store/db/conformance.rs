@@ -98,6 +98,70 @@ fn insert(db: &Db, r: &Record, guard: &Guard) -> Result<(), StoreError> {
 }
 
 #[test]
+fn a_batch_commits_what_passes_its_checks_and_a_refused_item_writes_nothing() {
+    for (engine, db, _dir) in engines("batch") {
+        let hash = [9u8; 32];
+        let invite = Invite {
+            id: "090909090909".into(),
+            created_at: "2026-12-01T00:00:00Z".into(),
+            expires_at: "2027-01-01T00:00:00Z".into(),
+            note: None,
+            consumed_at: None,
+            case: None,
+        };
+        db.create_invite(&hash, &invite, &event("invite")).unwrap();
+        let (one, two, three) = (record(11), record(12), record(13));
+        let mut again = record(14);
+        again.id = one.id.clone();
+        let (by_invite, none) = (Guard::Invite(hash), Guard::None);
+        let items = [
+            Insert {
+                record: &one,
+                ref_hash: None,
+                guard: &by_invite,
+            },
+            // The same invitation again, in the same batch: already used.
+            Insert {
+                record: &two,
+                ref_hash: None,
+                guard: &by_invite,
+            },
+            Insert {
+                record: &three,
+                ref_hash: None,
+                guard: &none,
+            },
+            // The first one's id: refused before it writes anything.
+            Insert {
+                record: &again,
+                ref_hash: None,
+                guard: &none,
+            },
+        ];
+        let results = db
+            .insert_many_durable(&items, "2026-12-04T12:00:00Z")
+            .unwrap();
+        let refused = |r: &Result<(), StoreError>| match r {
+            Err(StoreError::Refused(why)) => Some(*why),
+            _ => None,
+        };
+        assert!(results[0].is_ok(), "{engine}: {:?}", results[0]);
+        assert_eq!(refused(&results[1]), Some(Refusal::InviteGone), "{engine}");
+        assert!(results[2].is_ok(), "{engine}: {:?}", results[2]);
+        assert_eq!(refused(&results[3]), Some(Refusal::Corrupt), "{engine}");
+        let mut cases: Vec<String> = db.list().unwrap().into_iter().map(|r| r.case).collect();
+        cases.sort();
+        assert_eq!(
+            cases,
+            vec![one.case.clone(), three.case.clone()],
+            "{engine}"
+        );
+        let used = db.invite(&hash).unwrap().unwrap();
+        assert_eq!(used.case.as_deref(), Some(one.case.as_str()), "{engine}");
+    }
+}
+
+#[test]
 fn compare_and_swap_races_let_exactly_one_writer_win_and_counts_lose_nothing() {
     for (engine, db, _dir) in engines("cas") {
         let won: usize = thread::scope(|s| {
