@@ -59,6 +59,65 @@ fn on_both(schema: &str, prefix: &str, like: Option<&Setup>) -> Setup {
     in_bucket(on_postgres(schema, like), &endpoint(), prefix)
 }
 
+/// A SeaweedFS of a test's own (ports from `base`; see tests/support/seaweedfs.sh), stopped
+/// when dropped.
+struct Weed {
+    dir: TempDir,
+    base: u16,
+    tls: bool,
+    endpoint: String,
+}
+
+impl Weed {
+    fn start(base: u16, tls: bool) -> Weed {
+        let mut weed = Weed {
+            dir: TempDir::new("weed"),
+            base,
+            tls,
+            endpoint: String::new(),
+        };
+        weed.endpoint = weed.restart();
+        weed
+    }
+
+    /// Starts it (again, on the same data); its endpoint.
+    fn restart(&self) -> String {
+        let mut args = vec![
+            "start".to_owned(),
+            self.dir.path().display().to_string(),
+            self.base.to_string(),
+        ];
+        if self.tls {
+            args.push("tls".into());
+        }
+        let o = std::process::Command::new(repo("tests/support/seaweedfs.sh"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    }
+
+    fn stop(&self) {
+        let o = std::process::Command::new(repo("tests/support/seaweedfs.sh"))
+            .args(["stop", self.dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// A file of its TLS folder (`ca.pem`, `other-ca.pem`).
+    fn tls_file(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join("tls").join(name)
+    }
+}
+
+impl Drop for Weed {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// One object in a listing.
 #[derive(Debug)]
 struct Object {
@@ -342,32 +401,8 @@ fn two_portals_on_one_database_and_bucket_open_each_others_reports() {
 #[test]
 fn an_object_store_that_goes_away_gives_503_with_retry_after_keeps_nothing_and_comes_back() {
     // A SeaweedFS of its own, to stop and start, under records in sled.
-    let weed = TempDir::new("weed");
-    let script = repo("tests/support/seaweedfs.sh");
-    let base = "63100";
-    let start = || {
-        let o = std::process::Command::new(&script)
-            .args(["start", weed.path().to_str().unwrap(), base])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap().trim().to_owned()
-    };
-    let stop = || {
-        let o = std::process::Command::new(&script)
-            .args(["stop", weed.path().to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    struct Stop<F: Fn()>(F);
-    impl<F: Fn()> Drop for Stop<F> {
-        fn drop(&mut self) {
-            (self.0)();
-        }
-    }
-    let endpoint = start();
-    let _stopper = Stop(stop);
+    let weed = Weed::start(63100, false);
+    let endpoint = weed.endpoint.clone();
     let prefix = prefix("outage");
     let setup = in_bucket(Setup::new(1, ""), &endpoint, &prefix);
     let server = setup.start();
@@ -375,7 +410,7 @@ fn an_object_store_that_goes_away_gives_503_with_retry_after_keeps_nothing_and_c
     let reference = first["reference"].as_str().unwrap().to_owned();
 
     // The store stops while an upload is on its way.
-    let r = upload_interrupted(&setup, &server, || (_stopper.0)());
+    let r = upload_interrupted(&setup, &server, || weed.stop());
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.error_code(), "busy");
     assert!(r.header("retry-after").is_some());
@@ -390,7 +425,7 @@ fn an_object_store_that_goes_away_gives_503_with_retry_after_keeps_nothing_and_c
 
     // The store returns: the next upload goes through, and nothing of the refused one is in
     // the bucket.
-    assert_eq!(start(), endpoint);
+    assert_eq!(weed.restart(), endpoint);
     let after = submit(&server, vec![file("after.txt", bytes(5000, 3))]);
     assert_ne!(after["case"], first["case"]);
     assert_eq!(status_of(&server, &reference), "received");
@@ -543,5 +578,40 @@ fn a_restore_into_a_bucket_that_cannot_be_reached_leaves_nothing_and_can_be_run_
             !target.data().exists(),
             "attempt {attempt}: the data folder stayed"
         );
+    }
+}
+
+#[test]
+fn a_portal_reaches_the_object_store_over_tls_checked_against_its_ca_and_refuses_another() {
+    let weed = Weed::start(63200, true);
+    assert!(weed.endpoint.starts_with("https://"), "{}", weed.endpoint);
+    let with_ca = |ca: Option<&std::path::Path>| {
+        let setup = in_bucket(Setup::new(1, ""), &weed.endpoint, &prefix("tls"));
+        let line = ca.map_or(String::new(), |ca| {
+            format!("ca_file = \"{}\"\n", ca.display())
+        });
+        let config = std::fs::read_to_string(&setup.config).unwrap();
+        std::fs::write(
+            &setup.config,
+            config.replace("timeout = \"5s\"\n", &format!("timeout = \"5s\"\n{line}")),
+        )
+        .unwrap();
+        setup
+    };
+    // Its own CA: reports go in and open byte-identical.
+    let setup = with_ca(Some(&weed.tls_file("ca.pem")));
+    let server = setup.start();
+    let content = bytes(6 << 20, 8);
+    let receipt = submit(&server, vec![file("over-tls.bin", content.clone())]);
+    opens(&setup, &case_of(&receipt), &[("over-tls.bin", &content)]);
+    drop(server);
+    // A CA that did not sign its certificate, and the system's CAs: the start is refused and
+    // says why.
+    for ca in [Some(weed.tls_file("other-ca.pem")), None] {
+        let refused = Server::try_start(&with_ca(ca.as_deref()), &[])
+            .err()
+            .expect("it started");
+        assert!(refused.contains("object store"), "{refused}");
+        assert!(refused.to_lowercase().contains("certificate"), "{refused}");
     }
 }

@@ -28,21 +28,8 @@ start)
     options="-h 127.0.0.1 -p $port -k $dir -c max_connections=300"
     if [ "${4:-}" = tls ]; then
         t="$dir/tls"
-        mkdir -p "$t"
-        if [ ! -f "$t/server.crt" ]; then
-            ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-            for ca in ca other-ca; do
-                openssl req -x509 "${ec[@]}" -keyout "$t/$ca.key" -out "$t/$ca.pem" -days 2 \
-                    -subj "/CN=sealdrop test $ca" 2>/dev/null
-            done
-            openssl req "${ec[@]}" -keyout "$t/server.key" -out "$t/server.csr" \
-                -subj "/CN=127.0.0.1" 2>/dev/null
-            printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$t/ext.cnf"
-            openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" \
-                -CAcreateserial -out "$t/server.crt" -days 2 -extfile "$t/ext.cnf" 2>/dev/null
-            chmod 600 "$t/server.key"
-            if [ "$(id -u)" = 0 ]; then chown -R postgres "$t"; fi
-        fi
+        "$(dirname "$0")/test-ca.sh" "$t"
+        if [ "$(id -u)" = 0 ]; then chown -R postgres "$t"; fi
         options="$options -c ssl=on -c ssl_cert_file=$t/server.crt -c ssl_key_file=$t/server.key"
     fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
