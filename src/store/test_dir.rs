@@ -1,4 +1,5 @@
-//! A folder of its own for a store test, removed when dropped (tests only).
+//! A folder and names of its own for a store test, the folder removed when dropped (tests
+//! only).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,4 +19,21 @@ pub fn temp_dir(tag: &str) -> Dir {
     let dir = std::env::temp_dir().join(format!("sealdrop-{tag}-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     Dir(dir)
+}
+
+/// A name no other test of any run shares (a schema, a bucket prefix): the process id, a
+/// counter and `test` in lower-case letters and digits.
+#[cfg(any(feature = "postgres", feature = "s3"))]
+pub fn unique_name(test: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        test.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(20)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    )
 }

@@ -126,7 +126,7 @@ struct Object {
     etag: String,
 }
 
-fn curl_s3(endpoint: &str, args: &[&str]) -> std::process::Output {
+fn curl_s3(args: &[&str]) -> std::process::Output {
     let auth = format!("{ACCESS}:{SECRET}");
     let out = std::process::Command::new("curl")
         .args([
@@ -144,19 +144,15 @@ fn curl_s3(endpoint: &str, args: &[&str]) -> std::process::Output {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _ = endpoint;
     out
 }
 
 /// The objects under `prefix`, as the service lists them.
 fn objects(endpoint: &str, prefix: &str) -> Vec<Object> {
-    let out = curl_s3(
-        endpoint,
-        &[&format!(
-            "{endpoint}/sealdrop?list-type=2&max-keys=1000&prefix={}",
-            prefix.replace('/', "%2F")
-        )],
-    );
+    let out = curl_s3(&[&format!(
+        "{endpoint}/sealdrop?list-type=2&max-keys=1000&prefix={}",
+        prefix.replace('/', "%2F")
+    )]);
     let xml = String::from_utf8(out.stdout).unwrap();
     assert!(xml.contains("<ListBucketResult"), "{xml}");
     let field = |block: &str, name: &str| {

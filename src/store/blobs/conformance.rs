@@ -12,8 +12,6 @@ use crate::config::{BlobStore, ByteSize};
 #[cfg(feature = "s3")]
 use crate::store::StoreError;
 use std::io::{Read, Write};
-#[cfg(feature = "s3")]
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::store::test_dir::Dir;
@@ -48,7 +46,6 @@ fn engines(test: &str) -> Vec<(&'static str, Blobs, Dir)> {
 #[cfg(feature = "s3")]
 pub fn s3_storage(test: &str, dir: &std::path::Path) -> Storage {
     use std::os::unix::fs::PermissionsExt;
-    static N: AtomicUsize = AtomicUsize::new(0);
     let endpoint = std::env::var("SEALDROPTEST_S3").unwrap_or_else(|_| {
         panic!(
             "{test}: this build has the s3 feature, so its tests need a service: set \
@@ -60,16 +57,7 @@ pub fn s3_storage(test: &str, dir: &std::path::Path) -> Storage {
     std::fs::write(&access, "sealdroptest\n").unwrap();
     std::fs::write(&secret, "sealdroptest-secret\n").unwrap();
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let prefix = format!(
-        "conformance/{}-{}-{}/",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        test.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(20)
-            .collect::<String>()
-            .to_ascii_lowercase()
-    );
+    let prefix = format!("conformance/{}/", crate::store::test_dir::unique_name(test));
     Storage {
         data_dir: dir.join("data"),
         blobs: BlobStore::S3,

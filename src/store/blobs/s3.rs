@@ -132,6 +132,29 @@ fn fail(what: &str, e: object_store::Error) -> StoreError {
     }
 }
 
+/// Starts `fut` on the runtime behind `handle`; its answer comes through the returned plain
+/// channel, so that a thread of another runtime may wait for it.
+fn spawn<T: Send + 'static>(
+    handle: &tokio::runtime::Handle,
+    fut: impl Future<Output = T> + Send + 'static,
+) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    handle.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx
+}
+
+/// Waits for a request started by [`spawn`]; a runtime that stopped is an unavailable store.
+fn wait<T>(rx: mpsc::Receiver<object_store::Result<T>>, what: &str) -> Result<T, StoreError> {
+    match rx.recv() {
+        Ok(answer) => answer.map_err(|e| fail(what, e)),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "the object store, {what}: its runtime stopped"
+        ))),
+    }
+}
+
 impl Bucket {
     /// Connects to the bucket `[storage.s3]` names (checked by the config) and checks that it
     /// answers.
@@ -228,23 +251,13 @@ impl Bucket {
             .map_err(|e| StoreError::Db(format!("object key {rel:?}: {e}")))
     }
 
-    /// Runs `fut` on the bucket's runtime and waits for it (from a thread that may belong to
-    /// another runtime: the answer comes through a plain channel).
+    /// Runs `fut` on the bucket's runtime and waits for it.
     fn run<T: Send + 'static>(
         &self,
         what: &str,
         fut: impl Future<Output = object_store::Result<T>> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.handle.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
-        match rx.recv() {
-            Ok(answer) => answer.map_err(|e| fail(what, e)),
-            Err(_) => Err(StoreError::Unavailable(format!(
-                "the object store, {what}: its runtime stopped"
-            ))),
-        }
+        wait(spawn(&self.handle, fut), what)
     }
 
     /// Stores the file at `path` as the new object `rel`, streamed in parts when it is larger
@@ -471,11 +484,8 @@ impl Writer<'_> {
         };
         let part = std::mem::take(&mut self.buf);
         let sending = upload.put_part(PutPayload::from(part));
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.bucket.handle.spawn(async move {
-            let _ = tx.send(sending.await);
-        });
-        self.in_flight.push_back(rx);
+        self.in_flight
+            .push_back(spawn(&self.bucket.handle, sending));
         // One part in the air while the next one fills: at most two in memory.
         while self.in_flight.len() > 1 {
             self.wait_one()?;
@@ -487,13 +497,7 @@ impl Writer<'_> {
         let Some(rx) = self.in_flight.pop_front() else {
             return Ok(());
         };
-        let what = format!("storing a part of {}", self.rel);
-        match rx.recv() {
-            Ok(r) => r.map_err(|e| fail(&what, e)),
-            Err(_) => Err(StoreError::Unavailable(format!(
-                "the object store, {what}: its runtime stopped"
-            ))),
-        }
+        wait(rx, &format!("storing a part of {}", self.rel))
     }
 
     /// Stores the object; returns its size.
@@ -591,14 +595,12 @@ impl Read for Reader {
             let Some(mut stream) = self.stream.take() else {
                 return Ok(0);
             };
-            let (tx, rx) = mpsc::sync_channel(1);
-            self.bucket_handle.spawn(async move {
+            let (next, stream) = spawn(&self.bucket_handle, async move {
                 let next = stream.next().await;
-                let _ = tx.send((next, stream));
-            });
-            let (next, stream) = rx
-                .recv()
-                .map_err(|_| io::Error::other("the object store's runtime stopped"))?;
+                (next, stream)
+            })
+            .recv()
+            .map_err(|_| io::Error::other("the object store's runtime stopped"))?;
             match next {
                 None => return Ok(0),
                 Some(Err(e)) => return Err(io::Error::other(fail("reading", e).to_string())),

@@ -29,23 +29,13 @@ fn engines(test: &str) -> Vec<(&'static str, Db, Dir)> {
 
 #[cfg(feature = "postgres")]
 fn postgres_settings(test: &str) -> super::postgres_kv::Settings {
-    static N: AtomicUsize = AtomicUsize::new(0);
     let url = std::env::var("SEALDROPTEST_POSTGRES").unwrap_or_else(|_| {
         panic!(
             "{test}: this build has the postgres feature, so its tests need a server: set \
              SEALDROPTEST_POSTGRES to a libpq connection string (`.ci/run` starts one)"
         )
     });
-    let schema = format!(
-        "t_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        test.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(20)
-            .collect::<String>()
-            .to_ascii_lowercase()
-    );
+    let schema = format!("t_{}", crate::store::test_dir::unique_name(test));
     super::postgres_kv::Settings {
         url,
         password: None,
@@ -86,6 +76,20 @@ fn event(detail: &str) -> AuditEvent {
     }
 }
 
+/// An open invitation `id` under `hash`, created in `db`.
+fn open_invite(db: &Db, hash: [u8; 32], id: &str) -> Invite {
+    let invite = Invite {
+        id: id.into(),
+        created_at: "2026-12-01T00:00:00Z".into(),
+        expires_at: "2027-01-01T00:00:00Z".into(),
+        note: None,
+        consumed_at: None,
+        case: None,
+    };
+    db.create_invite(&hash, &invite, &event("invite")).unwrap();
+    invite
+}
+
 fn insert(db: &Db, r: &Record, guard: &Guard) -> Result<(), StoreError> {
     let items = [Insert {
         record: r,
@@ -101,15 +105,7 @@ fn insert(db: &Db, r: &Record, guard: &Guard) -> Result<(), StoreError> {
 fn a_batch_commits_what_passes_its_checks_and_a_refused_item_writes_nothing() {
     for (engine, db, _dir) in engines("batch") {
         let hash = [9u8; 32];
-        let invite = Invite {
-            id: "090909090909".into(),
-            created_at: "2026-12-01T00:00:00Z".into(),
-            expires_at: "2027-01-01T00:00:00Z".into(),
-            note: None,
-            consumed_at: None,
-            case: None,
-        };
-        db.create_invite(&hash, &invite, &event("invite")).unwrap();
+        open_invite(&db, hash, "090909090909");
         let (one, two, three) = (record(11), record(12), record(13));
         let mut again = record(14);
         again.id = one.id.clone();
@@ -318,15 +314,7 @@ fn concurrent_changes_of_one_case_all_land_each_with_its_audit_event() {
 fn an_invitation_is_consumed_by_exactly_one_of_racing_commits() {
     for (engine, db, _dir) in engines("invite") {
         let hash = [7u8; 32];
-        let invite = Invite {
-            id: "070707070707".into(),
-            created_at: "2026-12-01T00:00:00Z".into(),
-            expires_at: "2027-01-01T00:00:00Z".into(),
-            note: None,
-            consumed_at: None,
-            case: None,
-        };
-        db.create_invite(&hash, &invite, &event("invite")).unwrap();
+        let invite = open_invite(&db, hash, "070707070707");
         assert!(
             db.create_invite(&hash, &invite, &event("again")).is_err(),
             "{engine}"
