@@ -306,12 +306,12 @@ impl Portal {
         &self.receipts
     }
 
-    /// The public list of credits while fresh.
     /// Takes the edit lock: in this process, and among every portal sharing the database.
     pub(crate) fn edit_lock(&self) -> Result<crate::store::Held<'_>, PortalError> {
         Ok(self.store.hold(&self.edits, "edits")?)
     }
 
+    /// The public list of credits while fresh.
     pub(crate) fn credits_cache(&self) -> &std::sync::Mutex<CreditsCache> {
         &self.credits
     }

@@ -301,13 +301,12 @@ pub fn restore_to(
         }
     };
     let mut opened: Option<Blobs> = None;
-    let mut wrote = false;
-    let result = open_and_restore(input, storage, db.as_ref(), &mut opened, &mut wrote);
+    let result = open_and_restore(input, storage, db.as_ref(), &mut opened);
     if let Err(failure) = &result {
         // Undo what was written, saying what could not be undone rather than hiding the
         // restore's own error behind it.
         let mut left = Vec::new();
-        if let Some(blobs) = opened.as_ref().filter(|_| wrote) {
+        if let Some(blobs) = &opened {
             if let Some(db) = &db
                 && let Err(e) = db.clear_all()
             {
@@ -340,23 +339,22 @@ pub fn restore_to(
     result
 }
 
-/// Opens the target's ciphertext store into `opened` (a bucket must hold nothing yet) and
-/// restores into it; `wrote` is set once anything may have been written there.
+/// Opens the target's ciphertext store (a bucket must hold nothing yet) and restores into it;
+/// `opened` holds the store once anything may have been written there.
 fn open_and_restore(
     input: impl Read,
     storage: &crate::config::Storage,
     db: Option<&Db>,
     opened: &mut Option<Blobs>,
-    wrote: &mut bool,
 ) -> Result<usize, BackupError> {
-    let blobs = opened.insert(Blobs::open(storage)?);
+    let blobs = Blobs::open(storage)?;
     if blobs.engine() != "local" && (blobs.holds_ciphertext()? || blobs.marker()?.is_some()) {
         return Err(BackupError::Target(format!(
             "{} already holds ciphertext: restore into a new prefix",
             blobs.describe()
         )));
     }
-    *wrote = true;
+    let blobs = opened.insert(blobs);
     restore_into(input, &storage.data_dir, db, blobs)
 }
 

@@ -175,7 +175,11 @@ impl Store {
         let space = Space::new(blobs.tmp_root().to_owned(), min_free_bytes);
         let store = Store {
             committer: Committer::start(blobs.clone(), db.clone(), clock)?,
-            partials: partial::Partials::new(data_dir.join("tmp"), Arc::clone(&space), clock),
+            partials: partial::Partials::new(
+                blobs.tmp_root().to_owned(),
+                Arc::clone(&space),
+                clock,
+            ),
             space,
             db,
             blobs,
